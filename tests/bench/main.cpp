@@ -1,0 +1,42 @@
+// roster-bench: the project's benchmark harness (see /work/shared/BENCH.md).
+// One subcommand per workload; add w2, w3 ... to the table below.
+#include <cstdio>
+#include <cstring>
+
+#include "workloads.hpp"
+
+namespace {
+
+struct Workload {
+    const char* name;
+    int (*run)(int argc, char** argv);
+    const char* summary;
+};
+
+constexpr Workload workloads[] = {
+    {"w1", bench::run_w1, "ordered index alone: roster::RankTree vs GNU pb_ds tree"},
+};
+
+void usage(std::FILE* out) {
+    std::fprintf(out,
+                 "usage: roster-bench <workload> [options]\n"
+                 "workloads:\n");
+    for (const Workload& w : workloads) std::fprintf(out, "  %-4s %s\n", w.name, w.summary);
+    std::fprintf(out, "'roster-bench <workload> --help' lists a workload's options.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2) {
+        for (const Workload& w : workloads)
+            if (std::strcmp(argv[1], w.name) == 0) return w.run(argc - 2, argv + 2);
+        std::fprintf(stderr, "roster-bench: unknown workload '%s'\n", argv[1]);
+    }
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,11 @@
+// Workload entry points of roster-bench. Each takes the arguments after its
+// subcommand name and returns the process exit status (2 = usage error).
+#pragma once
+
+namespace bench {
+
+// W1 of /work/shared/BENCH.md: the ordered index alone, roster::RankTree vs.
+// the GNU pb_ds order-statistics tree, interleaved in one process.
+int run_w1(int argc, char** argv);
+
+}  // namespace bench

@@ -1,0 +1,343 @@
+// Unit tests of roster::Slab: id allocation, value-initialisation, LIFO
+// reuse of freed ids, the counters, growth (including past the 2 MiB point
+// where the memory switches from malloc to an anonymous mapping), reserve and
+// clear.
+#include <doctest/doctest.h>
+
+#include "slab.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+namespace {
+
+struct P {
+    std::uint64_t a;
+    std::uint32_t b;
+    std::uint32_t c;
+};
+static_assert(sizeof(P) == 16);
+
+// An object whose size does not divide 2 MiB.
+struct Odd {
+    std::uint32_t v[3];
+};
+static_assert(sizeof(Odd) == 12);
+
+constexpr std::size_t two_mib = std::size_t{2} << 20;
+
+std::uint64_t pattern_a(std::uint32_t i) { return 0x9E3779B97F4A7C15ULL * (i + 1); }
+std::uint32_t pattern_b(std::uint32_t i) { return i ^ 0xA5A5A5A5u; }
+
+void fill(roster::Slab<P>& s, std::uint32_t id) {
+    s[id].a = pattern_a(id);
+    s[id].b = pattern_b(id);
+    s[id].c = id;
+}
+
+// Index of the first slot in [0, n) that does not hold the pattern, or n.
+std::uint32_t first_bad(const roster::Slab<P>& s, std::uint32_t n) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const P& p = s[i];
+        if (p.a != pattern_a(i) || p.b != pattern_b(i) || p.c != i) return i;
+    }
+    return n;
+}
+
+bool all_zero(const void* p, std::size_t bytes) {
+    const unsigned char* c = static_cast<const unsigned char*>(p);
+    for (std::size_t i = 0; i < bytes; ++i)
+        if (c[i] != 0) return false;
+    return true;
+}
+
+}  // namespace
+
+TEST_SUITE("slab") {
+
+TEST_CASE("a new slab is empty") {
+    roster::Slab<P> s;
+    CHECK(s.live() == 0);
+    CHECK(s.high_water() == 0);
+    CHECK(s.capacity() == 0);
+    CHECK(s.data() == nullptr);
+    CHECK(s.memory_bytes() == 0);
+}
+
+TEST_CASE("allocate hands out 0, 1, 2, ... and counts them") {
+    roster::Slab<P> s;
+    for (std::uint32_t i = 0; i < 200; ++i) {
+        CHECK(s.allocate() == i);
+        CHECK(s.live() == i + 1);
+        CHECK(s.high_water() == i + 1);
+        CHECK(s.capacity() >= s.high_water());
+    }
+}
+
+TEST_CASE("first growth is to 64 objects, then by half") {
+    roster::Slab<P> s;
+    CHECK(s.allocate() == 0);
+    CHECK(s.capacity() == 64);
+    CHECK(s.memory_bytes() == 64 * sizeof(P));
+    for (std::uint32_t i = 1; i < 64; ++i) s.allocate();
+    CHECK(s.capacity() == 64);
+    CHECK(s.allocate() == 64);
+    CHECK(s.capacity() == 96);
+    while (s.high_water() < 96) s.allocate();
+    CHECK(s.capacity() == 96);
+    s.allocate();
+    CHECK(s.capacity() == 144);
+}
+
+TEST_CASE("allocated objects are value-initialised") {
+    roster::Slab<P> s;
+    std::uint32_t a = s.allocate();
+    CHECK(s[a].a == 0);
+    CHECK(s[a].b == 0);
+    CHECK(s[a].c == 0);
+    // Dirty a slot, free it, and get it back: it must be zeroed again.
+    s[a].a = ~std::uint64_t{0};
+    s[a].b = 0xDEADBEEFu;
+    s[a].c = 7;
+    s.free(a);
+    CHECK(s.allocate() == a);
+    CHECK(s[a].a == 0);
+    CHECK(s[a].b == 0);
+    CHECK(s[a].c == 0);
+    // Fresh ids past the first block are zeroed too.
+    for (int i = 0; i < 1000; ++i) {
+        std::uint32_t id = s.allocate();
+        REQUIRE(all_zero(&s[id], sizeof(P)));
+        s[id].a = 1;
+        s[id].b = 2;
+        s[id].c = 3;
+    }
+}
+
+TEST_CASE("freed ids are reused last-in first-out before the slab grows") {
+    roster::Slab<P> s;
+    for (std::uint32_t i = 0; i < 10; ++i) REQUIRE(s.allocate() == i);
+    s.free(3);
+    s.free(7);
+    s.free(1);
+    CHECK(s.live() == 7);
+    CHECK(s.high_water() == 10);
+    CHECK(s.allocate() == 1);
+    CHECK(s.allocate() == 7);
+    CHECK(s.live() == 9);
+    s.free(9);
+    CHECK(s.allocate() == 9);
+    CHECK(s.allocate() == 3);
+    CHECK(s.live() == 10);
+    CHECK(s.high_water() == 10);
+    // Free list empty: new ids again.
+    CHECK(s.allocate() == 10);
+    CHECK(s.allocate() == 11);
+    CHECK(s.high_water() == 12);
+    CHECK(s.live() == 12);
+}
+
+TEST_CASE("free everything, then reallocate every id in reverse order") {
+    roster::Slab<P> s;
+    for (std::uint32_t i = 0; i < 100; ++i) REQUIRE(s.allocate() == i);
+    std::uint32_t cap = s.capacity();
+    std::size_t bytes = s.memory_bytes();
+    for (std::uint32_t i = 0; i < 100; ++i) s.free(i);
+    CHECK(s.live() == 0);
+    CHECK(s.high_water() == 100);
+    CHECK(s.memory_bytes() == bytes);  // the free list costs no memory
+    for (std::uint32_t i = 0; i < 100; ++i) REQUIRE(s.allocate() == 99 - i);
+    CHECK(s.live() == 100);
+    CHECK(s.capacity() == cap);
+    CHECK(s.allocate() == 100);
+}
+
+TEST_CASE("the free list survives growth of the memory") {
+    // Freed ids are linked through the freed objects: moving the memory
+    // (realloc, then malloc -> mapping, then mremap) must keep the list.
+    roster::Slab<P> s;
+    for (std::uint32_t i = 0; i < 60; ++i) fill(s, s.allocate());
+    s.free(5);
+    s.free(40);
+    s.free(0);
+    s.free(59);
+    CHECK(s.live() == 56);
+    s.reserve(1000);  // realloc
+    CHECK(s.capacity() == 1000);
+    s.reserve(200000);  // to a mapping (3.2 MB -> 4 MiB)
+    CHECK(std::size_t{s.capacity()} * sizeof(P) == 2 * two_mib);
+    s.reserve(800000);  // mremap (12.8 MB -> 14 MiB)
+    CHECK(std::size_t{s.capacity()} * sizeof(P) == 7 * two_mib);
+    CHECK(s.live() == 56);
+    CHECK(s.high_water() == 60);
+    CHECK(s.allocate() == 59);
+    CHECK(s.allocate() == 0);
+    CHECK(s.allocate() == 40);
+    CHECK(s.allocate() == 5);
+    CHECK(s.allocate() == 60);
+    // Ids that were never freed kept their contents.
+    std::uint32_t bad = 0;
+    for (std::uint32_t i = 1; i < 59; ++i)
+        if (i != 5 && i != 40 && (s[i].a != pattern_a(i) || s[i].c != i)) ++bad;
+    CHECK(bad == 0);
+}
+
+TEST_CASE("freeing only touches the freed object") {
+    roster::Slab<P> s;
+    for (std::uint32_t i = 0; i < 10; ++i) fill(s, s.allocate());
+    s.free(4);
+    s.free(6);
+    std::uint32_t bad = 0;
+    for (std::uint32_t i = 0; i < 10; ++i)
+        if (i != 4 && i != 6 && (s[i].a != pattern_a(i) || s[i].b != pattern_b(i) || s[i].c != i))
+            ++bad;
+    CHECK(bad == 0);
+    CHECK(s.live() == 8);
+}
+
+TEST_CASE("contents survive growth from malloc to a mapping and beyond") {
+    roster::Slab<P> s;
+    // About 10 MiB of 16-byte objects.
+    constexpr std::uint32_t n = (10u << 20) / sizeof(P);
+    bool crossed = false;
+    std::uint32_t last_cap = 0;
+    std::uint32_t growths = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        std::uint32_t id = s.allocate();
+        REQUIRE(id == i);
+        if (s.capacity() != last_cap) {
+            // Every growth keeps what was there.
+            REQUIRE(first_bad(s, i) == i);
+            ++growths;
+            if (std::size_t{s.capacity()} * sizeof(P) >= two_mib) {
+                // Mapped: whole multiples of 2 MiB.
+                CHECK(std::size_t{s.capacity()} * sizeof(P) % two_mib == 0);
+                crossed = true;
+            }
+            last_cap = s.capacity();
+        }
+        fill(s, id);
+    }
+    CHECK(crossed);
+    CHECK(growths > 10);
+    CHECK(s.memory_bytes() == std::size_t{s.capacity()} * sizeof(P));
+    CHECK(s.live() == n);
+    CHECK(s.high_water() == n);
+    CHECK(std::size_t{s.capacity()} * sizeof(P) >= std::size_t{10} << 20);
+    CHECK(first_bad(s, n) == n);
+    // Reuse inside the mapped region still value-initialises.
+    s.free(n / 2);
+    CHECK(s.allocate() == n / 2);
+    CHECK(all_zero(&s[n / 2], sizeof(P)));
+    fill(s, n / 2);
+    CHECK(first_bad(s, n) == n);
+}
+
+TEST_CASE("objects whose size does not divide 2 MiB") {
+    roster::Slab<Odd> s;
+    constexpr std::uint32_t n = (5u << 20) / sizeof(Odd);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        std::uint32_t id = s.allocate();
+        REQUIRE(id == i);
+        REQUIRE(s.capacity() >= s.high_water());
+        s[id].v[0] = i;
+        s[id].v[1] = ~i;
+        s[id].v[2] = i * 3u;
+    }
+    CHECK(std::size_t{s.capacity()} * sizeof(Odd) > two_mib);
+    // Capacity counts whole objects in a 2 MiB multiple.
+    std::size_t mapped = (std::size_t{s.capacity()} * sizeof(Odd) + two_mib - 1) / two_mib * two_mib;
+    CHECK(mapped / sizeof(Odd) == s.capacity());
+    std::uint32_t bad = n;
+    for (std::uint32_t i = 0; i < n && bad == n; ++i)
+        if (s[i].v[0] != i || s[i].v[1] != ~i || s[i].v[2] != i * 3u) bad = i;
+    CHECK(bad == n);
+}
+
+TEST_CASE("reserve") {
+    SUBCASE("below the mapping threshold: exactly the request") {
+        roster::Slab<P> s;
+        s.reserve(1000);
+        CHECK(s.capacity() == 1000);
+        CHECK(s.live() == 0);
+        CHECK(s.high_water() == 0);
+        // Smaller requests change nothing.
+        s.reserve(10);
+        CHECK(s.capacity() == 1000);
+        s.reserve(0);
+        CHECK(s.capacity() == 1000);
+        // Allocation up to the capacity does not grow.
+        P* before = s.data();
+        for (std::uint32_t i = 0; i < 1000; ++i) REQUIRE(s.allocate() == i);
+        CHECK(s.capacity() == 1000);
+        CHECK(s.data() == before);
+        s.allocate();
+        CHECK(s.capacity() == 1500);
+    }
+    SUBCASE("keeps contents") {
+        roster::Slab<P> s;
+        for (std::uint32_t i = 0; i < 100; ++i) fill(s, s.allocate());
+        s.reserve(5000);
+        CHECK(s.capacity() == 5000);
+        CHECK(s.high_water() == 100);
+        CHECK(s.live() == 100);
+        CHECK(first_bad(s, 100) == 100);
+        // Past the threshold: rounded up to 2 MiB.
+        s.reserve(300000);  // 4.8 MB
+        CHECK(std::size_t{s.capacity()} * sizeof(P) == 3 * two_mib);
+        CHECK(first_bad(s, 100) == 100);
+        s.reserve(700000);  // 11.2 MB
+        CHECK(std::size_t{s.capacity()} * sizeof(P) == 6 * two_mib);
+        CHECK(first_bad(s, 100) == 100);
+        CHECK(s.high_water() == 100);
+        CHECK(s.allocate() == 100);
+    }
+    SUBCASE("exactly 2 MiB maps") {
+        roster::Slab<P> s;
+        s.reserve(two_mib / sizeof(P));
+        CHECK(std::size_t{s.capacity()} * sizeof(P) == two_mib);
+        std::uint32_t cap = s.capacity();
+        for (std::uint32_t i = 0; i < cap; ++i) fill(s, s.allocate());
+        CHECK(s.capacity() == cap);
+        s.allocate();  // grows by half, rounded up to 2 MiB
+        CHECK(std::size_t{s.capacity()} * sizeof(P) == 2 * two_mib);
+        CHECK(first_bad(s, cap) == cap);
+    }
+}
+
+TEST_CASE("clear forgets every id but keeps the memory") {
+    roster::Slab<P> s;
+    for (std::uint32_t i = 0; i < 500; ++i) fill(s, s.allocate());
+    s.free(10);
+    s.free(20);
+    std::uint32_t cap = s.capacity();
+    s.clear();
+    CHECK(s.live() == 0);
+    CHECK(s.high_water() == 0);
+    CHECK(s.capacity() == cap);
+    // The free list went too: ids start again at 0, value-initialised.
+    for (std::uint32_t i = 0; i < 30; ++i) {
+        REQUIRE(s.allocate() == i);
+        REQUIRE(all_zero(&s[i], sizeof(P)));
+    }
+    CHECK(s.live() == 30);
+    CHECK(s.high_water() == 30);
+    CHECK(s.capacity() == cap);
+}
+
+TEST_CASE("a slab can be moved") {
+    roster::Slab<P> a;
+    for (std::uint32_t i = 0; i < 300; ++i) fill(a, a.allocate());
+    a.free(5);
+    roster::Slab<P> b(std::move(a));
+    CHECK(b.live() == 299);
+    CHECK(b.high_water() == 300);
+    CHECK(first_bad(b, 5) == 5);
+    CHECK(b.allocate() == 5);
+    CHECK(b.allocate() == 300);
+}
+
+}  // TEST_SUITE
