@@ -253,7 +253,11 @@ TEST_CASE("snowflake-like ids") {
                 recs.back().id = snowflake(epoch + ms, w * 33, seq);
             }
     REQUIRE(recs.size() == 65536);
-    Index ix;
+    // Pure timestamps (low 22 bits zero), the worst case for a masked
+    // identity hash.
+    std::deque<Rec> ts(4096);
+    for (std::size_t i = 0; i < ts.size(); ++i) ts[i].id = snowflake(epoch + 1000 + i, 0, 0);
+    Index ix;  // after the records: destroyed (and cleared) first
     for (Rec& r : recs) REQUIRE(ix.insert(r));
     CHECK(ix.size() == 65536);
     CHECK(ix.bucket_count() == 65536);
@@ -264,10 +268,7 @@ TEST_CASE("snowflake-like ids") {
         REQUIRE(ix.find(snowflake(epoch + ms, 0, 256)) == nullptr);
         REQUIRE(ix.find(snowflake(epoch + 64 + ms, 0, 0)) == nullptr);
     }
-    // Pure timestamps (low 22 bits zero), the worst case for a masked
-    // identity hash: all distinct, all found.
-    std::deque<Rec> ts(4096);
-    for (std::size_t i = 0; i < ts.size(); ++i) ts[i].id = snowflake(epoch + 1000 + i, 0, 0);
+    // The pure timestamps: all distinct, all found.
     for (Rec& r : ts) REQUIRE(ix.insert(r));
     for (Rec& r : ts) REQUIRE(ix.find(r.id) == &r);
     CHECK(ix.size() == 65536 + 4096);

@@ -118,8 +118,10 @@ public:
 
 private:
     [[noreturn]] void fail(const std::string& what) const {
-        FAIL(what << " (seed " << seed_ << ", op " << ops_ << " = " << op_name_ << ", size "
-                  << ref_.size() << ", key range " << key_range_ << ")");
+        std::ostringstream os;
+        os << what << " (seed 0x" << std::hex << seed_ << std::dec << ", op " << ops_ << " = "
+           << op_name_ << ", size " << ref_.size() << ", key range " << key_range_ << ")";
+        FAIL(os.str());
         throw 0;  // not reached: FAIL throws
     }
     void expect(std::uint64_t got, std::uint64_t want, const char* what) const {
