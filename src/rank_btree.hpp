@@ -31,6 +31,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -95,6 +96,7 @@ public:
         for (unsigned h = height_; h > 0; --h) {
             Inner& in = inner(node);
             unsigned i = child_for(in, x, px);
+            if (h == 1) prefetch_leaf(in.child[i], true);
             if (is_full(in.child[i], h - 1)) {
                 split_child(node, i, h - 1);
                 if (!key_less(x, px, in.min_id[i + 1], in.min_pfx[i + 1])) ++i;
@@ -119,14 +121,17 @@ public:
     // O(log n). Never allocates, never throws.
     id_t erase(id_t x) {
         const id_t l = tr_.hook(x).leaf;
+        prefetch_leaf(l, false);
         Leaf& lf = leaf(l);
         const unsigned j = find_id(lf.ids, lf.count, x);
         id_t index = j;
-        for (id_t c = l, p = lf.parent; p != nil_id; c = p, p = inner(p).parent) {
+        unsigned i = lf.slot;
+        for (id_t p = lf.parent; p != nil_id;) {
             Inner& in = inner(p);
-            unsigned i = find_id(in.child, in.count, c);
             index += sum_counts(in, i);
             --in.cnt[i];
+            i = in.slot;
+            p = in.parent;
         }
         leaf_remove(lf, j);
         tr_.hook(x).leaf = nil_id;
@@ -139,12 +144,14 @@ public:
     // Row index of entry x. Reads x's leaf and its ancestors. O(log n).
     id_t index_of(id_t x) const {
         const id_t l = tr_.hook(x).leaf;
+        prefetch_leaf(l, false);
         const Leaf& lf = leaf(l);
         id_t index = find_id(lf.ids, lf.count, x);
-        for (id_t c = l, p = lf.parent; p != nil_id;) {
+        unsigned i = lf.slot;
+        for (id_t p = lf.parent; p != nil_id;) {
             const Inner& in = inner(p);
-            index += sum_counts(in, find_id(in.child, in.count, c));
-            c = p;
+            index += sum_counts(in, i);
+            i = in.slot;
             p = in.parent;
         }
         return index;
@@ -281,12 +288,14 @@ private:
         id_t parent;
         id_t prev, next;
         std::uint16_t count;
+        std::uint16_t slot;  // position among the parent's children
         id_t ids[LeafCap];
         std::uint64_t pfx[LeafCap];
     };
     struct Inner {
         id_t parent;
         std::uint16_t count;
+        std::uint16_t slot;  // position among the parent's children
         id_t child[InnerCap];
         id_t cnt[InnerCap];
         id_t min_id[InnerCap];
@@ -294,6 +303,14 @@ private:
     };
     static constexpr unsigned leaf_min = LeafCap / 4;
     static constexpr unsigned inner_min = InnerCap / 4;
+
+    // Requests every cache line of a leaf at once: the binary search or scan
+    // that follows then waits for one memory round trip, not one per probe.
+    void prefetch_leaf(id_t l, bool with_prefixes) const {
+        const char* p = reinterpret_cast<const char*>(&leaves_[l]);
+        const std::size_t bytes = with_prefixes ? sizeof(Leaf) : offsetof(Leaf, pfx);
+        for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+    }
 
     Leaf& leaf(id_t l) { return leaves_[l]; }
     const Leaf& leaf(id_t l) const { return leaves_[l]; }
@@ -368,6 +385,7 @@ private:
         lf.parent = parent;
         lf.prev = lf.next = nil_id;
         lf.count = 0;
+        lf.slot = 0;
         return l;
     }
     id_t new_inner(id_t parent) {
@@ -375,11 +393,22 @@ private:
         Inner& in = inner(i);
         in.parent = parent;
         in.count = 0;
+        in.slot = 0;
         return i;
     }
 
     id_t& parent_of(id_t node, unsigned h) {
         return h == 0 ? leaf(node).parent : inner(node).parent;
+    }
+    std::uint16_t& slot_of(id_t node, unsigned h) {
+        return h == 0 ? leaf(node).slot : inner(node).slot;
+    }
+    // Children [from, count) of p (whose children are at height h) learn
+    // their positions again after a shift.
+    void renumber(id_t p, unsigned from, unsigned h) {
+        const Inner& in = inner(p);
+        for (unsigned k = from; k < in.count; ++k)
+            slot_of(in.child[k], h) = static_cast<std::uint16_t>(k);
     }
     id_t node_count(id_t node, unsigned h) const {
         return h == 0 ? leaf(node).count : inner(node).count;
@@ -408,6 +437,7 @@ private:
         in.min_id[0] = mid;
         in.min_pfx[0] = mp;
         parent_of(old, height_) = r;
+        slot_of(old, height_) = 0;
         root_ = r;
         ++height_;
         split_child(r, 0, height_ - 1);
@@ -445,6 +475,7 @@ private:
             ic.count = static_cast<std::uint16_t>(keep);
             moved = sum_counts(is, n);
             for (unsigned k = 0; k < n; ++k) parent_of(is.child[k], h - 1) = s;
+            renumber(s, 0, h - 1);
         }
         Inner& in = inner(p);
         open_slot(in, i + 1);
@@ -454,6 +485,7 @@ private:
         auto [mid, mp] = node_min(s, h);
         in.min_id[i + 1] = mid;
         in.min_pfx[i + 1] = mp;
+        renumber(p, i + 1, h);
     }
 
     static void copy_children(Inner& dst, unsigned d, const Inner& src, unsigned s, unsigned n) {
@@ -475,9 +507,9 @@ private:
     // recorded in its parent, and further up while it is a first child.
     void fix_min_upward(id_t node, unsigned h) {
         auto [mid, mp] = node_min(node, h);
-        for (id_t p = parent_of(node, h); p != nil_id; node = p, p = inner(p).parent) {
+        for (id_t p = parent_of(node, h); p != nil_id; node = p, p = inner(p).parent, ++h) {
             Inner& in = inner(p);
-            unsigned i = find_id(in.child, in.count, node);
+            unsigned i = slot_of(node, h);
             in.min_id[i] = mid;
             in.min_pfx[i] = mp;
             if (i != 0) break;
@@ -495,7 +527,7 @@ private:
             }
             if (n >= (h == 0 ? leaf_min : inner_min)) return;
             Inner& in = inner(p);
-            unsigned i = find_id(in.child, in.count, node);
+            unsigned i = slot_of(node, h);
             unsigned a = i + 1 < in.count ? i : i - 1;  // merge/borrow pair (a, a+1)
             if (!rebalance_pair(p, a, h)) return;       // borrowed: parent unchanged
             node = p;
@@ -535,6 +567,7 @@ private:
             }
             in.cnt[a] += in.cnt[a + 1];
             close_slot(in, a + 1);
+            renumber(p, a + 1, h);
             if (ln == 0) fix_min_upward(l, h);
             return true;
         }
@@ -584,6 +617,8 @@ private:
             moved += id.cnt[d + q];
             parent_of(id.child[d + q], h - 1) = dst;
         }
+        renumber(dst, d, h - 1);
+        renumber(src, s, h - 1);
         return moved;
     }
 
@@ -641,6 +676,7 @@ private:
                 in.min_id[k] = mid;
                 in.min_pfx[k] = mp;
                 parent_of(c, h) = p;
+                slot_of(c, h) = static_cast<std::uint16_t>(k);
             }
             in.count = static_cast<std::uint16_t>(n);
             pos += n;
@@ -659,6 +695,9 @@ private:
             id_t before = counted;
             id_t first_prev = prev_id;
             if (!check_node(in.child[i], h - 1, node, counted, prev_leaf, prev_id, w)) return false;
+            const std::uint16_t slot =
+                h == 1 ? leaf(in.child[i]).slot : inner(in.child[i]).slot;
+            if (slot != i) return fail(w, "child slot is wrong");
             if (counted - before != in.cnt[i]) return fail(w, "child count is wrong");
             id_t head = first_prev == nil_id ? first() : next(first_prev);
             if (in.min_id[i] != head) return fail(w, "child minimum id is wrong");
