@@ -1,0 +1,847 @@
+// The guild engine (see guild.hpp for the contract).
+#include "guild.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <new>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "hash_index.hpp"
+#include "rank_btree.hpp"
+#include "text.hpp"
+
+namespace roster {
+
+namespace {
+
+// Group slots: a hoisted role's slot, or one of these.
+constexpr std::uint32_t g_online = 1u << 20;
+constexpr std::uint32_t g_offline = g_online + 1;
+
+}  // namespace
+
+struct Member {
+    HashHook hook;
+    std::uint64_t id = 0;
+    std::uint32_t slot = 0;
+    Status status = Status::offline;
+    bool custom_key = false;
+    std::uint32_t group = g_offline;
+    std::uint64_t prefix = 0;     // first 8 bytes of key, big-endian
+    std::string name;
+    std::string key;              // sort key: folded name unless custom
+    std::vector<std::uint32_t> roles;  // role slots, ascending
+};
+
+struct Role {
+    std::uint64_t id = 0;
+    std::int32_t position = 0;
+    bool hoist = false, view = false, admin = false;
+    bool live = false;
+};
+
+struct ListState;
+
+struct TreeTraits {
+    const std::vector<std::unique_ptr<Member>>* members;
+    ListState* list;
+    BTreeHook& hook(std::uint32_t slot) const;
+    std::uint64_t prefix(std::uint32_t slot) const { return (*members)[slot]->prefix; }
+    bool less(std::uint32_t a, std::uint32_t b) const {
+        const Member& x = *(*members)[a];
+        const Member& y = *(*members)[b];
+        int c = compare_bytes(x.key, y.key);
+        return c != 0 ? c < 0 : x.id < y.id;
+    }
+};
+
+using Tree = RankBTree<TreeTraits>;
+
+struct ListState {
+    std::uint64_t id = 0;
+    Overwrite everyone = Overwrite::none;
+    std::unordered_map<std::uint64_t, bool> role_ow;    // role id -> allow
+    std::unordered_map<std::uint64_t, bool> member_ow;  // user id -> allow
+    std::vector<BTreeHook> hooks;                       // by member slot
+    std::map<std::uint32_t, std::unique_ptr<Tree>> trees;  // by group slot
+    std::uint32_t total = 0;                            // visible members
+    std::vector<RowEdit>* log = nullptr;
+};
+
+BTreeHook& TreeTraits::hook(std::uint32_t slot) const { return list->hooks[slot]; }
+
+using MemberIndex = HashIndex<Member, &Member::hook, &Member::id>;
+
+struct Guild::Impl {
+    GuildConfig cfg;
+    std::vector<std::unique_ptr<Member>> members;  // by slot; null = free
+    std::vector<std::uint32_t> free_slots;
+    MemberIndex by_id;
+    std::uint32_t live = 0;
+
+    std::vector<Role> roles;  // by slot
+    std::vector<std::uint32_t> free_roles;
+    std::unordered_map<std::uint64_t, std::uint32_t> role_slot;  // id -> slot
+    std::vector<std::uint32_t> order;       // hoisted role slots, then online, offline
+    std::vector<std::uint32_t> role_rank;   // by role slot: rank among hoisted (or ~0)
+
+    std::vector<std::unique_ptr<ListState>> lists;  // lists[0] is "everyone"
+
+    explicit Impl(const GuildConfig& c) : cfg(c) {
+        auto everyone = std::make_unique<ListState>();
+        everyone->id = 0;
+        lists.push_back(std::move(everyone));
+        rebuild_order();
+    }
+    ~Impl() { by_id.clear(); }
+
+    // ---------------------------------------------------------- lookups --
+    Member* find_member(std::uint64_t id) { return by_id.find(id); }
+    const Member* find_member(std::uint64_t id) const { return by_id.find(id); }
+    ListState* find_list(std::uint64_t id) const {
+        for (const auto& l : lists)
+            if (l->id == id) return l.get();
+        return nullptr;
+    }
+    std::uint32_t find_role(std::uint64_t id) const {
+        auto it = role_slot.find(id);
+        return it == role_slot.end() ? ~0u : it->second;
+    }
+    std::uint64_t group_id(std::uint32_t g) const {
+        if (g == g_online) return group_online;
+        if (g == g_offline) return group_offline;
+        return roles[g].id;
+    }
+
+    // ------------------------------------------------------------ groups --
+    void rebuild_order() {
+        order.clear();
+        for (std::uint32_t r = 0; r < roles.size(); ++r)
+            if (roles[r].live && roles[r].hoist) order.push_back(r);
+        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            if (roles[a].position != roles[b].position)
+                return roles[a].position > roles[b].position;
+            return roles[a].id < roles[b].id;
+        });
+        role_rank.assign(roles.size(), ~0u);
+        for (std::uint32_t i = 0; i < order.size(); ++i) role_rank[order[i]] = i;
+        order.push_back(g_online);
+        order.push_back(g_offline);
+    }
+
+    std::uint32_t group_of(const Member& m) const {
+        if (m.status == Status::offline) return g_offline;
+        std::uint32_t best = g_online, best_rank = ~0u;
+        for (std::uint32_t r : m.roles) {
+            std::uint32_t rank = role_rank[r];
+            if (rank < best_rank) {
+                best_rank = rank;
+                best = r;
+            }
+        }
+        return best;
+    }
+
+    bool shown(std::uint32_t g) const { return g != g_offline || live < cfg.offline_threshold; }
+
+    // ------------------------------------------------------- visibility --
+    bool visible(const ListState& l, const Member& m) const {
+        if (l.id == 0) return true;
+        bool admin = false, view = false, deny = false, allow = false;
+        for (std::uint32_t r : m.roles) {
+            const Role& role = roles[r];
+            admin |= role.admin;
+            view |= role.view;
+            auto it = l.role_ow.find(role.id);
+            if (it != l.role_ow.end()) (it->second ? allow : deny) = true;
+        }
+        if (admin) return true;
+        bool v = cfg.everyone_view || view;
+        if (l.everyone == Overwrite::allow) v = true;
+        if (l.everyone == Overwrite::deny) v = false;
+        if (deny) v = false;
+        if (allow) v = true;
+        auto it = l.member_ow.find(m.id);
+        if (it != l.member_ow.end()) v = it->second;
+        return v;
+    }
+
+    // ---------------------------------------------------------- rows ----
+    Tree* tree(const ListState& l, std::uint32_t g) const {
+        auto it = l.trees.find(g);
+        return it == l.trees.end() ? nullptr : it->second.get();
+    }
+    Tree& tree_for(ListState& l, std::uint32_t g) {
+        auto it = l.trees.find(g);
+        if (it != l.trees.end()) return *it->second;
+        auto t = std::make_unique<Tree>(TreeTraits{&members, &l});
+        Tree& ref = *t;
+        l.trees.emplace(g, std::move(t));
+        return ref;
+    }
+    std::uint32_t group_size(const ListState& l, std::uint32_t g) const {
+        const Tree* t = tree(l, g);
+        return t ? t->size() : 0;
+    }
+    // First row of group g (its header), counting groups that appear.
+    std::uint32_t offset(const ListState& l, std::uint32_t g) const {
+        std::uint32_t off = 0;
+        for (std::uint32_t o : order) {
+            if (o == g) break;
+            std::uint32_t n = group_size(l, o);
+            if (n && shown(o)) off += n + 1;
+        }
+        return off;
+    }
+    std::uint32_t length(const ListState& l) const {
+        std::uint32_t len = 0;
+        for (std::uint32_t o : order) {
+            std::uint32_t n = group_size(l, o);
+            if (n && shown(o)) len += n + 1;
+        }
+        return len;
+    }
+    bool in_list(const ListState& l, const Member& m) const {
+        return m.slot < l.hooks.size() && l.hooks[m.slot].leaf != nil_id;
+    }
+
+    void log(ListState& l, RowEdit::Kind k, std::uint32_t index) {
+        if (l.log) l.log->push_back(RowEdit{k, index});
+    }
+
+    // Removes m (in group m.group) from l, logging the rows that go.
+    void unplace(ListState& l, const Member& m, bool quiet) {
+        Tree& t = *tree(l, m.group);
+        const bool rows = !quiet && l.log && shown(m.group);
+        const std::uint32_t off = rows ? offset(l, m.group) : 0;
+        const std::uint32_t idx = t.erase(m.slot);
+        --l.total;
+        if (rows) {
+            log(l, RowEdit::Kind::remove, off + 1 + idx);
+            if (t.empty()) log(l, RowEdit::Kind::remove, off);
+        }
+    }
+    // Inserts m into its group's tree in l, logging the rows that come.
+    void place(ListState& l, const Member& m, bool quiet) {
+        if (l.hooks.size() <= m.slot) l.hooks.resize(members.size());
+        Tree& t = tree_for(l, m.group);
+        const bool was_empty = t.empty();
+        const std::uint32_t idx = t.insert(m.slot);
+        ++l.total;
+        if (!quiet && l.log && shown(m.group)) {
+            const std::uint32_t off = offset(l, m.group);
+            if (was_empty) log(l, RowEdit::Kind::insert, off);
+            log(l, RowEdit::Kind::insert, off + 1 + idx);
+        }
+    }
+    void log_update(ListState& l, const Member& m) {
+        if (!l.log || !shown(m.group)) return;
+        const std::uint32_t idx = tree(l, m.group)->index_of(m.slot);
+        log(l, RowEdit::Kind::update, offset(l, m.group) + 1 + idx);
+    }
+    void log_reset_all() {
+        for (auto& l : lists) log(*l, RowEdit::Kind::reset, 0);
+    }
+
+    // --------------------------------------------- re-filing a member ----
+    // A change to m is applied in three steps: take it out of every list it
+    // is in (no key comparisons: erase works from the hook), mutate, then
+    // put it back wherever it is now visible. Where it stays in place in a
+    // list (same group, same key), it is updated instead of moved.
+    struct Before {
+        std::uint32_t group;
+        std::string key;
+        std::vector<char> in;  // per list
+    };
+    Before take_out(Member& m, bool keep_in_place_possible, bool quiet) {
+        Before b{m.group, keep_in_place_possible ? m.key : std::string(), {}};
+        b.in.resize(lists.size());
+        for (std::size_t i = 0; i < lists.size(); ++i) {
+            ListState& l = *lists[i];
+            b.in[i] = in_list(l, m);
+            if (b.in[i] && !keep_in_place_possible) unplace(l, m, quiet);
+        }
+        return b;
+    }
+    void put_back(Member& m, const Before& b, bool keep_in_place_possible, bool quiet) {
+        const bool same_place = keep_in_place_possible && b.group == m.group && b.key == m.key;
+        for (std::size_t i = 0; i < lists.size(); ++i) {
+            ListState& l = *lists[i];
+            const bool now = visible(l, m);
+            if (keep_in_place_possible && b.in[i]) {
+                if (same_place && now) {
+                    if (!quiet) log_update(l, m);
+                    continue;
+                }
+                // Moves: erase works from the hook, but the old group names
+                // the tree and the offset of the old row.
+                const std::uint32_t g = m.group;
+                m.group = b.group;
+                unplace(l, m, quiet);
+                m.group = g;
+            }
+            if (now) place(l, m, quiet);
+        }
+    }
+
+    void refresh_key(Member& m) {
+        if (!m.custom_key) m.key = fold_ascii(m.name);
+        m.prefix = key_prefix(m.key);
+    }
+
+    // Generic "mutate one member" driver; the mutation must not fail.
+    template <class F>
+    void refile(Member& m, F&& mutate, bool quiet = false) {
+        // Members stay in their trees during the mutation only if the
+        // mutation cannot change the key the trees were sorted with: so take
+        // them out first whenever the key might change.
+        Before b = take_out(m, /*keep_in_place_possible=*/true, quiet);
+        mutate(m);
+        refresh_key(m);
+        m.group = group_of(m);
+        put_back(m, b, /*keep_in_place_possible=*/true, quiet);
+    }
+
+    // Applies `mutate` to the guild with the given members re-filed around
+    // it (out before with the old state, in after with the new), every list
+    // logging per-member edits unless `quiet` (then the caller logs resets).
+    template <class F>
+    void refile_many(const std::vector<Member*>& affected, F&& mutate, bool quiet) {
+        std::vector<Before> before;
+        before.reserve(affected.size());
+        for (Member* m : affected) before.push_back(take_out(*m, false, quiet));
+        mutate();
+        for (std::size_t i = 0; i < affected.size(); ++i) {
+            Member& m = *affected[i];
+            refresh_key(m);
+            m.group = group_of(m);
+            for (auto& l : lists)
+                if (visible(*l, m)) place(*l, m, quiet);
+        }
+    }
+
+    // Membership of `ms` in every list except list 0 recomputed after a
+    // change that cannot move anyone inside a list (groups and keys kept).
+    void refilter(const std::vector<Member*>& ms) {
+        for (std::size_t i = 1; i < lists.size(); ++i) refilter(*lists[i], ms);
+    }
+    void refilter(ListState& l, const std::vector<Member*>& ms) {
+        for (Member* m : ms) {
+            const bool was = in_list(l, *m);
+            const bool now = visible(l, *m);
+            if (was && !now) unplace(l, *m, false);
+            if (!was && now) place(l, *m, false);
+        }
+    }
+
+    std::vector<Member*> holders(std::uint32_t role) {
+        std::vector<Member*> out;
+        for (auto& m : members)
+            if (m && std::binary_search(m->roles.begin(), m->roles.end(), role))
+                out.push_back(m.get());
+        return out;
+    }
+    std::vector<Member*> all_members() {
+        std::vector<Member*> out;
+        out.reserve(live);
+        for (auto& m : members)
+            if (m) out.push_back(m.get());
+        return out;
+    }
+
+    // Offline section shown/hidden flips with the member count: every list
+    // changes wholesale.
+    void after_count_change(bool offline_was_shown) {
+        if (offline_was_shown != shown(g_offline)) log_reset_all();
+    }
+
+    // ---------------------------------------------------- validation ----
+    Error check_role_ids(std::span<const std::uint64_t> ids,
+                         std::vector<std::uint32_t>* slots) const {
+        slots->clear();
+        for (std::uint64_t id : ids) {
+            if (id == 0 || id >= group_online) return Error::invalid;
+            std::uint32_t s = find_role(id);
+            if (s == ~0u) return Error::not_found;
+            slots->push_back(s);
+        }
+        std::sort(slots->begin(), slots->end());
+        slots->erase(std::unique(slots->begin(), slots->end()), slots->end());
+        if (slots->size() > cfg.max_roles_per_member) return Error::limit;
+        return Error::ok;
+    }
+};
+
+// ===================================================================== API
+
+Guild::Guild(const GuildConfig& config) : impl_(std::make_unique<Impl>(config)) {}
+Guild::~Guild() = default;
+
+const GuildConfig& Guild::config() const { return impl_->cfg; }
+
+Error Guild::set_everyone_view(bool view) {
+    Impl& g = *impl_;
+    if (g.cfg.everyone_view == view) return Error::ok;
+    g.cfg.everyone_view = view;
+    g.refilter(g.all_members());  // groups and keys do not depend on it
+    return Error::ok;
+}
+
+Error Guild::set_offline_threshold(std::uint32_t threshold) {
+    Impl& g = *impl_;
+    bool was = g.shown(g_offline);
+    g.cfg.offline_threshold = threshold;
+    g.after_count_change(was);
+    return Error::ok;
+}
+
+Error Guild::upsert_role(const RoleSpec& spec) {
+    Impl& g = *impl_;
+    if (spec.id == 0 || spec.id >= group_online) return Error::invalid;
+    std::uint32_t slot = g.find_role(spec.id);
+    if (slot == ~0u) {
+        std::size_t live_roles = g.role_slot.size();
+        if (live_roles >= g.cfg.max_roles) return Error::limit;
+        if (!g.free_roles.empty()) {
+            slot = g.free_roles.back();
+            g.free_roles.pop_back();
+        } else {
+            slot = static_cast<std::uint32_t>(g.roles.size());
+            g.roles.emplace_back();
+        }
+        g.roles[slot] = Role{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
+        g.role_slot.emplace(spec.id, slot);
+        g.rebuild_order();  // a new role has no members: no rows change
+        return Error::ok;
+    }
+    Role old = g.roles[slot];
+    Role now{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
+    if (old.position == now.position && old.hoist == now.hoist && old.view == now.view &&
+        old.admin == now.admin)
+        return Error::ok;
+    std::vector<Member*> affected = g.holders(slot);
+    if (old.hoist == now.hoist && (old.position == now.position || !now.hoist)) {
+        // Only view/admin (or a non-hoisted position): nobody changes group.
+        g.roles[slot] = now;
+        g.refilter(affected);
+        return Error::ok;
+    }
+    // A hoisted role moving among hoisted roles reorders whole sections:
+    // every list is reset. A hoist toggle moves only the holders.
+    const bool reorders = old.hoist && now.hoist;
+    g.refile_many(affected, [&] {
+        g.roles[slot] = now;
+        g.rebuild_order();
+    }, reorders);
+    if (reorders) g.log_reset_all();
+    return Error::ok;
+}
+
+Error Guild::remove_role(std::uint64_t role_id) {
+    Impl& g = *impl_;
+    if (role_id == 0 || role_id >= group_online) return Error::invalid;
+    std::uint32_t slot = g.find_role(role_id);
+    if (slot == ~0u) return Error::not_found;
+    std::vector<Member*> affected = g.holders(slot);
+    g.refile_many(affected, [&] {
+        for (Member* m : affected)
+            m->roles.erase(std::find(m->roles.begin(), m->roles.end(), slot));
+        g.roles[slot] = Role{};
+        g.role_slot.erase(role_id);
+        g.free_roles.push_back(slot);
+        g.rebuild_order();
+    }, false);
+    return Error::ok;
+}
+
+Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
+                           std::span<const std::int32_t> positions) {
+    Impl& g = *impl_;
+    if (ids.size() != positions.size()) return Error::invalid;
+    std::vector<std::uint32_t> slots;
+    std::unordered_set<std::uint32_t> seen;
+    for (std::uint64_t id : ids) {
+        if (id == 0 || id >= group_online) return Error::invalid;
+        std::uint32_t s = g.find_role(id);
+        if (s == ~0u) return Error::not_found;
+        if (!seen.insert(s).second) return Error::invalid;
+        slots.push_back(s);
+    }
+    // Holders of any hoisted role re-filed silently; the lists reset.
+    std::vector<Member*> affected;
+    for (auto& m : g.members) {
+        if (!m) continue;
+        for (std::uint32_t r : m->roles)
+            if (g.roles[r].hoist) {
+                affected.push_back(m.get());
+                break;
+            }
+    }
+    g.refile_many(affected, [&] {
+        for (std::size_t i = 0; i < slots.size(); ++i) g.roles[slots[i]].position = positions[i];
+        g.rebuild_order();
+    }, true);
+    g.log_reset_all();
+    return Error::ok;
+}
+
+Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
+                           std::span<const std::uint64_t> roles, Status status, bool replace) {
+    Impl& g = *impl_;
+    if (user_id == 0 || !valid_name(name)) return Error::invalid;
+    if (static_cast<unsigned>(status) > 3) return Error::invalid;
+    std::vector<std::uint32_t> slots;
+    if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
+    if (Member* m = g.find_member(user_id)) {
+        if (!replace) return Error::exists;
+        g.refile(*m, [&](Member& x) {
+            x.name.assign(name);
+            x.roles = std::move(slots);
+            x.status = status;
+        });
+        return Error::ok;
+    }
+    if (g.live >= g.cfg.max_members) return Error::limit;
+    bool was = g.shown(g_offline);
+    auto owned = std::make_unique<Member>();
+    Member& m = *owned;
+    m.id = user_id;
+    m.name.assign(name);
+    m.roles = std::move(slots);
+    m.status = status;
+    if (!g.free_slots.empty()) {
+        m.slot = g.free_slots.back();
+        g.free_slots.pop_back();
+        g.members[m.slot] = std::move(owned);
+    } else {
+        m.slot = static_cast<std::uint32_t>(g.members.size());
+        g.members.push_back(std::move(owned));
+    }
+    g.by_id.insert(m);
+    ++g.live;
+    g.refresh_key(m);
+    m.group = g.group_of(m);
+    for (auto& l : g.lists) {
+        if (l->hooks.size() <= m.slot) l->hooks.resize(g.members.size());
+        l->hooks[m.slot].leaf = nil_id;
+        if (g.visible(*l, m)) g.place(*l, m, false);
+    }
+    g.after_count_change(was);
+    return Error::ok;
+}
+
+Error Guild::remove_member(std::uint64_t user_id) {
+    Impl& g = *impl_;
+    if (user_id == 0) return Error::invalid;
+    Member* m = g.find_member(user_id);
+    if (!m) return Error::not_found;
+    bool was = g.shown(g_offline);
+    for (auto& l : g.lists)
+        if (g.in_list(*l, *m)) g.unplace(*l, *m, false);
+    g.by_id.erase(*m);
+    --g.live;
+    std::uint32_t slot = m->slot;
+    g.members[slot].reset();
+    g.free_slots.push_back(slot);
+    g.after_count_change(was);
+    return Error::ok;
+}
+
+Error Guild::set_status(std::uint64_t user_id, Status status) {
+    Impl& g = *impl_;
+    if (user_id == 0 || static_cast<unsigned>(status) > 3) return Error::invalid;
+    Member* m = g.find_member(user_id);
+    if (!m) return Error::not_found;
+    g.refile(*m, [&](Member& x) { x.status = status; });
+    return Error::ok;
+}
+
+Error Guild::set_name(std::uint64_t user_id, std::string_view name) {
+    Impl& g = *impl_;
+    if (user_id == 0 || !valid_name(name)) return Error::invalid;
+    Member* m = g.find_member(user_id);
+    if (!m) return Error::not_found;
+    g.refile(*m, [&](Member& x) { x.name.assign(name); });
+    return Error::ok;
+}
+
+Error Guild::set_sort_key(std::uint64_t user_id, bool has_key,
+                          std::span<const std::uint8_t> key) {
+    Impl& g = *impl_;
+    if (user_id == 0) return Error::invalid;
+    if (has_key && (key.empty() || key.size() > g.cfg.max_sort_key_bytes)) return Error::invalid;
+    Member* m = g.find_member(user_id);
+    if (!m) return Error::not_found;
+    g.refile(*m, [&](Member& x) {
+        x.custom_key = has_key;
+        if (has_key) x.key.assign(reinterpret_cast<const char*>(key.data()), key.size());
+    });
+    return Error::ok;
+}
+
+Error Guild::set_roles(std::uint64_t user_id, std::span<const std::uint64_t> roles) {
+    Impl& g = *impl_;
+    if (user_id == 0) return Error::invalid;
+    std::vector<std::uint32_t> slots;
+    if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
+    Member* m = g.find_member(user_id);
+    if (!m) return Error::not_found;
+    g.refile(*m, [&](Member& x) { x.roles = std::move(slots); });
+    return Error::ok;
+}
+
+Error Guild::add_member_role(std::uint64_t user_id, std::uint64_t role_id) {
+    Impl& g = *impl_;
+    if (user_id == 0 || role_id == 0 || role_id >= group_online) return Error::invalid;
+    Member* m = g.find_member(user_id);
+    if (!m) return Error::not_found;
+    std::uint32_t r = g.find_role(role_id);
+    if (r == ~0u) return Error::not_found;
+    if (std::binary_search(m->roles.begin(), m->roles.end(), r)) return Error::ok;
+    if (m->roles.size() >= g.cfg.max_roles_per_member) return Error::limit;
+    g.refile(*m, [&](Member& x) { x.roles.insert(std::upper_bound(x.roles.begin(), x.roles.end(), r), r); });
+    return Error::ok;
+}
+
+Error Guild::remove_member_role(std::uint64_t user_id, std::uint64_t role_id) {
+    Impl& g = *impl_;
+    if (user_id == 0 || role_id == 0 || role_id >= group_online) return Error::invalid;
+    Member* m = g.find_member(user_id);
+    if (!m) return Error::not_found;
+    std::uint32_t r = g.find_role(role_id);
+    if (r == ~0u) return Error::not_found;
+    auto it = std::lower_bound(m->roles.begin(), m->roles.end(), r);
+    if (it == m->roles.end() || *it != r) return Error::ok;
+    g.refile(*m, [&](Member& x) { x.roles.erase(std::lower_bound(x.roles.begin(), x.roles.end(), r)); });
+    return Error::ok;
+}
+
+Error Guild::touch(std::uint64_t user_id) {
+    Impl& g = *impl_;
+    if (user_id == 0) return Error::invalid;
+    Member* m = g.find_member(user_id);
+    if (!m) return Error::not_found;
+    for (auto& l : g.lists)
+        if (g.in_list(*l, *m)) g.log_update(*l, *m);
+    return Error::ok;
+}
+
+Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
+    Impl& g = *impl_;
+    if (list_id == 0) return Error::invalid;
+    if (rule.roles.size() + rule.members.size() > g.cfg.max_overwrites) return Error::limit;
+    if (static_cast<unsigned>(rule.everyone) > 2) return Error::invalid;
+    for (const IdOverwrite& o : rule.roles)
+        if (o.id == 0 || o.id >= group_online) return Error::invalid;
+    for (const IdOverwrite& o : rule.members)
+        if (o.id == 0) return Error::invalid;
+    ListState* l = g.find_list(list_id);
+    if (!l) {
+        if (g.lists.size() - 1 >= g.cfg.max_lists) return Error::limit;
+        auto fresh = std::make_unique<ListState>();
+        fresh->id = list_id;
+        fresh->hooks.resize(g.members.size());
+        l = fresh.get();
+        g.lists.push_back(std::move(fresh));
+    }
+    // Re-filter every member against the new rule.
+    ListState& list = *l;
+    list.everyone = rule.everyone;
+    list.role_ow.clear();
+    list.member_ow.clear();
+    for (const IdOverwrite& o : rule.roles) list.role_ow[o.id] = o.allow;
+    for (const IdOverwrite& o : rule.members) list.member_ow[o.id] = o.allow;
+    g.refilter(list, g.all_members());
+    return Error::ok;
+}
+
+Error Guild::remove_list(std::uint64_t list_id) {
+    Impl& g = *impl_;
+    if (list_id == 0) return Error::invalid;
+    for (std::size_t i = 1; i < g.lists.size(); ++i) {
+        if (g.lists[i]->id == list_id) {
+            g.lists.erase(g.lists.begin() + static_cast<std::ptrdiff_t>(i));
+            return Error::ok;
+        }
+    }
+    return Error::not_found;
+}
+
+// ================================================================ queries
+
+std::uint32_t Guild::member_total() const { return impl_->live; }
+
+bool Guild::has_list(std::uint64_t list_id) const { return impl_->find_list(list_id) != nullptr; }
+
+Error Guild::list_length(std::uint64_t list_id, std::uint32_t* out) const {
+    if (!out) return Error::invalid;
+    const ListState* l = impl_->find_list(list_id);
+    if (!l) return Error::not_found;
+    *out = impl_->length(*l);
+    return Error::ok;
+}
+
+Error Guild::counts(std::uint64_t list_id, std::uint32_t* member_count,
+                    std::uint32_t* online_count) const {
+    if (!member_count || !online_count) return Error::invalid;
+    const ListState* l = impl_->find_list(list_id);
+    if (!l) return Error::not_found;
+    *member_count = l->total;
+    *online_count = l->total - impl_->group_size(*l, g_offline);
+    return Error::ok;
+}
+
+Error Guild::groups(std::uint64_t list_id, std::vector<GroupCount>* out) const {
+    if (!out) return Error::invalid;
+    const Impl& g = *impl_;
+    const ListState* l = g.find_list(list_id);
+    if (!l) return Error::not_found;
+    out->clear();
+    for (std::uint32_t o : g.order) {
+        std::uint32_t n = g.group_size(*l, o);
+        if (n && g.shown(o)) out->push_back(GroupCount{g.group_id(o), n});
+    }
+    return Error::ok;
+}
+
+Error Guild::row_at(std::uint64_t list_id, std::uint32_t index, Row* out) const {
+    if (!out) return Error::invalid;
+    std::vector<Row> one;
+    if (Error e = rows(list_id, index, index, &one); e != Error::ok) return e;
+    if (one.empty()) return Error::not_found;
+    *out = one[0];
+    return Error::ok;
+}
+
+Error Guild::rows(std::uint64_t list_id, std::uint32_t start, std::uint32_t end,
+                  std::vector<Row>* out) const {
+    if (!out) return Error::invalid;
+    const Impl& g = *impl_;
+    const ListState* l = g.find_list(list_id);
+    if (!l) return Error::not_found;
+    out->clear();
+    if (end < start) return Error::invalid;
+    std::uint32_t off = 0;
+    for (std::uint32_t o : g.order) {
+        const Tree* t = g.tree(*l, o);
+        const std::uint32_t n = t ? t->size() : 0;
+        if (!n || !g.shown(o)) continue;
+        const std::uint32_t first = off, last = off + n;  // header, last member
+        off = last + 1;
+        if (last < start) continue;
+        if (first > end) break;
+        const std::uint64_t gid = g.group_id(o);
+        if (start <= first) out->push_back(Row{true, gid, 0, n});
+        const std::uint32_t from = std::max(start, first + 1) - (first + 1);
+        const std::uint32_t to = std::min(end, last) - first;  // exclusive, in group
+        if (from < to)
+            t->for_range(from, to - from, [&](std::uint32_t slot) {
+                out->push_back(Row{false, gid, g.members[slot]->id, 0});
+            });
+    }
+    return Error::ok;
+}
+
+Error Guild::index_of(std::uint64_t list_id, std::uint64_t user_id, std::uint32_t* out) const {
+    if (!out || user_id == 0) return Error::invalid;
+    const Impl& g = *impl_;
+    const ListState* l = g.find_list(list_id);
+    if (!l) return Error::not_found;
+    const Member* m = g.find_member(user_id);
+    if (!m || !g.in_list(*l, *m) || !g.shown(m->group)) return Error::not_found;
+    *out = g.offset(*l, m->group) + 1 + g.tree(*l, m->group)->index_of(m->slot);
+    return Error::ok;
+}
+
+Error Guild::member(std::uint64_t user_id, MemberView* out) const {
+    if (!out || user_id == 0) return Error::invalid;
+    const Impl& g = *impl_;
+    const Member* m = g.find_member(user_id);
+    if (!m) return Error::not_found;
+    out->id = m->id;
+    out->name = m->name;
+    out->status = m->status;
+    out->group = g.group_id(m->group);
+    out->roles.clear();
+    for (std::uint32_t r : m->roles) out->roles.push_back(g.roles[r].id);
+    std::sort(out->roles.begin(), out->roles.end());
+    return Error::ok;
+}
+
+Error Guild::attach_log(std::uint64_t list_id, std::vector<RowEdit>* log) {
+    ListState* l = impl_->find_list(list_id);
+    if (!l) return Error::not_found;
+    l->log = log;
+    return Error::ok;
+}
+
+// ============================================================= invariants
+
+bool Guild::check_invariants(std::string* why) const {
+    std::string dummy;
+    std::string& w = why ? *why : dummy;
+    const Impl& g = *impl_;
+    auto fail = [&](const std::string& msg) {
+        w = msg;
+        return false;
+    };
+    std::uint32_t live = 0;
+    for (std::uint32_t s = 0; s < g.members.size(); ++s) {
+        const Member* m = g.members[s].get();
+        if (!m) continue;
+        ++live;
+        if (m->slot != s) return fail("member slot mismatch");
+        if (g.find_member(m->id) != m) return fail("hash index disagrees with slots");
+        if (!m->custom_key && m->key != fold_ascii(m->name)) return fail("default key stale");
+        if (m->prefix != key_prefix(m->key)) return fail("key prefix stale");
+        if (m->group != g.group_of(*m)) return fail("member group stale");
+        if (!std::is_sorted(m->roles.begin(), m->roles.end())) return fail("roles unsorted");
+        for (std::uint32_t r : m->roles)
+            if (r >= g.roles.size() || !g.roles[r].live) return fail("member holds a dead role");
+    }
+    if (live != g.live || g.by_id.size() != live) return fail("member count mismatch");
+    for (const auto& lp : g.lists) {
+        const ListState& l = *lp;
+        std::uint32_t total = 0;
+        for (const auto& [grp, t] : l.trees) {
+            std::string tw;
+            if (!t->check_invariants(&tw)) return fail("list tree: " + tw);
+            total += t->size();
+            for (std::uint32_t k = 0; k < t->size(); ++k) {
+                const Member* m = g.members[t->at(k)].get();
+                if (!m || m->group != grp) return fail("tree holds a member of another group");
+            }
+        }
+        if (total != l.total) return fail("list total mismatch");
+        for (std::uint32_t s = 0; s < g.members.size(); ++s) {
+            const Member* m = g.members[s].get();
+            bool in = s < l.hooks.size() && l.hooks[s].leaf != nil_id;
+            if (!m) {
+                if (in) return fail("hook of a free slot is linked");
+                continue;
+            }
+            if (in != g.visible(l, *m)) return fail("list membership disagrees with visibility");
+        }
+    }
+    return true;
+}
+
+const char* error_name(Error e) {
+    switch (e) {
+    case Error::ok: return "ok";
+    case Error::invalid: return "invalid argument";
+    case Error::not_found: return "not found";
+    case Error::exists: return "already exists";
+    case Error::limit: return "limit exceeded";
+    case Error::no_memory: return "out of memory";
+    case Error::busy: return "busy";
+    case Error::corrupt: return "corrupt";
+    case Error::version: return "incompatible version";
+    case Error::internal: return "internal error";
+    }
+    return "unknown status";
+}
+
+}  // namespace roster

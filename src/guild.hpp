@@ -1,0 +1,190 @@
+// The guild engine: roles, members, lists, sections, positions.
+//
+// One Guild is one chat guild (SPEC.md §1–§3). It owns the order: for every
+// list, which members are visible, in which group (section), at which row.
+// Rows are global over the list: each group that appears is one header row
+// followed by its members (§2).
+//
+// Layout: one member record per user (hash-indexed, stable address); per
+// list, per group, a counted B+tree of member slots (rank_btree.hpp), and a
+// 4-byte hook per member slot naming its leaf. Groups order is a small table,
+// so reordering roles or flipping the offline threshold moves no entries.
+//
+// Errors: every mutator validates all of its input before changing
+// anything; on any error the guild is unchanged. Allocation failure inside a
+// mutation is turned into Error::no_memory by reserving what the mutation
+// needs before it starts.
+//
+// Changes: when a list has a change log attached, every mutation appends the
+// row-level edits that turn the list's previous rows into its new rows
+// (RowEdit), in order, each index meaning the list as it stands after the
+// previous edit. Sessions and frames (SPEC §4–§6) are built on these.
+//
+// Thread-safety: none; one thread at a time per guild.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace roster {
+
+enum class Error : int {
+    ok = 0,
+    invalid = -1,
+    not_found = -2,
+    exists = -3,
+    limit = -4,
+    no_memory = -5,
+    busy = -6,
+    corrupt = -7,
+    version = -8,
+    internal = -9,
+};
+
+enum class Status : std::uint8_t { offline = 0, online = 1, idle = 2, dnd = 3 };
+
+// Group ids: a hoisted role's id, or one of these two reserved values (which
+// are therefore not valid role ids).
+inline constexpr std::uint64_t group_online = 0xFFFFFFFFFFFFFFFEull;
+inline constexpr std::uint64_t group_offline = 0xFFFFFFFFFFFFFFFFull;
+
+struct GuildConfig {
+    std::uint32_t offline_threshold = 1000;  // offline shown while members < this
+    bool everyone_view = true;               // @everyone may VIEW the guild
+    std::uint32_t max_members = 1u << 26;
+    std::uint32_t max_roles = 1000;
+    std::uint32_t max_roles_per_member = 256;
+    std::uint32_t max_lists = 256;             // besides list 0
+    std::uint32_t max_overwrites = 1000;       // per list, roles + members
+    std::uint32_t max_sort_key_bytes = 256;
+};
+
+struct RoleSpec {
+    std::uint64_t id = 0;
+    std::int32_t position = 0;
+    bool hoist = false;
+    bool view = false;
+    bool admin = false;
+};
+
+enum class Overwrite : std::uint8_t { none = 0, allow = 1, deny = 2 };
+
+struct IdOverwrite {
+    std::uint64_t id = 0;
+    bool allow = false;
+};
+
+struct ListRule {
+    Overwrite everyone = Overwrite::none;
+    std::vector<IdOverwrite> roles;
+    std::vector<IdOverwrite> members;
+};
+
+struct Row {
+    bool header = false;
+    std::uint64_t group = 0;  // the header's group, or the member's group
+    std::uint64_t user = 0;   // members only
+    std::uint32_t count = 0;  // headers only: members in the group
+};
+
+struct GroupCount {
+    std::uint64_t id = 0;
+    std::uint32_t count = 0;
+};
+
+// One row-level edit of a list (see "Changes" above).
+struct RowEdit {
+    enum class Kind : std::uint8_t { insert, remove, update, reset } kind;
+    std::uint32_t index = 0;  // reset: unused (every row may have changed)
+};
+
+class Guild {
+public:
+    explicit Guild(const GuildConfig& config = GuildConfig{});
+    ~Guild();
+    Guild(const Guild&) = delete;
+    Guild& operator=(const Guild&) = delete;
+
+    const GuildConfig& config() const;
+
+    // ---- guild settings
+    Error set_everyone_view(bool view);
+    Error set_offline_threshold(std::uint32_t threshold);
+
+    // ---- roles
+    // Creates the role or replaces its settings. Members holding it are
+    // re-sectioned (hoist, position) and re-filtered (view, admin).
+    Error upsert_role(const RoleSpec& role);
+    // Removes the role from the guild and from every member holding it.
+    Error remove_role(std::uint64_t role_id);
+    // Sets many positions at once; ids must exist and be distinct.
+    Error reorder_roles(std::span<const std::uint64_t> role_ids,
+                        std::span<const std::int32_t> positions);
+
+    // ---- members
+    // Adds a member, or (replace = true) replaces an existing one's data.
+    // name: valid UTF-8, 1–128 bytes. roles: existing role ids, duplicates
+    // ignored.
+    Error upsert_member(std::uint64_t user_id, std::string_view name,
+                        std::span<const std::uint64_t> roles, Status status, bool replace);
+    Error remove_member(std::uint64_t user_id);
+    Error set_status(std::uint64_t user_id, Status status);
+    Error set_name(std::uint64_t user_id, std::string_view name);
+    // A host-supplied sort key replacing the default (folded name); an empty
+    // optional (has_key = false) restores the default.
+    Error set_sort_key(std::uint64_t user_id, bool has_key, std::span<const std::uint8_t> key);
+    Error set_roles(std::uint64_t user_id, std::span<const std::uint64_t> roles);
+    Error add_member_role(std::uint64_t user_id, std::uint64_t role_id);
+    Error remove_member_role(std::uint64_t user_id, std::uint64_t role_id);
+    // The member's data changed without moving it: an update of its rows.
+    Error touch(std::uint64_t user_id);
+
+    // ---- lists (list 0, "everyone", always exists and cannot be changed)
+    Error set_list(std::uint64_t list_id, const ListRule& rule);  // create or replace
+    Error remove_list(std::uint64_t list_id);
+
+    // ---- queries
+    std::uint32_t member_total() const;  // members in the guild
+    bool has_list(std::uint64_t list_id) const;
+    Error list_length(std::uint64_t list_id, std::uint32_t* out) const;
+    Error counts(std::uint64_t list_id, std::uint32_t* member_count,
+                 std::uint32_t* online_count) const;
+    Error groups(std::uint64_t list_id, std::vector<GroupCount>* out) const;
+    Error row_at(std::uint64_t list_id, std::uint32_t index, Row* out) const;
+    // Rows [start, end] that exist (end clipped to the list's last row).
+    Error rows(std::uint64_t list_id, std::uint32_t start, std::uint32_t end,
+               std::vector<Row>* out) const;
+    // Row of a member shown in the list; not_found when absent or hidden.
+    Error index_of(std::uint64_t list_id, std::uint64_t user_id, std::uint32_t* out) const;
+
+    // Member data, for hosts and serializers.
+    struct MemberView {
+        std::uint64_t id;
+        std::string_view name;
+        Status status;
+        std::uint64_t group;
+        std::vector<std::uint64_t> roles;  // ascending id
+    };
+    Error member(std::uint64_t user_id, MemberView* out) const;
+
+    // ---- change logs
+    // Attach (or with nullptr detach) a log that receives the row edits of
+    // list_id. The log is the caller's; it must outlive the attachment.
+    Error attach_log(std::uint64_t list_id, std::vector<RowEdit>* log);
+
+    // Full structural check (tests): trees, hooks, counts, visibility and
+    // groups recomputed from scratch. O(n log n).
+    bool check_invariants(std::string* why) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+const char* error_name(Error e);
+
+}  // namespace roster

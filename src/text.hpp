@@ -1,0 +1,74 @@
+// Names and sort keys: validation, the default key, comparison, prefixes.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace roster {
+
+// Well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+inline bool valid_utf8(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* end = p + s.size();
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            ++p;
+            continue;
+        }
+        int n;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else {
+            return false;
+        }
+        if (end - p <= n) return false;
+        if (p[1] < lo || p[1] > hi) return false;
+        for (int k = 2; k <= n; ++k)
+            if ((p[k] & 0xC0) != 0x80) return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+// A display name: valid UTF-8 of 1..128 bytes (SPEC §1).
+inline bool valid_name(std::string_view s) {
+    return !s.empty() && s.size() <= 128 && valid_utf8(s);
+}
+
+// The default sort key: ASCII A-Z folded to a-z, other bytes unchanged.
+inline std::string fold_ascii(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+// Unsigned lexicographic byte comparison: <0, 0, >0.
+inline int compare_bytes(std::string_view a, std::string_view b) {
+    const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+    int c = n ? std::memcmp(a.data(), b.data(), n) : 0;
+    if (c != 0) return c;
+    return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+// First 8 bytes big-endian, zero-padded: monotone with compare_bytes.
+inline std::uint64_t key_prefix(std::string_view k) {
+    std::uint64_t p = 0;
+    for (std::size_t i = 0; i < 8; ++i)
+        p = (p << 8) | (i < k.size() ? static_cast<unsigned char>(k[i]) : 0u);
+    return p;
+}
+
+}  // namespace roster

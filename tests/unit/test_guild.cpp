@@ -1,0 +1,185 @@
+// Hand-written guild scenarios with exact expected rows (SPEC §1–§2).
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "guild.hpp"
+
+using namespace roster;
+
+namespace {
+
+std::string dump(const Guild& g, std::uint64_t list = 0) {
+    std::uint32_t len = 0;
+    REQUIRE(g.list_length(list, &len) == Error::ok);
+    std::vector<Row> rows;
+    if (len) REQUIRE(g.rows(list, 0, len - 1, &rows) == Error::ok);
+    std::string out;
+    for (const Row& r : rows) {
+        if (!out.empty()) out += ' ';
+        auto gname = [](std::uint64_t id) {
+            return id == group_online ? std::string("on") : id == group_offline ? std::string("off") : "r" + std::to_string(id);
+        };
+        out += r.header ? "[" + gname(r.group) + ":" + std::to_string(r.count) + "]" : std::to_string(r.user);
+    }
+    std::string why;
+    bool ok = g.check_invariants(&why);
+    INFO(why);
+    REQUIRE(ok);
+    return out;
+}
+
+const std::vector<std::uint64_t> none;
+
+}  // namespace
+
+TEST_SUITE("guild") {
+
+TEST_CASE("sections: hoisted roles by position then id, online, offline; empty groups absent") {
+    Guild g;
+    REQUIRE(g.upsert_role({10, 5, true, false, false}) == Error::ok);
+    REQUIRE(g.upsert_role({11, 5, true, false, false}) == Error::ok);  // same position: id 10 first
+    REQUIRE(g.upsert_role({12, 9, true, false, false}) == Error::ok);
+    REQUIRE(g.upsert_role({13, 99, false, false, false}) == Error::ok);  // not hoisted
+    std::vector<std::uint64_t> r10 = {10}, r11 = {11}, both = {10, 12}, r13 = {13};
+    REQUIRE(g.upsert_member(1, "bob", r10, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(2, "Alice", r11, Status::idle, false) == Error::ok);
+    REQUIRE(g.upsert_member(3, "carol", both, Status::dnd, false) == Error::ok);
+    REQUIRE(g.upsert_member(4, "dave", r13, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(5, "erin", r10, Status::offline, false) == Error::ok);
+    CHECK(dump(g) == "[r12:1] 3 [r10:1] 1 [r11:1] 2 [on:1] 4 [off:1] 5");
+    std::uint32_t mc = 0, oc = 0;
+    REQUIRE(g.counts(0, &mc, &oc) == Error::ok);
+    CHECK(mc == 5);
+    CHECK(oc == 4);
+    std::uint32_t idx = 0;
+    REQUIRE(g.index_of(0, 2, &idx) == Error::ok);
+    CHECK(idx == 5);
+    CHECK(g.index_of(0, 99, &idx) == Error::not_found);
+}
+
+TEST_CASE("order inside a group: folded name, bytes, then user id") {
+    Guild g;
+    REQUIRE(g.upsert_member(30, "ann", none, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(20, "Ann", none, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(10, "ANN", none, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(5, "_z", none, Status::online, false) == Error::ok);   // '_' < 'a'
+    REQUIRE(g.upsert_member(6, "\xc3\xa9", none, Status::online, false) == Error::ok);  // é after ascii
+    REQUIRE(g.upsert_member(7, "B", none, Status::online, false) == Error::ok);
+    CHECK(dump(g) == "[on:6] 5 10 20 30 7 6");
+    const std::uint8_t k[] = {0x00};
+    REQUIRE(g.set_sort_key(6, true, k) == Error::ok);
+    CHECK(dump(g) == "[on:6] 6 5 10 20 30 7");
+    REQUIRE(g.set_sort_key(6, false, {}) == Error::ok);
+    CHECK(dump(g) == "[on:6] 5 10 20 30 7 6");
+}
+
+TEST_CASE("offline threshold hides and shows the offline group") {
+    GuildConfig cfg;
+    cfg.offline_threshold = 3;
+    Guild g(cfg);
+    REQUIRE(g.upsert_member(1, "a", none, Status::offline, false) == Error::ok);
+    REQUIRE(g.upsert_member(2, "b", none, Status::online, false) == Error::ok);
+    CHECK(dump(g) == "[on:1] 2 [off:1] 1");
+    REQUIRE(g.upsert_member(3, "c", none, Status::offline, false) == Error::ok);
+    CHECK(dump(g) == "[on:1] 2");  // 3 members >= threshold
+    std::uint32_t mc = 0, oc = 0;
+    REQUIRE(g.counts(0, &mc, &oc) == Error::ok);
+    CHECK(mc == 3);
+    CHECK(oc == 1);
+    REQUIRE(g.remove_member(2) == Error::ok);
+    CHECK(dump(g) == "[off:2] 1 3");
+}
+
+TEST_CASE("list rules: everyone overwrite, role deny then allow, member overwrite, admin") {
+    Guild g;
+    REQUIRE(g.upsert_role({100, 1, false, false, false}) == Error::ok);
+    REQUIRE(g.upsert_role({101, 2, false, false, false}) == Error::ok);
+    REQUIRE(g.upsert_role({102, 3, false, false, true}) == Error::ok);  // admin
+    std::vector<std::uint64_t> r100 = {100}, r101 = {101}, r100_101 = {100, 101}, r102 = {102};
+    REQUIRE(g.upsert_member(1, "a", r100, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(2, "b", r101, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(3, "c", r100_101, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(4, "d", r102, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(5, "e", none, Status::online, false) == Error::ok);
+    ListRule rule;
+    rule.everyone = Overwrite::deny;
+    rule.roles = {{100, true}, {101, false}};
+    rule.members = {{2, true}};
+    REQUIRE(g.set_list(7, rule) == Error::ok);
+    // 1: allowed by role; 2: denied by role, allowed by member; 3: deny then
+    // allow -> yes; 4: admin; 5: everyone deny.
+    CHECK(dump(g, 7) == "[on:4] 1 2 3 4");
+    rule.members = {{1, false}};
+    REQUIRE(g.set_list(7, rule) == Error::ok);
+    CHECK(dump(g, 7) == "[on:2] 3 4");
+    CHECK(g.remove_list(7) == Error::ok);
+    CHECK(g.has_list(7) == false);
+}
+
+TEST_CASE("role removal and hoist changes re-section holders") {
+    Guild g;
+    REQUIRE(g.upsert_role({10, 1, true, false, false}) == Error::ok);
+    std::vector<std::uint64_t> r10 = {10};
+    REQUIRE(g.upsert_member(1, "a", r10, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(2, "b", none, Status::online, false) == Error::ok);
+    CHECK(dump(g) == "[r10:1] 1 [on:1] 2");
+    REQUIRE(g.upsert_role({10, 1, false, false, false}) == Error::ok);
+    CHECK(dump(g) == "[on:2] 1 2");
+    REQUIRE(g.upsert_role({10, 1, true, false, false}) == Error::ok);
+    CHECK(dump(g) == "[r10:1] 1 [on:1] 2");
+    REQUIRE(g.remove_role(10) == Error::ok);
+    CHECK(dump(g) == "[on:2] 1 2");
+    Guild::MemberView v;
+    REQUIRE(g.member(1, &v) == Error::ok);
+    CHECK(v.roles.empty());
+}
+
+TEST_CASE("bad input is rejected and changes nothing") {
+    Guild g;
+    REQUIRE(g.upsert_member(1, "a", none, Status::online, false) == Error::ok);
+    const std::string before = dump(g);
+    std::vector<std::uint64_t> unknown = {55};
+    CHECK(g.upsert_member(0, "x", none, Status::online, false) == Error::invalid);
+    CHECK(g.upsert_member(2, "", none, Status::online, false) == Error::invalid);
+    CHECK(g.upsert_member(2, std::string(129, 'x'), none, Status::online, false) == Error::invalid);
+    CHECK(g.upsert_member(2, "\xff", none, Status::online, false) == Error::invalid);
+    CHECK(g.upsert_member(2, "\xc0\x80", none, Status::online, false) == Error::invalid);
+    CHECK(g.upsert_member(2, "ok", unknown, Status::online, false) == Error::not_found);
+    CHECK(g.upsert_member(1, "dup", none, Status::online, false) == Error::exists);
+    CHECK(g.upsert_role({group_online, 1, true, false, false}) == Error::invalid);
+    CHECK(g.set_status(9, Status::idle) == Error::not_found);
+    CHECK(g.set_list(0, ListRule{}) == Error::invalid);
+    CHECK(g.remove_list(0) == Error::invalid);
+    CHECK(g.remove_list(3) == Error::not_found);
+    CHECK(g.remove_role(3) == Error::not_found);
+    CHECK(dump(g) == before);
+}
+
+TEST_CASE("change log: moves are remove + insert, in-place changes are updates") {
+    Guild g;
+    std::vector<RowEdit> log;
+    REQUIRE(g.attach_log(0, &log) == Error::ok);
+    REQUIRE(g.upsert_member(1, "a", none, Status::online, false) == Error::ok);
+    REQUIRE(log.size() == 2);  // header then member
+    CHECK((log[0].kind == RowEdit::Kind::insert && log[0].index == 0));
+    CHECK((log[1].kind == RowEdit::Kind::insert && log[1].index == 1));
+    log.clear();
+    REQUIRE(g.set_status(1, Status::idle) == Error::ok);  // same group
+    REQUIRE(log.size() == 1);
+    CHECK((log[0].kind == RowEdit::Kind::update && log[0].index == 1));
+    log.clear();
+    REQUIRE(g.touch(1) == Error::ok);
+    REQUIRE(log.size() == 1);
+    CHECK(log[0].kind == RowEdit::Kind::update);
+    log.clear();
+    REQUIRE(g.set_status(1, Status::offline) == Error::ok);  // online -> offline group
+    REQUIRE(log.size() == 4);
+    CHECK((log[0].kind == RowEdit::Kind::remove && log[0].index == 1));
+    CHECK((log[1].kind == RowEdit::Kind::remove && log[1].index == 0));
+    CHECK((log[2].kind == RowEdit::Kind::insert && log[2].index == 0));
+    CHECK((log[3].kind == RowEdit::Kind::insert && log[3].index == 1));
+}
+
+}  // TEST_SUITE
