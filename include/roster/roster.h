@@ -11,11 +11,14 @@
  *  - Out-parameters come first, user_data pointers last.
  *  - On any error, the object the call was given is unchanged.
  *
- * Thread-safety: the functions in this section are pure and may be called
- * from any thread at any time.
+ * Thread-safety: the version and status functions are pure and may be
+ * called from any thread at any time; guild calls are described below.
  */
 #ifndef ROSTER_ROSTER_H
 #define ROSTER_ROSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,6 +64,226 @@ typedef enum roster_status {
 /* Static, lower-case name of a status ("ok", "invalid argument", ...), or
  * "unknown status" for a value that is not a roster_status. Never NULL. */
 ROSTER_API const char *roster_status_str(int status);
+
+/* ---- Types and conventions for guilds -------------------------------------
+ *
+ * Ids are 64-bit unsigned integers; 0 is never valid. Two ids are reserved
+ * as group ids (ROSTER_GROUP_ONLINE / ROSTER_GROUP_OFFLINE) and are not valid
+ * role ids.
+ *
+ * Thread-safety: a roster_guild is used by one thread at a time (calls on
+ * one guild must not overlap); distinct guilds are fully independent.
+ *
+ * Strings: display names are valid UTF-8 of 1..128 bytes, passed as pointer
+ * + length (no terminator needed). The library copies what it keeps; the
+ * caller's buffers may be reused as soon as a call returns.
+ *
+ * Complexity: n is the number of members, L the number of lists, G the
+ * number of groups (hoisted roles + 2), r the roles of one member.
+ */
+
+typedef struct roster_guild roster_guild;
+
+#define ROSTER_GROUP_ONLINE UINT64_C(0xFFFFFFFFFFFFFFFE)
+#define ROSTER_GROUP_OFFLINE UINT64_C(0xFFFFFFFFFFFFFFFF)
+
+typedef enum roster_presence {
+    ROSTER_OFFLINE = 0, /* also what a host sends for "invisible" */
+    ROSTER_ONLINE = 1,
+    ROSTER_IDLE = 2,
+    ROSTER_DND = 3
+} roster_presence;
+
+/* Guild configuration. Always initialise with ROSTER_CONFIG_INIT and then
+ * change fields: `size` lets later versions add fields without breaking
+ * callers built against this header. */
+typedef struct roster_config {
+    uint32_t size;                 /* sizeof(roster_config) */
+    uint32_t offline_threshold;    /* offline shown while members < this (1000) */
+    uint32_t everyone_view;        /* 1: @everyone may VIEW the guild (1) */
+    uint32_t max_members;          /* (67,108,864) */
+    uint32_t max_roles;            /* roles in the guild (1000) */
+    uint32_t max_roles_per_member; /* (256) */
+    uint32_t max_lists;            /* lists besides list 0 (256) */
+    uint32_t max_overwrites;       /* role + member overwrites per list (1000) */
+    uint32_t max_sort_key_bytes;   /* host sort keys (256) */
+} roster_config;
+
+#define ROSTER_CONFIG_INIT \
+    { sizeof(roster_config), 1000u, 1u, 67108864u, 1000u, 256u, 256u, 1000u, 256u }
+
+/* Creates an empty guild (list 0, "everyone", exists from the start).
+ * config may be NULL for the defaults. *out is set only on success.
+ * Errors: EINVAL (out NULL, config->size too small, or a zero limit),
+ * ENOMEM. The guild is owned by the caller: roster_guild_destroy it. */
+ROSTER_API int roster_guild_create(roster_guild **out, const roster_config *config);
+
+/* Frees the guild and everything it holds. NULL is accepted. */
+ROSTER_API void roster_guild_destroy(roster_guild *guild);
+
+/* Guild-wide @everyone VIEW setting (view: 0 or 1). O(n L). */
+ROSTER_API int roster_guild_set_everyone_view(roster_guild *guild, int view);
+
+/* The offline threshold (SPEC §2). Crossing it changes every list. O(1). */
+ROSTER_API int roster_guild_set_offline_threshold(roster_guild *guild, uint32_t threshold);
+
+/* Number of members in the guild. Errors: EINVAL (NULL). */
+ROSTER_API int roster_guild_member_count(uint32_t *out, const roster_guild *guild);
+
+/* ---- Batches ---------------------------------------------------------------
+ * Events between begin and commit form one batch; batches nest (only the
+ * outermost commit counts). Each event still takes effect (and is validated)
+ * when it is called; the output of the batch is delivered at the outermost
+ * commit. Errors: EINVAL (commit without begin). */
+ROSTER_API int roster_batch_begin(roster_guild *guild);
+ROSTER_API int roster_batch_commit(roster_guild *guild);
+
+/* ---- Roles ----------------------------------------------------------------- */
+
+#define ROSTER_ROLE_HOIST 1u /* members shown in the role's own section */
+#define ROSTER_ROLE_VIEW 2u  /* the role grants VIEW at guild level */
+#define ROSTER_ROLE_ADMIN 4u /* sees everything */
+
+typedef struct roster_role {
+    uint64_t id;
+    int32_t position; /* higher is shown first */
+    uint32_t flags;   /* ROSTER_ROLE_* */
+} roster_role;
+
+/* Creates the role, or replaces the settings of an existing one. Holders
+ * are re-sectioned (hoist, position) or re-filtered (view, admin).
+ * Errors: EINVAL (NULL, id 0 or reserved, unknown flag bits), ELIMIT
+ * (max_roles). O(1) for a new role; O(n r + holders log n) for a change. */
+ROSTER_API int roster_role_upsert(roster_guild *guild, const roster_role *role);
+
+/* Removes the role from the guild and from every member holding it.
+ * Errors: EINVAL, ENOTFOUND. */
+ROSTER_API int roster_role_remove(roster_guild *guild, uint64_t role_id);
+
+/* Sets the positions of many roles at once (ids distinct and existing).
+ * Errors: EINVAL (NULL with count > 0, duplicate or zero id), ENOTFOUND. */
+ROSTER_API int roster_roles_reorder(roster_guild *guild, const uint64_t *role_ids,
+                                    const int32_t *positions, size_t count);
+
+/* ---- Members --------------------------------------------------------------- */
+
+/* Adds a member. roles: role ids (may be NULL when role_count is 0;
+ * duplicates ignored). status: a roster_presence.
+ * Errors: EINVAL (id 0, bad name, bad status, NULL), ENOTFOUND (a role),
+ * EEXIST (already a member), ELIMIT. O(r + L log n). */
+ROSTER_API int roster_member_add(roster_guild *guild, uint64_t user_id, const char *name,
+                                 size_t name_len, const uint64_t *roles, size_t role_count,
+                                 int status);
+
+/* Like roster_member_add, but replaces the data of an existing member. */
+ROSTER_API int roster_member_upsert(roster_guild *guild, uint64_t user_id, const char *name,
+                                    size_t name_len, const uint64_t *roles, size_t role_count,
+                                    int status);
+
+/* Errors for the calls below: EINVAL (id 0 or bad argument), ENOTFOUND
+ * (unknown member or role). Each is O(r + L log n). */
+ROSTER_API int roster_member_remove(roster_guild *guild, uint64_t user_id);
+ROSTER_API int roster_member_set_status(roster_guild *guild, uint64_t user_id, int status);
+ROSTER_API int roster_member_set_name(roster_guild *guild, uint64_t user_id, const char *name,
+                                      size_t name_len);
+/* A host sort key (bytes, 1..max_sort_key_bytes) replacing the default (the
+ * name with ASCII A-Z folded to a-z); key NULL restores the default. */
+ROSTER_API int roster_member_set_sort_key(roster_guild *guild, uint64_t user_id,
+                                          const void *key, size_t key_len);
+ROSTER_API int roster_member_set_roles(roster_guild *guild, uint64_t user_id,
+                                       const uint64_t *roles, size_t role_count);
+ROSTER_API int roster_member_add_role(roster_guild *guild, uint64_t user_id, uint64_t role_id);
+ROSTER_API int roster_member_remove_role(roster_guild *guild, uint64_t user_id,
+                                         uint64_t role_id);
+/* The member's data changed without moving it (avatar, activity, ...). */
+ROSTER_API int roster_member_touch(roster_guild *guild, uint64_t user_id);
+
+/* A member's data. name points into the guild: valid until the next call
+ * that changes the guild. Roles are written to roles[0..min(cap, count))
+ * in ascending id order; *role_count receives the total.
+ * Errors: EINVAL (NULL out, roles NULL with cap > 0), ENOTFOUND. */
+typedef struct roster_member_info {
+    uint64_t id;
+    const char *name;
+    size_t name_len;
+    int32_t status; /* roster_presence */
+    uint64_t group; /* its group: a role id or ROSTER_GROUP_* */
+} roster_member_info;
+ROSTER_API int roster_member_get(roster_member_info *out, uint64_t *roles, size_t cap,
+                                 size_t *role_count, const roster_guild *guild,
+                                 uint64_t user_id);
+
+/* ---- Lists ------------------------------------------------------------------ */
+
+#define ROSTER_OVERWRITE_NONE 0
+#define ROSTER_OVERWRITE_ALLOW 1
+#define ROSTER_OVERWRITE_DENY 2
+
+typedef struct roster_overwrite {
+    uint64_t id;    /* a role id (role overwrites) or user id (member overwrites) */
+    int32_t allow;  /* 1 allow VIEW, 0 deny VIEW */
+} roster_overwrite;
+
+typedef struct roster_list_rule {
+    uint32_t size;     /* sizeof(roster_list_rule) */
+    int32_t everyone;  /* ROSTER_OVERWRITE_* for @everyone */
+    const roster_overwrite *roles;
+    size_t role_count;
+    const roster_overwrite *members;
+    size_t member_count;
+} roster_list_rule;
+
+#define ROSTER_LIST_RULE_INIT { sizeof(roster_list_rule), ROSTER_OVERWRITE_NONE, NULL, 0, NULL, 0 }
+
+/* Creates list list_id with the rule, or replaces its rule. Members enter
+ * and leave the list accordingly. List 0 ("everyone", every member) cannot
+ * be changed. Errors: EINVAL (list 0, NULL, bad size or everyone value, id
+ * 0 in an overwrite), ELIMIT (max_lists, max_overwrites). O(n r log n). */
+ROSTER_API int roster_list_set(roster_guild *guild, uint64_t list_id,
+                               const roster_list_rule *rule);
+/* Errors: EINVAL (list 0), ENOTFOUND. */
+ROSTER_API int roster_list_remove(roster_guild *guild, uint64_t list_id);
+
+/* ---- Queries on a list -------------------------------------------------------
+ * Rows are numbered from 0 over the whole list, headers included (SPEC §2).
+ * Errors for all: EINVAL (NULL), ENOTFOUND (unknown list). */
+
+#define ROSTER_ROW_HEADER 0u
+#define ROSTER_ROW_MEMBER 1u
+
+typedef struct roster_row {
+    uint32_t kind;  /* ROSTER_ROW_HEADER or ROSTER_ROW_MEMBER */
+    uint32_t count; /* header: members in its group; member: 0 */
+    uint64_t group; /* the group: a role id or ROSTER_GROUP_* */
+    uint64_t user;  /* member: its user id; header: 0 */
+} roster_row;
+
+typedef struct roster_group {
+    uint64_t id; /* a hoisted role's id or ROSTER_GROUP_* */
+    uint32_t count;
+} roster_group;
+
+/* Number of rows. O(G). */
+ROSTER_API int roster_list_length(uint32_t *out, const roster_guild *guild, uint64_t list_id);
+/* member_count: members visible in the list (shown or not); online_count:
+ * those not offline. O(1). */
+ROSTER_API int roster_list_counts(uint32_t *member_count, uint32_t *online_count,
+                                  const roster_guild *guild, uint64_t list_id);
+/* The groups that appear, in order: writes min(cap, total) entries, *count
+ * receives the total. O(G). */
+ROSTER_API int roster_list_groups(roster_group *out, size_t cap, size_t *count,
+                                  const roster_guild *guild, uint64_t list_id);
+/* Rows [start, end] that exist (end clipped to the last row; nothing when
+ * start is past the end): writes min(cap, total), *count gets the total.
+ * Errors also: EINVAL (end < start). O(G + log n + rows). */
+ROSTER_API int roster_list_rows(roster_row *out, size_t cap, size_t *count,
+                                const roster_guild *guild, uint64_t list_id, uint32_t start,
+                                uint32_t end);
+/* Row of a member shown in the list. ENOTFOUND when the member is unknown,
+ * not visible in the list, or hidden (offline past the threshold).
+ * O(G + log n). */
+ROSTER_API int roster_list_index_of(uint32_t *out, const roster_guild *guild, uint64_t list_id,
+                                    uint64_t user_id);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,0 +1,282 @@
+// The extern "C" layer over roster::Guild: argument checks the engine
+// cannot do (null pointers, struct sizes, enum ranges), exception barrier
+// (every exception becomes a status; nothing unwinds into C), and the
+// conversion between C structs and engine types.
+#include <new>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "guild.hpp"
+#include "roster/roster.h"
+
+struct roster_guild {
+    explicit roster_guild(const roster::GuildConfig& c) : guild(c) {}
+    roster::Guild guild;
+    std::uint32_t batch_depth = 0;
+    std::vector<std::uint64_t> scratch_roles;  // reused by roster_member_get
+};
+
+namespace {
+
+int code(roster::Error e) { return static_cast<int>(e); }
+
+template <class F>
+int guarded(F&& f) noexcept {
+    try {
+        return f();
+    } catch (const std::bad_alloc&) {
+        return ROSTER_ENOMEM;
+    } catch (...) {
+        return ROSTER_EINTERNAL;
+    }
+}
+
+bool valid_status(int s) { return s >= ROSTER_OFFLINE && s <= ROSTER_DND; }
+
+std::span<const std::uint64_t> ids(const uint64_t* p, size_t n) {
+    return n ? std::span<const std::uint64_t>(p, n) : std::span<const std::uint64_t>();
+}
+
+std::string_view text(const char* p, size_t n) { return p ? std::string_view(p, n) : std::string_view(); }
+
+}  // namespace
+
+extern "C" {
+
+int roster_guild_create(roster_guild** out, const roster_config* config) {
+    if (!out) return ROSTER_EINVAL;
+    roster::GuildConfig c;
+    if (config) {
+        if (config->size < sizeof(roster_config)) return ROSTER_EINVAL;
+        if (config->everyone_view > 1 || config->max_members == 0 || config->max_roles == 0 ||
+            config->max_roles_per_member == 0 || config->max_sort_key_bytes == 0)
+            return ROSTER_EINVAL;
+        c.offline_threshold = config->offline_threshold;
+        c.everyone_view = config->everyone_view != 0;
+        c.max_members = config->max_members;
+        c.max_roles = config->max_roles;
+        c.max_roles_per_member = config->max_roles_per_member;
+        c.max_lists = config->max_lists;
+        c.max_overwrites = config->max_overwrites;
+        c.max_sort_key_bytes = config->max_sort_key_bytes;
+    }
+    return guarded([&]() -> int {
+        *out = new roster_guild(c);
+        return ROSTER_OK;
+    });
+}
+
+void roster_guild_destroy(roster_guild* guild) { delete guild; }
+
+int roster_guild_set_everyone_view(roster_guild* g, int view) {
+    if (!g || (view != 0 && view != 1)) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.set_everyone_view(view != 0)); });
+}
+
+int roster_guild_set_offline_threshold(roster_guild* g, uint32_t threshold) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.set_offline_threshold(threshold)); });
+}
+
+int roster_guild_member_count(uint32_t* out, const roster_guild* g) {
+    if (!out || !g) return ROSTER_EINVAL;
+    *out = g->guild.member_total();
+    return ROSTER_OK;
+}
+
+int roster_batch_begin(roster_guild* g) {
+    if (!g) return ROSTER_EINVAL;
+    if (g->batch_depth == UINT32_MAX) return ROSTER_ELIMIT;
+    ++g->batch_depth;
+    return ROSTER_OK;
+}
+
+int roster_batch_commit(roster_guild* g) {
+    if (!g || g->batch_depth == 0) return ROSTER_EINVAL;
+    --g->batch_depth;
+    return ROSTER_OK;
+}
+
+int roster_role_upsert(roster_guild* g, const roster_role* role) {
+    if (!g || !role) return ROSTER_EINVAL;
+    if (role->flags & ~(ROSTER_ROLE_HOIST | ROSTER_ROLE_VIEW | ROSTER_ROLE_ADMIN))
+        return ROSTER_EINVAL;
+    roster::RoleSpec spec{role->id, role->position, (role->flags & ROSTER_ROLE_HOIST) != 0,
+                          (role->flags & ROSTER_ROLE_VIEW) != 0,
+                          (role->flags & ROSTER_ROLE_ADMIN) != 0};
+    return guarded([&]() -> int { return code(g->guild.upsert_role(spec)); });
+}
+
+int roster_role_remove(roster_guild* g, uint64_t role_id) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.remove_role(role_id)); });
+}
+
+int roster_roles_reorder(roster_guild* g, const uint64_t* role_ids, const int32_t* positions,
+                         size_t count) {
+    if (!g || (count && (!role_ids || !positions))) return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        std::span<const std::int32_t> pos = count ? std::span<const std::int32_t>(positions, count)
+                                                  : std::span<const std::int32_t>();
+        return code(g->guild.reorder_roles(ids(role_ids, count), pos));
+    });
+}
+
+static int member_upsert(roster_guild* g, uint64_t user_id, const char* name, size_t name_len,
+                         const uint64_t* roles, size_t role_count, int status, bool replace) {
+    if (!g || !name || (role_count && !roles) || !valid_status(status)) return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        return code(g->guild.upsert_member(user_id, text(name, name_len), ids(roles, role_count),
+                                           static_cast<roster::Status>(status), replace));
+    });
+}
+
+int roster_member_add(roster_guild* g, uint64_t user_id, const char* name, size_t name_len,
+                      const uint64_t* roles, size_t role_count, int status) {
+    return member_upsert(g, user_id, name, name_len, roles, role_count, status, false);
+}
+
+int roster_member_upsert(roster_guild* g, uint64_t user_id, const char* name, size_t name_len,
+                         const uint64_t* roles, size_t role_count, int status) {
+    return member_upsert(g, user_id, name, name_len, roles, role_count, status, true);
+}
+
+int roster_member_remove(roster_guild* g, uint64_t user_id) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.remove_member(user_id)); });
+}
+
+int roster_member_set_status(roster_guild* g, uint64_t user_id, int status) {
+    if (!g || !valid_status(status)) return ROSTER_EINVAL;
+    return guarded(
+        [&] { return code(g->guild.set_status(user_id, static_cast<roster::Status>(status))); });
+}
+
+int roster_member_set_name(roster_guild* g, uint64_t user_id, const char* name, size_t name_len) {
+    if (!g || !name) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.set_name(user_id, text(name, name_len))); });
+}
+
+int roster_member_set_sort_key(roster_guild* g, uint64_t user_id, const void* key,
+                               size_t key_len) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        const auto* bytes = static_cast<const std::uint8_t*>(key);
+        std::span<const std::uint8_t> k =
+            key ? std::span<const std::uint8_t>(bytes, key_len) : std::span<const std::uint8_t>();
+        return code(g->guild.set_sort_key(user_id, key != nullptr, k));
+    });
+}
+
+int roster_member_set_roles(roster_guild* g, uint64_t user_id, const uint64_t* roles,
+                            size_t role_count) {
+    if (!g || (role_count && !roles)) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.set_roles(user_id, ids(roles, role_count))); });
+}
+
+int roster_member_add_role(roster_guild* g, uint64_t user_id, uint64_t role_id) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.add_member_role(user_id, role_id)); });
+}
+
+int roster_member_remove_role(roster_guild* g, uint64_t user_id, uint64_t role_id) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.remove_member_role(user_id, role_id)); });
+}
+
+int roster_member_touch(roster_guild* g, uint64_t user_id) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.touch(user_id)); });
+}
+
+int roster_member_get(roster_member_info* out, uint64_t* roles, size_t cap, size_t* role_count,
+                      const roster_guild* g, uint64_t user_id) {
+    if (!out || !g || (cap && !roles)) return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        roster::Guild::MemberView v;
+        if (roster::Error e = g->guild.member(user_id, &v); e != roster::Error::ok) return code(e);
+        out->id = v.id;
+        out->name = v.name.data();
+        out->name_len = v.name.size();
+        out->status = static_cast<int32_t>(v.status);
+        out->group = v.group;
+        for (size_t i = 0; i < v.roles.size() && i < cap; ++i) roles[i] = v.roles[i];
+        if (role_count) *role_count = v.roles.size();
+        return ROSTER_OK;
+    });
+}
+
+int roster_list_set(roster_guild* g, uint64_t list_id, const roster_list_rule* rule) {
+    if (!g || !rule || rule->size < sizeof(roster_list_rule)) return ROSTER_EINVAL;
+    if (rule->everyone < ROSTER_OVERWRITE_NONE || rule->everyone > ROSTER_OVERWRITE_DENY)
+        return ROSTER_EINVAL;
+    if ((rule->role_count && !rule->roles) || (rule->member_count && !rule->members))
+        return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        roster::ListRule r;
+        r.everyone = static_cast<roster::Overwrite>(rule->everyone);
+        for (size_t i = 0; i < rule->role_count; ++i) {
+            if (rule->roles[i].allow != 0 && rule->roles[i].allow != 1) return ROSTER_EINVAL;
+            r.roles.push_back({rule->roles[i].id, rule->roles[i].allow != 0});
+        }
+        for (size_t i = 0; i < rule->member_count; ++i) {
+            if (rule->members[i].allow != 0 && rule->members[i].allow != 1) return ROSTER_EINVAL;
+            r.members.push_back({rule->members[i].id, rule->members[i].allow != 0});
+        }
+        return code(g->guild.set_list(list_id, r));
+    });
+}
+
+int roster_list_remove(roster_guild* g, uint64_t list_id) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.remove_list(list_id)); });
+}
+
+int roster_list_length(uint32_t* out, const roster_guild* g, uint64_t list_id) {
+    if (!out || !g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.list_length(list_id, out)); });
+}
+
+int roster_list_counts(uint32_t* member_count, uint32_t* online_count, const roster_guild* g,
+                       uint64_t list_id) {
+    if (!member_count || !online_count || !g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.counts(list_id, member_count, online_count)); });
+}
+
+int roster_list_groups(roster_group* out, size_t cap, size_t* count, const roster_guild* g,
+                       uint64_t list_id) {
+    if ((cap && !out) || !count || !g) return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        std::vector<roster::GroupCount> gs;
+        if (roster::Error e = g->guild.groups(list_id, &gs); e != roster::Error::ok) return code(e);
+        for (size_t i = 0; i < gs.size() && i < cap; ++i) out[i] = roster_group{gs[i].id, gs[i].count};
+        *count = gs.size();
+        return ROSTER_OK;
+    });
+}
+
+int roster_list_rows(roster_row* out, size_t cap, size_t* count, const roster_guild* g,
+                     uint64_t list_id, uint32_t start, uint32_t end) {
+    if ((cap && !out) || !count || !g || end < start) return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        std::vector<roster::Row> rows;
+        if (roster::Error e = g->guild.rows(list_id, start, end, &rows); e != roster::Error::ok)
+            return code(e);
+        for (size_t i = 0; i < rows.size() && i < cap; ++i) {
+            const roster::Row& r = rows[i];
+            out[i] = roster_row{r.header ? ROSTER_ROW_HEADER : ROSTER_ROW_MEMBER, r.count, r.group,
+                                r.user};
+        }
+        *count = rows.size();
+        return ROSTER_OK;
+    });
+}
+
+int roster_list_index_of(uint32_t* out, const roster_guild* g, uint64_t list_id,
+                         uint64_t user_id) {
+    if (!out || !g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->guild.index_of(list_id, user_id, out)); });
+}
+
+}  // extern "C"
