@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <boost/container/small_vector.hpp>
+
 #include "hash_index.hpp"
 #include "rank_btree.hpp"
 #include "text.hpp"
@@ -29,11 +31,20 @@ struct Member {
     Status status = Status::offline;
     bool custom_key = false;
     std::uint32_t group = g_offline;
-    std::uint64_t prefix = 0;     // first 8 bytes of key, big-endian
+    std::uint32_t top = g_online;  // group when not offline (top hoisted role)
+    std::uint64_t prefix = 0;      // first 8 bytes of the sort key, big-endian
     std::string name;
-    std::string key;              // sort key: folded name unless custom
+    std::string key;               // host sort key; empty unless custom_key
     std::vector<std::uint32_t> roles;  // role slots, ascending
+
+    // The sort key: the host's bytes, or the name folded on the fly.
+    std::string_view key_bytes() const { return custom_key ? key : name; }
+    bool key_folds() const { return !custom_key; }
 };
+
+inline int compare_member_keys(const Member& x, const Member& y) {
+    return compare_keys(x.key_bytes(), x.key_folds(), y.key_bytes(), y.key_folds());
+}
 
 struct Role {
     std::uint64_t id = 0;
@@ -52,7 +63,7 @@ struct TreeTraits {
     bool less(std::uint32_t a, std::uint32_t b) const {
         const Member& x = *(*members)[a];
         const Member& y = *(*members)[b];
-        int c = compare_bytes(x.key, y.key);
+        int c = compare_member_keys(x, y);
         return c != 0 ? c < 0 : x.id < y.id;
     }
 };
@@ -132,7 +143,10 @@ struct Guild::Impl {
     }
 
     std::uint32_t group_of(const Member& m) const {
-        if (m.status == Status::offline) return g_offline;
+        return m.status == Status::offline ? g_offline : m.top;
+    }
+    // The member's highest hoisted role, or online: its group when present.
+    std::uint32_t top_of(const Member& m) const {
         std::uint32_t best = g_online, best_rank = ~0u;
         for (std::uint32_t r : m.roles) {
             std::uint32_t rank = role_rank[r];
@@ -252,25 +266,29 @@ struct Guild::Impl {
     // list (same group, same key), it is updated instead of moved.
     struct Before {
         std::uint32_t group;
-        std::string key;
-        std::vector<char> in;  // per list
+        std::string key;  // the old effective key, only when it may change
+        boost::container::small_vector<char, 16> in;  // per list
     };
-    Before take_out(Member& m, bool keep_in_place_possible, bool quiet) {
-        Before b{m.group, keep_in_place_possible ? m.key : std::string(), {}};
+    // What a mutation may change, so unchanged parts cost nothing.
+    enum Changes : unsigned { status_only = 0, key_may_change = 1, roles_may_change = 2 };
+
+    Before take_out(Member& m, unsigned changes) {
+        Before b{m.group, {}, {}};
+        if (changes & key_may_change) b.key = effective_key(m);
         b.in.resize(lists.size());
-        for (std::size_t i = 0; i < lists.size(); ++i) {
-            ListState& l = *lists[i];
-            b.in[i] = in_list(l, m);
-            if (b.in[i] && !keep_in_place_possible) unplace(l, m, quiet);
-        }
+        for (std::size_t i = 0; i < lists.size(); ++i) b.in[i] = in_list(*lists[i], m);
         return b;
     }
-    void put_back(Member& m, const Before& b, bool keep_in_place_possible, bool quiet) {
-        const bool same_place = keep_in_place_possible && b.group == m.group && b.key == m.key;
+    static std::string effective_key(const Member& m) {
+        return m.custom_key ? m.key : fold_ascii(m.name);
+    }
+    void put_back(Member& m, const Before& b, unsigned changes, bool quiet) {
+        const bool same_place =
+            b.group == m.group && (!(changes & key_may_change) || b.key == effective_key(m));
         for (std::size_t i = 0; i < lists.size(); ++i) {
             ListState& l = *lists[i];
             const bool now = visible(l, m);
-            if (keep_in_place_possible && b.in[i]) {
+            if (b.in[i]) {
                 if (same_place && now) {
                     if (!quiet) log_update(l, m);
                     continue;
@@ -286,22 +304,24 @@ struct Guild::Impl {
         }
     }
 
-    void refresh_key(Member& m) {
-        if (!m.custom_key) m.key = fold_ascii(m.name);
-        m.prefix = key_prefix(m.key);
+    void refresh_key(Member& m) { m.prefix = key_prefix(m.key_bytes(), m.key_folds()); }
+    void refresh_group(Member& m) {
+        m.top = top_of(m);
+        m.group = group_of(m);
     }
 
-    // Generic "mutate one member" driver; the mutation must not fail.
+    // Generic "mutate one member" driver; the mutation must not fail. The
+    // member stays in its trees during the mutation (erase needs only the
+    // hook, and nothing compares keys meanwhile); where its place is the
+    // same afterwards, lists get an update instead of a move.
     template <class F>
-    void refile(Member& m, F&& mutate, bool quiet = false) {
-        // Members stay in their trees during the mutation only if the
-        // mutation cannot change the key the trees were sorted with: so take
-        // them out first whenever the key might change.
-        Before b = take_out(m, /*keep_in_place_possible=*/true, quiet);
+    void refile(Member& m, unsigned changes, F&& mutate) {
+        Before b = take_out(m, changes);
         mutate(m);
-        refresh_key(m);
+        if (changes & key_may_change) refresh_key(m);
+        if (changes & roles_may_change) m.top = top_of(m);
         m.group = group_of(m);
-        put_back(m, b, /*keep_in_place_possible=*/true, quiet);
+        put_back(m, b, changes, false);
     }
 
     // Applies `mutate` to the guild with the given members re-filed around
@@ -309,14 +329,13 @@ struct Guild::Impl {
     // logging per-member edits unless `quiet` (then the caller logs resets).
     template <class F>
     void refile_many(const std::vector<Member*>& affected, F&& mutate, bool quiet) {
-        std::vector<Before> before;
-        before.reserve(affected.size());
-        for (Member* m : affected) before.push_back(take_out(*m, false, quiet));
+        for (Member* m : affected)
+            for (auto& l : lists)
+                if (in_list(*l, *m)) unplace(*l, *m, quiet);
         mutate();
         for (std::size_t i = 0; i < affected.size(); ++i) {
             Member& m = *affected[i];
-            refresh_key(m);
-            m.group = group_of(m);
+            refresh_group(m);
             for (auto& l : lists)
                 if (visible(*l, m)) place(*l, m, quiet);
         }
@@ -334,6 +353,36 @@ struct Guild::Impl {
             if (was && !now) unplace(l, *m, false);
             if (!was && now) place(l, *m, false);
         }
+    }
+
+    // Places many new members in l: groups that are empty are built from
+    // a sorted run, the others take inserts. Logged as one reset.
+    void bulk_place(ListState& l, const std::vector<Member*>& ms) {
+        l.hooks.resize(members.size());
+        std::map<std::uint32_t, std::vector<std::pair<std::uint64_t, std::uint32_t>>> runs;
+        for (Member* m : ms) {
+            l.hooks[m->slot].leaf = nil_id;
+            if (visible(l, *m)) runs[m->group].emplace_back(m->prefix, m->slot);
+        }
+        bool changed = false;
+        for (auto& [grp, run] : runs) {
+            Tree& t = tree_for(l, grp);
+            changed = changed || shown(grp);
+            if (!t.empty()) {
+                for (auto& [pfx, slot] : run) place(l, *members[slot], true);
+                continue;
+            }
+            TreeTraits tr{&members, &l};
+            std::sort(run.begin(), run.end(), [&](const auto& a, const auto& b) {
+                if (a.first != b.first) return a.first < b.first;
+                return tr.less(a.second, b.second);
+            });
+            std::vector<std::uint32_t> ids(run.size());
+            for (std::size_t i = 0; i < run.size(); ++i) ids[i] = run[i].second;
+            t.build(ids.data(), static_cast<std::uint32_t>(ids.size()));
+            l.total += static_cast<std::uint32_t>(ids.size());
+        }
+        if (changed) log(l, RowEdit::Kind::reset, 0);
     }
 
     std::vector<Member*> holders(std::uint32_t role) {
@@ -496,7 +545,7 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
     if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
     if (Member* m = g.find_member(user_id)) {
         if (!replace) return Error::exists;
-        g.refile(*m, [&](Member& x) {
+        g.refile(*m, Impl::key_may_change | Impl::roles_may_change, [&](Member& x) {
             x.name.assign(name);
             x.roles = std::move(slots);
             x.status = status;
@@ -522,13 +571,60 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
     g.by_id.insert(m);
     ++g.live;
     g.refresh_key(m);
-    m.group = g.group_of(m);
+    g.refresh_group(m);
     for (auto& l : g.lists) {
         if (l->hooks.size() <= m.slot) l->hooks.resize(g.members.size());
         l->hooks[m.slot].leaf = nil_id;
         if (g.visible(*l, m)) g.place(*l, m, false);
     }
     g.after_count_change(was);
+    return Error::ok;
+}
+
+Error Guild::add_members(std::span<const MemberSpec> specs) {
+    Impl& g = *impl_;
+    if (specs.size() > g.cfg.max_members - g.live) return Error::limit;
+    // Validate everything first.
+    std::vector<std::vector<std::uint32_t>> slots(specs.size());
+    {
+        std::unordered_set<std::uint64_t> seen;
+        seen.reserve(specs.size());
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            const MemberSpec& s = specs[i];
+            if (s.id == 0 || !valid_name(s.name) || static_cast<unsigned>(s.status) > 3)
+                return Error::invalid;
+            if (Error e = g.check_role_ids(s.roles, &slots[i]); e != Error::ok) return e;
+            if (g.find_member(s.id) || !seen.insert(s.id).second) return Error::exists;
+        }
+    }
+    const bool was = g.shown(g_offline);
+    g.by_id.reserve(g.live + specs.size());
+    g.members.reserve(g.members.size() + specs.size());
+    std::vector<Member*> added;
+    added.reserve(specs.size());
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+        auto owned = std::make_unique<Member>();
+        Member& m = *owned;
+        m.id = specs[i].id;
+        m.name.assign(specs[i].name);
+        m.roles = std::move(slots[i]);
+        m.status = specs[i].status;
+        g.refresh_key(m);
+        g.refresh_group(m);
+        if (!g.free_slots.empty()) {
+            m.slot = g.free_slots.back();
+            g.free_slots.pop_back();
+            g.members[m.slot] = std::move(owned);
+        } else {
+            m.slot = static_cast<std::uint32_t>(g.members.size());
+            g.members.push_back(std::move(owned));
+        }
+        g.by_id.insert(m);
+        ++g.live;
+        added.push_back(&m);
+    }
+    for (auto& l : g.lists) g.bulk_place(*l, added);
+    if (was != g.shown(g_offline)) g.log_reset_all();
     return Error::ok;
 }
 
@@ -554,7 +650,7 @@ Error Guild::set_status(std::uint64_t user_id, Status status) {
     if (user_id == 0 || static_cast<unsigned>(status) > 3) return Error::invalid;
     Member* m = g.find_member(user_id);
     if (!m) return Error::not_found;
-    g.refile(*m, [&](Member& x) { x.status = status; });
+    g.refile(*m, Impl::status_only, [&](Member& x) { x.status = status; });
     return Error::ok;
 }
 
@@ -563,7 +659,7 @@ Error Guild::set_name(std::uint64_t user_id, std::string_view name) {
     if (user_id == 0 || !valid_name(name)) return Error::invalid;
     Member* m = g.find_member(user_id);
     if (!m) return Error::not_found;
-    g.refile(*m, [&](Member& x) { x.name.assign(name); });
+    g.refile(*m, Impl::key_may_change, [&](Member& x) { x.name.assign(name); });
     return Error::ok;
 }
 
@@ -574,9 +670,12 @@ Error Guild::set_sort_key(std::uint64_t user_id, bool has_key,
     if (has_key && (key.empty() || key.size() > g.cfg.max_sort_key_bytes)) return Error::invalid;
     Member* m = g.find_member(user_id);
     if (!m) return Error::not_found;
-    g.refile(*m, [&](Member& x) {
+    g.refile(*m, Impl::key_may_change, [&](Member& x) {
         x.custom_key = has_key;
-        if (has_key) x.key.assign(reinterpret_cast<const char*>(key.data()), key.size());
+        if (has_key)
+            x.key.assign(reinterpret_cast<const char*>(key.data()), key.size());
+        else
+            std::string().swap(x.key);
     });
     return Error::ok;
 }
@@ -588,7 +687,7 @@ Error Guild::set_roles(std::uint64_t user_id, std::span<const std::uint64_t> rol
     if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
     Member* m = g.find_member(user_id);
     if (!m) return Error::not_found;
-    g.refile(*m, [&](Member& x) { x.roles = std::move(slots); });
+    g.refile(*m, Impl::roles_may_change, [&](Member& x) { x.roles = std::move(slots); });
     return Error::ok;
 }
 
@@ -601,7 +700,9 @@ Error Guild::add_member_role(std::uint64_t user_id, std::uint64_t role_id) {
     if (r == ~0u) return Error::not_found;
     if (std::binary_search(m->roles.begin(), m->roles.end(), r)) return Error::ok;
     if (m->roles.size() >= g.cfg.max_roles_per_member) return Error::limit;
-    g.refile(*m, [&](Member& x) { x.roles.insert(std::upper_bound(x.roles.begin(), x.roles.end(), r), r); });
+    g.refile(*m, Impl::roles_may_change, [&](Member& x) {
+        x.roles.insert(std::upper_bound(x.roles.begin(), x.roles.end(), r), r);
+    });
     return Error::ok;
 }
 
@@ -614,7 +715,9 @@ Error Guild::remove_member_role(std::uint64_t user_id, std::uint64_t role_id) {
     if (r == ~0u) return Error::not_found;
     auto it = std::lower_bound(m->roles.begin(), m->roles.end(), r);
     if (it == m->roles.end() || *it != r) return Error::ok;
-    g.refile(*m, [&](Member& x) { x.roles.erase(std::lower_bound(x.roles.begin(), x.roles.end(), r)); });
+    g.refile(*m, Impl::roles_may_change, [&](Member& x) {
+        x.roles.erase(std::lower_bound(x.roles.begin(), x.roles.end(), r));
+    });
     return Error::ok;
 }
 
@@ -777,6 +880,22 @@ Error Guild::attach_log(std::uint64_t list_id, std::vector<RowEdit>* log) {
     return Error::ok;
 }
 
+std::size_t Guild::memory_bytes() const {
+    const Impl& g = *impl_;
+    auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
+    std::size_t bytes = g.members.capacity() * sizeof(void*) + g.by_id.memory_bytes();
+    for (const auto& m : g.members) {
+        if (!m) continue;
+        bytes += sizeof(Member) + heap(m->name) + heap(m->key) +
+                 m->roles.capacity() * sizeof(std::uint32_t);
+    }
+    for (const auto& l : g.lists) {
+        bytes += sizeof(ListState) + l->hooks.capacity() * sizeof(BTreeHook);
+        for (const auto& [grp, t] : l->trees) bytes += sizeof(Tree) + t->memory_bytes();
+    }
+    return bytes;
+}
+
 // ============================================================= invariants
 
 bool Guild::check_invariants(std::string* why) const {
@@ -794,8 +913,9 @@ bool Guild::check_invariants(std::string* why) const {
         ++live;
         if (m->slot != s) return fail("member slot mismatch");
         if (g.find_member(m->id) != m) return fail("hash index disagrees with slots");
-        if (!m->custom_key && m->key != fold_ascii(m->name)) return fail("default key stale");
-        if (m->prefix != key_prefix(m->key)) return fail("key prefix stale");
+        if (!m->custom_key && !m->key.empty()) return fail("default key stored");
+        if (m->prefix != key_prefix(m->key_bytes(), m->key_folds())) return fail("key prefix stale");
+        if (m->top != g.top_of(*m)) return fail("member top role stale");
         if (m->group != g.group_of(*m)) return fail("member group stale");
         if (!std::is_sorted(m->roles.begin(), m->roles.end())) return fail("roles unsorted");
         for (std::uint32_t r : m->roles)

@@ -131,6 +131,17 @@ public:
     // ignored.
     Error upsert_member(std::uint64_t user_id, std::string_view name,
                         std::span<const std::uint64_t> roles, Status status, bool replace);
+    // Adds many new members at once: all or nothing. Validates every spec
+    // (ids distinct and new, names, roles, limits) before changing anything;
+    // empty groups are then built in O(k) from sorted runs instead of k
+    // inserts, so loading a whole guild costs one sort per list.
+    struct MemberSpec {
+        std::uint64_t id = 0;
+        std::string_view name;
+        std::span<const std::uint64_t> roles;
+        Status status = Status::offline;
+    };
+    Error add_members(std::span<const MemberSpec> specs);
     Error remove_member(std::uint64_t user_id);
     Error set_status(std::uint64_t user_id, Status status);
     Error set_name(std::uint64_t user_id, std::string_view name);
@@ -175,6 +186,10 @@ public:
     // Attach (or with nullptr detach) a log that receives the row edits of
     // list_id. The log is the caller's; it must outlive the attachment.
     Error attach_log(std::uint64_t list_id, std::vector<RowEdit>* log);
+
+    // Bytes held by the engine's own structures (members, hash, lists,
+    // trees), for the memory figures; excludes allocator overhead.
+    std::size_t memory_bytes() const;
 
     // Full structural check (tests): trees, hooks, counts, visibility and
     // groups recomputed from scratch. O(n log n).

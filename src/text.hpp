@@ -63,6 +63,37 @@ inline int compare_bytes(std::string_view a, std::string_view b) {
     return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
 }
 
+inline unsigned char fold_byte(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c - 'A' + 'a') : c;
+}
+
+// Compares two sort keys, each either stored bytes (fold = false) or a
+// display name folded on the fly (fold = true): the default key is never
+// materialised.
+inline int compare_keys(std::string_view a, bool fold_a, std::string_view b, bool fold_b) {
+    if (!fold_a && !fold_b) return compare_bytes(a, b);
+    const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        unsigned char x = static_cast<unsigned char>(a[i]);
+        unsigned char y = static_cast<unsigned char>(b[i]);
+        if (fold_a) x = fold_byte(x);
+        if (fold_b) y = fold_byte(y);
+        if (x != y) return x < y ? -1 : 1;
+    }
+    return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+// First 8 bytes of a key (folded when `fold`), big-endian, zero-padded:
+// monotone with compare_keys.
+inline std::uint64_t key_prefix(std::string_view k, bool fold) {
+    std::uint64_t p = 0;
+    for (std::size_t i = 0; i < 8; ++i) {
+        unsigned char c = i < k.size() ? static_cast<unsigned char>(k[i]) : 0u;
+        p = (p << 8) | (fold ? fold_byte(c) : c);
+    }
+    return p;
+}
+
 // First 8 bytes big-endian, zero-padded: monotone with compare_bytes.
 inline std::uint64_t key_prefix(std::string_view k) {
     std::uint64_t p = 0;

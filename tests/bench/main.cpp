@@ -14,14 +14,15 @@ struct Workload {
 };
 
 constexpr Workload workloads[] = {
-    {"w1", bench::run_w1, "ordered index alone: roster::RankTree vs GNU pb_ds tree"},
+    {"w1", bench::run_w1, "ordered index alone: roster's B+tree and AVL tree vs GNU pb_ds"},
+    {"guild", bench::run_guild, "the engine at 1M members: bulk load, memory, status changes"},
 };
 
 void usage(std::FILE* out) {
     std::fprintf(out,
                  "usage: roster-bench <workload> [options]\n"
                  "workloads:\n");
-    for (const Workload& w : workloads) std::fprintf(out, "  %-4s %s\n", w.name, w.summary);
+    for (const Workload& w : workloads) std::fprintf(out, "  %-6s %s\n", w.name, w.summary);
     std::fprintf(out, "'roster-bench <workload> --help' lists a workload's options.\n");
 }
 

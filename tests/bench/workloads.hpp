@@ -8,4 +8,7 @@ namespace bench {
 // the GNU pb_ds order-statistics tree, interleaved in one process.
 int run_w1(int argc, char** argv);
 
+// The guild engine at scale: bulk load, memory, status changes.
+int run_guild(int argc, char** argv);
+
 }  // namespace bench

@@ -1,6 +1,7 @@
 // Hand-written guild scenarios with exact expected rows (SPEC §1–§2).
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -17,11 +18,15 @@ std::string dump(const Guild& g, std::uint64_t list = 0) {
     if (len) REQUIRE(g.rows(list, 0, len - 1, &rows) == Error::ok);
     std::string out;
     for (const Row& r : rows) {
-        if (!out.empty()) out += ' ';
-        auto gname = [](std::uint64_t id) {
-            return id == group_online ? std::string("on") : id == group_offline ? std::string("off") : "r" + std::to_string(id);
-        };
-        out += r.header ? "[" + gname(r.group) + ":" + std::to_string(r.count) + "]" : std::to_string(r.user);
+        char buf[64];
+        const char* g_name = r.group == group_online ? "on" : r.group == group_offline ? "off" : nullptr;
+        char role[32];
+        std::snprintf(role, sizeof role, "r%llu", static_cast<unsigned long long>(r.group));
+        if (r.header)
+            std::snprintf(buf, sizeof buf, "%s[%s:%u]", out.empty() ? "" : " ", g_name ? g_name : role, r.count);
+        else
+            std::snprintf(buf, sizeof buf, "%s%llu", out.empty() ? "" : " ", static_cast<unsigned long long>(r.user));
+        out += buf;
     }
     std::string why;
     bool ok = g.check_invariants(&why);
@@ -180,6 +185,47 @@ TEST_CASE("change log: moves are remove + insert, in-place changes are updates")
     CHECK((log[1].kind == RowEdit::Kind::remove && log[1].index == 0));
     CHECK((log[2].kind == RowEdit::Kind::insert && log[2].index == 0));
     CHECK((log[3].kind == RowEdit::Kind::insert && log[3].index == 1));
+}
+
+TEST_CASE("bulk add equals one-by-one adds; a bad spec rejects the whole batch") {
+    Guild a, b;
+    for (Guild* g : {&a, &b}) {
+        REQUIRE(g->upsert_role({10, 3, true, false, false}) == Error::ok);
+        REQUIRE(g->upsert_role({11, 7, true, false, false}) == Error::ok);
+    }
+    // Pre-existing member so one group already has a tree (insert path).
+    REQUIRE(a.upsert_member(500, "mid", none, Status::online, false) == Error::ok);
+    REQUIRE(b.upsert_member(500, "mid", none, Status::online, false) == Error::ok);
+    std::vector<std::string> names;
+    std::vector<std::vector<std::uint64_t>> roles;
+    for (int i = 0; i < 300; ++i) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%s%d", i % 3 ? "user" : "User", i % 50);
+        names.push_back(buf);
+        roles.push_back(i % 4 == 0 ? std::vector<std::uint64_t>{10} :
+                        i % 4 == 1 ? std::vector<std::uint64_t>{10, 11} : std::vector<std::uint64_t>{});
+    }
+    std::vector<Guild::MemberSpec> specs;
+    for (int i = 0; i < 300; ++i)
+        specs.push_back({static_cast<std::uint64_t>(1000 - i), names[i], roles[i],
+                         static_cast<Status>(i % 4)});
+    REQUIRE(a.add_members(specs) == Error::ok);
+    for (const auto& sp : specs)
+        REQUIRE(b.upsert_member(sp.id, sp.name, sp.roles, sp.status, false) == Error::ok);
+    CHECK(dump(a) == dump(b));
+    CHECK(a.member_total() == 301);
+
+    std::vector<Guild::MemberSpec> bad = {{2000, "ok", {}, Status::online},
+                                          {2001, "ok", {}, Status::online},
+                                          {2000, "dup", {}, Status::online}};
+    const std::string before = dump(a);
+    CHECK(a.add_members(bad) == Error::exists);
+    bad[2] = {2002, "\xff", {}, Status::online};
+    CHECK(a.add_members(bad) == Error::invalid);
+    bad[2] = {500, "taken", {}, Status::online};
+    CHECK(a.add_members(bad) == Error::exists);
+    CHECK(dump(a) == before);
+    CHECK(a.member_total() == 301);
 }
 
 }  // TEST_SUITE
