@@ -667,7 +667,8 @@ Error Guild::set_sort_key(std::uint64_t user_id, bool has_key,
                           std::span<const std::uint8_t> key) {
     Impl& g = *impl_;
     if (user_id == 0) return Error::invalid;
-    if (has_key && (key.empty() || key.size() > g.cfg.max_sort_key_bytes)) return Error::invalid;
+    if (has_key && key.empty()) return Error::invalid;
+    if (has_key && key.size() > g.cfg.max_sort_key_bytes) return Error::limit;
     Member* m = g.find_member(user_id);
     if (!m) return Error::not_found;
     g.refile(*m, Impl::key_may_change, [&](Member& x) {
@@ -740,6 +741,14 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
         if (o.id == 0 || o.id >= group_online) return Error::invalid;
     for (const IdOverwrite& o : rule.members)
         if (o.id == 0) return Error::invalid;
+    {
+        // The same role or member named twice is ambiguous: rejected.
+        std::unordered_set<std::uint64_t> roles_seen, members_seen;
+        for (const IdOverwrite& o : rule.roles)
+            if (!roles_seen.insert(o.id).second) return Error::invalid;
+        for (const IdOverwrite& o : rule.members)
+            if (!members_seen.insert(o.id).second) return Error::invalid;
+    }
     ListState* l = g.find_list(list_id);
     if (!l) {
         if (g.lists.size() - 1 >= g.cfg.max_lists) return Error::limit;

@@ -80,6 +80,11 @@ public:
         size_ = 0;
     }
 
+    // Makes the next insert() unable to fail: reserves node storage for one
+    // full split path. insert() calls it itself; callers that must finish a
+    // multi-step change without allocating call it first. Strong guarantee.
+    void reserve_insert() { reserve_path(); }
+
     // Inserts entry x after every entry that does not compare greater.
     // Returns x's index. O(log n). Throws std::bad_alloc with no change.
     id_t insert(id_t x) {

@@ -187,7 +187,8 @@ ROSTER_API int roster_member_set_status(roster_guild *guild, uint64_t user_id, i
 ROSTER_API int roster_member_set_name(roster_guild *guild, uint64_t user_id, const char *name,
                                       size_t name_len);
 /* A host sort key (bytes, 1..max_sort_key_bytes) replacing the default (the
- * name with ASCII A-Z folded to a-z); key NULL restores the default. */
+ * name with ASCII A-Z folded to a-z); key NULL restores the default.
+ * Errors also: EINVAL (empty key), ELIMIT (longer than max_sort_key_bytes). */
 ROSTER_API int roster_member_set_sort_key(roster_guild *guild, uint64_t user_id,
                                           const void *key, size_t key_len);
 ROSTER_API int roster_member_set_roles(roster_guild *guild, uint64_t user_id,
@@ -238,7 +239,8 @@ typedef struct roster_list_rule {
 /* Creates list list_id with the rule, or replaces its rule. Members enter
  * and leave the list accordingly. List 0 ("everyone", every member) cannot
  * be changed. Errors: EINVAL (list 0, NULL, bad size or everyone value, id
- * 0 in an overwrite), ELIMIT (max_lists, max_overwrites). O(n r log n). */
+ * 0 in an overwrite, the same role or member named twice), ELIMIT
+ * (max_lists, max_overwrites). O(n r log n). */
 ROSTER_API int roster_list_set(roster_guild *guild, uint64_t list_id,
                                const roster_list_rule *rule);
 /* Errors: EINVAL (list 0), ENOTFOUND. */

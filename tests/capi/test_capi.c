@@ -204,7 +204,7 @@ static void test_bad_input_leaves_guild_unchanged(void) {
     EXPECT(roster_member_set_name(g, 1, "\xc0\xaf", 2), ROSTER_EINVAL); /* overlong */
     EXPECT(roster_member_set_name(g, 42, "x", 1), ROSTER_ENOTFOUND);
     EXPECT(roster_member_set_sort_key(g, 1, "", 0), ROSTER_EINVAL);
-    EXPECT(roster_member_set_sort_key(g, 1, "123456789", 9), ROSTER_EINVAL); /* > max 8 */
+    EXPECT(roster_member_set_sort_key(g, 1, "123456789", 9), ROSTER_ELIMIT); /* > max 8 */
     EXPECT(roster_member_set_sort_key(g, 42, "k", 1), ROSTER_ENOTFOUND);
     EXPECT(roster_member_set_roles(g, 1, unknown, 1), ROSTER_ENOTFOUND);
     EXPECT(roster_member_add_role(g, 1, 999), ROSTER_ENOTFOUND);

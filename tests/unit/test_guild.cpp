@@ -159,6 +159,13 @@ TEST_CASE("bad input is rejected and changes nothing") {
     CHECK(g.remove_list(0) == Error::invalid);
     CHECK(g.remove_list(3) == Error::not_found);
     CHECK(g.remove_role(3) == Error::not_found);
+    ListRule dup;
+    dup.roles = {{1, true}, {1, false}};
+    CHECK(g.set_list(4, dup) == Error::invalid);  // same role twice
+    dup.roles.clear();
+    dup.members = {{1, true}, {1, true}};
+    CHECK(g.set_list(4, dup) == Error::invalid);  // same member twice
+    CHECK_FALSE(g.has_list(4));
     CHECK(dump(g) == before);
 }
 

@@ -1,0 +1,539 @@
+// `roster-sim replay [FILE]`
+//
+// Input: JSON Lines, one event per line (FILE, or stdin when absent or "-").
+// Ids are JSON strings of decimal digits or JSON integer numbers (no sign,
+// fraction or exponent) that fit in a u64; anything else is an invalid
+// argument. Objects must not carry keys other than those listed.
+//
+//   {"type":"config","offline_threshold":N,"everyone_view":B, ...}
+//       only as the first non-empty line; also max_members, max_roles,
+//       max_roles_per_member, max_lists, max_overwrites, max_sort_key_bytes
+//   {"type":"role","id":R,"position":P,"hoist":B,"view":B,"admin":B}
+//   {"type":"role_remove","id":R}
+//   {"type":"member","id":U,"name":S,"roles":[R...],"status":ST}
+//   {"type":"member_remove","id":U}
+//   {"type":"status","id":U,"status":ST}     ST: online|idle|dnd|offline
+//   {"type":"name","id":U,"name":S}
+//   {"type":"roles","id":U,"roles":[R...]}
+//   {"type":"touch","id":U}
+//   {"type":"list","id":L,"everyone":"allow"|"deny","overwrites":[
+//        {"role":R,"allow":B} | {"member":U,"allow":B} ...]}
+//   {"type":"list_remove","id":L}
+//   {"type":"begin"}  {"type":"commit"}
+//   {"type":"dump","list":L}                 L may be "everyone" for list 0
+//
+// The guild is created by the config line, or with ROSTER_CONFIG_INIT just
+// before the first other non-empty line. Empty (or all-whitespace) lines are
+// skipped but counted.
+//
+// Output: for a dump,
+//   {"dump":"L","member_count":n,"online_count":n,"groups":[{"id":G,"count":n}...],
+//    "rows":[{"group":{"id":G,"count":n}} | {"member":{"user":{"id":"U"},
+//    "nick":S,"roles":["R"...],"presence":{"status":ST}}} ...]}
+// (one line, no whitespace; G is a role id string, "online" or "offline");
+// for a rejected line, {"error":"<roster_status_str>","line":n}. Syntax,
+// shape and type errors are ROSTER_EINVAL; others are the API's own code.
+// A dump whose answers disagree (row count, a member row's group against
+// roster_member_get) is reported as "internal error" instead.
+#include "replay.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <roster/roster.h>
+
+#include "fields.hpp"
+#include "json.hpp"
+
+namespace sim {
+namespace {
+
+using json::Value;
+using namespace fields;
+
+// ---- reading lines -------------------------------------------------------
+
+class LineReader {
+public:
+    explicit LineReader(std::FILE* in) : in_(in) {}
+
+    // Next line without its '\n'. *overlong: it had more than max_line_bytes
+    // bytes (line then holds only a prefix). False at end of input.
+    bool next(std::string* line, bool* overlong) {
+        line->clear();
+        *overlong = false;
+        bool any = false;
+        for (;;) {
+            if (pos_ == len_ && !fill()) return any;
+            any = true;
+            const char* start = buf_ + pos_;
+            const void* nl = std::memchr(start, '\n', len_ - pos_);
+            const std::size_t n =
+                nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - start) : len_ - pos_;
+            append(line, overlong, start, n);
+            pos_ += n;
+            if (nl) {
+                ++pos_;
+                return true;
+            }
+        }
+    }
+
+    bool failed() const { return std::ferror(in_) != 0; }
+
+private:
+    std::FILE* in_;
+    char buf_[1 << 16];
+    std::size_t pos_ = 0, len_ = 0;
+
+    bool fill() {
+        pos_ = 0;
+        len_ = std::fread(buf_, 1, sizeof buf_, in_);
+        return len_ > 0;
+    }
+
+    static void append(std::string* line, bool* overlong, const char* p, std::size_t n) {
+        if (*overlong) return;
+        if (line->size() + n > max_line_bytes) {
+            *overlong = true;
+            return;
+        }
+        line->append(p, n);
+    }
+};
+
+bool blank(std::string_view s) {
+    for (char c : s)
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+    return true;
+}
+
+const std::uint64_t* data_or_null(const std::vector<std::uint64_t>& v) {
+    return v.empty() ? nullptr : v.data();
+}
+
+// ---- writing output ------------------------------------------------------
+
+void append_u64(std::string& out, std::uint64_t v) { out += std::to_string(v); }
+
+void append_quoted_id(std::string& out, std::uint64_t v) {
+    out += '"';
+    append_u64(out, v);
+    out += '"';
+}
+
+void append_group_id(std::string& out, std::uint64_t g) {
+    if (g == ROSTER_GROUP_ONLINE) {
+        out += "\"online\"";
+    } else if (g == ROSTER_GROUP_OFFLINE) {
+        out += "\"offline\"";
+    } else {
+        append_quoted_id(out, g);
+    }
+}
+
+void append_group(std::string& out, std::uint64_t id, std::uint32_t count) {
+    out += "{\"id\":";
+    append_group_id(out, id);
+    out += ",\"count\":";
+    append_u64(out, count);
+    out += '}';
+}
+
+// ---- the replayer --------------------------------------------------------
+
+class Replayer {
+public:
+    explicit Replayer(std::FILE* out) : file_(out) {}
+    ~Replayer() { roster_guild_destroy(guild_); }
+    Replayer(const Replayer&) = delete;
+    Replayer& operator=(const Replayer&) = delete;
+
+    void line(std::string_view text, bool overlong, std::uint64_t number);
+    bool flush();
+
+private:
+    using Handler = int (Replayer::*)(const Value&);
+    struct Event {
+        std::string_view type;
+        Handler handler;
+    };
+    static const Event events_[];
+
+    std::FILE* file_;
+    roster_guild* guild_ = nullptr;
+    bool config_allowed_ = true;
+    bool write_failed_ = false;
+    std::string out_;
+    std::vector<std::uint64_t> ids_;  // scratch
+
+    int apply(const Value& ev);
+    int config(const Value& ev);
+    int role(const Value& ev);
+    int role_remove(const Value& ev);
+    int member(const Value& ev);
+    int member_remove(const Value& ev);
+    int status(const Value& ev);
+    int name(const Value& ev);
+    int roles(const Value& ev);
+    int touch(const Value& ev);
+    int list(const Value& ev);
+    int list_remove(const Value& ev);
+    int begin(const Value& ev);
+    int commit(const Value& ev);
+    int dump(const Value& ev);
+
+    int single_id(const Value& ev, std::uint64_t* id);
+    int append_groups(std::string& s, std::uint64_t list);
+    int append_rows(std::string& s, std::uint64_t list);
+    int append_member(std::string& s, const roster_row& row);
+};
+
+const Replayer::Event Replayer::events_[] = {
+    {"role", &Replayer::role},
+    {"role_remove", &Replayer::role_remove},
+    {"member", &Replayer::member},
+    {"member_remove", &Replayer::member_remove},
+    {"status", &Replayer::status},
+    {"name", &Replayer::name},
+    {"roles", &Replayer::roles},
+    {"touch", &Replayer::touch},
+    {"list", &Replayer::list},
+    {"list_remove", &Replayer::list_remove},
+    {"begin", &Replayer::begin},
+    {"commit", &Replayer::commit},
+    {"dump", &Replayer::dump},
+};
+
+void Replayer::line(std::string_view text, bool overlong, std::uint64_t number) {
+    if (!overlong && blank(text)) return;
+    int rc = ROSTER_EINVAL;
+    if (!overlong) {
+        Value ev;
+        if (json::parse(text, &ev, nullptr, json::Limits{64, max_line_bytes, false}))
+            rc = apply(ev);
+    }
+    config_allowed_ = false;
+    if (rc != ROSTER_OK) {
+        out_ += "{\"error\":";
+        json::append_string(out_, roster_status_str(rc));
+        out_ += ",\"line\":";
+        append_u64(out_, number);
+        out_ += "}\n";
+    }
+    if (out_.size() >= (1u << 16)) flush();
+}
+
+// Writes the pending output; after a failure, discards it (sticky).
+bool Replayer::flush() {
+    if (!write_failed_ && !out_.empty())
+        write_failed_ = std::fwrite(out_.data(), 1, out_.size(), file_) != out_.size();
+    if (!write_failed_) write_failed_ = std::fflush(file_) != 0;
+    out_.clear();
+    return !write_failed_;
+}
+
+int Replayer::apply(const Value& ev) {
+    const std::string* type = get_string(ev.find("type"));
+    if (!type) return ROSTER_EINVAL;
+    if (*type == "config") return config_allowed_ ? config(ev) : ROSTER_EINVAL;
+    for (const Event& e : events_) {
+        if (e.type != *type) continue;
+        if (!guild_) {
+            const roster_config defaults = ROSTER_CONFIG_INIT;
+            const int rc = roster_guild_create(&guild_, &defaults);
+            if (rc != ROSTER_OK) return rc;
+        }
+        return (this->*e.handler)(ev);
+    }
+    return ROSTER_EINVAL;
+}
+
+int Replayer::config(const Value& ev) {
+    if (!only_keys(ev, {"type", "offline_threshold", "everyone_view", "max_members", "max_roles",
+                        "max_roles_per_member", "max_lists", "max_overwrites",
+                        "max_sort_key_bytes"}))
+        return ROSTER_EINVAL;
+    roster_config c = ROSTER_CONFIG_INIT;
+    bool view = c.everyone_view != 0;
+    const bool ok = get_u32(ev.find("offline_threshold"), &c.offline_threshold) &&
+                    get_bool(ev.find("everyone_view"), &view) &&
+                    get_u32(ev.find("max_members"), &c.max_members) &&
+                    get_u32(ev.find("max_roles"), &c.max_roles) &&
+                    get_u32(ev.find("max_roles_per_member"), &c.max_roles_per_member) &&
+                    get_u32(ev.find("max_lists"), &c.max_lists) &&
+                    get_u32(ev.find("max_overwrites"), &c.max_overwrites) &&
+                    get_u32(ev.find("max_sort_key_bytes"), &c.max_sort_key_bytes);
+    if (!ok) return ROSTER_EINVAL;
+    c.everyone_view = view ? 1u : 0u;
+    return roster_guild_create(&guild_, &c);
+}
+
+int Replayer::role(const Value& ev) {
+    if (!only_keys(ev, {"type", "id", "position", "hoist", "view", "admin"}))
+        return ROSTER_EINVAL;
+    roster_role r{};
+    bool hoist = false, view = false, admin = false;
+    const bool ok = get_id(ev.find("id"), &r.id) && get_i32(ev.find("position"), &r.position) &&
+                    get_bool(ev.find("hoist"), &hoist) && get_bool(ev.find("view"), &view) &&
+                    get_bool(ev.find("admin"), &admin);
+    if (!ok) return ROSTER_EINVAL;
+    r.flags = (hoist ? ROSTER_ROLE_HOIST : 0u) | (view ? ROSTER_ROLE_VIEW : 0u) |
+              (admin ? ROSTER_ROLE_ADMIN : 0u);
+    return roster_role_upsert(guild_, &r);
+}
+
+// Events of the form {"type":T,"id":ID}.
+int Replayer::single_id(const Value& ev, std::uint64_t* id) {
+    if (!only_keys(ev, {"type", "id"}) || !get_id(ev.find("id"), id)) return ROSTER_EINVAL;
+    return ROSTER_OK;
+}
+
+int Replayer::role_remove(const Value& ev) {
+    std::uint64_t id;
+    const int rc = single_id(ev, &id);
+    return rc != ROSTER_OK ? rc : roster_role_remove(guild_, id);
+}
+
+int Replayer::member(const Value& ev) {
+    if (!only_keys(ev, {"type", "id", "name", "roles", "status"})) return ROSTER_EINVAL;
+    std::uint64_t id;
+    int st = ROSTER_OFFLINE;
+    const std::string* nm = get_string(ev.find("name"));
+    if (!get_id(ev.find("id"), &id) || !nm || !get_ids(ev.find("roles"), &ids_) ||
+        !get_status(ev.find("status"), &st))
+        return ROSTER_EINVAL;
+    return roster_member_upsert(guild_, id, nm->data(), nm->size(), data_or_null(ids_),
+                                ids_.size(), st);
+}
+
+int Replayer::member_remove(const Value& ev) {
+    std::uint64_t id;
+    const int rc = single_id(ev, &id);
+    return rc != ROSTER_OK ? rc : roster_member_remove(guild_, id);
+}
+
+int Replayer::status(const Value& ev) {
+    std::uint64_t id;
+    int st = -1;
+    if (!only_keys(ev, {"type", "id", "status"}) || !get_id(ev.find("id"), &id) ||
+        !get_status(ev.find("status"), &st) || st < 0)
+        return ROSTER_EINVAL;
+    return roster_member_set_status(guild_, id, st);
+}
+
+int Replayer::name(const Value& ev) {
+    std::uint64_t id;
+    const std::string* nm = get_string(ev.find("name"));
+    if (!only_keys(ev, {"type", "id", "name"}) || !get_id(ev.find("id"), &id) || !nm)
+        return ROSTER_EINVAL;
+    return roster_member_set_name(guild_, id, nm->data(), nm->size());
+}
+
+int Replayer::roles(const Value& ev) {
+    std::uint64_t id;
+    const Value* list = ev.find("roles");
+    if (!only_keys(ev, {"type", "id", "roles"}) || !get_id(ev.find("id"), &id) || !list ||
+        !get_ids(list, &ids_))
+        return ROSTER_EINVAL;
+    return roster_member_set_roles(guild_, id, data_or_null(ids_), ids_.size());
+}
+
+int Replayer::touch(const Value& ev) {
+    std::uint64_t id;
+    const int rc = single_id(ev, &id);
+    return rc != ROSTER_OK ? rc : roster_member_touch(guild_, id);
+}
+
+// One {"role":R,"allow":B} or {"member":U,"allow":B}.
+bool get_overwrite(const Value& v, std::vector<roster_overwrite>* roles,
+                   std::vector<roster_overwrite>* members) {
+    const Value* allow = v.find("allow");
+    const Value* role = v.find("role");
+    const Value* member = v.find("member");
+    if (!v.is_object() || !only_keys(v, {"role", "member", "allow"}) || !allow ||
+        !allow->is_bool() || (role != nullptr) == (member != nullptr))
+        return false;
+    roster_overwrite o{};
+    o.allow = allow->boolean ? 1 : 0;
+    if (!get_id(role ? role : member, &o.id)) return false;
+    (role ? roles : members)->push_back(o);
+    return true;
+}
+
+int Replayer::list(const Value& ev) {
+    if (!only_keys(ev, {"type", "id", "everyone", "overwrites"})) return ROSTER_EINVAL;
+    std::uint64_t id;
+    roster_list_rule rule = ROSTER_LIST_RULE_INIT;
+    const Value* everyone = ev.find("everyone");
+    const Value* ows = ev.find("overwrites");
+    if (!get_list_id(ev.find("id"), &id) || (ows && !ows->is_array())) return ROSTER_EINVAL;
+    if (everyone) {
+        if (!everyone->is_string()) return ROSTER_EINVAL;
+        if (everyone->text == "allow") {
+            rule.everyone = ROSTER_OVERWRITE_ALLOW;
+        } else if (everyone->text == "deny") {
+            rule.everyone = ROSTER_OVERWRITE_DENY;
+        } else {
+            return ROSTER_EINVAL;
+        }
+    }
+    std::vector<roster_overwrite> roles, members;
+    if (ows)
+        for (const Value& o : ows->items)
+            if (!get_overwrite(o, &roles, &members)) return ROSTER_EINVAL;
+    rule.roles = roles.empty() ? nullptr : roles.data();
+    rule.role_count = roles.size();
+    rule.members = members.empty() ? nullptr : members.data();
+    rule.member_count = members.size();
+    return roster_list_set(guild_, id, &rule);
+}
+
+int Replayer::list_remove(const Value& ev) {
+    std::uint64_t id;
+    if (!only_keys(ev, {"type", "id"}) || !get_list_id(ev.find("id"), &id)) return ROSTER_EINVAL;
+    return roster_list_remove(guild_, id);
+}
+
+int Replayer::begin(const Value& ev) {
+    return only_keys(ev, {"type"}) ? roster_batch_begin(guild_) : ROSTER_EINVAL;
+}
+
+int Replayer::commit(const Value& ev) {
+    return only_keys(ev, {"type"}) ? roster_batch_commit(guild_) : ROSTER_EINVAL;
+}
+
+int Replayer::dump(const Value& ev) {
+    std::uint64_t list;
+    if (!only_keys(ev, {"type", "list"}) || !get_list_id(ev.find("list"), &list))
+        return ROSTER_EINVAL;
+    std::uint32_t members = 0, online = 0;
+    int rc = roster_list_counts(&members, &online, guild_, list);
+    if (rc != ROSTER_OK) return rc;
+    std::string s = "{\"dump\":";
+    if (list == 0) {
+        s += "\"everyone\"";
+    } else {
+        append_quoted_id(s, list);
+    }
+    s += ",\"member_count\":";
+    append_u64(s, members);
+    s += ",\"online_count\":";
+    append_u64(s, online);
+    s += ",\"groups\":[";
+    if ((rc = append_groups(s, list)) != ROSTER_OK) return rc;
+    s += "],\"rows\":[";
+    if ((rc = append_rows(s, list)) != ROSTER_OK) return rc;
+    s += "]}\n";
+    out_ += s;
+    return ROSTER_OK;
+}
+
+int Replayer::append_groups(std::string& s, std::uint64_t list) {
+    std::vector<roster_group> groups(8);
+    std::size_t total = 0;
+    int rc = roster_list_groups(groups.data(), groups.size(), &total, guild_, list);
+    if (rc == ROSTER_OK && total > groups.size()) {
+        groups.resize(total);
+        rc = roster_list_groups(groups.data(), groups.size(), &total, guild_, list);
+    }
+    if (rc != ROSTER_OK) return rc;
+    if (total > groups.size()) return ROSTER_EINTERNAL;
+    for (std::size_t i = 0; i < total; ++i) {
+        if (i) s += ',';
+        append_group(s, groups[i].id, groups[i].count);
+    }
+    return ROSTER_OK;
+}
+
+int Replayer::append_rows(std::string& s, std::uint64_t list) {
+    std::uint32_t length = 0;
+    int rc = roster_list_length(&length, guild_, list);
+    if (rc != ROSTER_OK || length == 0) return rc;
+    std::vector<roster_row> rows(length);
+    std::size_t count = 0;
+    rc = roster_list_rows(rows.data(), rows.size(), &count, guild_, list, 0, length - 1);
+    if (rc != ROSTER_OK) return rc;
+    if (count != length) return ROSTER_EINTERNAL;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i) s += ',';
+        const roster_row& r = rows[i];
+        if (r.kind == ROSTER_ROW_HEADER) {
+            s += "{\"group\":";
+            append_group(s, r.group, r.count);
+            s += '}';
+        } else if ((rc = append_member(s, r)) != ROSTER_OK) {
+            return rc;
+        }
+    }
+    return ROSTER_OK;
+}
+
+// A member row; its group must agree with roster_member_get's.
+int Replayer::append_member(std::string& s, const roster_row& row) {
+    const std::uint64_t user = row.user;
+    roster_member_info info{};
+    std::vector<std::uint64_t> roles(16);
+    std::size_t count = 0;
+    int rc = roster_member_get(&info, roles.data(), roles.size(), &count, guild_, user);
+    if (rc == ROSTER_OK && count > roles.size()) {
+        roles.resize(count);
+        rc = roster_member_get(&info, roles.data(), roles.size(), &count, guild_, user);
+    }
+    if (rc != ROSTER_OK) return rc;
+    if (count > roles.size() || info.id != user || info.group != row.group)
+        return ROSTER_EINTERNAL;
+    s += "{\"member\":{\"user\":{\"id\":";
+    append_quoted_id(s, user);
+    s += "},\"nick\":";
+    json::append_string(s, std::string_view(info.name, info.name_len));
+    s += ",\"roles\":[";
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i) s += ',';
+        append_quoted_id(s, roles[i]);
+    }
+    s += "],\"presence\":{\"status\":\"";
+    s += status_name(info.status);
+    s += "\"}}}";
+    return ROSTER_OK;
+}
+
+}  // namespace
+
+int replay_stream(std::FILE* in, std::FILE* out) {
+    Replayer r(out);
+    LineReader reader(in);
+    std::string text;
+    bool overlong = false;
+    std::uint64_t number = 0;
+    while (reader.next(&text, &overlong)) r.line(text, overlong, ++number);
+    if (reader.failed()) {
+        r.flush();
+        std::fprintf(stderr, "roster-sim replay: read error\n");
+        return 1;
+    }
+    if (!r.flush()) {
+        std::fprintf(stderr, "roster-sim replay: write error\n");
+        return 1;
+    }
+    return 0;
+}
+
+int replay_main(int argc, char** argv) {
+    if (argc > 1) return 2;
+    if (argc == 0 || std::strcmp(argv[0], "-") == 0) return replay_stream(stdin, stdout);
+    if (argv[0][0] == '-') return 2;  // no options yet
+    std::FILE* in = std::fopen(argv[0], "rb");
+    if (!in) {
+        std::fprintf(stderr, "roster-sim replay: %s: %s\n", argv[0], std::strerror(errno));
+        return 1;
+    }
+    const int rc = replay_stream(in, stdout);
+    std::fclose(in);
+    return rc;
+}
+
+}  // namespace sim
