@@ -146,9 +146,10 @@ struct Guild::Impl {
         return m.status == Status::offline ? g_offline : m.top;
     }
     // The member's highest hoisted role, or online: its group when present.
-    std::uint32_t top_of(const Member& m) const {
+    std::uint32_t top_of(const Member& m) const { return top_of(m.roles); }
+    std::uint32_t top_of(const std::vector<std::uint32_t>& role_slots) const {
         std::uint32_t best = g_online, best_rank = ~0u;
-        for (std::uint32_t r : m.roles) {
+        for (std::uint32_t r : role_slots) {
             std::uint32_t rank = role_rank[r];
             if (rank < best_rank) {
                 best_rank = rank;
@@ -284,7 +285,9 @@ struct Guild::Impl {
     }
     void put_back(Member& m, const Before& b, unsigned changes, bool quiet) {
         const bool same_place =
-            b.group == m.group && (!(changes & key_may_change) || b.key == effective_key(m));
+            b.group == m.group &&
+            (!(changes & key_may_change) ||
+             compare_keys(b.key, false, m.key_bytes(), m.key_folds()) == 0);
         for (std::size_t i = 0; i < lists.size(); ++i) {
             ListState& l = *lists[i];
             const bool now = visible(l, m);
@@ -302,6 +305,24 @@ struct Guild::Impl {
             }
             if (now) place(l, m, quiet);
         }
+    }
+
+    // Allocation-failure safety for single-member events: everything such
+    // an event can allocate is reserved here, before anything changes, so
+    // the commit that follows cannot fail (std::bad_alloc from here leaves
+    // the guild untouched). Covers: each list's hooks for `extra_slots` new
+    // member slots, the target group's tree (created if missing, room for
+    // one insert), and room for the edits one member can cause in a log.
+    void prepare_member_event(std::uint32_t target_group, std::size_t extra_slots) {
+        for (auto& lp : lists) {
+            ListState& l = *lp;
+            l.hooks.reserve(members.size() + extra_slots);
+            tree_for(l, target_group).reserve_insert();
+            if (l.log) l.log->reserve(l.log->size() + 5);  // 2 removes, 2 inserts, reset
+        }
+    }
+    std::uint32_t group_for(Status status, std::uint32_t top) const {
+        return status == Status::offline ? g_offline : top;
     }
 
     void refresh_key(Member& m) { m.prefix = key_prefix(m.key_bytes(), m.key_folds()); }
@@ -425,192 +446,179 @@ struct Guild::Impl {
 
 // ===================================================================== API
 
+namespace {
+
+// std::bad_alloc becomes Error::no_memory. Single-member events (and role
+// creation) reserve everything before changing anything, so for them the
+// guild is then unchanged; see prepare_member_event.
+template <class F>
+Error no_memory_on_throw(F&& f) {
+    try {
+        return f();
+    } catch (const std::bad_alloc&) {
+        return Error::no_memory;
+    }
+}
+
+}  // namespace
+
 Guild::Guild(const GuildConfig& config) : impl_(std::make_unique<Impl>(config)) {}
 Guild::~Guild() = default;
 
 const GuildConfig& Guild::config() const { return impl_->cfg; }
 
 Error Guild::set_everyone_view(bool view) {
-    Impl& g = *impl_;
-    if (g.cfg.everyone_view == view) return Error::ok;
-    g.cfg.everyone_view = view;
-    g.refilter(g.all_members());  // groups and keys do not depend on it
-    return Error::ok;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (g.cfg.everyone_view == view) return Error::ok;
+        g.cfg.everyone_view = view;
+        g.refilter(g.all_members());  // groups and keys do not depend on it
+        return Error::ok;
+    });
 }
 
 Error Guild::set_offline_threshold(std::uint32_t threshold) {
-    Impl& g = *impl_;
-    bool was = g.shown(g_offline);
-    g.cfg.offline_threshold = threshold;
-    g.after_count_change(was);
-    return Error::ok;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        bool was = g.shown(g_offline);
+        g.cfg.offline_threshold = threshold;
+        g.after_count_change(was);
+        return Error::ok;
+    });
 }
 
 Error Guild::upsert_role(const RoleSpec& spec) {
-    Impl& g = *impl_;
-    if (spec.id == 0 || spec.id >= group_online) return Error::invalid;
-    std::uint32_t slot = g.find_role(spec.id);
-    if (slot == ~0u) {
-        std::size_t live_roles = g.role_slot.size();
-        if (live_roles >= g.cfg.max_roles) return Error::limit;
-        if (!g.free_roles.empty()) {
-            slot = g.free_roles.back();
-            g.free_roles.pop_back();
-        } else {
-            slot = static_cast<std::uint32_t>(g.roles.size());
-            g.roles.emplace_back();
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (spec.id == 0 || spec.id >= group_online) return Error::invalid;
+        std::uint32_t slot = g.find_role(spec.id);
+        if (slot == ~0u) {
+            std::size_t live_roles = g.role_slot.size();
+            if (live_roles >= g.cfg.max_roles) return Error::limit;
+            // Allocations first: room for the role, its index entry and the
+            // group tables; then nothing below can fail.
+            const bool reuse = !g.free_roles.empty();
+            slot = reuse ? g.free_roles.back() : static_cast<std::uint32_t>(g.roles.size());
+            g.roles.reserve(g.roles.size() + 1);
+            g.order.reserve(g.roles.size() + 3);
+            g.role_rank.reserve(g.roles.size() + 1);
+            g.role_slot.emplace(spec.id, slot);  // may throw: nothing changed yet
+            if (reuse)
+                g.free_roles.pop_back();
+            else
+                g.roles.emplace_back();
+            g.roles[slot] = Role{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
+            g.rebuild_order();  // a new role has no members: no rows change
+            return Error::ok;
         }
-        g.roles[slot] = Role{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
-        g.role_slot.emplace(spec.id, slot);
-        g.rebuild_order();  // a new role has no members: no rows change
+        Role old = g.roles[slot];
+        Role now{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
+        if (old.position == now.position && old.hoist == now.hoist && old.view == now.view &&
+            old.admin == now.admin)
+            return Error::ok;
+        std::vector<Member*> affected = g.holders(slot);
+        if (old.hoist == now.hoist && (old.position == now.position || !now.hoist)) {
+            // Only view/admin (or a non-hoisted position): nobody changes group.
+            g.roles[slot] = now;
+            g.refilter(affected);
+            return Error::ok;
+        }
+        // A hoisted role moving among hoisted roles reorders whole sections:
+        // every list is reset. A hoist toggle moves only the holders.
+        const bool reorders = old.hoist && now.hoist;
+        g.refile_many(affected, [&] {
+            g.roles[slot] = now;
+            g.rebuild_order();
+        }, reorders);
+        if (reorders) g.log_reset_all();
         return Error::ok;
-    }
-    Role old = g.roles[slot];
-    Role now{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
-    if (old.position == now.position && old.hoist == now.hoist && old.view == now.view &&
-        old.admin == now.admin)
-        return Error::ok;
-    std::vector<Member*> affected = g.holders(slot);
-    if (old.hoist == now.hoist && (old.position == now.position || !now.hoist)) {
-        // Only view/admin (or a non-hoisted position): nobody changes group.
-        g.roles[slot] = now;
-        g.refilter(affected);
-        return Error::ok;
-    }
-    // A hoisted role moving among hoisted roles reorders whole sections:
-    // every list is reset. A hoist toggle moves only the holders.
-    const bool reorders = old.hoist && now.hoist;
-    g.refile_many(affected, [&] {
-        g.roles[slot] = now;
-        g.rebuild_order();
-    }, reorders);
-    if (reorders) g.log_reset_all();
-    return Error::ok;
+    });
 }
 
 Error Guild::remove_role(std::uint64_t role_id) {
-    Impl& g = *impl_;
-    if (role_id == 0 || role_id >= group_online) return Error::invalid;
-    std::uint32_t slot = g.find_role(role_id);
-    if (slot == ~0u) return Error::not_found;
-    std::vector<Member*> affected = g.holders(slot);
-    g.refile_many(affected, [&] {
-        for (Member* m : affected)
-            m->roles.erase(std::find(m->roles.begin(), m->roles.end(), slot));
-        g.roles[slot] = Role{};
-        g.role_slot.erase(role_id);
-        g.free_roles.push_back(slot);
-        g.rebuild_order();
-    }, false);
-    return Error::ok;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (role_id == 0 || role_id >= group_online) return Error::invalid;
+        std::uint32_t slot = g.find_role(role_id);
+        if (slot == ~0u) return Error::not_found;
+        std::vector<Member*> affected = g.holders(slot);
+        g.refile_many(affected, [&] {
+            for (Member* m : affected)
+                m->roles.erase(std::find(m->roles.begin(), m->roles.end(), slot));
+            g.roles[slot] = Role{};
+            g.role_slot.erase(role_id);
+            g.free_roles.push_back(slot);
+            g.rebuild_order();
+        }, false);
+        return Error::ok;
+    });
 }
 
 Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
                            std::span<const std::int32_t> positions) {
-    Impl& g = *impl_;
-    if (ids.size() != positions.size()) return Error::invalid;
-    std::vector<std::uint32_t> slots;
-    std::unordered_set<std::uint32_t> seen;
-    for (std::uint64_t id : ids) {
-        if (id == 0 || id >= group_online) return Error::invalid;
-        std::uint32_t s = g.find_role(id);
-        if (s == ~0u) return Error::not_found;
-        if (!seen.insert(s).second) return Error::invalid;
-        slots.push_back(s);
-    }
-    // Holders of any hoisted role re-filed silently; the lists reset.
-    std::vector<Member*> affected;
-    for (auto& m : g.members) {
-        if (!m) continue;
-        for (std::uint32_t r : m->roles)
-            if (g.roles[r].hoist) {
-                affected.push_back(m.get());
-                break;
-            }
-    }
-    g.refile_many(affected, [&] {
-        for (std::size_t i = 0; i < slots.size(); ++i) g.roles[slots[i]].position = positions[i];
-        g.rebuild_order();
-    }, true);
-    g.log_reset_all();
-    return Error::ok;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (ids.size() != positions.size()) return Error::invalid;
+        std::vector<std::uint32_t> slots;
+        std::unordered_set<std::uint32_t> seen;
+        for (std::uint64_t id : ids) {
+            if (id == 0 || id >= group_online) return Error::invalid;
+            std::uint32_t s = g.find_role(id);
+            if (s == ~0u) return Error::not_found;
+            if (!seen.insert(s).second) return Error::invalid;
+            slots.push_back(s);
+        }
+        // Holders of any hoisted role re-filed silently; the lists reset.
+        std::vector<Member*> affected;
+        for (auto& m : g.members) {
+            if (!m) continue;
+            for (std::uint32_t r : m->roles)
+                if (g.roles[r].hoist) {
+                    affected.push_back(m.get());
+                    break;
+                }
+        }
+        g.refile_many(affected, [&] {
+            for (std::size_t i = 0; i < slots.size(); ++i) g.roles[slots[i]].position = positions[i];
+            g.rebuild_order();
+        }, true);
+        g.log_reset_all();
+        return Error::ok;
+    });
 }
 
 Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
                            std::span<const std::uint64_t> roles, Status status, bool replace) {
-    Impl& g = *impl_;
-    if (user_id == 0 || !valid_name(name)) return Error::invalid;
-    if (static_cast<unsigned>(status) > 3) return Error::invalid;
-    std::vector<std::uint32_t> slots;
-    if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
-    if (Member* m = g.find_member(user_id)) {
-        if (!replace) return Error::exists;
-        g.refile(*m, Impl::key_may_change | Impl::roles_may_change, [&](Member& x) {
-            x.name.assign(name);
-            x.roles = std::move(slots);
-            x.status = status;
-        });
-        return Error::ok;
-    }
-    if (g.live >= g.cfg.max_members) return Error::limit;
-    bool was = g.shown(g_offline);
-    auto owned = std::make_unique<Member>();
-    Member& m = *owned;
-    m.id = user_id;
-    m.name.assign(name);
-    m.roles = std::move(slots);
-    m.status = status;
-    if (!g.free_slots.empty()) {
-        m.slot = g.free_slots.back();
-        g.free_slots.pop_back();
-        g.members[m.slot] = std::move(owned);
-    } else {
-        m.slot = static_cast<std::uint32_t>(g.members.size());
-        g.members.push_back(std::move(owned));
-    }
-    g.by_id.insert(m);
-    ++g.live;
-    g.refresh_key(m);
-    g.refresh_group(m);
-    for (auto& l : g.lists) {
-        if (l->hooks.size() <= m.slot) l->hooks.resize(g.members.size());
-        l->hooks[m.slot].leaf = nil_id;
-        if (g.visible(*l, m)) g.place(*l, m, false);
-    }
-    g.after_count_change(was);
-    return Error::ok;
-}
-
-Error Guild::add_members(std::span<const MemberSpec> specs) {
-    Impl& g = *impl_;
-    if (specs.size() > g.cfg.max_members - g.live) return Error::limit;
-    // Validate everything first.
-    std::vector<std::vector<std::uint32_t>> slots(specs.size());
-    {
-        std::unordered_set<std::uint64_t> seen;
-        seen.reserve(specs.size());
-        for (std::size_t i = 0; i < specs.size(); ++i) {
-            const MemberSpec& s = specs[i];
-            if (s.id == 0 || !valid_name(s.name) || static_cast<unsigned>(s.status) > 3)
-                return Error::invalid;
-            if (Error e = g.check_role_ids(s.roles, &slots[i]); e != Error::ok) return e;
-            if (g.find_member(s.id) || !seen.insert(s.id).second) return Error::exists;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0 || !valid_name(name)) return Error::invalid;
+        if (static_cast<unsigned>(status) > 3) return Error::invalid;
+        std::vector<std::uint32_t> slots;
+        if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
+        if (Member* m = g.find_member(user_id)) {
+            if (!replace) return Error::exists;
+            std::string new_name(name);
+            g.prepare_member_event(g.group_for(status, g.top_of(slots)), 0);
+            g.refile(*m, Impl::key_may_change | Impl::roles_may_change, [&](Member& x) {
+                x.name.swap(new_name);
+                x.roles.swap(slots);
+                x.status = status;
+            });
+            return Error::ok;
         }
-    }
-    const bool was = g.shown(g_offline);
-    g.by_id.reserve(g.live + specs.size());
-    g.members.reserve(g.members.size() + specs.size());
-    std::vector<Member*> added;
-    added.reserve(specs.size());
-    for (std::size_t i = 0; i < specs.size(); ++i) {
+        if (g.live >= g.cfg.max_members) return Error::limit;
+        bool was = g.shown(g_offline);
+        // Everything that can fail first: the record, room in the slot table,
+        // the hash index and every list.
         auto owned = std::make_unique<Member>();
         Member& m = *owned;
-        m.id = specs[i].id;
-        m.name.assign(specs[i].name);
-        m.roles = std::move(slots[i]);
-        m.status = specs[i].status;
-        g.refresh_key(m);
-        g.refresh_group(m);
+        m.id = user_id;
+        m.name.assign(name);
+        m.roles = std::move(slots);
+        m.status = status;
+        if (g.free_slots.empty()) g.members.reserve(g.members.size() + 1);
+        g.by_id.reserve(g.live + 1);
+        g.prepare_member_event(g.group_for(status, g.top_of(m.roles)), 1);
         if (!g.free_slots.empty()) {
             m.slot = g.free_slots.back();
             g.free_slots.pop_back();
@@ -621,164 +629,248 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
         }
         g.by_id.insert(m);
         ++g.live;
-        added.push_back(&m);
-    }
-    for (auto& l : g.lists) g.bulk_place(*l, added);
-    if (was != g.shown(g_offline)) g.log_reset_all();
-    return Error::ok;
+        g.refresh_key(m);
+        g.refresh_group(m);
+        for (auto& l : g.lists) {
+            if (l->hooks.size() <= m.slot) l->hooks.resize(g.members.size());
+            l->hooks[m.slot].leaf = nil_id;
+            if (g.visible(*l, m)) g.place(*l, m, false);
+        }
+        g.after_count_change(was);
+        return Error::ok;
+    });
+}
+
+Error Guild::add_members(std::span<const MemberSpec> specs) {
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (specs.size() > g.cfg.max_members - g.live) return Error::limit;
+        // Validate everything first.
+        std::vector<std::vector<std::uint32_t>> slots(specs.size());
+        {
+            std::unordered_set<std::uint64_t> seen;
+            seen.reserve(specs.size());
+            for (std::size_t i = 0; i < specs.size(); ++i) {
+                const MemberSpec& s = specs[i];
+                if (s.id == 0 || !valid_name(s.name) || static_cast<unsigned>(s.status) > 3)
+                    return Error::invalid;
+                if (Error e = g.check_role_ids(s.roles, &slots[i]); e != Error::ok) return e;
+                if (g.find_member(s.id) || !seen.insert(s.id).second) return Error::exists;
+            }
+        }
+        const bool was = g.shown(g_offline);
+        g.by_id.reserve(g.live + specs.size());
+        g.members.reserve(g.members.size() + specs.size());
+        std::vector<Member*> added;
+        added.reserve(specs.size());
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            auto owned = std::make_unique<Member>();
+            Member& m = *owned;
+            m.id = specs[i].id;
+            m.name.assign(specs[i].name);
+            m.roles = std::move(slots[i]);
+            m.status = specs[i].status;
+            g.refresh_key(m);
+            g.refresh_group(m);
+            if (!g.free_slots.empty()) {
+                m.slot = g.free_slots.back();
+                g.free_slots.pop_back();
+                g.members[m.slot] = std::move(owned);
+            } else {
+                m.slot = static_cast<std::uint32_t>(g.members.size());
+                g.members.push_back(std::move(owned));
+            }
+            g.by_id.insert(m);
+            ++g.live;
+            added.push_back(&m);
+        }
+        for (auto& l : g.lists) g.bulk_place(*l, added);
+        if (was != g.shown(g_offline)) g.log_reset_all();
+        return Error::ok;
+    });
 }
 
 Error Guild::remove_member(std::uint64_t user_id) {
-    Impl& g = *impl_;
-    if (user_id == 0) return Error::invalid;
-    Member* m = g.find_member(user_id);
-    if (!m) return Error::not_found;
-    bool was = g.shown(g_offline);
-    for (auto& l : g.lists)
-        if (g.in_list(*l, *m)) g.unplace(*l, *m, false);
-    g.by_id.erase(*m);
-    --g.live;
-    std::uint32_t slot = m->slot;
-    g.members[slot].reset();
-    g.free_slots.push_back(slot);
-    g.after_count_change(was);
-    return Error::ok;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0) return Error::invalid;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        g.free_slots.reserve(g.free_slots.size() + 1);
+        g.prepare_member_event(m->group, 0);
+        bool was = g.shown(g_offline);
+        for (auto& l : g.lists)
+            if (g.in_list(*l, *m)) g.unplace(*l, *m, false);
+        g.by_id.erase(*m);
+        --g.live;
+        std::uint32_t slot = m->slot;
+        g.members[slot].reset();
+        g.free_slots.push_back(slot);
+        g.after_count_change(was);
+        return Error::ok;
+    });
 }
 
 Error Guild::set_status(std::uint64_t user_id, Status status) {
-    Impl& g = *impl_;
-    if (user_id == 0 || static_cast<unsigned>(status) > 3) return Error::invalid;
-    Member* m = g.find_member(user_id);
-    if (!m) return Error::not_found;
-    g.refile(*m, Impl::status_only, [&](Member& x) { x.status = status; });
-    return Error::ok;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0 || static_cast<unsigned>(status) > 3) return Error::invalid;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        g.prepare_member_event(g.group_for(status, m->top), 0);
+        g.refile(*m, Impl::status_only, [&](Member& x) { x.status = status; });
+        return Error::ok;
+    });
 }
 
 Error Guild::set_name(std::uint64_t user_id, std::string_view name) {
-    Impl& g = *impl_;
-    if (user_id == 0 || !valid_name(name)) return Error::invalid;
-    Member* m = g.find_member(user_id);
-    if (!m) return Error::not_found;
-    g.refile(*m, Impl::key_may_change, [&](Member& x) { x.name.assign(name); });
-    return Error::ok;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0 || !valid_name(name)) return Error::invalid;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        std::string new_name(name);
+        g.prepare_member_event(m->group, 0);
+        g.refile(*m, Impl::key_may_change, [&](Member& x) { x.name.swap(new_name); });
+        return Error::ok;
+    });
 }
 
 Error Guild::set_sort_key(std::uint64_t user_id, bool has_key,
                           std::span<const std::uint8_t> key) {
-    Impl& g = *impl_;
-    if (user_id == 0) return Error::invalid;
-    if (has_key && key.empty()) return Error::invalid;
-    if (has_key && key.size() > g.cfg.max_sort_key_bytes) return Error::limit;
-    Member* m = g.find_member(user_id);
-    if (!m) return Error::not_found;
-    g.refile(*m, Impl::key_may_change, [&](Member& x) {
-        x.custom_key = has_key;
-        if (has_key)
-            x.key.assign(reinterpret_cast<const char*>(key.data()), key.size());
-        else
-            std::string().swap(x.key);
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0) return Error::invalid;
+        if (has_key && key.empty()) return Error::invalid;
+        if (has_key && key.size() > g.cfg.max_sort_key_bytes) return Error::limit;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        std::string new_key;
+        if (has_key) new_key.assign(reinterpret_cast<const char*>(key.data()), key.size());
+        g.prepare_member_event(m->group, 0);
+        g.refile(*m, Impl::key_may_change, [&](Member& x) {
+            x.custom_key = has_key;
+            x.key.swap(new_key);
+        });
+        return Error::ok;
     });
-    return Error::ok;
 }
 
 Error Guild::set_roles(std::uint64_t user_id, std::span<const std::uint64_t> roles) {
-    Impl& g = *impl_;
-    if (user_id == 0) return Error::invalid;
-    std::vector<std::uint32_t> slots;
-    if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
-    Member* m = g.find_member(user_id);
-    if (!m) return Error::not_found;
-    g.refile(*m, Impl::roles_may_change, [&](Member& x) { x.roles = std::move(slots); });
-    return Error::ok;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0) return Error::invalid;
+        std::vector<std::uint32_t> slots;
+        if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        g.prepare_member_event(g.group_for(m->status, g.top_of(slots)), 0);
+        g.refile(*m, Impl::roles_may_change, [&](Member& x) { x.roles.swap(slots); });
+        return Error::ok;
+    });
 }
 
 Error Guild::add_member_role(std::uint64_t user_id, std::uint64_t role_id) {
-    Impl& g = *impl_;
-    if (user_id == 0 || role_id == 0 || role_id >= group_online) return Error::invalid;
-    Member* m = g.find_member(user_id);
-    if (!m) return Error::not_found;
-    std::uint32_t r = g.find_role(role_id);
-    if (r == ~0u) return Error::not_found;
-    if (std::binary_search(m->roles.begin(), m->roles.end(), r)) return Error::ok;
-    if (m->roles.size() >= g.cfg.max_roles_per_member) return Error::limit;
-    g.refile(*m, Impl::roles_may_change, [&](Member& x) {
-        x.roles.insert(std::upper_bound(x.roles.begin(), x.roles.end(), r), r);
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0 || role_id == 0 || role_id >= group_online) return Error::invalid;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        std::uint32_t r = g.find_role(role_id);
+        if (r == ~0u) return Error::not_found;
+        if (std::binary_search(m->roles.begin(), m->roles.end(), r)) return Error::ok;
+        if (m->roles.size() >= g.cfg.max_roles_per_member) return Error::limit;
+        std::vector<std::uint32_t> roles = m->roles;
+        roles.insert(std::upper_bound(roles.begin(), roles.end(), r), r);
+        g.prepare_member_event(g.group_for(m->status, g.top_of(roles)), 0);
+        g.refile(*m, Impl::roles_may_change, [&](Member& x) { x.roles.swap(roles); });
+        return Error::ok;
     });
-    return Error::ok;
 }
 
 Error Guild::remove_member_role(std::uint64_t user_id, std::uint64_t role_id) {
-    Impl& g = *impl_;
-    if (user_id == 0 || role_id == 0 || role_id >= group_online) return Error::invalid;
-    Member* m = g.find_member(user_id);
-    if (!m) return Error::not_found;
-    std::uint32_t r = g.find_role(role_id);
-    if (r == ~0u) return Error::not_found;
-    auto it = std::lower_bound(m->roles.begin(), m->roles.end(), r);
-    if (it == m->roles.end() || *it != r) return Error::ok;
-    g.refile(*m, Impl::roles_may_change, [&](Member& x) {
-        x.roles.erase(std::lower_bound(x.roles.begin(), x.roles.end(), r));
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0 || role_id == 0 || role_id >= group_online) return Error::invalid;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        std::uint32_t r = g.find_role(role_id);
+        if (r == ~0u) return Error::not_found;
+        auto it = std::lower_bound(m->roles.begin(), m->roles.end(), r);
+        if (it == m->roles.end() || *it != r) return Error::ok;
+        std::vector<std::uint32_t> roles = m->roles;
+        roles.erase(std::lower_bound(roles.begin(), roles.end(), r));
+        g.prepare_member_event(g.group_for(m->status, g.top_of(roles)), 0);
+        g.refile(*m, Impl::roles_may_change, [&](Member& x) { x.roles.swap(roles); });
+        return Error::ok;
     });
-    return Error::ok;
 }
 
 Error Guild::touch(std::uint64_t user_id) {
-    Impl& g = *impl_;
-    if (user_id == 0) return Error::invalid;
-    Member* m = g.find_member(user_id);
-    if (!m) return Error::not_found;
-    for (auto& l : g.lists)
-        if (g.in_list(*l, *m)) g.log_update(*l, *m);
-    return Error::ok;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0) return Error::invalid;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        for (auto& l : g.lists)
+            if (l->log) l->log->reserve(l->log->size() + 1);
+        for (auto& l : g.lists)
+            if (g.in_list(*l, *m)) g.log_update(*l, *m);
+        return Error::ok;
+    });
 }
 
 Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
-    Impl& g = *impl_;
-    if (list_id == 0) return Error::invalid;
-    if (rule.roles.size() + rule.members.size() > g.cfg.max_overwrites) return Error::limit;
-    if (static_cast<unsigned>(rule.everyone) > 2) return Error::invalid;
-    for (const IdOverwrite& o : rule.roles)
-        if (o.id == 0 || o.id >= group_online) return Error::invalid;
-    for (const IdOverwrite& o : rule.members)
-        if (o.id == 0) return Error::invalid;
-    {
-        // The same role or member named twice is ambiguous: rejected.
-        std::unordered_set<std::uint64_t> roles_seen, members_seen;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (list_id == 0) return Error::invalid;
+        if (rule.roles.size() + rule.members.size() > g.cfg.max_overwrites) return Error::limit;
+        if (static_cast<unsigned>(rule.everyone) > 2) return Error::invalid;
         for (const IdOverwrite& o : rule.roles)
-            if (!roles_seen.insert(o.id).second) return Error::invalid;
+            if (o.id == 0 || o.id >= group_online) return Error::invalid;
         for (const IdOverwrite& o : rule.members)
-            if (!members_seen.insert(o.id).second) return Error::invalid;
-    }
-    ListState* l = g.find_list(list_id);
-    if (!l) {
-        if (g.lists.size() - 1 >= g.cfg.max_lists) return Error::limit;
-        auto fresh = std::make_unique<ListState>();
-        fresh->id = list_id;
-        fresh->hooks.resize(g.members.size());
-        l = fresh.get();
-        g.lists.push_back(std::move(fresh));
-    }
-    // Re-filter every member against the new rule.
-    ListState& list = *l;
-    list.everyone = rule.everyone;
-    list.role_ow.clear();
-    list.member_ow.clear();
-    for (const IdOverwrite& o : rule.roles) list.role_ow[o.id] = o.allow;
-    for (const IdOverwrite& o : rule.members) list.member_ow[o.id] = o.allow;
-    g.refilter(list, g.all_members());
-    return Error::ok;
+            if (o.id == 0) return Error::invalid;
+        {
+            // The same role or member named twice is ambiguous: rejected.
+            std::unordered_set<std::uint64_t> roles_seen, members_seen;
+            for (const IdOverwrite& o : rule.roles)
+                if (!roles_seen.insert(o.id).second) return Error::invalid;
+            for (const IdOverwrite& o : rule.members)
+                if (!members_seen.insert(o.id).second) return Error::invalid;
+        }
+        ListState* l = g.find_list(list_id);
+        if (!l) {
+            if (g.lists.size() - 1 >= g.cfg.max_lists) return Error::limit;
+            auto fresh = std::make_unique<ListState>();
+            fresh->id = list_id;
+            fresh->hooks.resize(g.members.size());
+            l = fresh.get();
+            g.lists.push_back(std::move(fresh));
+        }
+        // Re-filter every member against the new rule.
+        ListState& list = *l;
+        list.everyone = rule.everyone;
+        list.role_ow.clear();
+        list.member_ow.clear();
+        for (const IdOverwrite& o : rule.roles) list.role_ow[o.id] = o.allow;
+        for (const IdOverwrite& o : rule.members) list.member_ow[o.id] = o.allow;
+        g.refilter(list, g.all_members());
+        return Error::ok;
+    });
 }
 
 Error Guild::remove_list(std::uint64_t list_id) {
-    Impl& g = *impl_;
-    if (list_id == 0) return Error::invalid;
-    for (std::size_t i = 1; i < g.lists.size(); ++i) {
-        if (g.lists[i]->id == list_id) {
-            g.lists.erase(g.lists.begin() + static_cast<std::ptrdiff_t>(i));
-            return Error::ok;
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (list_id == 0) return Error::invalid;
+        for (std::size_t i = 1; i < g.lists.size(); ++i) {
+            if (g.lists[i]->id == list_id) {
+                g.lists.erase(g.lists.begin() + static_cast<std::ptrdiff_t>(i));
+                return Error::ok;
+            }
         }
-    }
-    return Error::not_found;
+        return Error::not_found;
+    });
 }
 
 // ================================================================ queries

@@ -1,0 +1,166 @@
+// Allocation failure inside a mutation leaves the guild unchanged (SPEC §7):
+// for each kind of event, fail the 1st, 2nd, 3rd ... allocation the event
+// makes until it succeeds, and check after every failure that the call
+// reported no_memory, every list reads exactly as before, no change-log
+// edit was written, and the invariants hold. Built as its own program: it
+// replaces the global operator new.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "guild.hpp"
+
+namespace {
+
+// Countdown allocator: when armed, the n-th allocation throws.
+long g_countdown = -1;
+
+}  // namespace
+
+// GCC flags free() inside a replaced operator delete; the pairing with the
+// malloc() in operator new below is deliberate.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+void* operator new(std::size_t n) {
+    if (g_countdown > 0 && --g_countdown == 0) throw std::bad_alloc();
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace roster;
+
+namespace {
+
+std::string snapshot(const Guild& g) {
+    const long saved = g_countdown;
+    g_countdown = -1;
+    std::string out;
+    for (std::uint64_t list : {0ull, 7ull}) {
+        std::uint32_t len = 0, mc = 0, oc = 0;
+        if (g.list_length(list, &len) != Error::ok) {
+            out += "none;";
+            continue;
+        }
+        g.counts(list, &mc, &oc);
+        std::vector<Row> rows;
+        if (len) g.rows(list, 0, len - 1, &rows);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%u/%u:", mc, oc);
+        out += buf;
+        for (const Row& r : rows) {
+            std::snprintf(buf, sizeof buf, "%c%llu.%llu,", r.header ? 'h' : 'm',
+                          static_cast<unsigned long long>(r.group),
+                          static_cast<unsigned long long>(r.user));
+            out += buf;
+        }
+        out += ';';
+    }
+    g_countdown = saved;
+    return out;
+}
+
+// Builds a small guild: 3 roles (2 hoisted), n members, list 7. Varying n
+// puts vectors and slabs at every fill level, including exactly full, so
+// that an event's allocations really happen somewhere in the sweep.
+void populate(Guild& g, std::uint64_t n) {
+    REQUIRE(g.upsert_role({10, 5, true, true, false}) == Error::ok);
+    REQUIRE(g.upsert_role({11, 3, true, false, false}) == Error::ok);
+    REQUIRE(g.upsert_role({12, 1, false, true, false}) == Error::ok);
+    for (std::uint64_t i = 1; i <= n; ++i) {
+        std::vector<std::uint64_t> roles;
+        if (i % 3 == 0) roles.push_back(10);
+        if (i % 4 == 0) roles.push_back(11);
+        if (i % 5 == 0) roles.push_back(12);
+        char name[32];
+        std::snprintf(name, sizeof name, "member-%02llu-with-a-long-name",
+                      static_cast<unsigned long long>(i));
+        REQUIRE(g.upsert_member(i, name, roles, static_cast<Status>(i % 4), false) == Error::ok);
+    }
+    ListRule rule;
+    rule.everyone = Overwrite::deny;
+    rule.roles = {{12, true}};
+    rule.members = {{7, true}};
+    REQUIRE(g.set_list(7, rule) == Error::ok);
+}
+
+// Runs `event` on fresh guilds of n members, failing its k-th allocation
+// for k = 1, 2, ... until it succeeds. Returns the failure points seen.
+int exercise(const char* what, std::uint64_t n, const std::function<Error(Guild&)>& event) {
+    for (long k = 1; k < 100000; ++k) {
+        Guild g;
+        populate(g, n);
+        std::vector<RowEdit> log0, log7;  // empty: the first edit allocates
+        REQUIRE(g.attach_log(0, &log0) == Error::ok);
+        REQUIRE(g.attach_log(7, &log7) == Error::ok);
+        const std::string before = snapshot(g);
+        g_countdown = k;
+        Error e;
+        try {
+            e = event(g);
+        } catch (const std::bad_alloc&) {
+            g_countdown = -1;
+            FAIL(what << ": bad_alloc escaped at allocation " << k);
+            return 0;
+        }
+        const bool failed = g_countdown == 0;
+        g_countdown = -1;
+        if (!failed) {
+            CHECK(e == Error::ok);
+            return static_cast<int>(k - 1);
+        }
+        INFO(what << ", " << n << " members, allocation " << k);
+        CHECK(e == Error::no_memory);
+        CHECK(snapshot(g) == before);
+        CHECK(log0.empty());
+        CHECK(log7.empty());
+        std::string why;
+        CHECK_MESSAGE(g.check_invariants(&why), why);
+    }
+    return 0;
+}
+
+}  // namespace
+
+TEST_SUITE("guild_oom") {
+
+TEST_CASE("every event survives a failed allocation at every point") {
+    const std::vector<std::uint64_t> r10 = {10}, r11_12 = {11, 12};
+    const std::vector<std::uint64_t> ids = {10, 11};
+    const std::vector<std::int32_t> pos = {1, 9};
+    const std::uint8_t key[] = {'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z'};
+    std::vector<std::pair<const char*, std::function<Error(Guild&)>>> events = {
+        {"add member", [&](Guild& g) { return g.upsert_member(100, "a-new-member-with-long-name", r10, Status::online, false); }},
+        {"replace member", [&](Guild& g) { return g.upsert_member(6, "renamed-member-long-name", r11_12, Status::idle, true); }},
+        {"remove member", [](Guild& g) { return g.remove_member(6); }},
+        {"status move", [](Guild& g) { return g.set_status(5, Status::offline); }},
+        {"status stay", [](Guild& g) { return g.set_status(5, Status::dnd); }},
+        {"rename", [](Guild& g) { return g.set_name(9, "a-completely-different-long-name"); }},
+        {"sort key", [&](Guild& g) { return g.set_sort_key(9, true, key); }},
+        {"set roles", [&](Guild& g) { return g.set_roles(8, r11_12); }},
+        {"add role", [](Guild& g) { return g.add_member_role(1, 10); }},
+        {"remove role from member", [](Guild& g) { return g.remove_member_role(3, 10); }},
+        {"touch", [](Guild& g) { return g.touch(4); }},
+        {"new role", [](Guild& g) { return g.upsert_role({20, 2, true, false, false}); }},
+        // Not yet covered, and not yet safe: events that re-file many
+        // members at once (role setting changes, role removal and reorder,
+        // list rules, @everyone VIEW, bulk add) still return no_memory
+        // with part of the change applied. They need a build-aside-then-
+        // swap commit.
+    };
+    int points = 0;
+    for (std::uint64_t n = 10; n <= 64; ++n)
+        for (auto& [what, event] : events) points += exercise(what, n, event);
+    MESSAGE("allocation failure points exercised: " << points);
+    CHECK(points > 0);
+}
+
+}  // TEST_SUITE
