@@ -406,6 +406,28 @@ struct Guild::Impl {
         if (changed) log(l, RowEdit::Kind::reset, 0);
     }
 
+    // Gives (add) or takes (!add) one role; a no-op when already so.
+    Error change_member_role(std::uint64_t user_id, std::uint64_t role_id, bool add) {
+        if (user_id == 0 || role_id == 0 || role_id >= group_online) return Error::invalid;
+        Member* m = find_member(user_id);
+        if (!m) return Error::not_found;
+        const std::uint32_t r = find_role(role_id);
+        if (r == ~0u) return Error::not_found;
+        auto it = std::lower_bound(m->roles.begin(), m->roles.end(), r);
+        const bool has = it != m->roles.end() && *it == r;
+        if (has == add) return Error::ok;
+        if (add && m->roles.size() >= cfg.max_roles_per_member) return Error::limit;
+        std::vector<std::uint32_t> roles = m->roles;
+        const auto pos = roles.begin() + (it - m->roles.begin());
+        if (add)
+            roles.insert(pos, r);
+        else
+            roles.erase(pos);
+        prepare_member_event(group_for(m->status, top_of(roles)), 0);
+        refile(*m, roles_may_change, [&](Member& x) { x.roles.swap(roles); });
+        return Error::ok;
+    }
+
     std::vector<Member*> holders(std::uint32_t role) {
         std::vector<Member*> out;
         for (auto& m : members)
@@ -771,39 +793,11 @@ Error Guild::set_roles(std::uint64_t user_id, std::span<const std::uint64_t> rol
 }
 
 Error Guild::add_member_role(std::uint64_t user_id, std::uint64_t role_id) {
-    return no_memory_on_throw([&]() -> Error {
-        Impl& g = *impl_;
-        if (user_id == 0 || role_id == 0 || role_id >= group_online) return Error::invalid;
-        Member* m = g.find_member(user_id);
-        if (!m) return Error::not_found;
-        std::uint32_t r = g.find_role(role_id);
-        if (r == ~0u) return Error::not_found;
-        if (std::binary_search(m->roles.begin(), m->roles.end(), r)) return Error::ok;
-        if (m->roles.size() >= g.cfg.max_roles_per_member) return Error::limit;
-        std::vector<std::uint32_t> roles = m->roles;
-        roles.insert(std::upper_bound(roles.begin(), roles.end(), r), r);
-        g.prepare_member_event(g.group_for(m->status, g.top_of(roles)), 0);
-        g.refile(*m, Impl::roles_may_change, [&](Member& x) { x.roles.swap(roles); });
-        return Error::ok;
-    });
+    return no_memory_on_throw([&] { return impl_->change_member_role(user_id, role_id, true); });
 }
 
 Error Guild::remove_member_role(std::uint64_t user_id, std::uint64_t role_id) {
-    return no_memory_on_throw([&]() -> Error {
-        Impl& g = *impl_;
-        if (user_id == 0 || role_id == 0 || role_id >= group_online) return Error::invalid;
-        Member* m = g.find_member(user_id);
-        if (!m) return Error::not_found;
-        std::uint32_t r = g.find_role(role_id);
-        if (r == ~0u) return Error::not_found;
-        auto it = std::lower_bound(m->roles.begin(), m->roles.end(), r);
-        if (it == m->roles.end() || *it != r) return Error::ok;
-        std::vector<std::uint32_t> roles = m->roles;
-        roles.erase(std::lower_bound(roles.begin(), roles.end(), r));
-        g.prepare_member_event(g.group_for(m->status, g.top_of(roles)), 0);
-        g.refile(*m, Impl::roles_may_change, [&](Member& x) { x.roles.swap(roles); });
-        return Error::ok;
-    });
+    return no_memory_on_throw([&] { return impl_->change_member_role(user_id, role_id, false); });
 }
 
 Error Guild::touch(std::uint64_t user_id) {
