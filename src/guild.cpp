@@ -376,21 +376,32 @@ struct Guild::Impl {
         }
     }
 
-    // Places many new members in l: groups that are empty are built from
-    // a sorted run, the others take inserts. Logged as one reset.
-    void bulk_place(ListState& l, const std::vector<Member*>& ms) {
-        l.hooks.resize(members.size());
+    // Placing many new members in l, in two steps. Prepare may allocate
+    // and changes nothing visible: groups that are empty get a tree built
+    // aside from a sorted run; the others get room reserved for their
+    // inserts. Commit cannot fail: it swaps the built trees in and inserts
+    // the rest. Logged as one reset.
+    struct BulkPrepared {
+        ListState* list = nullptr;
+        std::vector<std::pair<std::uint32_t, std::unique_ptr<Tree>>> built;
+        std::vector<Member*> inserts;
+        bool changed = false;
+    };
+    BulkPrepared bulk_prepare(ListState& l, const std::vector<Member*>& ms) {
+        BulkPrepared p;
+        p.list = &l;
+        l.hooks.resize(members.size());  // within the reserved capacity
         std::map<std::uint32_t, std::vector<std::pair<std::uint64_t, std::uint32_t>>> runs;
         for (Member* m : ms) {
             l.hooks[m->slot].leaf = nil_id;
             if (visible(l, *m)) runs[m->group].emplace_back(m->prefix, m->slot);
         }
-        bool changed = false;
         for (auto& [grp, run] : runs) {
             Tree& t = tree_for(l, grp);
-            changed = changed || shown(grp);
+            p.changed = p.changed || shown(grp);
             if (!t.empty()) {
-                for (auto& [pfx, slot] : run) place(l, *members[slot], true);
+                t.reserve_inserts(run.size());
+                for (auto& [pfx, slot] : run) p.inserts.push_back(members[slot].get());
                 continue;
             }
             TreeTraits tr{&members, &l};
@@ -400,10 +411,85 @@ struct Guild::Impl {
             });
             std::vector<std::uint32_t> ids(run.size());
             for (std::size_t i = 0; i < run.size(); ++i) ids[i] = run[i].second;
-            t.build(ids.data(), static_cast<std::uint32_t>(ids.size()));
-            l.total += static_cast<std::uint32_t>(ids.size());
+            auto fresh = std::make_unique<Tree>(tr);
+            fresh->build(ids.data(), static_cast<std::uint32_t>(ids.size()));
+            p.built.emplace_back(grp, std::move(fresh));
         }
-        if (changed) log(l, RowEdit::Kind::reset, 0);
+        return p;
+    }
+    void bulk_commit(BulkPrepared& p) noexcept {
+        ListState& l = *p.list;
+        for (auto& [grp, fresh] : p.built) {
+            l.total += fresh->size();
+            l.trees.find(grp)->second.swap(fresh);  // the entry exists: tree_for
+        }
+        for (Member* m : p.inserts) place(l, *m, true);
+        if (p.changed) log(l, RowEdit::Kind::reset, 0);
+    }
+    // Undoes the linking step of add_members (cannot fail).
+    void unlink_added(const std::vector<Member*>& added) noexcept {
+        for (auto& l : lists)
+            for (Member* m : added)
+                if (m->slot < l->hooks.size()) l->hooks[m->slot].leaf = nil_id;
+        for (auto it = added.rbegin(); it != added.rend(); ++it) {
+            Member* m = *it;
+            const std::uint32_t slot = m->slot;
+            by_id.erase(*m);
+            --live;
+            if (slot + 1 == members.size()) {
+                members.pop_back();
+            } else {
+                members[slot].reset();
+                free_slots.push_back(slot);  // its capacity was there before
+            }
+        }
+    }
+
+
+    // ---------------------------------------------- bulk-event plans ----
+    // Events that re-file many members reserve, before changing anything,
+    // room for every insert each (list, group) tree will take and for every
+    // edit each log will get. The plan is computed with the event's settings
+    // applied tentatively (plain assignments that the caller restores), so
+    // it sees the groups and visibility the event will produce.
+    struct Plan {
+        std::map<std::pair<ListState*, std::uint32_t>, std::uint64_t> inserts;
+        std::map<ListState*, std::uint64_t> edits;
+    };
+    // Affected members leave every list and come back where visible.
+    void plan_refile(const std::vector<Member*>& ms, Plan& plan) {
+        for (Member* m : ms) {
+            const std::uint32_t grp = group_for(m->status, top_of(*m));
+            for (auto& lp : lists) {
+                ListState* l = lp.get();
+                if (in_list(*l, *m)) plan.edits[l] += 2;
+                if (visible(*l, *m)) {
+                    ++plan.inserts[{l, grp}];
+                    plan.edits[l] += 2;
+                }
+            }
+        }
+    }
+    // Members whose visibility in l may change (groups and keys kept).
+    void plan_refilter(ListState& l, const std::vector<Member*>& ms, Plan& plan) {
+        for (Member* m : ms) {
+            const bool was = in_list(l, *m), now = visible(l, *m);
+            if (was != now) plan.edits[&l] += 2;
+            if (!was && now) ++plan.inserts[{&l, m->group}];
+        }
+    }
+    void reserve(const Plan& plan) {
+        for (const auto& [key, k] : plan.inserts) tree_for(*key.first, key.second).reserve_inserts(k);
+        for (auto& lp : lists)
+            if (lp->log) {
+                auto it = plan.edits.find(lp.get());
+                lp->log->reserve(lp->log->size() + (it == plan.edits.end() ? 0 : it->second) + 1);
+            }
+    }
+    // Room to rebuild the group order without allocating.
+    void reserve_order() {
+        order.reserve(roles.size() + 2);
+        role_rank.reserve(roles.size());
     }
 
     // Gives (add) or takes (!add) one role; a no-op when already so.
@@ -493,8 +579,19 @@ Error Guild::set_everyone_view(bool view) {
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (g.cfg.everyone_view == view) return Error::ok;
+        const std::vector<Member*> all = g.all_members();
+        Impl::Plan plan;
+        g.cfg.everyone_view = view;  // tentatively, to plan
+        try {
+            for (std::size_t i = 1; i < g.lists.size(); ++i) g.plan_refilter(*g.lists[i], all, plan);
+        } catch (...) {
+            g.cfg.everyone_view = !view;
+            throw;
+        }
+        g.cfg.everyone_view = !view;
+        g.reserve(plan);
         g.cfg.everyone_view = view;
-        g.refilter(g.all_members());  // groups and keys do not depend on it
+        g.refilter(all);  // groups and keys do not depend on it
         return Error::ok;
     });
 }
@@ -539,7 +636,25 @@ Error Guild::upsert_role(const RoleSpec& spec) {
             old.admin == now.admin)
             return Error::ok;
         std::vector<Member*> affected = g.holders(slot);
-        if (old.hoist == now.hoist && (old.position == now.position || !now.hoist)) {
+        const bool regroups = !(old.hoist == now.hoist && (old.position == now.position || !now.hoist));
+        g.reserve_order();
+        Impl::Plan plan;
+        g.roles[slot] = now;  // tentatively, to plan
+        g.rebuild_order();
+        try {
+            if (regroups)
+                g.plan_refile(affected, plan);
+            else
+                for (std::size_t i = 1; i < g.lists.size(); ++i) g.plan_refilter(*g.lists[i], affected, plan);
+        } catch (...) {
+            g.roles[slot] = old;
+            g.rebuild_order();
+            throw;
+        }
+        g.roles[slot] = old;
+        g.rebuild_order();
+        g.reserve(plan);
+        if (!regroups) {
             // Only view/admin (or a non-hoisted position): nobody changes group.
             g.roles[slot] = now;
             g.refilter(affected);
@@ -564,6 +679,24 @@ Error Guild::remove_role(std::uint64_t role_id) {
         std::uint32_t slot = g.find_role(role_id);
         if (slot == ~0u) return Error::not_found;
         std::vector<Member*> affected = g.holders(slot);
+        // Plan as if the role were already gone: a role with no effect (no
+        // flags, an id no overwrite names) stands in for it.
+        const Role old = g.roles[slot];
+        g.reserve_order();
+        g.free_roles.reserve(g.free_roles.size() + 1);
+        Impl::Plan plan;
+        g.roles[slot] = Role{0, 0, false, false, false, true};
+        g.rebuild_order();
+        try {
+            g.plan_refile(affected, plan);
+        } catch (...) {
+            g.roles[slot] = old;
+            g.rebuild_order();
+            throw;
+        }
+        g.roles[slot] = old;
+        g.rebuild_order();
+        g.reserve(plan);
         g.refile_many(affected, [&] {
             for (Member* m : affected)
                 m->roles.erase(std::find(m->roles.begin(), m->roles.end(), slot));
@@ -600,10 +733,24 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
                     break;
                 }
         }
-        g.refile_many(affected, [&] {
-            for (std::size_t i = 0; i < slots.size(); ++i) g.roles[slots[i]].position = positions[i];
+        std::vector<std::int32_t> old_pos;
+        for (std::uint32_t s : slots) old_pos.push_back(g.roles[s].position);
+        auto set_positions = [&](std::span<const std::int32_t> pos) {
+            for (std::size_t i = 0; i < slots.size(); ++i) g.roles[slots[i]].position = pos[i];
             g.rebuild_order();
-        }, true);
+        };
+        g.reserve_order();
+        Impl::Plan plan;
+        set_positions(positions);  // tentatively, to plan
+        try {
+            g.plan_refile(affected, plan);
+        } catch (...) {
+            set_positions(old_pos);
+            throw;
+        }
+        set_positions(old_pos);
+        g.reserve(plan);
+        g.refile_many(affected, [&] { set_positions(positions); }, true);
         g.log_reset_all();
         return Error::ok;
     });
@@ -681,19 +828,31 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
             }
         }
         const bool was = g.shown(g_offline);
-        g.by_id.reserve(g.live + specs.size());
-        g.members.reserve(g.members.size() + specs.size());
-        std::vector<Member*> added;
-        added.reserve(specs.size());
+        // 1. What can fail and changes nothing: the records and capacities.
+        std::vector<std::unique_ptr<Member>> fresh(specs.size());
         for (std::size_t i = 0; i < specs.size(); ++i) {
-            auto owned = std::make_unique<Member>();
-            Member& m = *owned;
+            fresh[i] = std::make_unique<Member>();
+            Member& m = *fresh[i];
             m.id = specs[i].id;
             m.name.assign(specs[i].name);
             m.roles = std::move(slots[i]);
             m.status = specs[i].status;
             g.refresh_key(m);
             g.refresh_group(m);
+        }
+        const std::size_t reused = std::min(g.free_slots.size(), specs.size());
+        const std::size_t new_size = g.members.size() + (specs.size() - reused);
+        g.members.reserve(new_size);
+        g.by_id.reserve(g.live + specs.size());
+        for (auto& l : g.lists) {
+            l->hooks.reserve(new_size);
+            if (l->log) l->log->reserve(l->log->size() + 1);
+        }
+        std::vector<Member*> added;
+        added.reserve(specs.size());
+        // 2. Link the records (cannot fail now).
+        for (auto& owned : fresh) {
+            Member& m = *owned;
             if (!g.free_slots.empty()) {
                 m.slot = g.free_slots.back();
                 g.free_slots.pop_back();
@@ -706,7 +865,18 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
             ++g.live;
             added.push_back(&m);
         }
-        for (auto& l : g.lists) g.bulk_place(*l, added);
+        // 3. Prepare every list (may fail: then unlink and rethrow), then
+        // commit every list (cannot fail).
+        std::vector<Impl::BulkPrepared> prepared;
+        try {
+            prepared.reserve(g.lists.size());
+            for (auto& l : g.lists) prepared.push_back(g.bulk_prepare(*l, added));
+        } catch (...) {
+            prepared.clear();
+            g.unlink_added(added);
+            throw;
+        }
+        for (auto& p : prepared) g.bulk_commit(p);
         if (was != g.shown(g_offline)) g.log_reset_all();
         return Error::ok;
     });
@@ -833,22 +1003,44 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
                 if (!members_seen.insert(o.id).second) return Error::invalid;
         }
         ListState* l = g.find_list(list_id);
+        std::unique_ptr<ListState> fresh;  // a new list joins only at the end
         if (!l) {
             if (g.lists.size() - 1 >= g.cfg.max_lists) return Error::limit;
-            auto fresh = std::make_unique<ListState>();
+            fresh = std::make_unique<ListState>();
             fresh->id = list_id;
             fresh->hooks.resize(g.members.size());
             l = fresh.get();
-            g.lists.push_back(std::move(fresh));
+            g.lists.reserve(g.lists.size() + 1);
         }
-        // Re-filter every member against the new rule.
         ListState& list = *l;
-        list.everyone = rule.everyone;
-        list.role_ow.clear();
-        list.member_ow.clear();
-        for (const IdOverwrite& o : rule.roles) list.role_ow[o.id] = o.allow;
-        for (const IdOverwrite& o : rule.members) list.member_ow[o.id] = o.allow;
-        g.refilter(list, g.all_members());
+        // The new rule is built aside and swapped in (swaps cannot fail).
+        Overwrite everyone = rule.everyone;
+        std::unordered_map<std::uint64_t, bool> role_ow, member_ow;
+        for (const IdOverwrite& o : rule.roles) role_ow[o.id] = o.allow;
+        for (const IdOverwrite& o : rule.members) member_ow[o.id] = o.allow;
+        auto swap_rule = [&] {
+            std::swap(list.everyone, everyone);
+            list.role_ow.swap(role_ow);
+            list.member_ow.swap(member_ow);
+        };
+        const std::vector<Member*> all = g.all_members();
+        Impl::Plan plan;
+        swap_rule();  // tentatively, to plan
+        try {
+            g.plan_refilter(list, all, plan);
+        } catch (...) {
+            swap_rule();
+            throw;
+        }
+        swap_rule();
+        g.reserve(plan);
+        if (fresh) {
+            auto it = plan.inserts.begin();
+            for (; it != plan.inserts.end(); ++it) g.tree_for(list, it->first.second).reserve_inserts(it->second);
+        }
+        swap_rule();
+        if (fresh) g.lists.push_back(std::move(fresh));  // capacity reserved above
+        g.refilter(list, all);
         return Error::ok;
     });
 }

@@ -85,6 +85,30 @@ public:
     // multi-step change without allocating call it first. Strong guarantee.
     void reserve_insert() { reserve_path(); }
 
+    // The same for the next k inserts (interleaved erases only free nodes,
+    // which later inserts reuse). Bound: a leaf splits at most once cheaply
+    // and then only every LeafCap/2 inserts, so new leaves <= min(k, leaves
+    // + k / (LeafCap/2)); likewise inner splits <= inners + new leaves /
+    // (InnerCap/2 - 1) + one new root per level the tree can grow. Storage
+    // past the resident pages is address space only (slabs are mapped).
+    void reserve_inserts(std::uint64_t k) {
+        if (k == 0) return;
+        if (k == 1) return reserve_path();
+        const std::uint64_t leaves = std::min<std::uint64_t>(k, leaves_.live() + k / (LeafCap / 2)) + 2;
+        unsigned growth = 0;
+        for (std::uint64_t x = k; x; x >>= 1) ++growth;
+        const std::uint64_t inners =
+            std::min<std::uint64_t>(k * (height_ + 2 + growth),
+                                    inners_.live() + leaves / (InnerCap / 2 - 1) + height_ + 2 + growth);
+        // Plus the slack each insert's own reserve_path() asks for beyond
+        // the high-water mark it will have reached by then.
+        const std::uint64_t leaf_slack = 2, inner_slack = height_ + 2 + growth;
+        leaves_.reserve(static_cast<id_t>(std::min<std::uint64_t>(
+            leaves_.high_water() + leaves + leaf_slack, Slab<Leaf>::max_ids)));
+        inners_.reserve(static_cast<id_t>(std::min<std::uint64_t>(
+            inners_.high_water() + inners + inner_slack, Slab<Inner>::max_ids)));
+    }
+
     // Inserts entry x after every entry that does not compare greater.
     // Returns x's index. O(log n). Throws std::bad_alloc with no change.
     id_t insert(id_t x) {
@@ -393,6 +417,8 @@ private:
         lf.slot = 0;
         return l;
     }
+    void free_leaf_node(id_t l) { leaves_.free(l); }
+
     id_t new_inner(id_t parent) {
         id_t i = inners_.allocate();
         Inner& in = inner(i);
@@ -542,7 +568,13 @@ private:
 
     void shrink_root(unsigned n) {
         if (height_ == 0) {
-            if (n == 0) clear();
+            if (n == 0) {
+                // Empty again: the last leaf goes back to the slab, which
+                // keeps its storage (and any reservation made for inserts
+                // that follow this erase in the same change).
+                free_leaf_node(root_);
+                root_ = nil_id;
+            }
             return;
         }
         if (n != 1) return;

@@ -50,6 +50,11 @@ public:
     // Grows to at least `want` bytes, keeping the contents. Strong guarantee.
     void grow(std::size_t want) {
         if (want <= bytes_) return;
+#ifdef ROSTER_SLAB_EXACT_GROWTH
+        // Test builds: slab memory comes from realloc/mmap, which allocation
+        // failure tests cannot fail; a probe through operator new lets them.
+        ::operator delete(::operator new(1));
+#endif
         if (want < map_threshold) {
             void* p = std::realloc(ptr_, want);
             if (!p) throw std::bad_alloc();
@@ -141,7 +146,13 @@ public:
             if (high_ == max_ids) throw std::bad_alloc();
             if (high_ == capacity()) {
                 std::size_t cap = capacity();
+#ifdef ROSTER_SLAB_EXACT_GROWTH
+                // Test builds only: every new object allocates, so tests
+                // see every allocation a missing reservation would make.
+                std::size_t next = cap + 1;
+#else
                 std::size_t next = cap < 64 ? 64 : cap + cap / 2;
+#endif
                 if (next > max_ids) next = max_ids;
                 mem_.grow(next * sizeof(T));
             }

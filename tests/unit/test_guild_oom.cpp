@@ -1,5 +1,6 @@
 // Allocation failure inside a mutation leaves the guild unchanged (SPEC §7):
-// for each kind of event, fail the 1st, 2nd, 3rd ... allocation the event
+// for each kind of event (single-member and bulk), fail the 1st, 2nd, 3rd
+// ... allocation the event
 // makes until it succeeds, and check after every failure that the call
 // reported no_memory, every list reads exactly as before, no change-log
 // edit was written, and the invariants hold. Built as its own program: it
@@ -81,7 +82,7 @@ void populate(Guild& g, std::uint64_t n) {
         if (i % 4 == 0) roles.push_back(11);
         if (i % 5 == 0) roles.push_back(12);
         char name[32];
-        std::snprintf(name, sizeof name, "member-%02llu-with-a-long-name",
+        std::snprintf(name, sizeof name, "member-%04llu-with-a-long-name",
                       static_cast<unsigned long long>(i));
         REQUIRE(g.upsert_member(i, name, roles, static_cast<Status>(i % 4), false) == Error::ok);
     }
@@ -108,7 +109,7 @@ int exercise(const char* what, std::uint64_t n, const std::function<Error(Guild&
             e = event(g);
         } catch (const std::bad_alloc&) {
             g_countdown = -1;
-            FAIL(what << ": bad_alloc escaped at allocation " << k);
+            FAIL(std::string(what) << ": bad_alloc escaped at allocation " << k);
             return 0;
         }
         const bool failed = g_countdown == 0;
@@ -117,7 +118,7 @@ int exercise(const char* what, std::uint64_t n, const std::function<Error(Guild&
             CHECK(e == Error::ok);
             return static_cast<int>(k - 1);
         }
-        INFO(what << ", " << n << " members, allocation " << k);
+        INFO(std::string(what) << ", " << n << " members, allocation " << k);
         CHECK(e == Error::no_memory);
         CHECK(snapshot(g) == before);
         CHECK(log0.empty());
@@ -137,8 +138,16 @@ TEST_CASE("every event survives a failed allocation at every point") {
     const std::vector<std::uint64_t> ids = {10, 11};
     const std::vector<std::int32_t> pos = {1, 9};
     const std::uint8_t key[] = {'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z'};
+    // Inputs are built here: the events must not allocate before the call.
+    ListRule new_rule, changed_rule;
+    new_rule.everyone = Overwrite::deny;
+    new_rule.roles = {{10, true}};
+    changed_rule.roles = {{11, false}};
+    std::vector<Guild::MemberSpec> bulk;
+    for (std::uint64_t i = 0; i < 40; ++i)
+        bulk.push_back({900100 + i, "bulk-member-name-long", {}, static_cast<Status>(i % 4)});
     std::vector<std::pair<const char*, std::function<Error(Guild&)>>> events = {
-        {"add member", [&](Guild& g) { return g.upsert_member(100, "a-new-member-with-long-name", r10, Status::online, false); }},
+        {"add member", [&](Guild& g) { return g.upsert_member(900000, "a-new-member-with-long-name", r10, Status::online, false); }},
         {"replace member", [&](Guild& g) { return g.upsert_member(6, "renamed-member-long-name", r11_12, Status::idle, true); }},
         {"remove member", [](Guild& g) { return g.remove_member(6); }},
         {"status move", [](Guild& g) { return g.set_status(5, Status::offline); }},
@@ -150,14 +159,23 @@ TEST_CASE("every event survives a failed allocation at every point") {
         {"remove role from member", [](Guild& g) { return g.remove_member_role(3, 10); }},
         {"touch", [](Guild& g) { return g.touch(4); }},
         {"new role", [](Guild& g) { return g.upsert_role({20, 2, true, false, false}); }},
-        // Not yet covered, and not yet safe: events that re-file many
-        // members at once (role setting changes, role removal and reorder,
-        // list rules, @everyone VIEW, bulk add) still return no_memory
-        // with part of the change applied. They need a build-aside-then-
-        // swap commit.
+        {"role hoist toggle", [](Guild& g) { return g.upsert_role({12, 1, true, true, false}); }},
+        {"role view toggle", [](Guild& g) { return g.upsert_role({10, 5, true, false, false}); }},
+        {"role position", [](Guild& g) { return g.upsert_role({11, 9, true, false, false}); }},
+        {"remove role", [](Guild& g) { return g.remove_role(10); }},
+        {"reorder roles", [&](Guild& g) { return g.reorder_roles(ids, pos); }},
+        {"new list", [&](Guild& g) { return g.set_list(8, new_rule); }},
+        {"change list", [&](Guild& g) { return g.set_list(7, changed_rule); }},
+        {"everyone view", [](Guild& g) { return g.set_everyone_view(false); }},
+        {"bulk add", [&](Guild& g) { return g.add_members(bulk); }},
     };
     int points = 0;
-    for (std::uint64_t n = 10; n <= 64; ++n)
+    // Small guilds sweep every fill level of vectors and logs; large ones
+    // make the trees' node slabs fill and grow (they start at 64 nodes).
+    std::vector<std::uint64_t> sizes;
+    for (std::uint64_t n = 10; n <= 64; ++n) sizes.push_back(n);
+    for (std::uint64_t n = 2000; n <= 3200; n += 150) sizes.push_back(n);
+    for (std::uint64_t n : sizes)
         for (auto& [what, event] : events) points += exercise(what, n, event);
     MESSAGE("allocation failure points exercised: " << points);
     CHECK(points > 0);
