@@ -426,6 +426,23 @@ struct Guild::Impl {
         for (Member* m : p.inserts) place(l, *m, true);
         if (p.changed) log(l, RowEdit::Kind::reset, 0);
     }
+    // Gives a new record a slot (a freed one first) and indexes it. Cannot
+    // fail once members and by_id have room reserved for it.
+    Member& link(std::unique_ptr<Member> owned) {
+        Member& m = *owned;
+        if (!free_slots.empty()) {
+            m.slot = free_slots.back();
+            free_slots.pop_back();
+            members[m.slot] = std::move(owned);
+        } else {
+            m.slot = static_cast<std::uint32_t>(members.size());
+            members.push_back(std::move(owned));
+        }
+        by_id.insert(m);
+        ++live;
+        return m;
+    }
+
     // Undoes the linking step of add_members (cannot fail).
     void unlink_added(const std::vector<Member*>& added) noexcept {
         for (auto& l : lists)
@@ -788,16 +805,7 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
         if (g.free_slots.empty()) g.members.reserve(g.members.size() + 1);
         g.by_id.reserve(g.live + 1);
         g.prepare_member_event(g.group_for(status, g.top_of(m.roles)), 1);
-        if (!g.free_slots.empty()) {
-            m.slot = g.free_slots.back();
-            g.free_slots.pop_back();
-            g.members[m.slot] = std::move(owned);
-        } else {
-            m.slot = static_cast<std::uint32_t>(g.members.size());
-            g.members.push_back(std::move(owned));
-        }
-        g.by_id.insert(m);
-        ++g.live;
+        g.link(std::move(owned));
         g.refresh_key(m);
         g.refresh_group(m);
         for (auto& l : g.lists) {
@@ -852,18 +860,7 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
         added.reserve(specs.size());
         // 2. Link the records (cannot fail now).
         for (auto& owned : fresh) {
-            Member& m = *owned;
-            if (!g.free_slots.empty()) {
-                m.slot = g.free_slots.back();
-                g.free_slots.pop_back();
-                g.members[m.slot] = std::move(owned);
-            } else {
-                m.slot = static_cast<std::uint32_t>(g.members.size());
-                g.members.push_back(std::move(owned));
-            }
-            g.by_id.insert(m);
-            ++g.live;
-            added.push_back(&m);
+            added.push_back(&g.link(std::move(owned)));
         }
         // 3. Prepare every list (may fail: then unlink and rethrow), then
         // commit every list (cannot fail).
