@@ -426,10 +426,12 @@ struct Guild::Impl {
         for (Member* m : p.inserts) place(l, *m, true);
         if (p.changed) log(l, RowEdit::Kind::reset, 0);
     }
-    // Gives a new record a slot (a freed one first) and indexes it. Cannot
-    // fail once members and by_id have room reserved for it.
-    Member& link(std::unique_ptr<Member> owned) {
+    // Indexes a new record and gives it a slot (a freed one first); nullptr
+    // (and nothing done) when its id is taken. Cannot fail once members and
+    // by_id have room reserved for it.
+    Member* link(std::unique_ptr<Member>& owned) {
         Member& m = *owned;
+        if (!by_id.insert(m)) return nullptr;
         if (!free_slots.empty()) {
             m.slot = free_slots.back();
             free_slots.pop_back();
@@ -438,9 +440,8 @@ struct Guild::Impl {
             m.slot = static_cast<std::uint32_t>(members.size());
             members.push_back(std::move(owned));
         }
-        by_id.insert(m);
         ++live;
-        return m;
+        return &m;
     }
 
     // Undoes the linking step of add_members (cannot fail).
@@ -805,7 +806,7 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
         if (g.free_slots.empty()) g.members.reserve(g.members.size() + 1);
         g.by_id.reserve(g.live + 1);
         g.prepare_member_event(g.group_for(status, g.top_of(m.roles)), 1);
-        g.link(std::move(owned));
+        g.link(owned);  // the id was checked above: cannot be taken
         g.refresh_key(m);
         g.refresh_group(m);
         for (auto& l : g.lists) {
@@ -824,16 +825,13 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
         if (specs.size() > g.cfg.max_members - g.live) return Error::limit;
         // Validate everything first.
         std::vector<std::vector<std::uint32_t>> slots(specs.size());
-        {
-            std::unordered_set<std::uint64_t> seen;
-            seen.reserve(specs.size());
-            for (std::size_t i = 0; i < specs.size(); ++i) {
-                const MemberSpec& s = specs[i];
-                if (s.id == 0 || !valid_name(s.name) || static_cast<unsigned>(s.status) > 3)
-                    return Error::invalid;
-                if (Error e = g.check_role_ids(s.roles, &slots[i]); e != Error::ok) return e;
-                if (g.find_member(s.id) || !seen.insert(s.id).second) return Error::exists;
-            }
+        // Duplicates inside the batch are found while linking (and undone).
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            const MemberSpec& s = specs[i];
+            if (s.id == 0 || !valid_name(s.name) || static_cast<unsigned>(s.status) > 3)
+                return Error::invalid;
+            if (Error e = g.check_role_ids(s.roles, &slots[i]); e != Error::ok) return e;
+            if (g.find_member(s.id)) return Error::exists;
         }
         const bool was = g.shown(g_offline);
         // 1. What can fail and changes nothing: the records and capacities.
@@ -860,7 +858,12 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
         added.reserve(specs.size());
         // 2. Link the records (cannot fail now).
         for (auto& owned : fresh) {
-            added.push_back(&g.link(std::move(owned)));
+            Member* m = g.link(owned);
+            if (!m) {  // the same id twice in this batch
+                g.unlink_added(added);
+                return Error::exists;
+            }
+            added.push_back(m);
         }
         // 3. Prepare every list (may fail: then unlink and rethrow), then
         // commit every list (cannot fail).

@@ -233,6 +233,22 @@ TEST_CASE("bulk add equals one-by-one adds; a bad spec rejects the whole batch")
     CHECK(a.add_members(bad) == Error::exists);
     CHECK(dump(a) == before);
     CHECK(a.member_total() == 301);
+
+    // With freed slots to reuse: a duplicate late in the batch undoes the
+    // records linked before it, slots included.
+    for (std::uint64_t id : {1000, 999, 998}) REQUIRE(a.remove_member(id) == Error::ok);
+    const std::string after_removals = dump(a);
+    std::vector<Guild::MemberSpec> late_dup = {{3000, "p", {}, Status::online},
+                                               {3001, "q", {}, Status::offline},
+                                               {3002, "r", {}, Status::idle},
+                                               {3003, "s", {}, Status::online},
+                                               {3001, "dup", {}, Status::online}};
+    CHECK(a.add_members(late_dup) == Error::exists);
+    CHECK(dump(a) == after_removals);
+    CHECK(a.member_total() == 298);
+    late_dup.pop_back();
+    CHECK(a.add_members(late_dup) == Error::ok);
+    CHECK(a.member_total() == 302);
 }
 
 }  // TEST_SUITE
