@@ -24,6 +24,10 @@ constexpr std::uint32_t g_offline = g_online + 1;
 
 }  // namespace
 
+// A member's role slots, ascending; most members hold few roles, so two
+// live inline and need no allocation of their own.
+using RoleSlots = boost::container::small_vector<std::uint32_t, 2>;
+
 struct Member {
     HashHook hook;
     std::uint64_t id = 0;
@@ -34,11 +38,11 @@ struct Member {
     std::uint32_t top = g_online;  // group when not offline (top hoisted role)
     std::uint64_t prefix = 0;      // first 8 bytes of the sort key, big-endian
     std::string name;
-    std::string key;               // host sort key; empty unless custom_key
-    std::vector<std::uint32_t> roles;  // role slots, ascending
+    std::unique_ptr<std::string> key;  // host sort key, only when custom_key
+    RoleSlots roles;
 
     // The sort key: the host's bytes, or the name folded on the fly.
-    std::string_view key_bytes() const { return custom_key ? key : name; }
+    std::string_view key_bytes() const { return custom_key ? std::string_view(*key) : name; }
     bool key_folds() const { return !custom_key; }
 };
 
@@ -147,7 +151,7 @@ struct Guild::Impl {
     }
     // The member's highest hoisted role, or online: its group when present.
     std::uint32_t top_of(const Member& m) const { return top_of(m.roles); }
-    std::uint32_t top_of(const std::vector<std::uint32_t>& role_slots) const {
+    std::uint32_t top_of(const RoleSlots& role_slots) const {
         std::uint32_t best = g_online, best_rank = ~0u;
         for (std::uint32_t r : role_slots) {
             std::uint32_t rank = role_rank[r];
@@ -281,7 +285,7 @@ struct Guild::Impl {
         return b;
     }
     static std::string effective_key(const Member& m) {
-        return m.custom_key ? m.key : fold_ascii(m.name);
+        return m.custom_key ? *m.key : fold_ascii(m.name);
     }
     void put_back(Member& m, const Before& b, unsigned changes, bool quiet) {
         const bool same_place =
@@ -521,14 +525,14 @@ struct Guild::Impl {
         const bool has = it != m->roles.end() && *it == r;
         if (has == add) return Error::ok;
         if (add && m->roles.size() >= cfg.max_roles_per_member) return Error::limit;
-        std::vector<std::uint32_t> roles = m->roles;
+        RoleSlots roles = m->roles;
         const auto pos = roles.begin() + (it - m->roles.begin());
         if (add)
             roles.insert(pos, r);
         else
             roles.erase(pos);
         prepare_member_event(group_for(m->status, top_of(roles)), 0);
-        refile(*m, roles_may_change, [&](Member& x) { x.roles.swap(roles); });
+        refile(*m, roles_may_change, [&](Member& x) { x.roles = std::move(roles); });
         return Error::ok;
     }
 
@@ -555,7 +559,7 @@ struct Guild::Impl {
 
     // ---------------------------------------------------- validation ----
     Error check_role_ids(std::span<const std::uint64_t> ids,
-                         std::vector<std::uint32_t>* slots) const {
+                         RoleSlots* slots) const {
         slots->clear();
         for (std::uint64_t id : ids) {
             if (id == 0 || id >= group_online) return Error::invalid;
@@ -780,7 +784,7 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
         Impl& g = *impl_;
         if (user_id == 0 || !valid_name(name)) return Error::invalid;
         if (static_cast<unsigned>(status) > 3) return Error::invalid;
-        std::vector<std::uint32_t> slots;
+        RoleSlots slots;
         if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
         if (Member* m = g.find_member(user_id)) {
             if (!replace) return Error::exists;
@@ -788,7 +792,7 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
             g.prepare_member_event(g.group_for(status, g.top_of(slots)), 0);
             g.refile(*m, Impl::key_may_change | Impl::roles_may_change, [&](Member& x) {
                 x.name.swap(new_name);
-                x.roles.swap(slots);
+                x.roles = std::move(slots);
                 x.status = status;
             });
             return Error::ok;
@@ -824,7 +828,7 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
         Impl& g = *impl_;
         if (specs.size() > g.cfg.max_members - g.live) return Error::limit;
         // Validate everything first.
-        std::vector<std::vector<std::uint32_t>> slots(specs.size());
+        std::vector<RoleSlots> slots(specs.size());
         // Duplicates inside the batch are found while linking (and undone).
         for (std::size_t i = 0; i < specs.size(); ++i) {
             const MemberSpec& s = specs[i];
@@ -937,8 +941,10 @@ Error Guild::set_sort_key(std::uint64_t user_id, bool has_key,
         if (has_key && key.size() > g.cfg.max_sort_key_bytes) return Error::limit;
         Member* m = g.find_member(user_id);
         if (!m) return Error::not_found;
-        std::string new_key;
-        if (has_key) new_key.assign(reinterpret_cast<const char*>(key.data()), key.size());
+        std::unique_ptr<std::string> new_key;
+        if (has_key)
+            new_key = std::make_unique<std::string>(reinterpret_cast<const char*>(key.data()),
+                                                    key.size());
         g.prepare_member_event(m->group, 0);
         g.refile(*m, Impl::key_may_change, [&](Member& x) {
             x.custom_key = has_key;
@@ -952,12 +958,12 @@ Error Guild::set_roles(std::uint64_t user_id, std::span<const std::uint64_t> rol
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (user_id == 0) return Error::invalid;
-        std::vector<std::uint32_t> slots;
+        RoleSlots slots;
         if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
         Member* m = g.find_member(user_id);
         if (!m) return Error::not_found;
         g.prepare_member_event(g.group_for(m->status, g.top_of(slots)), 0);
-        g.refile(*m, Impl::roles_may_change, [&](Member& x) { x.roles.swap(slots); });
+        g.refile(*m, Impl::roles_may_change, [&](Member& x) { x.roles = std::move(slots); });
         return Error::ok;
     });
 }
@@ -1173,8 +1179,9 @@ std::size_t Guild::memory_bytes() const {
     std::size_t bytes = g.members.capacity() * sizeof(void*) + g.by_id.memory_bytes();
     for (const auto& m : g.members) {
         if (!m) continue;
-        bytes += sizeof(Member) + heap(m->name) + heap(m->key) +
-                 m->roles.capacity() * sizeof(std::uint32_t);
+        bytes += sizeof(Member) + heap(m->name) +
+                 (m->key ? sizeof(std::string) + heap(*m->key) : 0) +
+                 (m->roles.capacity() > 2 ? m->roles.capacity() * sizeof(std::uint32_t) : 0);
     }
     for (const auto& l : g.lists) {
         bytes += sizeof(ListState) + l->hooks.capacity() * sizeof(BTreeHook);
@@ -1200,7 +1207,7 @@ bool Guild::check_invariants(std::string* why) const {
         ++live;
         if (m->slot != s) return fail("member slot mismatch");
         if (g.find_member(m->id) != m) return fail("hash index disagrees with slots");
-        if (!m->custom_key && !m->key.empty()) return fail("default key stored");
+        if (m->custom_key != (m->key != nullptr)) return fail("custom key flag disagrees");
         if (m->prefix != key_prefix(m->key_bytes(), m->key_folds())) return fail("key prefix stale");
         if (m->top != g.top_of(*m)) return fail("member top role stale");
         if (m->group != g.group_of(*m)) return fail("member group stale");
