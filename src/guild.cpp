@@ -478,6 +478,22 @@ struct Guild::Impl {
         std::map<std::pair<ListState*, std::uint32_t>, std::uint64_t> inserts;
         std::map<ListState*, std::uint64_t> edits;
     };
+    // Plans with the event's settings applied tentatively: apply() and
+    // restore() are plain assignments that cannot fail; restore() runs on
+    // every path, so planning (which may allocate) changes nothing.
+    template <class Apply, class Restore, class Fill>
+    Plan plan_with(Apply&& apply, Restore&& restore, Fill&& fill) {
+        Plan plan;
+        apply();
+        try {
+            fill(plan);
+        } catch (...) {
+            restore();
+            throw;
+        }
+        restore();
+        return plan;
+    }
     // Affected members leave every list and come back where visible.
     void plan_refile(const std::vector<Member*>& ms, Plan& plan) {
         for (Member* m : ms) {
@@ -602,16 +618,12 @@ Error Guild::set_everyone_view(bool view) {
         Impl& g = *impl_;
         if (g.cfg.everyone_view == view) return Error::ok;
         const std::vector<Member*> all = g.all_members();
-        Impl::Plan plan;
-        g.cfg.everyone_view = view;  // tentatively, to plan
-        try {
-            for (std::size_t i = 1; i < g.lists.size(); ++i) g.plan_refilter(*g.lists[i], all, plan);
-        } catch (...) {
-            g.cfg.everyone_view = !view;
-            throw;
-        }
-        g.cfg.everyone_view = !view;
-        g.reserve(plan);
+        g.reserve(g.plan_with([&] { g.cfg.everyone_view = view; },
+                              [&] { g.cfg.everyone_view = !view; },
+                              [&](Impl::Plan& plan) {
+                                  for (std::size_t i = 1; i < g.lists.size(); ++i)
+                                      g.plan_refilter(*g.lists[i], all, plan);
+                              }));
         g.cfg.everyone_view = view;
         g.refilter(all);  // groups and keys do not depend on it
         return Error::ok;
@@ -659,23 +671,19 @@ Error Guild::upsert_role(const RoleSpec& spec) {
             return Error::ok;
         std::vector<Member*> affected = g.holders(slot);
         const bool regroups = !(old.hoist == now.hoist && (old.position == now.position || !now.hoist));
-        g.reserve_order();
-        Impl::Plan plan;
-        g.roles[slot] = now;  // tentatively, to plan
-        g.rebuild_order();
-        try {
-            if (regroups)
-                g.plan_refile(affected, plan);
-            else
-                for (std::size_t i = 1; i < g.lists.size(); ++i) g.plan_refilter(*g.lists[i], affected, plan);
-        } catch (...) {
-            g.roles[slot] = old;
+        auto set_role = [&](const Role& r) {
+            g.roles[slot] = r;
             g.rebuild_order();
-            throw;
-        }
-        g.roles[slot] = old;
-        g.rebuild_order();
-        g.reserve(plan);
+        };
+        g.reserve_order();
+        g.reserve(g.plan_with([&] { set_role(now); }, [&] { set_role(old); },
+                              [&](Impl::Plan& plan) {
+                                  if (regroups)
+                                      g.plan_refile(affected, plan);
+                                  else
+                                      for (std::size_t i = 1; i < g.lists.size(); ++i)
+                                          g.plan_refilter(*g.lists[i], affected, plan);
+                              }));
         if (!regroups) {
             // Only view/admin (or a non-hoisted position): nobody changes group.
             g.roles[slot] = now;
@@ -704,21 +712,15 @@ Error Guild::remove_role(std::uint64_t role_id) {
         // Plan as if the role were already gone: a role with no effect (no
         // flags, an id no overwrite names) stands in for it.
         const Role old = g.roles[slot];
+        auto set_role = [&](const Role& r) {
+            g.roles[slot] = r;
+            g.rebuild_order();
+        };
         g.reserve_order();
         g.free_roles.reserve(g.free_roles.size() + 1);
-        Impl::Plan plan;
-        g.roles[slot] = Role{0, 0, false, false, false, true};
-        g.rebuild_order();
-        try {
-            g.plan_refile(affected, plan);
-        } catch (...) {
-            g.roles[slot] = old;
-            g.rebuild_order();
-            throw;
-        }
-        g.roles[slot] = old;
-        g.rebuild_order();
-        g.reserve(plan);
+        g.reserve(g.plan_with([&] { set_role(Role{0, 0, false, false, false, true}); },
+                              [&] { set_role(old); },
+                              [&](Impl::Plan& plan) { g.plan_refile(affected, plan); }));
         g.refile_many(affected, [&] {
             for (Member* m : affected)
                 m->roles.erase(std::find(m->roles.begin(), m->roles.end(), slot));
@@ -762,16 +764,8 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
             g.rebuild_order();
         };
         g.reserve_order();
-        Impl::Plan plan;
-        set_positions(positions);  // tentatively, to plan
-        try {
-            g.plan_refile(affected, plan);
-        } catch (...) {
-            set_positions(old_pos);
-            throw;
-        }
-        set_positions(old_pos);
-        g.reserve(plan);
+        g.reserve(g.plan_with([&] { set_positions(positions); }, [&] { set_positions(old_pos); },
+                              [&](Impl::Plan& plan) { g.plan_refile(affected, plan); }));
         g.refile_many(affected, [&] { set_positions(positions); }, true);
         g.log_reset_all();
         return Error::ok;
@@ -1030,20 +1024,9 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
             list.member_ow.swap(member_ow);
         };
         const std::vector<Member*> all = g.all_members();
-        Impl::Plan plan;
-        swap_rule();  // tentatively, to plan
-        try {
+        g.reserve(g.plan_with(swap_rule, swap_rule, [&](Impl::Plan& plan) {
             g.plan_refilter(list, all, plan);
-        } catch (...) {
-            swap_rule();
-            throw;
-        }
-        swap_rule();
-        g.reserve(plan);
-        if (fresh) {
-            auto it = plan.inserts.begin();
-            for (; it != plan.inserts.end(); ++it) g.tree_for(list, it->first.second).reserve_inserts(it->second);
-        }
+        }));  // keyed by list: covers a new list's trees too
         swap_rule();
         if (fresh) g.lists.push_back(std::move(fresh));  // capacity reserved above
         g.refilter(list, all);
