@@ -633,6 +633,7 @@ Error Guild::set_everyone_view(bool view) {
 Error Guild::set_offline_threshold(std::uint32_t threshold) {
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
+        g.reserve(Impl::Plan{});  // room for the reset each log may get
         bool was = g.shown(g_offline);
         g.cfg.offline_threshold = threshold;
         g.after_count_change(was);

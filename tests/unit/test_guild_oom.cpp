@@ -167,6 +167,7 @@ TEST_CASE("every event survives a failed allocation at every point") {
         {"new list", [&](Guild& g) { return g.set_list(8, new_rule); }},
         {"change list", [&](Guild& g) { return g.set_list(7, changed_rule); }},
         {"everyone view", [](Guild& g) { return g.set_everyone_view(false); }},
+        {"offline threshold", [](Guild& g) { return g.set_offline_threshold(5); }},
         {"bulk add", [&](Guild& g) { return g.add_members(bulk); }},
     };
     int points = 0;
