@@ -417,8 +417,6 @@ private:
         lf.slot = 0;
         return l;
     }
-    void free_leaf_node(id_t l) { leaves_.free(l); }
-
     id_t new_inner(id_t parent) {
         id_t i = inners_.allocate();
         Inner& in = inner(i);
@@ -572,7 +570,7 @@ private:
                 // Empty again: the last leaf goes back to the slab, which
                 // keeps its storage (and any reservation made for inserts
                 // that follow this erase in the same change).
-                free_leaf_node(root_);
+                leaves_.free(root_);
                 root_ = nil_id;
             }
             return;

@@ -94,12 +94,4 @@ inline std::uint64_t key_prefix(std::string_view k, bool fold) {
     return p;
 }
 
-// First 8 bytes big-endian, zero-padded: monotone with compare_bytes.
-inline std::uint64_t key_prefix(std::string_view k) {
-    std::uint64_t p = 0;
-    for (std::size_t i = 0; i < 8; ++i)
-        p = (p << 8) | (i < k.size() ? static_cast<unsigned char>(k[i]) : 0u);
-    return p;
-}
-
 }  // namespace roster
