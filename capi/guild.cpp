@@ -2,19 +2,18 @@
 // cannot do (null pointers, struct sizes, enum ranges), exception barrier
 // (every exception becomes a status; nothing unwinds into C), and the
 // conversion between C structs and engine types.
+#include <cstddef>
 #include <new>
 #include <span>
 #include <string_view>
 #include <vector>
 
-#include "guild.hpp"
+#include "engine.hpp"
 #include "roster/roster.h"
 
 struct roster_guild {
-    explicit roster_guild(const roster::GuildConfig& c) : guild(c) {}
-    roster::Guild guild;
-    std::uint32_t batch_depth = 0;
-    std::vector<std::uint64_t> scratch_roles;  // reused by roster_member_get
+    roster_guild(const roster::GuildConfig& c, const roster::SessionConfig& s) : engine(c, s) {}
+    roster::Engine engine;
 };
 
 namespace {
@@ -32,13 +31,21 @@ int guarded(F&& f) noexcept {
     }
 }
 
+// A guild event: busy inside the frame callback, flushed outside a batch.
+template <class F>
+int mutate(roster_guild* g, F&& f) noexcept {
+    return guarded([&]() -> int { return code(g->engine.apply(f)); });
+}
+
 bool valid_status(int s) { return s >= ROSTER_OFFLINE && s <= ROSTER_DND; }
 
 std::span<const std::uint64_t> ids(const uint64_t* p, size_t n) {
     return n ? std::span<const std::uint64_t>(p, n) : std::span<const std::uint64_t>();
 }
 
-std::string_view text(const char* p, size_t n) { return p ? std::string_view(p, n) : std::string_view(); }
+std::string_view text(const char* p, size_t n) {
+    return p ? std::string_view(p, n) : std::string_view();
+}
 
 }  // namespace
 
@@ -47,8 +54,11 @@ extern "C" {
 int roster_guild_create(roster_guild** out, const roster_config* config) {
     if (!out) return ROSTER_EINVAL;
     roster::GuildConfig c;
+    roster::SessionConfig sc;
     if (config) {
-        if (config->size < sizeof(roster_config)) return ROSTER_EINVAL;
+        // Callers built against an older header pass a shorter struct: the
+        // fields it lacks keep their defaults.
+        if (config->size < offsetof(roster_config, chunk_size)) return ROSTER_EINVAL;
         if (config->everyone_view > 1 || config->max_members == 0 || config->max_roles == 0 ||
             config->max_roles_per_member == 0 || config->max_sort_key_bytes == 0)
             return ROSTER_EINVAL;
@@ -60,9 +70,18 @@ int roster_guild_create(roster_guild** out, const roster_config* config) {
         c.max_lists = config->max_lists;
         c.max_overwrites = config->max_overwrites;
         c.max_sort_key_bytes = config->max_sort_key_bytes;
+        if (config->size >= sizeof(roster_config)) {
+            if (config->chunk_size == 0 || config->max_ranges == 0 || config->max_range_span == 0)
+                return ROSTER_EINVAL;
+            sc.chunk = config->chunk_size;
+            sc.max_ranges = config->max_ranges;
+            sc.max_span = config->max_range_span;
+            sc.max_lists = config->max_session_lists;
+            sc.max_sessions = config->max_sessions;
+        }
     }
     return guarded([&]() -> int {
-        *out = new roster_guild(c);
+        *out = new roster_guild(c, sc);
         return ROSTER_OK;
     });
 }
@@ -71,31 +90,28 @@ void roster_guild_destroy(roster_guild* guild) { delete guild; }
 
 int roster_guild_set_everyone_view(roster_guild* g, int view) {
     if (!g || (view != 0 && view != 1)) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.set_everyone_view(view != 0)); });
+    return mutate(g, [&](roster::Guild& x) { return x.set_everyone_view(view != 0); });
 }
 
 int roster_guild_set_offline_threshold(roster_guild* g, uint32_t threshold) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.set_offline_threshold(threshold)); });
+    return mutate(g, [&](roster::Guild& x) { return x.set_offline_threshold(threshold); });
 }
 
 int roster_guild_member_count(uint32_t* out, const roster_guild* g) {
     if (!out || !g) return ROSTER_EINVAL;
-    *out = g->guild.member_total();
+    *out = g->engine.guild().member_total();
     return ROSTER_OK;
 }
 
 int roster_batch_begin(roster_guild* g) {
     if (!g) return ROSTER_EINVAL;
-    if (g->batch_depth == UINT32_MAX) return ROSTER_ELIMIT;
-    ++g->batch_depth;
-    return ROSTER_OK;
+    return guarded([&]() -> int { return code(g->engine.begin()); });
 }
 
 int roster_batch_commit(roster_guild* g) {
-    if (!g || g->batch_depth == 0) return ROSTER_EINVAL;
-    --g->batch_depth;
-    return ROSTER_OK;
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->engine.commit()); });
 }
 
 int roster_role_upsert(roster_guild* g, const roster_role* role) {
@@ -105,12 +121,12 @@ int roster_role_upsert(roster_guild* g, const roster_role* role) {
     roster::RoleSpec spec{role->id, role->position, (role->flags & ROSTER_ROLE_HOIST) != 0,
                           (role->flags & ROSTER_ROLE_VIEW) != 0,
                           (role->flags & ROSTER_ROLE_ADMIN) != 0};
-    return guarded([&]() -> int { return code(g->guild.upsert_role(spec)); });
+    return mutate(g, [&](roster::Guild& x) { return x.upsert_role(spec); });
 }
 
 int roster_role_remove(roster_guild* g, uint64_t role_id) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.remove_role(role_id)); });
+    return mutate(g, [&](roster::Guild& x) { return x.remove_role(role_id); });
 }
 
 int roster_roles_reorder(roster_guild* g, const uint64_t* role_ids, const int32_t* positions,
@@ -119,7 +135,8 @@ int roster_roles_reorder(roster_guild* g, const uint64_t* role_ids, const int32_
     return guarded([&]() -> int {
         std::span<const std::int32_t> pos = count ? std::span<const std::int32_t>(positions, count)
                                                   : std::span<const std::int32_t>();
-        return code(g->guild.reorder_roles(ids(role_ids, count), pos));
+        return code(g->engine.apply(
+            [&](roster::Guild& x) { return x.reorder_roles(ids(role_ids, count), pos); }));
     });
 }
 
@@ -127,8 +144,10 @@ static int member_upsert(roster_guild* g, uint64_t user_id, const char* name, si
                          const uint64_t* roles, size_t role_count, int status, bool replace) {
     if (!g || !name || (role_count && !roles) || !valid_status(status)) return ROSTER_EINVAL;
     return guarded([&]() -> int {
-        return code(g->guild.upsert_member(user_id, text(name, name_len), ids(roles, role_count),
-                                           static_cast<roster::Status>(status), replace));
+        return code(g->engine.apply([&](roster::Guild& x) {
+            return x.upsert_member(user_id, text(name, name_len), ids(roles, role_count),
+                                   static_cast<roster::Status>(status), replace);
+        }));
     });
 }
 
@@ -144,50 +163,52 @@ int roster_member_upsert(roster_guild* g, uint64_t user_id, const char* name, si
 
 int roster_member_remove(roster_guild* g, uint64_t user_id) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.remove_member(user_id)); });
+    return mutate(g, [&](roster::Guild& x) { return x.remove_member(user_id); });
 }
 
 int roster_member_set_status(roster_guild* g, uint64_t user_id, int status) {
     if (!g || !valid_status(status)) return ROSTER_EINVAL;
-    return guarded(
-        [&] { return code(g->guild.set_status(user_id, static_cast<roster::Status>(status))); });
+    return mutate(g, [&](roster::Guild& x) {
+        return x.set_status(user_id, static_cast<roster::Status>(status));
+    });
 }
 
 int roster_member_set_name(roster_guild* g, uint64_t user_id, const char* name, size_t name_len) {
     if (!g || !name) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.set_name(user_id, text(name, name_len))); });
+    return mutate(g, [&](roster::Guild& x) { return x.set_name(user_id, text(name, name_len)); });
 }
 
-int roster_member_set_sort_key(roster_guild* g, uint64_t user_id, const void* key,
-                               size_t key_len) {
+int roster_member_set_sort_key(roster_guild* g, uint64_t user_id, const void* key, size_t key_len) {
     if (!g) return ROSTER_EINVAL;
     return guarded([&]() -> int {
         const auto* bytes = static_cast<const std::uint8_t*>(key);
         std::span<const std::uint8_t> k =
             key ? std::span<const std::uint8_t>(bytes, key_len) : std::span<const std::uint8_t>();
-        return code(g->guild.set_sort_key(user_id, key != nullptr, k));
+        return code(g->engine.apply(
+            [&](roster::Guild& x) { return x.set_sort_key(user_id, key != nullptr, k); }));
     });
 }
 
 int roster_member_set_roles(roster_guild* g, uint64_t user_id, const uint64_t* roles,
                             size_t role_count) {
     if (!g || (role_count && !roles)) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.set_roles(user_id, ids(roles, role_count))); });
+    return mutate(g,
+                  [&](roster::Guild& x) { return x.set_roles(user_id, ids(roles, role_count)); });
 }
 
 int roster_member_add_role(roster_guild* g, uint64_t user_id, uint64_t role_id) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.add_member_role(user_id, role_id)); });
+    return mutate(g, [&](roster::Guild& x) { return x.add_member_role(user_id, role_id); });
 }
 
 int roster_member_remove_role(roster_guild* g, uint64_t user_id, uint64_t role_id) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.remove_member_role(user_id, role_id)); });
+    return mutate(g, [&](roster::Guild& x) { return x.remove_member_role(user_id, role_id); });
 }
 
 int roster_member_touch(roster_guild* g, uint64_t user_id) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.touch(user_id)); });
+    return mutate(g, [&](roster::Guild& x) { return x.touch(user_id); });
 }
 
 int roster_member_get(roster_member_info* out, uint64_t* roles, size_t cap, size_t* role_count,
@@ -195,7 +216,8 @@ int roster_member_get(roster_member_info* out, uint64_t* roles, size_t cap, size
     if (!out || !g || (cap && !roles)) return ROSTER_EINVAL;
     return guarded([&]() -> int {
         roster::Guild::MemberView v;
-        if (roster::Error e = g->guild.member(user_id, &v); e != roster::Error::ok) return code(e);
+        if (roster::Error e = g->engine.guild().member(user_id, &v); e != roster::Error::ok)
+            return code(e);
         out->id = v.id;
         out->name = v.name.data();
         out->name_len = v.name.size();
@@ -224,24 +246,26 @@ int roster_list_set(roster_guild* g, uint64_t list_id, const roster_list_rule* r
             if (rule->members[i].allow != 0 && rule->members[i].allow != 1) return ROSTER_EINVAL;
             r.members.push_back({rule->members[i].id, rule->members[i].allow != 0});
         }
-        return code(g->guild.set_list(list_id, r));
+        return code(g->engine.apply([&](roster::Guild& x) { return x.set_list(list_id, r); }));
     });
 }
 
 int roster_list_remove(roster_guild* g, uint64_t list_id) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.remove_list(list_id)); });
+    return mutate(g, [&](roster::Guild& x) { return x.remove_list(list_id); });
 }
 
 int roster_list_length(uint32_t* out, const roster_guild* g, uint64_t list_id) {
     if (!out || !g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.list_length(list_id, out)); });
+    return guarded([&]() -> int { return code(g->engine.guild().list_length(list_id, out)); });
 }
 
 int roster_list_counts(uint32_t* member_count, uint32_t* online_count, const roster_guild* g,
                        uint64_t list_id) {
     if (!member_count || !online_count || !g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.counts(list_id, member_count, online_count)); });
+    return guarded([&]() -> int {
+        return code(g->engine.guild().counts(list_id, member_count, online_count));
+    });
 }
 
 int roster_list_groups(roster_group* out, size_t cap, size_t* count, const roster_guild* g,
@@ -249,8 +273,10 @@ int roster_list_groups(roster_group* out, size_t cap, size_t* count, const roste
     if ((cap && !out) || !count || !g) return ROSTER_EINVAL;
     return guarded([&]() -> int {
         std::vector<roster::GroupCount> gs;
-        if (roster::Error e = g->guild.groups(list_id, &gs); e != roster::Error::ok) return code(e);
-        for (size_t i = 0; i < gs.size() && i < cap; ++i) out[i] = roster_group{gs[i].id, gs[i].count};
+        if (roster::Error e = g->engine.guild().groups(list_id, &gs); e != roster::Error::ok)
+            return code(e);
+        for (size_t i = 0; i < gs.size() && i < cap; ++i)
+            out[i] = roster_group{gs[i].id, gs[i].count};
         *count = gs.size();
         return ROSTER_OK;
     });
@@ -261,7 +287,8 @@ int roster_list_rows(roster_row* out, size_t cap, size_t* count, const roster_gu
     if ((cap && !out) || !count || !g || end < start) return ROSTER_EINVAL;
     return guarded([&]() -> int {
         std::vector<roster::Row> rows;
-        if (roster::Error e = g->guild.rows(list_id, start, end, &rows); e != roster::Error::ok)
+        if (roster::Error e = g->engine.guild().rows(list_id, start, end, &rows);
+            e != roster::Error::ok)
             return code(e);
         for (size_t i = 0; i < rows.size() && i < cap; ++i) {
             const roster::Row& r = rows[i];
@@ -273,10 +300,61 @@ int roster_list_rows(roster_row* out, size_t cap, size_t* count, const roster_gu
     });
 }
 
-int roster_list_index_of(uint32_t* out, const roster_guild* g, uint64_t list_id,
-                         uint64_t user_id) {
+int roster_list_index_of(uint32_t* out, const roster_guild* g, uint64_t list_id, uint64_t user_id) {
     if (!out || !g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->guild.index_of(list_id, user_id, out)); });
+    return guarded(
+        [&]() -> int { return code(g->engine.guild().index_of(list_id, user_id, out)); });
+}
+
+// ---- sessions
+
+int roster_guild_set_frame_callback(roster_guild* g, roster_frame_fn fn, void* user_data) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        roster::FrameSink sink;
+        if (fn)
+            sink = [fn, user_data](const roster_frame& f, std::span<const std::uint64_t> ids) {
+                fn(&f, ids.data(), ids.size(), user_data);
+            };
+        return code(g->engine.set_sink(std::move(sink)));
+    });
+}
+
+int roster_session_subscribe(roster_guild* g, uint64_t session_id, uint64_t list_id,
+                             const roster_range* ranges, size_t range_count) {
+    if (!g || (range_count && !ranges)) return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        if (range_count > g->engine.session_config().max_ranges) return ROSTER_ELIMIT;
+        std::vector<roster::Range> rs(range_count);
+        for (size_t i = 0; i < range_count; ++i) rs[i] = {ranges[i].start, ranges[i].end};
+        return code(g->engine.subscribe(session_id, list_id, rs));
+    });
+}
+
+int roster_session_remove(roster_guild* g, uint64_t session_id) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->engine.remove_session(session_id)); });
+}
+
+int roster_session_ranges(roster_range* out, size_t cap, size_t* count, const roster_guild* g,
+                          uint64_t session_id, uint64_t list_id) {
+    if ((cap && !out) || !count || !g) return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        std::vector<roster::Range> rs;
+        if (roster::Error e = g->engine.session_ranges(session_id, list_id, &rs);
+            e != roster::Error::ok)
+            return code(e);
+        for (size_t i = 0; i < rs.size() && i < cap; ++i)
+            out[i] = roster_range{rs[i].start, rs[i].end};
+        *count = rs.size();
+        return ROSTER_OK;
+    });
+}
+
+int roster_guild_session_count(uint32_t* out, const roster_guild* g) {
+    if (!out || !g) return ROSTER_EINVAL;
+    *out = static_cast<uint32_t>(g->engine.session_count());
+    return ROSTER_OK;
 }
 
 }  // extern "C"

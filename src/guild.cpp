@@ -34,6 +34,7 @@ struct Member {
     std::uint32_t slot = 0;
     Status status = Status::offline;
     bool custom_key = false;
+    std::uint32_t rev = 0;  // Row::rev
     std::uint32_t group = g_offline;
     std::uint32_t top = g_online;  // group when not offline (top hoisted role)
     std::uint64_t prefix = 0;      // first 8 bytes of the sort key, big-endian
@@ -95,6 +96,7 @@ struct Guild::Impl {
     std::vector<std::uint32_t> free_slots;
     MemberIndex by_id;
     std::uint32_t live = 0;
+    std::uint32_t clock = 0;  // source of Member::rev stamps
 
     std::vector<Role> roles;  // by slot
     std::vector<std::uint32_t> free_roles;
@@ -343,6 +345,7 @@ struct Guild::Impl {
     void refile(Member& m, unsigned changes, F&& mutate) {
         Before b = take_out(m, changes);
         mutate(m);
+        m.rev = ++clock;
         if (changes & key_may_change) refresh_key(m);
         if (changes & roles_may_change) m.top = top_of(m);
         m.group = group_of(m);
@@ -723,8 +726,10 @@ Error Guild::remove_role(std::uint64_t role_id) {
                               [&] { set_role(old); },
                               [&](Impl::Plan& plan) { g.plan_refile(affected, plan); }));
         g.refile_many(affected, [&] {
-            for (Member* m : affected)
+            for (Member* m : affected) {
                 m->roles.erase(std::find(m->roles.begin(), m->roles.end(), slot));
+                m->rev = ++g.clock;
+            }
             g.roles[slot] = Role{};
             g.role_slot.erase(role_id);
             g.free_roles.push_back(slot);
@@ -802,6 +807,7 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
         m.name.assign(name);
         m.roles = std::move(slots);
         m.status = status;
+        m.rev = ++g.clock;
         if (g.free_slots.empty()) g.members.reserve(g.members.size() + 1);
         g.by_id.reserve(g.live + 1);
         g.prepare_member_event(g.group_for(status, g.top_of(m.roles)), 1);
@@ -842,6 +848,7 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
             m.name.assign(specs[i].name);
             m.roles = std::move(slots[i]);
             m.status = specs[i].status;
+            m.rev = ++g.clock;
             g.refresh_key(m);
             g.refresh_group(m);
         }
@@ -979,6 +986,7 @@ Error Guild::touch(std::uint64_t user_id) {
         if (!m) return Error::not_found;
         for (auto& l : g.lists)
             if (l->log) l->log->reserve(l->log->size() + 1);
+        m->rev = ++g.clock;
         for (auto& l : g.lists)
             if (g.in_list(*l, *m)) g.log_update(*l, *m);
         return Error::ok;
@@ -1118,7 +1126,8 @@ Error Guild::rows(std::uint64_t list_id, std::uint32_t start, std::uint32_t end,
         const std::uint32_t to = std::min(end, last) - first;  // exclusive, in group
         if (from < to)
             t->for_range(from, to - from, [&](std::uint32_t slot) {
-                out->push_back(Row{false, gid, g.members[slot]->id, 0});
+                const Member& m = *g.members[slot];
+                out->push_back(Row{false, gid, m.id, 0, m.rev});
             });
     }
     return Error::ok;
@@ -1155,6 +1164,11 @@ Error Guild::attach_log(std::uint64_t list_id, std::vector<RowEdit>* log) {
     if (!l) return Error::not_found;
     l->log = log;
     return Error::ok;
+}
+
+std::vector<RowEdit>* Guild::attached_log(std::uint64_t list_id) const {
+    const ListState* l = impl_->find_list(list_id);
+    return l ? l->log : nullptr;
 }
 
 std::size_t Guild::memory_bytes() const {

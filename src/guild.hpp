@@ -89,6 +89,10 @@ struct Row {
     std::uint64_t group = 0;  // the header's group, or the member's group
     std::uint64_t user = 0;   // members only
     std::uint32_t count = 0;  // headers only: members in the group
+    // Members only: a stamp that changes whenever the member's data changes
+    // (any member event, or losing a role that is removed from the guild),
+    // so a diff can tell which unmoved rows need an update.
+    std::uint32_t rev = 0;
 };
 
 struct GroupCount {
@@ -186,6 +190,9 @@ public:
     // Attach (or with nullptr detach) a log that receives the row edits of
     // list_id. The log is the caller's; it must outlive the attachment.
     Error attach_log(std::uint64_t list_id, std::vector<RowEdit>* log);
+    // The log attached to list_id (nullptr when none or no such list): a
+    // list removed and created again starts without one.
+    std::vector<RowEdit>* attached_log(std::uint64_t list_id) const;
 
     // Bytes held by the engine's own structures (members, hash, lists,
     // trees), for the memory figures; excludes allocator overhead.

@@ -107,10 +107,17 @@ typedef struct roster_config {
     uint32_t max_lists;            /* lists besides list 0 (256) */
     uint32_t max_overwrites;       /* role + member overwrites per list (1000) */
     uint32_t max_sort_key_bytes;   /* host sort keys (256) */
+    /* Sessions (SPEC §6). */
+    uint32_t chunk_size;           /* rows per chunk ranges are widened to (100) */
+    uint32_t max_ranges;           /* ranges per subscription (3) */
+    uint32_t max_range_span;       /* rows one range may span before widening (300) */
+    uint32_t max_session_lists;    /* lists one session may subscribe to (5) */
+    uint32_t max_sessions;         /* sessions in the guild (1,048,576) */
 } roster_config;
 
-#define ROSTER_CONFIG_INIT \
-    { sizeof(roster_config), 1000u, 1u, 67108864u, 1000u, 256u, 256u, 1000u, 256u }
+#define ROSTER_CONFIG_INIT                                                               \
+    { sizeof(roster_config), 1000u, 1u, 67108864u, 1000u, 256u, 256u, 1000u, 256u, 100u, \
+      3u, 300u, 5u, 1048576u }
 
 /* Creates an empty guild (list 0, "everyone", exists from the start).
  * config may be NULL for the defaults. *out is set only on success.
@@ -131,10 +138,13 @@ ROSTER_API int roster_guild_set_offline_threshold(roster_guild *guild, uint32_t 
 ROSTER_API int roster_guild_member_count(uint32_t *out, const roster_guild *guild);
 
 /* ---- Batches ---------------------------------------------------------------
- * Events between begin and commit form one batch; batches nest (only the
- * outermost commit counts). Each event still takes effect (and is validated)
- * when it is called; the output of the batch is delivered at the outermost
- * commit. Errors: EINVAL (commit without begin). */
+ * Every call that changes the guild or a subscription is flushed when it
+ * returns: frames for what it changed are delivered (see Sessions below)
+ * before the call returns. Events between begin and commit form one batch
+ * instead: each event still takes effect (and is validated) when it is
+ * called, and the frames of the whole batch are delivered at the outermost
+ * commit (batches nest). Errors: EINVAL (commit without begin), EBUSY
+ * (inside the frame callback). */
 ROSTER_API int roster_batch_begin(roster_guild *guild);
 ROSTER_API int roster_batch_commit(roster_guild *guild);
 
@@ -286,6 +296,100 @@ ROSTER_API int roster_list_rows(roster_row *out, size_t cap, size_t *count,
  * O(G + log n). */
 ROSTER_API int roster_list_index_of(uint32_t *out, const roster_guild *guild, uint64_t list_id,
                                     uint64_t user_id);
+
+/* ---- Sessions, subscriptions and frames (SPEC §4-§6) -----------------------
+ *
+ * A session is one connected client, named by a host-chosen id (not 0). It
+ * subscribes to up to max_session_lists lists, each with up to max_ranges
+ * row ranges. Ranges are normalised: reversed ends are swapped, each range
+ * is widened to the chunk_size-row chunks it touches, duplicates merge.
+ * Ranges past the end of a list are allowed; they fill as the list grows.
+ *
+ * After each flush (see Batches), every (session, list) with something new
+ * gets exactly one frame: the list's counts, its complete groups array and
+ * the ops that bring the rows the session holds up to date. A client that
+ * applies ops in order as SPEC §5 says (SYNC writes rows without shifting;
+ * INSERT/DELETE shift later rows; INVALIDATE forgets a range; afterwards the
+ * row array is resized to the sum of count + 1 over the groups) always holds
+ * the true rows of every range it subscribes to. Every INSERT, UPDATE and
+ * DELETE index lies inside one of the session's ranges. Where ops would
+ * cost more than re-sending a chunk, the chunk gets INVALIDATE + SYNC.
+ *
+ * Sessions whose subscriptions to a list are identical share one frame: the
+ * callback receives it once, with the ids of all the sessions it is for. */
+
+typedef struct roster_range {
+    uint32_t start; /* inclusive */
+    uint32_t end;   /* inclusive; may be below start (the ends are swapped) */
+} roster_range;
+
+#define ROSTER_OP_SYNC 0u       /* rows [index, end], items = the rows that exist */
+#define ROSTER_OP_INSERT 1u     /* insert items[0] at index; later rows shift +1 */
+#define ROSTER_OP_UPDATE 2u     /* replace the row at index with items[0] */
+#define ROSTER_OP_DELETE 3u     /* remove the row at index; later rows shift -1 */
+#define ROSTER_OP_INVALIDATE 4u /* the session no longer holds rows [index, end] */
+
+typedef struct roster_op {
+    uint32_t kind;       /* ROSTER_OP_* */
+    uint32_t index;      /* the row, or the first row of a SYNC/INVALIDATE range */
+    uint32_t end;        /* SYNC/INVALIDATE: last row of the range; others: index */
+    uint32_t item_count; /* SYNC: rows in items (fewer than the range at the
+                            list's end); INSERT/UPDATE: 1; DELETE/INVALIDATE: 0 */
+    const roster_row *items; /* header rows and member rows, as roster_list_rows */
+} roster_op;
+
+typedef struct roster_frame {
+    uint64_t list_id;
+    uint32_t member_count; /* as roster_list_counts */
+    uint32_t online_count;
+    const roster_group *groups; /* every group that appears, in order */
+    size_t group_count;
+    const roster_op *ops;
+    size_t op_count; /* may be 0: only the counts or groups changed */
+} roster_frame;
+
+/* Receives one frame for the sessions sessions[0..session_count). The frame,
+ * its arrays and the session array are valid only during the call: copy
+ * what you keep. Inside the callback, queries (roster_list_*,
+ * roster_member_get, ...) see the guild as of this flush; calls that change
+ * the guild or subscribe return EBUSY, except roster_session_remove and
+ * unsubscribing (a subscribe with no ranges), which are allowed: a removed
+ * session gets no further frames of this flush, and an unsubscribed one gets
+ * its INVALIDATE frame before the flush ends. */
+typedef void (*roster_frame_fn)(const roster_frame *frame, const uint64_t *sessions,
+                                size_t session_count, void *user_data);
+
+/* Sets (fn NULL: clears) the frame callback. Without a callback, frames are
+ * computed and dropped, and sessions stay consistent. Errors: EINVAL
+ * (NULL guild), EBUSY. O(1). */
+ROSTER_API int roster_guild_set_frame_callback(roster_guild *guild, roster_frame_fn fn,
+                                               void *user_data);
+
+/* Subscribes the session (created on first use) to ranges of the list,
+ * replacing its previous subscription to that list: at the flush, chunks no
+ * longer held get INVALIDATE, new ones SYNC, kept ones only their changes.
+ * range_count 0 unsubscribes from the list (the session itself stays until
+ * roster_session_remove). Errors: EINVAL (NULL guild, session id 0, ranges NULL with a
+ * count), ENOTFOUND (unknown list), ELIMIT (max_ranges, max_range_span,
+ * max_session_lists, max_sessions), EBUSY. O(ranges + chunks) plus the
+ * flush. */
+ROSTER_API int roster_session_subscribe(roster_guild *guild, uint64_t session_id,
+                                        uint64_t list_id, const roster_range *ranges,
+                                        size_t range_count);
+
+/* Removes the session and all its subscriptions; it gets no more frames.
+ * Allowed inside the frame callback. Errors: EINVAL, ENOTFOUND. */
+ROSTER_API int roster_session_remove(roster_guild *guild, uint64_t session_id);
+
+/* The session's normalised ranges for a list (whole chunks, ascending,
+ * adjacent chunks merged): writes min(cap, total), *count gets the total
+ * (0 when not subscribed). Errors: EINVAL, ENOTFOUND (unknown session). */
+ROSTER_API int roster_session_ranges(roster_range *out, size_t cap, size_t *count,
+                                     const roster_guild *guild, uint64_t session_id,
+                                     uint64_t list_id);
+
+/* Number of sessions. Errors: EINVAL (NULL). */
+ROSTER_API int roster_guild_session_count(uint32_t *out, const roster_guild *guild);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,0 +1,96 @@
+// A guild with sessions: the unit the C API hands out (SPEC §3–§6).
+//
+// Engine owns a Guild and the sessions subscribed to its lists. Every
+// mutation goes through apply(), which refuses to run from inside the frame
+// sink (busy) and flushes when no batch is open: the lists' change logs are
+// turned into frames (subscriptions.hpp) and handed to the sink.
+//
+// Thread-safety: none; one thread at a time per engine.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "guild.hpp"
+#include "roster/roster.h"
+
+namespace roster {
+
+struct SessionConfig {
+    std::uint32_t chunk = 100;        // rows per chunk
+    std::uint32_t max_ranges = 3;     // per subscription
+    std::uint32_t max_span = 300;     // rows per range before widening
+    std::uint32_t max_lists = 5;      // lists per session
+    std::uint32_t max_sessions = 1u << 20;
+};
+
+struct Range {
+    std::uint32_t start = 0;
+    std::uint32_t end = 0;  // inclusive
+    friend bool operator==(const Range&, const Range&) = default;
+};
+
+// Receives one frame (C ABI structs, valid during the call) for the
+// sessions in the span.
+using FrameSink = std::function<void(const roster_frame&, std::span<const std::uint64_t>)>;
+
+class Subscriptions;
+
+class Engine {
+public:
+    explicit Engine(const GuildConfig& guild = GuildConfig{},
+                    const SessionConfig& sessions = SessionConfig{});
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    const Guild& guild() const { return guild_; }
+    const SessionConfig& session_config() const;
+
+    // The sink; an empty function drops frames. busy inside the sink.
+    Error set_sink(FrameSink sink);
+
+    // Runs f(Guild&) -> Error. busy inside the sink; on success outside a
+    // batch, flushes.
+    template <class F>
+    Error apply(F&& f) {
+        if (delivering_) return Error::busy;
+        Error e = f(guild_);
+        if (e == Error::ok && depth_ == 0) flush();
+        return e;
+    }
+
+    Error begin();
+    Error commit();
+    std::uint32_t batch_depth() const { return depth_; }
+
+    // Replaces the session's subscription to list_id (created on first
+    // use); no ranges unsubscribes. See roster_session_subscribe.
+    Error subscribe(std::uint64_t session, std::uint64_t list_id, std::span<const Range> ranges);
+    Error remove_session(std::uint64_t session);
+    // Normalised ranges (whole chunks, adjacent merged); empty when not
+    // subscribed; not_found for an unknown session.
+    Error session_ranges(std::uint64_t session, std::uint64_t list_id,
+                         std::vector<Range>* out) const;
+    std::size_t session_count() const;
+
+    // Structural check for tests: subscription bookkeeping, chunk caches
+    // equal to the list's current rows (between flushes), guild invariants.
+    bool check_invariants(std::string* why) const;
+
+private:
+    void flush();
+
+    Guild guild_;
+    std::unique_ptr<Subscriptions> subs_;
+    std::uint32_t depth_ = 0;
+    bool delivering_ = false;
+    friend class Subscriptions;
+};
+
+}  // namespace roster

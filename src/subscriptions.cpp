@@ -1,0 +1,620 @@
+#include "subscriptions.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <new>
+
+namespace roster {
+
+namespace {
+
+struct ChunkOp {
+    std::uint32_t kind, index, end;
+    std::uint32_t item_off, item_count;  // into Chunk::items
+};
+
+struct ChunksHash {
+    std::size_t operator()(const std::vector<std::uint32_t>& v) const {
+        std::uint64_t h = 0xcbf29ce484222325ull;
+        for (std::uint32_t x : v) h = (h ^ x) * 0x100000001b3ull;
+        return static_cast<std::size_t>(h);
+    }
+};
+
+roster_row to_c(const Row& r) {
+    return roster_row{r.header ? ROSTER_ROW_HEADER : ROSTER_ROW_MEMBER, r.count, r.group, r.user};
+}
+
+bool sorted_contains(const std::vector<std::uint32_t>& v, std::uint32_t k) {
+    return std::binary_search(v.begin(), v.end(), k);
+}
+
+}  // namespace
+
+struct Subscriptions::Chunk {
+    std::vector<Row> rows;     // as every holder has them (as of the last flush)
+    std::uint64_t stamp = 0;   // flush whose ops `ops` are
+    std::uint32_t refs = 0;    // audiences holding the chunk
+    std::vector<ChunkOp> ops;  // this flush's ops for holders that keep it
+    std::vector<roster_row> items;
+};
+
+struct Subscriptions::SessionList {
+    std::uint64_t list_id = 0;
+    std::vector<std::uint32_t> held;    // chunks as of the session's last frame
+    std::vector<std::uint32_t> wanted;  // chunks now
+    Audience* audience = nullptr;       // set when steady (held == wanted)
+    std::size_t slot = 0;               // index in audience->members
+    bool pending = false;               // in its ListSubs' pending list
+    bool closed = false;                // unsubscribed inside the sink
+};
+
+struct Subscriptions::Session {
+    std::uint64_t id = 0;
+    std::vector<std::unique_ptr<SessionList>> lists;
+    bool removed = false;  // removed inside the sink; dropped after delivery
+
+    SessionList* find(std::uint64_t list_id) const {
+        for (const auto& l : lists)
+            if (l->list_id == list_id) return l.get();
+        return nullptr;
+    }
+};
+
+struct Subscriptions::Audience {
+    std::vector<std::uint32_t> chunks;
+    std::vector<std::pair<Session*, SessionList*>> members;
+};
+
+struct Subscriptions::ListSubs {
+    std::uint64_t id = 0;
+    std::vector<RowEdit> log;
+    bool lost = false;  // a flush failed: every holder gets its chunks re-sent
+    std::uint32_t member_count = 0, online_count = 0;
+    std::vector<GroupCount> groups;  // as of the last flush
+    std::map<std::uint32_t, Chunk> chunks;
+    std::unordered_map<std::vector<std::uint32_t>, std::unique_ptr<Audience>, ChunksHash> audiences;
+    std::vector<Audience*> order;  // audiences in creation order (deterministic delivery)
+    std::vector<std::pair<Session*, SessionList*>> pending;
+
+    // This flush: rows from `affected_from` on may have changed, and so may
+    // the header rows in `changed_headers`.
+    std::uint32_t affected_from = 0;
+    std::vector<std::uint32_t> changed_headers;
+    std::uint32_t length = 0;
+};
+
+Subscriptions::Subscriptions(Engine& engine, const SessionConfig& config)
+    : engine_(engine), cfg_(config) {}
+
+Subscriptions::~Subscriptions() {
+    for (auto& ls : lists_) engine_.guild_.attach_log(ls->id, nullptr);
+}
+
+// ------------------------------------------------------------ bookkeeping --
+
+Subscriptions::ListSubs& Subscriptions::list_subs(std::uint64_t list_id) {
+    auto it = std::lower_bound(lists_.begin(), lists_.end(), list_id,
+                               [](const auto& l, std::uint64_t id) { return l->id < id; });
+    if (it != lists_.end() && (*it)->id == list_id) return **it;
+    auto ls = std::make_unique<ListSubs>();
+    ls->id = list_id;
+    engine_.guild_.counts(list_id, &ls->member_count, &ls->online_count);
+    engine_.guild_.groups(list_id, &ls->groups);
+    ListSubs& ref = **lists_.insert(it, std::move(ls));
+    engine_.guild_.attach_log(list_id, &ref.log);
+    return ref;
+}
+
+void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
+    auto& slot = ls.audiences[sl.wanted];
+    if (!slot) {
+        slot = std::make_unique<Audience>();
+        slot->chunks = sl.wanted;
+        ls.order.push_back(slot.get());
+        for (std::uint32_t k : sl.wanted) ++ls.chunks[k].refs;
+    }
+    sl.audience = slot.get();
+    sl.slot = slot->members.size();
+    slot->members.emplace_back(&s, &sl);
+}
+
+void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) {
+    Audience* a = sl.audience;
+    if (!a) return;
+    sl.audience = nullptr;
+    a->members[sl.slot] = a->members.back();
+    a->members[sl.slot].second->slot = sl.slot;
+    a->members.pop_back();
+    if (!a->members.empty()) return;
+    // Chunks whose refs drop to 0 stay cached until the flush ends: a
+    // pending session may still keep them.
+    for (std::uint32_t k : a->chunks) --ls.chunks[k].refs;
+    ls.order.erase(std::find(ls.order.begin(), ls.order.end(), a));
+    ls.audiences.erase(a->chunks);
+}
+
+Error Subscriptions::resubscribe(Session& s, std::uint64_t list_id,
+                                 std::vector<std::uint32_t> chunks) {
+    SessionList* sl = s.find(list_id);
+    if (!sl) {
+        if (chunks.empty()) return Error::ok;
+        if (s.lists.size() >= cfg_.max_lists) return Error::limit;
+        s.lists.push_back(std::make_unique<SessionList>());
+        sl = s.lists.back().get();
+        sl->list_id = list_id;
+    }
+    sl->closed = false;
+    if (sl->wanted == chunks) return Error::ok;
+    ListSubs& ls = list_subs(list_id);
+    leave_audience(ls, *sl);
+    sl->wanted = std::move(chunks);
+    if (!sl->pending) {
+        sl->pending = true;
+        ls.pending.emplace_back(&s, sl);
+    }
+    return Error::ok;
+}
+
+Error Subscriptions::subscribe(std::uint64_t session, std::uint64_t list_id,
+                               std::span<const Range> ranges) {
+    if (session == 0) return Error::invalid;
+    if (engine_.delivering_ && !ranges.empty()) return Error::busy;
+    if (!engine_.guild_.has_list(list_id)) return Error::not_found;
+    if (ranges.size() > cfg_.max_ranges) return Error::limit;
+    std::vector<std::uint32_t> chunks;
+    for (Range r : ranges) {
+        if (r.start > r.end) std::swap(r.start, r.end);
+        if (static_cast<std::uint64_t>(r.end) - r.start + 1 > cfg_.max_span) return Error::limit;
+        for (std::uint64_t k = r.start / cfg_.chunk; k <= r.end / cfg_.chunk; ++k)
+            chunks.push_back(static_cast<std::uint32_t>(k));
+    }
+    std::sort(chunks.begin(), chunks.end());
+    chunks.erase(std::unique(chunks.begin(), chunks.end()), chunks.end());
+
+    auto it = sessions_.find(session);
+    if (engine_.delivering_) {  // only unsubscribing gets here
+        if (it == sessions_.end() || it->second->removed) return Error::ok;
+        if (SessionList* sl = it->second->find(list_id)) {
+            sl->closed = true;
+            deferred_unsubs_.emplace_back(session, list_id);
+        }
+        return Error::ok;
+    }
+    if (it == sessions_.end()) {
+        if (chunks.empty()) return Error::ok;
+        if (sessions_.size() >= cfg_.max_sessions) return Error::limit;
+        if (cfg_.max_lists == 0) return Error::limit;
+        auto s = std::make_unique<Session>();
+        s->id = session;
+        it = sessions_.emplace(session, std::move(s)).first;
+    }
+    return resubscribe(*it->second, list_id, std::move(chunks));
+}
+
+void Subscriptions::drop_session(Session& s) {
+    for (auto& slp : s.lists) {
+        SessionList& sl = *slp;
+        auto lit = std::find_if(lists_.begin(), lists_.end(),
+                                [&](const auto& l) { return l->id == sl.list_id; });
+        if (lit == lists_.end()) continue;
+        ListSubs& ls = **lit;
+        leave_audience(ls, sl);
+        if (sl.pending) std::erase_if(ls.pending, [&](const auto& p) { return p.second == &sl; });
+    }
+    sessions_.erase(s.id);
+}
+
+Error Subscriptions::remove_session(std::uint64_t session) {
+    if (session == 0) return Error::invalid;
+    auto it = sessions_.find(session);
+    if (it == sessions_.end() || it->second->removed) return Error::not_found;
+    if (engine_.delivering_) {
+        it->second->removed = true;
+        deferred_removals_.push_back(session);
+        return Error::ok;
+    }
+    drop_session(*it->second);
+    return Error::ok;
+}
+
+Error Subscriptions::session_ranges(std::uint64_t session, std::uint64_t list_id,
+                                    std::vector<Range>* out) const {
+    if (!out || session == 0) return Error::invalid;
+    out->clear();
+    auto it = sessions_.find(session);
+    if (it == sessions_.end() || it->second->removed) return Error::not_found;
+    const SessionList* sl = it->second->find(list_id);
+    if (!sl) return Error::ok;
+    const std::uint64_t c = cfg_.chunk;
+    for (std::size_t i = 0; i < sl->wanted.size();) {
+        std::size_t j = i;
+        while (j + 1 < sl->wanted.size() && sl->wanted[j + 1] == sl->wanted[j] + 1) ++j;
+        const std::uint64_t end = sl->wanted[j] * c + c - 1;
+        out->push_back(Range{static_cast<std::uint32_t>(sl->wanted[i] * c),
+                             static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                                 end, std::numeric_limits<std::uint32_t>::max()))});
+        i = j + 1;
+    }
+    return Error::ok;
+}
+
+// Requests made from inside the sink. Returns true when unsubscribes left
+// sessions pending, so the flush needs another round for their frames.
+bool Subscriptions::apply_deferred() {
+    bool again = false;
+    for (std::uint64_t id : deferred_removals_) {
+        auto it = sessions_.find(id);
+        if (it != sessions_.end()) drop_session(*it->second);
+    }
+    deferred_removals_.clear();
+    auto unsubs = std::move(deferred_unsubs_);
+    deferred_unsubs_.clear();
+    for (auto [sid, lid] : unsubs) {
+        auto it = sessions_.find(sid);
+        if (it == sessions_.end() || !it->second->find(lid)) continue;
+        resubscribe(*it->second, lid, {});
+        again = true;
+    }
+    return again;
+}
+
+// ------------------------------------------------------------------ flush --
+
+void Subscriptions::flush() {
+    try {
+        do {
+            ++flush_no_;
+            for (std::size_t i = 0; i < lists_.size(); ++i) {
+                ListSubs& ls = *lists_[i];
+                if (engine_.guild_.has_list(ls.id))
+                    flush_list(ls);
+                else
+                    flush_removed_list(ls);
+            }
+            std::erase_if(lists_, [&](const std::unique_ptr<ListSubs>& ls) {
+                if (!ls->audiences.empty() || !ls->pending.empty()) return false;
+                if (engine_.guild_.attached_log(ls->id) == &ls->log)
+                    engine_.guild_.attach_log(ls->id, nullptr);
+                return true;
+            });
+        } while (apply_deferred());
+    } catch (...) {
+        // The guild has already changed and cannot be rolled back, so the
+        // event stands; what the clients hold is now unknown to us. The next
+        // flush re-sends every held chunk. Out of memory is absorbed here;
+        // anything else (a throwing C++ sink) goes back to the caller.
+        engine_.delivering_ = false;
+        for (auto& ls : lists_) {
+            ls->lost = true;
+            ls->log.clear();
+        }
+        try {
+            apply_deferred();
+        } catch (...) {
+            deferred_unsubs_.clear();
+        }
+        try {
+            throw;
+        } catch (const std::bad_alloc&) {
+        }
+    }
+}
+
+void Subscriptions::flush_removed_list(ListSubs& ls) {
+    groups_.clear();
+    member_count_ = online_count_ = 0;
+    list_id_ = ls.id;
+    for (Audience* a : std::vector<Audience*>(ls.order)) {
+        ids_.clear();
+        for (auto [s, sl] : a->members)
+            if (!s->removed && !sl->closed) ids_.push_back(s->id);
+        items_.clear();
+        ops_.clear();
+        op_items_.clear();
+        emit_runs(ROSTER_OP_INVALIDATE, a->chunks, ls);
+        send(ls, true, ids_);
+    }
+    for (auto [s, sl] : ls.pending) {
+        if (s->removed || sl->closed || sl->held.empty()) continue;
+        items_.clear();
+        ops_.clear();
+        op_items_.clear();
+        emit_runs(ROSTER_OP_INVALIDATE, sl->held, ls);
+        const std::uint64_t id = s->id;
+        send(ls, true, std::span<const std::uint64_t>(&id, 1));
+    }
+    // Drop every subscription to the list.
+    for (auto& [id, s] : sessions_)
+        std::erase_if(s->lists, [&](const auto& sl) { return sl->list_id == ls.id; });
+    ls.audiences.clear();
+    ls.order.clear();
+    ls.pending.clear();
+    ls.chunks.clear();
+}
+
+void Subscriptions::flush_list(ListSubs& ls) {
+    Guild& g = engine_.guild_;
+    list_id_ = ls.id;
+    if (g.attached_log(ls.id) != &ls.log) {
+        // The list was removed and created again inside a batch: a new list
+        // under the same id, whose edits went unlogged.
+        g.attach_log(ls.id, &ls.log);
+        ls.lost = true;
+    }
+    g.counts(ls.id, &member_count_, &online_count_);
+    std::vector<GroupCount> now;
+    g.groups(ls.id, &now);
+    bool counts_changed = member_count_ != ls.member_count || online_count_ != ls.online_count ||
+                          now.size() != ls.groups.size();
+    ls.changed_headers.clear();
+    ls.length = 0;
+    for (std::size_t i = 0; i < now.size(); ++i) {
+        if (i < ls.groups.size() &&
+            (ls.groups[i].id != now[i].id || ls.groups[i].count != now[i].count))
+            counts_changed = true;
+        const GroupCount* old = nullptr;
+        for (const GroupCount& o : ls.groups)
+            if (o.id == now[i].id) old = &o;
+        if (!old || old->count != now[i].count) ls.changed_headers.push_back(ls.length);
+        ls.length += now[i].count + 1;
+    }
+    ls.affected_from = std::numeric_limits<std::uint32_t>::max();
+    for (const RowEdit& e : ls.log)
+        ls.affected_from =
+            std::min(ls.affected_from, e.kind == RowEdit::Kind::reset ? 0u : e.index);
+    if (ls.lost) ls.affected_from = 0;
+    if (ls.log.empty() && !counts_changed && ls.pending.empty() && !ls.lost) return;
+
+    groups_.clear();
+    for (const GroupCount& gc : now) groups_.push_back(roster_group{gc.id, gc.count});
+
+    // Ops of every chunk someone keeps, once per flush.
+    for (Audience* a : ls.order)
+        for (std::uint32_t k : a->chunks) refresh_chunk(ls, k, true);
+    for (auto [s, sl] : ls.pending)
+        for (std::uint32_t k : sl->held)
+            if (sorted_contains(sl->wanted, k)) refresh_chunk(ls, k, true);
+    // Current rows of chunks someone gets anew (after the kept ones: a chunk
+    // both kept and new must be diffed against its old rows first).
+    for (auto [s, sl] : ls.pending)
+        for (std::uint32_t k : sl->wanted)
+            if (!sorted_contains(sl->held, k)) refresh_chunk(ls, k, false);
+
+    for (Audience* a : std::vector<Audience*>(ls.order)) {
+        ids_.clear();
+        for (auto [s, sl] : a->members)
+            if (!s->removed && !sl->closed) ids_.push_back(s->id);
+        if (ids_.empty()) continue;
+        items_.clear();
+        ops_.clear();
+        op_items_.clear();
+        for (std::uint32_t k : a->chunks) emit_chunk_ops(ls, k);
+        send(ls, counts_changed, ids_);
+    }
+    std::vector<std::uint32_t> dropped, kept, fresh;
+    for (auto [s, sl] : ls.pending) {
+        if (s->removed || sl->closed) continue;
+        dropped.clear();
+        kept.clear();
+        fresh.clear();
+        std::set_difference(sl->held.begin(), sl->held.end(), sl->wanted.begin(), sl->wanted.end(),
+                            std::back_inserter(dropped));
+        std::set_intersection(sl->held.begin(), sl->held.end(), sl->wanted.begin(),
+                              sl->wanted.end(), std::back_inserter(kept));
+        std::set_difference(sl->wanted.begin(), sl->wanted.end(), sl->held.begin(), sl->held.end(),
+                            std::back_inserter(fresh));
+        items_.clear();
+        ops_.clear();
+        op_items_.clear();
+        emit_runs(ROSTER_OP_INVALIDATE, dropped, ls);
+        for (std::uint32_t k : kept) emit_chunk_ops(ls, k);
+        emit_runs(ROSTER_OP_SYNC, fresh, ls);
+        const std::uint64_t id = s->id;
+        send(ls, counts_changed, std::span<const std::uint64_t>(&id, 1));
+    }
+
+    // Pending sessions now hold what they want.
+    auto pending = std::move(ls.pending);
+    ls.pending.clear();
+    for (auto [s, sl] : pending) {
+        if (sl->closed && !s->removed) {
+            // Unsubscribed inside the sink before its frame: it still holds
+            // its old chunks; the unsubscribe's round invalidates them.
+            ls.pending.emplace_back(s, sl);
+            continue;
+        }
+        sl->pending = false;
+        if (s->removed) continue;
+        sl->held = sl->wanted;
+        if (!sl->wanted.empty())
+            join_audience(ls, *s, *sl);
+        else
+            std::erase_if(s->lists, [&](const auto& p) { return p.get() == sl; });
+    }
+    std::erase_if(ls.chunks, [](const auto& kv) { return kv.second.refs == 0; });
+    ls.member_count = member_count_;
+    ls.online_count = online_count_;
+    ls.groups = std::move(now);
+    ls.log.clear();
+    ls.lost = false;
+}
+
+// Brings chunk k's cached rows up to date. kept: its holders keep it, so
+// compute their ops (once per flush); otherwise only the rows are needed.
+void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
+    Chunk& c = ls.chunks[k];
+    if (c.stamp == flush_no_) return;
+    c.stamp = flush_no_;
+    c.ops.clear();
+    c.items.clear();
+    const std::uint64_t s64 = static_cast<std::uint64_t>(k) * cfg_.chunk;
+    const std::uint64_t e64 = s64 + cfg_.chunk - 1;
+    const std::uint32_t s = static_cast<std::uint32_t>(s64);
+    const std::uint32_t e = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(e64, std::numeric_limits<std::uint32_t>::max()));
+    bool affected = ls.lost || e >= ls.affected_from;
+    for (std::uint32_t h : ls.changed_headers)
+        if (h >= s && h <= e) affected = true;
+    const bool fresh_chunk = !kept && c.refs == 0 && c.rows.empty();
+    if (!affected && !fresh_chunk) return;
+
+    rows_.clear();
+    if (s < ls.length) engine_.guild_.rows(ls.id, s, e, &rows_);
+    if (kept) {
+        const std::span<const Row> O(c.rows), N(rows_);
+        auto add = [&](std::uint32_t kind, std::uint32_t index, std::uint32_t end,
+                       std::span<const Row> items) {
+            c.ops.push_back(ChunkOp{kind, index, end, static_cast<std::uint32_t>(c.items.size()),
+                                    static_cast<std::uint32_t>(items.size())});
+            for (const Row& r : items) c.items.push_back(to_c(r));
+        };
+        if (N.empty()) {
+            if (ls.lost) add(ROSTER_OP_INVALIDATE, s, e, {});
+        } else if (O.empty()) {
+            add(ROSTER_OP_SYNC, s, e, N);
+        } else if (!ls.lost && differ_.diff(O, N)) {
+            for (const WindowOp& op : differ_.ops()) {
+                switch (op.kind) {
+                    case WindowOp::Kind::remove:
+                        add(ROSTER_OP_DELETE, s + op.pos, s + op.pos, {});
+                        break;
+                    case WindowOp::Kind::insert:
+                        add(ROSTER_OP_INSERT, s + op.pos, s + op.pos, N.subspan(op.pos, 1));
+                        break;
+                    case WindowOp::Kind::update:
+                        add(ROSTER_OP_UPDATE, s + op.pos, s + op.pos, N.subspan(op.pos, 1));
+                        break;
+                }
+            }
+        } else {
+            add(ROSTER_OP_INVALIDATE, s, e, {});
+            add(ROSTER_OP_SYNC, s, e, N);
+        }
+    }
+    c.rows.swap(rows_);
+}
+
+void Subscriptions::emit_chunk_ops(ListSubs& ls, std::uint32_t k) {
+    const Chunk& c = ls.chunks.find(k)->second;
+    for (const ChunkOp& op : c.ops) {
+        op_items_.push_back(items_.size());
+        ops_.push_back(roster_op{op.kind, op.index, op.end, op.item_count, nullptr});
+        items_.insert(items_.end(), c.items.begin() + op.item_off,
+                      c.items.begin() + op.item_off + op.item_count);
+    }
+}
+
+// One op per maximal run of consecutive chunks; SYNC carries the rows of
+// the run that exist.
+void Subscriptions::emit_runs(std::uint32_t kind, std::span<const std::uint32_t> chunks,
+                              ListSubs& ls) {
+    const std::uint64_t c = cfg_.chunk;
+    for (std::size_t i = 0; i < chunks.size();) {
+        std::size_t j = i;
+        while (j + 1 < chunks.size() && chunks[j + 1] == chunks[j] + 1) ++j;
+        const std::uint32_t start = static_cast<std::uint32_t>(chunks[i] * c);
+        const std::uint32_t end = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+            chunks[j] * c + c - 1, std::numeric_limits<std::uint32_t>::max()));
+        const std::size_t first = items_.size();
+        if (kind == ROSTER_OP_SYNC)
+            for (std::size_t q = i; q <= j; ++q)
+                for (const Row& r : ls.chunks.find(chunks[q])->second.rows)
+                    items_.push_back(to_c(r));
+        op_items_.push_back(first);
+        ops_.push_back(roster_op{kind, start, end,
+                                 static_cast<std::uint32_t>(items_.size() - first), nullptr});
+        i = j + 1;
+    }
+}
+
+void Subscriptions::send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids) {
+    (void)ls;
+    if (ids.empty() || (ops_.empty() && !counts_changed)) return;
+    for (std::size_t i = 0; i < ops_.size(); ++i)
+        ops_[i].items = ops_[i].item_count ? items_.data() + op_items_[i] : nullptr;
+    if (!sink_) return;
+    roster_frame f{};
+    f.list_id = list_id_;
+    f.member_count = member_count_;
+    f.online_count = online_count_;
+    f.groups = groups_.empty() ? nullptr : groups_.data();
+    f.group_count = groups_.size();
+    f.ops = ops_.empty() ? nullptr : ops_.data();
+    f.op_count = ops_.size();
+    deliver(f, ids);
+}
+
+void Subscriptions::deliver(const roster_frame& frame, std::span<const std::uint64_t> ids) {
+    engine_.delivering_ = true;
+    try {
+        sink_(frame, ids);
+    } catch (...) {
+        engine_.delivering_ = false;
+        throw;
+    }
+    engine_.delivering_ = false;
+}
+
+// ------------------------------------------------------------- invariants --
+
+bool Subscriptions::check_invariants(std::string* why) const {
+    auto fail = [&](std::string m) {
+        if (why) *why = std::move(m);
+        return false;
+    };
+    for (const auto& [id, s] : sessions_) {
+        if (s->id != id || s->removed) return fail("session record");
+        if (s->lists.size() > cfg_.max_lists) return fail("session lists over the limit");
+        for (const auto& sl : s->lists) {
+            if (!std::is_sorted(sl->wanted.begin(), sl->wanted.end()))
+                return fail("unsorted chunks");
+            if (!sl->pending && (sl->audience == nullptr) != sl->wanted.empty())
+                return fail("steady list without audience");
+            if (sl->audience && (sl->audience->chunks != sl->wanted ||
+                                 sl->audience->members[sl->slot].second != sl.get()))
+                return fail("audience membership");
+            if (!sl->pending && sl->held != sl->wanted) return fail("steady but held != wanted");
+        }
+    }
+    for (std::size_t i = 0; i < lists_.size(); ++i) {
+        const ListSubs& ls = *lists_[i];
+        if (i && lists_[i - 1]->id >= ls.id) return fail("lists out of order");
+        if (ls.order.size() != ls.audiences.size()) return fail("audience order");
+        std::map<std::uint32_t, std::uint32_t> refs;
+        for (const Audience* a : ls.order) {
+            if (a->members.empty()) return fail("empty audience");
+            for (std::uint32_t k : a->chunks) ++refs[k];
+        }
+        for (const auto& [k, c] : ls.chunks) {
+            auto it = refs.find(k);
+            if ((it == refs.end() ? 0u : it->second) != c.refs) return fail("chunk refs");
+        }
+        for (const auto& [k, n] : refs)
+            if (!ls.chunks.count(k)) return fail("held chunk not cached");
+        // Between flushes, with nothing pending, each cache equals the rows.
+        if (engine_.depth_ == 0 && ls.pending.empty() && ls.log.empty() && !ls.lost &&
+            engine_.guild_.has_list(ls.id)) {
+            std::vector<Row> rows;
+            for (const auto& [k, c] : ls.chunks) {
+                const std::uint64_t s = static_cast<std::uint64_t>(k) * cfg_.chunk;
+                rows.clear();
+                std::uint32_t len = 0;
+                engine_.guild_.list_length(ls.id, &len);
+                if (s < len)
+                    engine_.guild_.rows(ls.id, static_cast<std::uint32_t>(s),
+                                        static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                                            s + cfg_.chunk - 1, 0xFFFFFFFFu)),
+                                        &rows);
+                if (rows.size() != c.rows.size()) return fail("chunk cache length");
+                for (std::size_t r = 0; r < rows.size(); ++r)
+                    if (!same_identity(rows[r], c.rows[r]) || !same_content(rows[r], c.rows[r]))
+                        return fail("chunk cache differs from the list");
+            }
+        }
+    }
+    return true;
+}
+
+}  // namespace roster

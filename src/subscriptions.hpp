@@ -1,0 +1,96 @@
+// Sessions, their normalised ranges, and the frames a flush sends them
+// (SPEC §4–§6). Private to Engine.
+//
+// Everything is per chunk. For every list, the rows of each chunk some
+// session holds are cached as of the last flush: that is exactly what every
+// client holding the chunk has. At a flush, each held chunk the list's
+// change log may have touched is diffed (window_diff.hpp) against its new
+// rows once, and every session holding it gets those same ops: a session's
+// frame is the concatenation of its chunks' ops, which is sound because
+// each chunk's ops leave the rows below it where they were.
+//
+// Fan-out: sessions with identical chunk sets for a list form one Audience
+// and get one frame, delivered with all their ids. A session whose
+// subscription changed since its last frame is "pending" and gets a frame
+// of its own (INVALIDATE of dropped chunks, ops of kept ones, SYNC of new
+// ones) before it joins the audience of its new chunk set.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine.hpp"
+#include "window_diff.hpp"
+
+namespace roster {
+
+class Subscriptions {
+public:
+    Subscriptions(Engine& engine, const SessionConfig& config);
+    ~Subscriptions();
+
+    const SessionConfig& config() const { return cfg_; }
+    void set_sink(FrameSink sink) { sink_ = std::move(sink); }
+
+    Error subscribe(std::uint64_t session, std::uint64_t list_id, std::span<const Range> ranges);
+    Error remove_session(std::uint64_t session);
+    Error session_ranges(std::uint64_t session, std::uint64_t list_id,
+                         std::vector<Range>* out) const;
+    std::size_t session_count() const { return sessions_.size(); }
+
+    // Computes and delivers the frames of everything since the last flush.
+    void flush();
+
+    bool check_invariants(std::string* why) const;
+
+    struct Session;
+    struct SessionList;
+    struct Audience;
+    struct ListSubs;
+    struct Chunk;
+
+private:
+    Error resubscribe(Session& s, std::uint64_t list_id, std::vector<std::uint32_t> chunks);
+    ListSubs& list_subs(std::uint64_t list_id);
+    void leave_audience(ListSubs& ls, SessionList& sl);
+    void join_audience(ListSubs& ls, Session& s, SessionList& sl);
+    void drop_session(Session& s);
+    bool apply_deferred();
+
+    // One list's flush, in steps.
+    void flush_list(ListSubs& ls);
+    void flush_removed_list(ListSubs& ls);
+    void refresh_chunk(ListSubs& ls, std::uint32_t k, bool affected);
+    void deliver(const roster_frame& frame, std::span<const std::uint64_t> ids);
+    void emit_runs(std::uint32_t kind, std::span<const std::uint32_t> chunks, ListSubs& ls);
+    void emit_chunk_ops(ListSubs& ls, std::uint32_t k);
+    void send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids);
+
+    Engine& engine_;
+    SessionConfig cfg_;
+    FrameSink sink_;
+    std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
+    std::vector<std::unique_ptr<ListSubs>> lists_;  // ascending list id
+
+    // Requests made from inside the sink, applied when delivery ends.
+    std::vector<std::uint64_t> deferred_removals_;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> deferred_unsubs_;  // session, list
+
+    // Scratch, reused across flushes.
+    WindowDiff differ_;
+    std::vector<Row> rows_;
+    std::vector<roster_row> items_;      // items of the frame being built
+    std::vector<roster_op> ops_;         // ops of the frame being built
+    std::vector<std::size_t> op_items_;  // per op: offset into items_
+    std::vector<roster_group> groups_;   // the list's groups, C layout
+    std::vector<std::uint64_t> ids_;
+    std::uint32_t member_count_ = 0, online_count_ = 0;
+    std::uint64_t list_id_ = 0;
+    std::uint64_t flush_no_ = 0;
+};
+
+}  // namespace roster
