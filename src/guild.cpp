@@ -1,5 +1,6 @@
 // The guild engine (see guild.hpp for the contract).
 #include "guild.hpp"
+#include "grow.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -228,6 +229,29 @@ struct Guild::Impl {
         return m.slot < l.hooks.size() && l.hooks[m.slot].leaf != nil_id;
     }
 
+    // Appends rows for `count` members of tree t from index `from`. The
+    // member records are scattered, so their addresses are gathered first
+    // and prefetched in two waves (slot table, then records): the misses
+    // overlap instead of costing one round trip per row.
+    void member_rows(const Tree& t, std::uint32_t from, std::uint32_t count, std::uint64_t gid,
+                     std::vector<Row>* out) const {
+        constexpr std::uint32_t batch = 32;
+        std::uint32_t slots[batch];
+        while (count > 0) {
+            const std::uint32_t n = std::min(count, batch);
+            std::uint32_t i = 0;
+            t.for_range(from, n, [&](std::uint32_t slot) { slots[i++] = slot; });
+            for (std::uint32_t j = 0; j < n; ++j) __builtin_prefetch(&members[slots[j]]);
+            for (std::uint32_t j = 0; j < n; ++j) __builtin_prefetch(members[slots[j]].get());
+            for (std::uint32_t j = 0; j < n; ++j) {
+                const Member& m = *members[slots[j]];
+                out->push_back(Row{false, gid, m.id, 0, m.rev});
+            }
+            from += n;
+            count -= n;
+        }
+    }
+
     void log(ListState& l, RowEdit::Kind k, std::uint32_t index) {
         if (l.log) l.log->push_back(RowEdit{k, index});
     }
@@ -322,9 +346,9 @@ struct Guild::Impl {
     void prepare_member_event(std::uint32_t target_group, std::size_t extra_slots) {
         for (auto& lp : lists) {
             ListState& l = *lp;
-            l.hooks.reserve(members.size() + extra_slots);
+            reserve_total(l.hooks, members.size() + extra_slots);
             tree_for(l, target_group).reserve_insert();
-            if (l.log) l.log->reserve(l.log->size() + 5);  // 2 removes, 2 inserts, reset
+            if (l.log) reserve_more(*l.log, 5);  // 2 removes, 2 inserts, reset
         }
     }
     std::uint32_t group_for(Status status, std::uint32_t top) const {
@@ -355,18 +379,44 @@ struct Guild::Impl {
     // Applies `mutate` to the guild with the given members re-filed around
     // it (out before with the old state, in after with the new), every list
     // logging per-member edits unless `quiet` (then the caller logs resets).
+    //
+    // Members are taken out and put back in list order (group, then key):
+    // consecutive erases and inserts then touch neighbouring leaves, which
+    // stay in cache, instead of a random leaf each (a reorder moving 100k
+    // members runs several times faster).
     template <class F>
     void refile_many(const std::vector<Member*>& affected, F&& mutate, bool quiet) {
-        for (Member* m : affected)
+        // (group, key prefix, member): sorted without touching the records
+        // except on prefix ties.
+        struct Place {
+            std::uint32_t group;
+            std::uint64_t prefix;
+            Member* m;
+        };
+        std::vector<Place> ms(affected.size());  // may throw: nothing changed yet
+        auto sort_places = [&] {
+            for (std::size_t i = 0; i < ms.size(); ++i) {
+                Member* m = ms[i].m;
+                ms[i] = Place{m->group, m->prefix, m};
+            }
+            std::sort(ms.begin(), ms.end(), [](const Place& a, const Place& b) {
+                if (a.group != b.group) return a.group < b.group;
+                if (a.prefix != b.prefix) return a.prefix < b.prefix;
+                const int c = compare_member_keys(*a.m, *b.m);
+                return c != 0 ? c < 0 : a.m->id < b.m->id;
+            });
+        };
+        for (std::size_t i = 0; i < ms.size(); ++i) ms[i].m = affected[i];
+        sort_places();
+        for (const Place& p : ms)
             for (auto& l : lists)
-                if (in_list(*l, *m)) unplace(*l, *m, quiet);
+                if (in_list(*l, *p.m)) unplace(*l, *p.m, quiet);
         mutate();
-        for (std::size_t i = 0; i < affected.size(); ++i) {
-            Member& m = *affected[i];
-            refresh_group(m);
+        for (const Place& p : ms) refresh_group(*p.m);
+        sort_places();
+        for (const Place& p : ms)
             for (auto& l : lists)
-                if (visible(*l, m)) place(*l, m, quiet);
-        }
+                if (visible(*l, *p.m)) place(*l, *p.m, quiet);
     }
 
     // Membership of `ms` in every list except list 0 recomputed after a
@@ -524,13 +574,13 @@ struct Guild::Impl {
         for (auto& lp : lists)
             if (lp->log) {
                 auto it = plan.edits.find(lp.get());
-                lp->log->reserve(lp->log->size() + (it == plan.edits.end() ? 0 : it->second) + 1);
+                reserve_more(*lp->log, (it == plan.edits.end() ? 0 : it->second) + 1);
             }
     }
     // Room to rebuild the group order without allocating.
     void reserve_order() {
-        order.reserve(roles.size() + 2);
-        role_rank.reserve(roles.size());
+        reserve_total(order, roles.size() + 2);
+        reserve_total(role_rank, roles.size());
     }
 
     // Gives (add) or takes (!add) one role; a no-op when already so.
@@ -656,9 +706,9 @@ Error Guild::upsert_role(const RoleSpec& spec) {
             // group tables; then nothing below can fail.
             const bool reuse = !g.free_roles.empty();
             slot = reuse ? g.free_roles.back() : static_cast<std::uint32_t>(g.roles.size());
-            g.roles.reserve(g.roles.size() + 1);
-            g.order.reserve(g.roles.size() + 3);
-            g.role_rank.reserve(g.roles.size() + 1);
+            reserve_more(g.roles, 1);
+            reserve_total(g.order, g.roles.size() + 3);
+            reserve_total(g.role_rank, g.roles.size() + 1);
             g.role_slot.emplace(spec.id, slot);  // may throw: nothing changed yet
             if (reuse)
                 g.free_roles.pop_back();
@@ -721,7 +771,7 @@ Error Guild::remove_role(std::uint64_t role_id) {
             g.rebuild_order();
         };
         g.reserve_order();
-        g.free_roles.reserve(g.free_roles.size() + 1);
+        reserve_more(g.free_roles, 1);
         g.reserve(g.plan_with([&] { set_role(Role{0, 0, false, false, false, true}); },
                               [&] { set_role(old); },
                               [&](Impl::Plan& plan) { g.plan_refile(affected, plan); }));
@@ -753,16 +803,6 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
             if (!seen.insert(s).second) return Error::invalid;
             slots.push_back(s);
         }
-        // Holders of any hoisted role re-filed silently; the lists reset.
-        std::vector<Member*> affected;
-        for (auto& m : g.members) {
-            if (!m) continue;
-            for (std::uint32_t r : m->roles)
-                if (g.roles[r].hoist) {
-                    affected.push_back(m.get());
-                    break;
-                }
-        }
         std::vector<std::int32_t> old_pos;
         for (std::uint32_t s : slots) old_pos.push_back(g.roles[s].position);
         auto set_positions = [&](std::span<const std::int32_t> pos) {
@@ -770,6 +810,28 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
             g.rebuild_order();
         };
         g.reserve_order();
+        // Sections are a table, so a reorder moves only the members whose
+        // top hoisted role changes: holders of a reordered hoisted role
+        // whose top differs under the new positions. They are re-filed
+        // silently; the lists reset.
+        std::vector<bool> moved_role(g.roles.size(), false);
+        for (std::uint32_t s : slots) moved_role[s] = g.roles[s].hoist;
+        std::vector<Member*> affected;
+        set_positions(positions);  // tentatively; rebuild_order has room
+        try {
+            for (auto& m : g.members) {
+                if (!m) continue;
+                for (std::uint32_t r : m->roles)
+                    if (moved_role[r]) {
+                        if (g.top_of(*m) != m->top) affected.push_back(m.get());
+                        break;
+                    }
+            }
+        } catch (...) {
+            set_positions(old_pos);
+            throw;
+        }
+        set_positions(old_pos);
         g.reserve(g.plan_with([&] { set_positions(positions); }, [&] { set_positions(old_pos); },
                               [&](Impl::Plan& plan) { g.plan_refile(affected, plan); }));
         g.refile_many(affected, [&] { set_positions(positions); }, true);
@@ -808,7 +870,7 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
         m.roles = std::move(slots);
         m.status = status;
         m.rev = ++g.clock;
-        if (g.free_slots.empty()) g.members.reserve(g.members.size() + 1);
+        if (g.free_slots.empty()) reserve_more(g.members, 1);
         g.by_id.reserve(g.live + 1);
         g.prepare_member_event(g.group_for(status, g.top_of(m.roles)), 1);
         g.link(owned);  // the id was checked above: cannot be taken
@@ -854,11 +916,11 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
         }
         const std::size_t reused = std::min(g.free_slots.size(), specs.size());
         const std::size_t new_size = g.members.size() + (specs.size() - reused);
-        g.members.reserve(new_size);
+        reserve_total(g.members, new_size);
         g.by_id.reserve(g.live + specs.size());
         for (auto& l : g.lists) {
-            l->hooks.reserve(new_size);
-            if (l->log) l->log->reserve(l->log->size() + 1);
+            reserve_total(l->hooks, new_size);
+            if (l->log) reserve_more(*l->log, 1);
         }
         std::vector<Member*> added;
         added.reserve(specs.size());
@@ -894,7 +956,7 @@ Error Guild::remove_member(std::uint64_t user_id) {
         if (user_id == 0) return Error::invalid;
         Member* m = g.find_member(user_id);
         if (!m) return Error::not_found;
-        g.free_slots.reserve(g.free_slots.size() + 1);
+        reserve_more(g.free_slots, 1);
         g.prepare_member_event(m->group, 0);
         bool was = g.shown(g_offline);
         for (auto& l : g.lists)
@@ -985,7 +1047,7 @@ Error Guild::touch(std::uint64_t user_id) {
         Member* m = g.find_member(user_id);
         if (!m) return Error::not_found;
         for (auto& l : g.lists)
-            if (l->log) l->log->reserve(l->log->size() + 1);
+            if (l->log) reserve_more(*l->log, 1);
         m->rev = ++g.clock;
         for (auto& l : g.lists)
             if (g.in_list(*l, *m)) g.log_update(*l, *m);
@@ -1019,7 +1081,7 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
             fresh->id = list_id;
             fresh->hooks.resize(g.members.size());
             l = fresh.get();
-            g.lists.reserve(g.lists.size() + 1);
+            reserve_more(g.lists, 1);
         }
         ListState& list = *l;
         // The new rule is built aside and swapped in (swaps cannot fail).
@@ -1124,11 +1186,7 @@ Error Guild::rows(std::uint64_t list_id, std::uint32_t start, std::uint32_t end,
         if (start <= first) out->push_back(Row{true, gid, 0, n});
         const std::uint32_t from = std::max(start, first + 1) - (first + 1);
         const std::uint32_t to = std::min(end, last) - first;  // exclusive, in group
-        if (from < to)
-            t->for_range(from, to - from, [&](std::uint32_t slot) {
-                const Member& m = *g.members[slot];
-                out->push_back(Row{false, gid, m.id, 0, m.rev});
-            });
+        if (from < to) g.member_rows(*t, from, to - from, gid, out);
     }
     return Error::ok;
 }

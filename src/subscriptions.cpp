@@ -65,6 +65,7 @@ struct Subscriptions::Session {
 struct Subscriptions::Audience {
     std::vector<std::uint32_t> chunks;
     std::vector<std::pair<Session*, SessionList*>> members;
+    std::vector<std::uint64_t> ids;  // members' session ids, same order
 };
 
 struct Subscriptions::ListSubs {
@@ -118,6 +119,7 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
     sl.audience = slot.get();
     sl.slot = slot->members.size();
     slot->members.emplace_back(&s, &sl);
+    slot->ids.push_back(s.id);
 }
 
 void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) {
@@ -127,6 +129,8 @@ void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) {
     a->members[sl.slot] = a->members.back();
     a->members[sl.slot].second->slot = sl.slot;
     a->members.pop_back();
+    a->ids[sl.slot] = a->ids.back();
+    a->ids.pop_back();
     if (!a->members.empty()) return;
     // Chunks whose refs drop to 0 stay cached until the flush ends: a
     // pending session may still keep them.
@@ -268,7 +272,10 @@ void Subscriptions::flush() {
             ++flush_no_;
             for (std::size_t i = 0; i < lists_.size(); ++i) {
                 ListSubs& ls = *lists_[i];
-                if (engine_.guild_.has_list(ls.id))
+                // A list removed and created again inside a batch is a new
+                // list under the same id: its subscriptions ended with the
+                // old one (its log, too, went with it).
+                if (engine_.guild_.attached_log(ls.id) == &ls.log)
                     flush_list(ls);
                 else
                     flush_removed_list(ls);
@@ -302,19 +309,26 @@ void Subscriptions::flush() {
     }
 }
 
+// The audience's sessions still to be served: all of them, unless the sink
+// removed or unsubscribed some during this flush.
+std::span<const std::uint64_t> Subscriptions::audience_ids(const Audience& a) {
+    if (deferred_removals_.empty() && deferred_unsubs_.empty()) return a.ids;
+    ids_.clear();
+    for (auto [s, sl] : a.members)
+        if (!s->removed && !sl->closed) ids_.push_back(s->id);
+    return ids_;
+}
+
 void Subscriptions::flush_removed_list(ListSubs& ls) {
     groups_.clear();
     member_count_ = online_count_ = 0;
     list_id_ = ls.id;
     for (Audience* a : std::vector<Audience*>(ls.order)) {
-        ids_.clear();
-        for (auto [s, sl] : a->members)
-            if (!s->removed && !sl->closed) ids_.push_back(s->id);
         items_.clear();
         ops_.clear();
         op_items_.clear();
         emit_runs(ROSTER_OP_INVALIDATE, a->chunks, ls);
-        send(ls, true, ids_);
+        send(ls, true, audience_ids(*a));
     }
     for (auto [s, sl] : ls.pending) {
         if (s->removed || sl->closed || sl->held.empty()) continue;
@@ -337,12 +351,6 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
 void Subscriptions::flush_list(ListSubs& ls) {
     Guild& g = engine_.guild_;
     list_id_ = ls.id;
-    if (g.attached_log(ls.id) != &ls.log) {
-        // The list was removed and created again inside a batch: a new list
-        // under the same id, whose edits went unlogged.
-        g.attach_log(ls.id, &ls.log);
-        ls.lost = true;
-    }
     g.counts(ls.id, &member_count_, &online_count_);
     std::vector<GroupCount> now;
     g.groups(ls.id, &now);
@@ -370,9 +378,12 @@ void Subscriptions::flush_list(ListSubs& ls) {
     groups_.clear();
     for (const GroupCount& gc : now) groups_.push_back(roster_group{gc.id, gc.count});
 
-    // Ops of every chunk someone keeps, once per flush.
-    for (Audience* a : ls.order)
-        for (std::uint32_t k : a->chunks) refresh_chunk(ls, k, true);
+    // Ops of every chunk someone keeps, once per flush. When the list did
+    // not change (only subscriptions did), steady audiences get nothing.
+    const bool list_changed = !ls.log.empty() || counts_changed || ls.lost;
+    if (list_changed)
+        for (Audience* a : ls.order)
+            for (std::uint32_t k : a->chunks) refresh_chunk(ls, k, true);
     for (auto [s, sl] : ls.pending)
         for (std::uint32_t k : sl->held)
             if (sorted_contains(sl->wanted, k)) refresh_chunk(ls, k, true);
@@ -382,16 +393,14 @@ void Subscriptions::flush_list(ListSubs& ls) {
         for (std::uint32_t k : sl->wanted)
             if (!sorted_contains(sl->held, k)) refresh_chunk(ls, k, false);
 
-    for (Audience* a : std::vector<Audience*>(ls.order)) {
-        ids_.clear();
-        for (auto [s, sl] : a->members)
-            if (!s->removed && !sl->closed) ids_.push_back(s->id);
-        if (ids_.empty()) continue;
-        items_.clear();
-        ops_.clear();
-        op_items_.clear();
-        for (std::uint32_t k : a->chunks) emit_chunk_ops(ls, k);
-        send(ls, counts_changed, ids_);
+    if (list_changed) {
+        for (Audience* a : std::vector<Audience*>(ls.order)) {
+            items_.clear();
+            ops_.clear();
+            op_items_.clear();
+            for (std::uint32_t k : a->chunks) emit_chunk_ops(ls, k);
+            send(ls, counts_changed, audience_ids(*a));
+        }
     }
     std::vector<std::uint32_t> dropped, kept, fresh;
     for (auto [s, sl] : ls.pending) {

@@ -65,6 +65,7 @@ private:
     void flush_list(ListSubs& ls);
     void flush_removed_list(ListSubs& ls);
     void refresh_chunk(ListSubs& ls, std::uint32_t k, bool affected);
+    std::span<const std::uint64_t> audience_ids(const Audience& a);
     void deliver(const roster_frame& frame, std::span<const std::uint64_t> ids);
     void emit_runs(std::uint32_t kind, std::span<const std::uint32_t> chunks, ListSubs& ls);
     void emit_chunk_ops(ListSubs& ls, std::uint32_t k);

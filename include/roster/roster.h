@@ -316,7 +316,12 @@ ROSTER_API int roster_list_index_of(uint32_t *out, const roster_guild *guild, ui
  * cost more than re-sending a chunk, the chunk gets INVALIDATE + SYNC.
  *
  * Sessions whose subscriptions to a list are identical share one frame: the
- * callback receives it once, with the ids of all the sessions it is for. */
+ * callback receives it once, with the ids of all the sessions it is for.
+ *
+ * Removing a list ends every subscription to it: each subscriber gets a
+ * last frame (counts 0, no groups, INVALIDATE of what it held). A list
+ * removed and created again inside one batch is a new list: subscriptions
+ * to the old one end at the commit (subscribe again after it). */
 
 typedef struct roster_range {
     uint32_t start; /* inclusive */

@@ -11,4 +11,7 @@ int run_w1(int argc, char** argv);
 // The guild engine at scale: bulk load, memory, status changes.
 int run_guild(int argc, char** argv);
 
+// W3: subscribe latency and a role reorder that moves many members.
+int run_w3(int argc, char** argv);
+
 }  // namespace bench
