@@ -55,6 +55,19 @@ bool get_ids(const Value* v, std::vector<std::uint64_t>* out) {
     return true;
 }
 
+bool get_ranges(const Value* v, std::vector<Range>* out) {
+    out->clear();
+    if (!v || !v->is_array()) return false;
+    out->resize(v->items.size());
+    for (std::size_t i = 0; i < v->items.size(); ++i) {
+        const Value& r = v->items[i];
+        if (!r.is_array() || r.items.size() != 2 || !get_u32(&r.items[0], &(*out)[i].start) ||
+            !get_u32(&r.items[1], &(*out)[i].end))
+            return false;
+    }
+    return true;
+}
+
 bool get_bool(const Value* v, bool* out) {
     if (!v) return true;  // absent: keep the default
     if (!v->is_bool()) return false;

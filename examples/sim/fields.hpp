@@ -28,6 +28,16 @@ bool get_list_id(const Value* v, std::uint64_t* out);
 // An array of ids; absent is an empty array.
 bool get_ids(const Value* v, std::vector<std::uint64_t>* out);
 
+// A subscription range as written: [start, end], both JSON integer numbers
+// (no sign, fraction or exponent) that fit in a u32; start > end is kept
+// (the engine swaps the ends).
+struct Range {
+    std::uint32_t start = 0;
+    std::uint32_t end = 0;
+};
+// An array of ranges. Required: absent is false; [] is an empty array.
+bool get_ranges(const Value* v, std::vector<Range>* out);
+
 bool get_bool(const Value* v, bool* out);
 bool get_u32(const Value* v, std::uint32_t* out);
 bool get_i32(const Value* v, std::int32_t* out);

@@ -11,12 +11,16 @@
 //                                 as the tool survives)
 //   sim-fuzz-gen check [errors]   reads the tool's output on stdin: every
 //                                 line must be a compact JSON object (valid
-//                                 UTF-8) starting with "error" or "dump";
-//                                 with "errors", exactly {"error":S,"line":n}
+//                                 UTF-8) starting with "error" or "dump", or
+//                                 a frame line (keys session, id,
+//                                 member_count, online_count, groups, ops,
+//                                 in that order, ops well-formed); with
+//                                 "errors", exactly {"error":S,"line":n}
 //                                 with n = 1, 2, 3, ...
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <string_view>
@@ -44,6 +48,13 @@ constexpr const char* events[] = {
     R"({"type":"list_remove","id":"5"})",
     R"({"type":"begin"})",
     R"({"type":"commit"})",
+    R"({"type":"subscribe","session":"1","list":"everyone","ranges":[[0,99]]})",
+    R"({"type":"subscribe","session":2,"list":"5","ranges":[[150,0],[300,310]]})",
+    R"({"type":"subscribe","session":"3","list":"0","ranges":[[0,0],[99,100],[900,1000]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[]})",
+    R"({"type":"subscribe","session":"2","list":"5","ranges":[[4294967295,4294967000]]})",
+    R"({"type":"session_remove","session":"2"})",
+    R"({"type":"session_remove","session":3})",
 };
 constexpr std::size_t event_count = sizeof events / sizeof events[0];
 
@@ -70,6 +81,30 @@ constexpr const char* rejected[] = {
     R"({"type":"list","id":"0"})",
     R"({"type":"list","id":"3","everyone":"maybe"})",
     R"({"type":"list_remove","id":"3"})",
+    R"({"type":"subscribe","session":"0","list":"everyone","ranges":[[0,1]]})",
+    R"({"type":"subscribe","session":"1","list":"99","ranges":[[0,1]]})",
+    R"({"type":"subscribe","session":"1","list":"99","ranges":[]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[[0,1],[2,3],[4,5],[6,7]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[[0,300]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[[4294967295,0]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[[0]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[[0,1,2]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[[-1,5]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[[0,4294967296]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[[0,1.5]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[[0,1e2]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[["0","1"]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[0,1]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[[null,1]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":{"0":1}})",
+    R"({"type":"subscribe","session":"1","list":"0"})",
+    R"({"type":"subscribe","list":"0","ranges":[[0,1]]})",
+    R"({"type":"subscribe","session":"1","ranges":[[0,1]]})",
+    R"({"type":"subscribe","session":"1","list":"0","ranges":[[0,1]],"x":0})",
+    R"({"type":"session_remove","session":"1"})",
+    R"({"type":"session_remove","session":"0"})",
+    R"({"type":"session_remove","session":-1})",
+    R"({"type":"session_remove"})",
     R"({"type":"role_remove","id":"3"})",
     R"({"type":"member_remove","id":"3"})",
     R"({"type":1})",
@@ -167,6 +202,77 @@ bool compact(std::string_view line) {
     return true;
 }
 
+bool is_u32(const sim::json::Value* v) {
+    std::uint64_t x;
+    return v && sim::json::to_u64(*v, &x) && x <= UINT32_MAX;
+}
+
+bool is_id_string(const sim::json::Value* v) {
+    return v && v->is_string() && !v->text.empty() &&
+           v->text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+bool has_keys(const sim::json::Value& v, std::initializer_list<std::string_view> keys) {
+    if (!v.is_object() || v.members.size() != keys.size()) return false;
+    std::size_t i = 0;
+    for (std::string_view k : keys)
+        if (v.members[i++].key != k) return false;
+    return true;
+}
+
+// {"group":{...}} or {"member":{...}}: shape of the first key only.
+bool is_item(const sim::json::Value& v) {
+    return v.is_object() && v.members.size() == 1 &&
+           (v.members[0].key == "group" || v.members[0].key == "member") &&
+           v.members[0].value.is_object();
+}
+
+// [a, b] with a <= b, both u32.
+bool is_range(const sim::json::Value* v) {
+    std::uint64_t a, b;
+    return v && v->is_array() && v->items.size() == 2 && sim::json::to_u64(v->items[0], &a) &&
+           sim::json::to_u64(v->items[1], &b) && a <= b && b <= UINT32_MAX;
+}
+
+bool is_op(const sim::json::Value& op) {
+    const sim::json::Value* kind = op.find("op");
+    if (!kind || !kind->is_string()) return false;
+    const std::string& k = kind->text;
+    if (k == "SYNC") {
+        const sim::json::Value* items = op.find("items");
+        if (!has_keys(op, {"op", "range", "items"}) || !is_range(op.find("range")) ||
+            !items->is_array())
+            return false;
+        for (const sim::json::Value& it : items->items)
+            if (!is_item(it)) return false;
+        return true;
+    }
+    if (k == "INSERT" || k == "UPDATE")
+        return has_keys(op, {"op", "index", "item"}) && is_u32(op.find("index")) &&
+               is_item(*op.find("item"));
+    if (k == "DELETE") return has_keys(op, {"op", "index"}) && is_u32(op.find("index"));
+    if (k == "INVALIDATE") return has_keys(op, {"op", "range"}) && is_range(op.find("range"));
+    return false;
+}
+
+bool is_frame(const sim::json::Value& v) {
+    if (!has_keys(v, {"session", "id", "member_count", "online_count", "groups", "ops"}))
+        return false;
+    const sim::json::Value* list = v.find("id");
+    const sim::json::Value* groups = v.find("groups");
+    const sim::json::Value* ops = v.find("ops");
+    if (!is_id_string(v.find("session")) ||
+        !(is_id_string(list) || (list->is_string() && list->text == "everyone")) ||
+        !is_u32(v.find("member_count")) || !is_u32(v.find("online_count")) ||
+        !groups->is_array() || !ops->is_array())
+        return false;
+    for (const sim::json::Value& g : groups->items)
+        if (!has_keys(g, {"id", "count"}) || !is_u32(g.find("count"))) return false;
+    for (const sim::json::Value& op : ops->items)
+        if (!is_op(op)) return false;
+    return true;
+}
+
 // Why line (1-based number n) is not acceptable output, or nullptr.
 const char* check_line(const std::string& line, bool errors_only, unsigned long n) {
     sim::json::Value v;
@@ -177,7 +283,10 @@ const char* check_line(const std::string& line, bool errors_only, unsigned long 
     if (!compact(line)) return "whitespace outside strings";
     if (!v.is_object() || v.members.empty()) return "not a non-empty object";
     const std::string& first = v.members[0].key;
-    if (!errors_only) return first == "error" || first == "dump" ? nullptr : "unknown object";
+    if (!errors_only) {
+        if (first == "session") return is_frame(v) ? nullptr : "malformed frame";
+        return first == "error" || first == "dump" ? nullptr : "unknown object";
+    }
     if (first != "error" || v.members.size() != 2 || !v.members[0].value.is_string() ||
         v.members[1].key != "line")
         return "not an error line";

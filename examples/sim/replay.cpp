@@ -7,7 +7,10 @@
 //
 //   {"type":"config","offline_threshold":N,"everyone_view":B, ...}
 //       only as the first non-empty line; also max_members, max_roles,
-//       max_roles_per_member, max_lists, max_overwrites, max_sort_key_bytes
+//       max_roles_per_member, max_guild_lists (lists besides list 0),
+//       max_overwrites, max_sort_key_bytes, and for sessions chunk
+//       (chunk_size), max_ranges, max_span (max_range_span),
+//       max_lists (lists per session), max_sessions
 //   {"type":"role","id":R,"position":P,"hoist":B,"view":B,"admin":B}
 //   {"type":"role_remove","id":R}
 //   {"type":"member","id":U,"name":S,"roles":[R...],"status":ST}
@@ -19,6 +22,12 @@
 //   {"type":"list","id":L,"everyone":"allow"|"deny","overwrites":[
 //        {"role":R,"allow":B} | {"member":U,"allow":B} ...]}
 //   {"type":"list_remove","id":L}
+//   {"type":"subscribe","session":S,"list":L,"ranges":[[A,B]...]}
+//       replaces session S's ranges for list L (a subscribe with ranges
+//       creates S); "ranges" is required, [] unsubscribes from L. A range is a
+//       2-element array of JSON integer numbers that fit in a u32 (A > B is
+//       passed as is: the engine swaps the ends)
+//   {"type":"session_remove","session":S}
 //   {"type":"begin"}  {"type":"commit"}
 //   {"type":"dump","list":L}                 L may be "everyone" for list 0
 //
@@ -28,19 +37,42 @@
 //
 // Output: for a dump,
 //   {"dump":"L","member_count":n,"online_count":n,"groups":[{"id":G,"count":n}...],
-//    "rows":[{"group":{"id":G,"count":n}} | {"member":{"user":{"id":"U"},
-//    "nick":S,"roles":["R"...],"presence":{"status":ST}}} ...]}
-// (one line, no whitespace; G is a role id string, "online" or "offline");
-// for a rejected line, {"error":"<roster_status_str>","line":n}. Syntax,
-// shape and type errors are ROSTER_EINVAL; others are the API's own code.
-// A dump whose answers disagree (row count, a member row's group against
-// roster_member_get) is reported as "internal error" instead.
+//    "rows":[ITEM...]}
+// with ITEM one of {"group":{"id":G,"count":n}} or {"member":{"user":{"id":"U"},
+// "nick":S,"roles":["R"...],"presence":{"status":ST}}} (one line, no
+// whitespace; L is "everyone" for list 0, else the id as a string; G is a
+// role id string, "online" or "offline"); for a rejected line,
+// {"error":"<roster_status_str>","line":n}. Syntax, shape and type errors
+// are ROSTER_EINVAL; others are the API's own code. A dump whose answers
+// disagree (row count, a member row's group against roster_member_get) is
+// reported as "internal error" instead.
+//
+// Frames: a frame callback is registered on the guild. Each frame the
+// engine delivers is printed once per session it is for:
+//   {"session":"S","id":"L","member_count":n,"online_count":n,
+//    "groups":[{"id":G,"count":n}...],"ops":[OP...]}
+// with OP one of {"op":"SYNC","range":[a,b],"items":[ITEM...]},
+// {"op":"INSERT","index":i,"item":ITEM}, {"op":"UPDATE","index":i,"item":ITEM},
+// {"op":"DELETE","index":i}, {"op":"INVALIDATE","range":[a,b]}. Member items
+// carry the member's data as roster_member_get reports it inside the
+// callback (the guild as of that flush).
+//
+// Order of the output of one input line (deterministic): first the line's
+// own result (a dump, or an error), then the frames its flush delivered
+// (every event outside a batch; the whole batch at the commit), grouped by
+// session in ascending numeric session id; one session's frames keep their
+// delivery order (ascending list id). A frame the tool cannot print
+// faithfully (a member item roster_member_get does not confirm, an op of
+// unknown kind, a missing item) is left out, and one
+// {"error":"internal error","line":n} follows the frames of that line.
 #include "replay.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <roster/roster.h>
@@ -105,6 +137,14 @@ private:
     }
 };
 
+void append_error(std::string& out, int status, std::uint64_t line) {
+    out += "{\"error\":";
+    json::append_string(out, roster_status_str(status));
+    out += ",\"line\":";
+    out += std::to_string(line);
+    out += "}\n";
+}
+
 bool blank(std::string_view s) {
     for (char c : s)
         if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
@@ -143,6 +183,23 @@ void append_group(std::string& out, std::uint64_t id, std::uint32_t count) {
     out += '}';
 }
 
+// A list id as dump and frames name it: "everyone" for list 0.
+void append_list_id(std::string& out, std::uint64_t list) {
+    if (list == 0) {
+        out += "\"everyone\"";
+    } else {
+        append_quoted_id(out, list);
+    }
+}
+
+void append_range(std::string& out, std::uint32_t start, std::uint32_t end) {
+    out += "\"range\":[";
+    append_u64(out, start);
+    out += ',';
+    append_u64(out, end);
+    out += ']';
+}
+
 // ---- the replayer --------------------------------------------------------
 
 class Replayer {
@@ -163,12 +220,32 @@ private:
     };
     static const Event events_[];
 
+    // One delivery of a frame to a session: frames_[frame] is the line
+    // after its "session" member.
+    struct Delivery {
+        std::uint64_t session;
+        std::size_t frame;
+    };
+
     std::FILE* file_;
     roster_guild* guild_ = nullptr;
     bool config_allowed_ = true;
     bool write_failed_ = false;
     std::string out_;
-    std::vector<std::uint64_t> ids_;  // scratch
+    std::vector<std::uint64_t> ids_;          // scratch
+    std::vector<roster_range> ranges_;        // scratch
+    std::vector<fields::Range> read_ranges_;  // scratch
+    // Frames delivered since the last input line's output was written.
+    std::vector<std::string> frames_;
+    std::vector<Delivery> deliveries_;
+    bool frame_failed_ = false;  // a frame could not be printed faithfully
+
+    int create(const roster_config& config);
+    static void on_frame(const roster_frame* frame, const std::uint64_t* sessions,
+                         std::size_t session_count, void* self);
+    void frame(const roster_frame& f, const std::uint64_t* sessions, std::size_t session_count);
+    bool append_frame(std::string& s, const roster_frame& f);
+    void write_frames(std::uint64_t number);
 
     int apply(const Value& ev);
     int config(const Value& ev);
@@ -182,6 +259,8 @@ private:
     int touch(const Value& ev);
     int list(const Value& ev);
     int list_remove(const Value& ev);
+    int subscribe(const Value& ev);
+    int session_remove(const Value& ev);
     int begin(const Value& ev);
     int commit(const Value& ev);
     int dump(const Value& ev);
@@ -189,6 +268,7 @@ private:
     int single_id(const Value& ev, std::uint64_t* id);
     int append_groups(std::string& s, std::uint64_t list);
     int append_rows(std::string& s, std::uint64_t list);
+    int append_row(std::string& s, const roster_row& row);
     int append_member(std::string& s, const roster_row& row);
 };
 
@@ -203,6 +283,8 @@ const Replayer::Event Replayer::events_[] = {
     {"touch", &Replayer::touch},
     {"list", &Replayer::list},
     {"list_remove", &Replayer::list_remove},
+    {"subscribe", &Replayer::subscribe},
+    {"session_remove", &Replayer::session_remove},
     {"begin", &Replayer::begin},
     {"commit", &Replayer::commit},
     {"dump", &Replayer::dump},
@@ -217,14 +299,113 @@ void Replayer::line(std::string_view text, bool overlong, std::uint64_t number) 
             rc = apply(ev);
     }
     config_allowed_ = false;
-    if (rc != ROSTER_OK) {
-        out_ += "{\"error\":";
-        json::append_string(out_, roster_status_str(rc));
-        out_ += ",\"line\":";
-        append_u64(out_, number);
-        out_ += "}\n";
-    }
+    if (rc != ROSTER_OK) append_error(out_, rc, number);
+    write_frames(number);
     if (out_.size() >= (1u << 16)) flush();
+}
+
+// The frames delivered while this line was applied, after the line's own
+// output: by session id ascending, each session's in delivery order.
+void Replayer::write_frames(std::uint64_t number) {
+    std::stable_sort(deliveries_.begin(), deliveries_.end(),
+                     [](const Delivery& a, const Delivery& b) { return a.session < b.session; });
+    for (const Delivery& d : deliveries_) {
+        out_ += "{\"session\":";
+        append_quoted_id(out_, d.session);
+        out_ += frames_[d.frame];
+    }
+    if (frame_failed_) append_error(out_, ROSTER_EINTERNAL, number);
+    deliveries_.clear();
+    frames_.clear();
+    frame_failed_ = false;
+}
+
+void Replayer::on_frame(const roster_frame* frame, const std::uint64_t* sessions,
+                        std::size_t session_count, void* self) {
+    Replayer* r = static_cast<Replayer*>(self);
+    if (!frame || (session_count > 0 && !sessions)) {
+        r->frame_failed_ = true;
+        return;
+    }
+    try {
+        r->frame(*frame, sessions, session_count);
+    } catch (...) {  // std::bad_alloc: must not unwind through the library
+        r->frame_failed_ = true;
+    }
+}
+
+// Formats the frame once (its memory, and the member data it names, are
+// valid only during the callback) and files it under each session.
+void Replayer::frame(const roster_frame& f, const std::uint64_t* sessions,
+                     std::size_t session_count) {
+    std::string s;
+    if (!append_frame(s, f)) {
+        frame_failed_ = true;
+        return;
+    }
+    const std::size_t index = frames_.size();
+    frames_.push_back(std::move(s));
+    for (std::size_t i = 0; i < session_count; ++i) deliveries_.push_back({sessions[i], index});
+}
+
+// The frame line after its "session" member; false when it cannot be
+// printed faithfully.
+bool Replayer::append_frame(std::string& s, const roster_frame& f) {
+    s += ",\"id\":";
+    append_list_id(s, f.list_id);
+    s += ",\"member_count\":";
+    append_u64(s, f.member_count);
+    s += ",\"online_count\":";
+    append_u64(s, f.online_count);
+    s += ",\"groups\":[";
+    if (f.group_count > 0 && !f.groups) return false;
+    for (std::size_t i = 0; i < f.group_count; ++i) {
+        if (i) s += ',';
+        append_group(s, f.groups[i].id, f.groups[i].count);
+    }
+    s += "],\"ops\":[";
+    if (f.op_count > 0 && !f.ops) return false;
+    for (std::size_t i = 0; i < f.op_count; ++i) {
+        const roster_op& op = f.ops[i];
+        if (i) s += ',';
+        switch (op.kind) {
+        case ROSTER_OP_SYNC:
+            if (op.item_count > 0 && !op.items) return false;
+            s += "{\"op\":\"SYNC\",";
+            append_range(s, op.index, op.end);
+            s += ",\"items\":[";
+            for (std::uint32_t k = 0; k < op.item_count; ++k) {
+                if (k) s += ',';
+                if (append_row(s, op.items[k]) != ROSTER_OK) return false;
+            }
+            s += "]}";
+            break;
+        case ROSTER_OP_INSERT:
+        case ROSTER_OP_UPDATE:
+            if (op.item_count != 1 || !op.items) return false;
+            s += op.kind == ROSTER_OP_INSERT ? "{\"op\":\"INSERT\",\"index\":"
+                                             : "{\"op\":\"UPDATE\",\"index\":";
+            append_u64(s, op.index);
+            s += ",\"item\":";
+            if (append_row(s, op.items[0]) != ROSTER_OK) return false;
+            s += '}';
+            break;
+        case ROSTER_OP_DELETE:
+            s += "{\"op\":\"DELETE\",\"index\":";
+            append_u64(s, op.index);
+            s += '}';
+            break;
+        case ROSTER_OP_INVALIDATE:
+            s += "{\"op\":\"INVALIDATE\",";
+            append_range(s, op.index, op.end);
+            s += '}';
+            break;
+        default:
+            return false;
+        }
+    }
+    s += "]}\n";
+    return true;
 }
 
 // Writes the pending output; after a failure, discards it (sticky).
@@ -244,7 +425,7 @@ int Replayer::apply(const Value& ev) {
         if (e.type != *type) continue;
         if (!guild_) {
             const roster_config defaults = ROSTER_CONFIG_INIT;
-            const int rc = roster_guild_create(&guild_, &defaults);
+            const int rc = create(defaults);
             if (rc != ROSTER_OK) return rc;
         }
         return (this->*e.handler)(ev);
@@ -252,10 +433,25 @@ int Replayer::apply(const Value& ev) {
     return ROSTER_EINVAL;
 }
 
+// Creates the guild and registers the frame callback.
+int Replayer::create(const roster_config& config) {
+    roster_guild* g = nullptr;
+    int rc = roster_guild_create(&g, &config);
+    if (rc != ROSTER_OK) return rc;
+    rc = roster_guild_set_frame_callback(g, &Replayer::on_frame, this);
+    if (rc != ROSTER_OK) {
+        roster_guild_destroy(g);
+        return rc;
+    }
+    guild_ = g;
+    return ROSTER_OK;
+}
+
 int Replayer::config(const Value& ev) {
     if (!only_keys(ev, {"type", "offline_threshold", "everyone_view", "max_members", "max_roles",
-                        "max_roles_per_member", "max_lists", "max_overwrites",
-                        "max_sort_key_bytes"}))
+                        "max_roles_per_member", "max_guild_lists", "max_overwrites",
+                        "max_sort_key_bytes", "chunk", "max_ranges", "max_span",
+                        "max_lists", "max_sessions"}))
         return ROSTER_EINVAL;
     roster_config c = ROSTER_CONFIG_INIT;
     bool view = c.everyone_view != 0;
@@ -264,12 +460,17 @@ int Replayer::config(const Value& ev) {
                     get_u32(ev.find("max_members"), &c.max_members) &&
                     get_u32(ev.find("max_roles"), &c.max_roles) &&
                     get_u32(ev.find("max_roles_per_member"), &c.max_roles_per_member) &&
-                    get_u32(ev.find("max_lists"), &c.max_lists) &&
+                    get_u32(ev.find("max_guild_lists"), &c.max_lists) &&
                     get_u32(ev.find("max_overwrites"), &c.max_overwrites) &&
-                    get_u32(ev.find("max_sort_key_bytes"), &c.max_sort_key_bytes);
+                    get_u32(ev.find("max_sort_key_bytes"), &c.max_sort_key_bytes) &&
+                    get_u32(ev.find("chunk"), &c.chunk_size) &&
+                    get_u32(ev.find("max_ranges"), &c.max_ranges) &&
+                    get_u32(ev.find("max_span"), &c.max_range_span) &&
+                    get_u32(ev.find("max_lists"), &c.max_session_lists) &&
+                    get_u32(ev.find("max_sessions"), &c.max_sessions);
     if (!ok) return ROSTER_EINVAL;
     c.everyone_view = view ? 1u : 0u;
-    return roster_guild_create(&guild_, &c);
+    return create(c);
 }
 
 int Replayer::role(const Value& ev) {
@@ -398,6 +599,26 @@ int Replayer::list_remove(const Value& ev) {
     return roster_list_remove(guild_, id);
 }
 
+int Replayer::subscribe(const Value& ev) {
+    std::uint64_t session, list;
+    if (!only_keys(ev, {"type", "session", "list", "ranges"}) ||
+        !get_id(ev.find("session"), &session) || !get_list_id(ev.find("list"), &list) ||
+        !get_ranges(ev.find("ranges"), &read_ranges_))
+        return ROSTER_EINVAL;
+    ranges_.resize(read_ranges_.size());
+    for (std::size_t i = 0; i < read_ranges_.size(); ++i)
+        ranges_[i] = roster_range{read_ranges_[i].start, read_ranges_[i].end};
+    const roster_range* ranges = ranges_.empty() ? nullptr : ranges_.data();
+    return roster_session_subscribe(guild_, session, list, ranges, ranges_.size());
+}
+
+int Replayer::session_remove(const Value& ev) {
+    std::uint64_t session;
+    if (!only_keys(ev, {"type", "session"}) || !get_id(ev.find("session"), &session))
+        return ROSTER_EINVAL;
+    return roster_session_remove(guild_, session);
+}
+
 int Replayer::begin(const Value& ev) {
     return only_keys(ev, {"type"}) ? roster_batch_begin(guild_) : ROSTER_EINVAL;
 }
@@ -414,11 +635,7 @@ int Replayer::dump(const Value& ev) {
     int rc = roster_list_counts(&members, &online, guild_, list);
     if (rc != ROSTER_OK) return rc;
     std::string s = "{\"dump\":";
-    if (list == 0) {
-        s += "\"everyone\"";
-    } else {
-        append_quoted_id(s, list);
-    }
+    append_list_id(s, list);
     s += ",\"member_count\":";
     append_u64(s, members);
     s += ",\"online_count\":";
@@ -460,15 +677,19 @@ int Replayer::append_rows(std::string& s, std::uint64_t list) {
     if (count != length) return ROSTER_EINTERNAL;
     for (std::size_t i = 0; i < count; ++i) {
         if (i) s += ',';
-        const roster_row& r = rows[i];
-        if (r.kind == ROSTER_ROW_HEADER) {
-            s += "{\"group\":";
-            append_group(s, r.group, r.count);
-            s += '}';
-        } else if ((rc = append_member(s, r)) != ROSTER_OK) {
-            return rc;
-        }
+        if ((rc = append_row(s, rows[i])) != ROSTER_OK) return rc;
     }
+    return ROSTER_OK;
+}
+
+// A header row, or a member row (see append_member); EINTERNAL for a row of
+// another kind.
+int Replayer::append_row(std::string& s, const roster_row& row) {
+    if (row.kind == ROSTER_ROW_MEMBER) return append_member(s, row);
+    if (row.kind != ROSTER_ROW_HEADER) return ROSTER_EINTERNAL;
+    s += "{\"group\":";
+    append_group(s, row.group, row.count);
+    s += '}';
     return ROSTER_OK;
 }
 

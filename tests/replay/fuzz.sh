@@ -2,8 +2,9 @@
 # Robustness of `roster-sim replay`: 5,000 lines of garbage (random bytes,
 # truncated events, deep nesting, ill-typed fields, an over-long line, ...)
 # must each produce exactly one error line, in order, with exit status 0;
-# 5,000 randomly mutated events must leave the tool alive (exit 0) with only
-# well-formed error or dump lines on stdout.
+# 5,000 randomly mutated events (subscribes and session removals among them)
+# must leave the tool alive (exit 0) with only well-formed error, dump or
+# frame lines on stdout.
 # Usage: fuzz.sh ROSTER_SIM SIM_FUZZ_GEN       Exit: 0 ok, 1 otherwise.
 set -u
 if [ $# -ne 2 ]; then

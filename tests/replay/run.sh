@@ -48,7 +48,8 @@ for input in "$dir"/*.jsonl; do
   echo "ok   $name"
 done
 
-# Command line: usage errors exit 2, an unreadable file exits 1.
+# Command line: usage errors exit 2, an unreadable file exits 1. (No
+# arguments at all runs the simulator, the default mode: not checked here.)
 expect_status() {
   want=$1
   shift
@@ -58,7 +59,7 @@ expect_status() {
     fail "roster-sim $*: exit status $got, expected $want"
   fi
 }
-expect_status 2
+expect_status 0 --help
 expect_status 2 bogus
 expect_status 2 replay a b
 expect_status 2 replay --frobnicate
