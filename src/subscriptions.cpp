@@ -1,5 +1,7 @@
 #include "subscriptions.hpp"
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -74,7 +76,8 @@ struct Subscriptions::ListSubs {
     bool lost = false;  // a flush failed: every holder gets its chunks re-sent
     std::uint32_t member_count = 0, online_count = 0;
     std::vector<GroupCount> groups;  // as of the last flush
-    std::map<std::uint32_t, Chunk> chunks;
+    std::unordered_map<std::uint32_t, Chunk> chunks;
+    std::vector<std::uint32_t> unheld;  // chunks whose refs fell to 0 (or were fetched unheld)
     std::unordered_map<std::vector<std::uint32_t>, std::unique_ptr<Audience>, ChunksHash> audiences;
     std::vector<Audience*> order;  // audiences in creation order (deterministic delivery)
     std::vector<std::pair<Session*, SessionList*>> pending;
@@ -84,6 +87,7 @@ struct Subscriptions::ListSubs {
     std::uint32_t affected_from = 0;
     std::vector<std::uint32_t> changed_headers;
     std::uint32_t length = 0;
+    bool mapped = false;  // map_ describes this flush's edits
 };
 
 Subscriptions::Subscriptions(Engine& engine, const SessionConfig& config)
@@ -134,7 +138,8 @@ void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) {
     if (!a->members.empty()) return;
     // Chunks whose refs drop to 0 stay cached until the flush ends: a
     // pending session may still keep them.
-    for (std::uint32_t k : a->chunks) --ls.chunks[k].refs;
+    for (std::uint32_t k : a->chunks)
+        if (--ls.chunks[k].refs == 0) ls.unheld.push_back(k);
     ls.order.erase(std::find(ls.order.begin(), ls.order.end(), a));
     ls.audiences.erase(a->chunks);
 }
@@ -346,6 +351,7 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
     ls.order.clear();
     ls.pending.clear();
     ls.chunks.clear();
+    ls.unheld.clear();
 }
 
 void Subscriptions::flush_list(ListSubs& ls) {
@@ -356,6 +362,8 @@ void Subscriptions::flush_list(ListSubs& ls) {
     g.groups(ls.id, &now);
     bool counts_changed = member_count_ != ls.member_count || online_count_ != ls.online_count ||
                           now.size() != ls.groups.size();
+    std::uint32_t old_length = 0;
+    for (const GroupCount& gc : ls.groups) old_length += gc.count + 1;
     ls.changed_headers.clear();
     ls.length = 0;
     for (std::size_t i = 0; i < now.size(); ++i) {
@@ -373,6 +381,8 @@ void Subscriptions::flush_list(ListSubs& ls) {
         ls.affected_from =
             std::min(ls.affected_from, e.kind == RowEdit::Kind::reset ? 0u : e.index);
     if (ls.lost) ls.affected_from = 0;
+    ls.mapped = !ls.lost && !ls.log.empty() && map_.build(ls.log, old_length) &&
+                map_.length() == ls.length;
     if (ls.log.empty() && !counts_changed && ls.pending.empty() && !ls.lost) return;
 
     groups_.clear();
@@ -442,7 +452,11 @@ void Subscriptions::flush_list(ListSubs& ls) {
         else
             std::erase_if(s->lists, [&](const auto& p) { return p.get() == sl; });
     }
-    std::erase_if(ls.chunks, [](const auto& kv) { return kv.second.refs == 0; });
+    for (std::uint32_t k : ls.unheld) {
+        auto it = ls.chunks.find(k);
+        if (it != ls.chunks.end() && it->second.refs == 0) ls.chunks.erase(it);
+    }
+    ls.unheld.clear();
     ls.member_count = member_count_;
     ls.online_count = online_count_;
     ls.groups = std::move(now);
@@ -453,7 +467,9 @@ void Subscriptions::flush_list(ListSubs& ls) {
 // Brings chunk k's cached rows up to date. kept: its holders keep it, so
 // compute their ops (once per flush); otherwise only the rows are needed.
 void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
-    Chunk& c = ls.chunks[k];
+    auto [it, created] = ls.chunks.try_emplace(k);
+    Chunk& c = it->second;
+    if (created) ls.unheld.push_back(k);  // until an audience holds it
     if (c.stamp == flush_no_) return;
     c.stamp = flush_no_;
     c.ops.clear();
@@ -466,11 +482,13 @@ void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
     bool affected = ls.lost || e >= ls.affected_from;
     for (std::uint32_t h : ls.changed_headers)
         if (h >= s && h <= e) affected = true;
-    const bool fresh_chunk = !kept && c.refs == 0 && c.rows.empty();
-    if (!affected && !fresh_chunk) return;
+    if (!affected && !created) return;
 
     rows_.clear();
-    if (s < ls.length) engine_.guild_.rows(ls.id, s, e, &rows_);
+    if (kept && ls.mapped && !c.rows.empty())
+        assemble_rows(ls, c, s, e);
+    else if (s < ls.length)
+        engine_.guild_.rows(ls.id, s, e, &rows_);
     if (kept) {
         const std::span<const Row> O(c.rows), N(rows_);
         auto add = [&](std::uint32_t kind, std::uint32_t index, std::uint32_t end,
@@ -503,6 +521,51 @@ void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
         }
     }
     c.rows.swap(rows_);
+}
+
+// The chunk's new rows into rows_, from the rows its holders have (moved
+// where the row map says) plus the rows that are new, changed, or whose
+// header count changed, read from the list.
+void Subscriptions::assemble_rows(ListSubs& ls, const Chunk& c, std::uint32_t s,
+                                  std::uint32_t e) {
+    if (s >= ls.length) return;
+    const std::uint32_t last = std::min(e, ls.length - 1);
+    const std::uint32_t old_end = s + static_cast<std::uint32_t>(c.rows.size());  // exclusive
+    const auto& pieces = map_.pieces();
+    std::size_t pi = map_.piece_at(s);
+    auto hdr = std::lower_bound(ls.changed_headers.begin(), ls.changed_headers.end(), s);
+    fetch_.clear();
+    for (std::uint32_t p = s; p <= last; ++p) {
+        while (pi + 1 < pieces.size() && pieces[pi + 1].start <= p) ++pi;
+        const RowMap::Piece& pc = pieces[pi];
+        while (hdr != ls.changed_headers.end() && *hdr < p) ++hdr;
+        const bool header_changed = hdr != ls.changed_headers.end() && *hdr == p;
+        if (pc.run.kind == RowMap::Kind::kept && !header_changed) {
+            const std::uint32_t o = pc.run.old + (p - pc.start);
+            if (o >= s && o < old_end) {
+                rows_.push_back(c.rows[o - s]);
+                continue;
+            }
+        }
+        fetch_.push_back(static_cast<std::uint32_t>(rows_.size()));
+        rows_.push_back(Row{});
+    }
+    // Read the missing rows, one call per run of consecutive positions.
+    for (std::size_t i = 0; i < fetch_.size();) {
+        std::size_t j = i;
+        while (j + 1 < fetch_.size() && fetch_[j + 1] == fetch_[j] + 1) ++j;
+        engine_.guild_.rows(ls.id, s + fetch_[i], s + fetch_[j], &fetched_);
+        for (std::size_t q = 0; q < fetched_.size() && i + q <= j; ++q)
+            rows_[fetch_[i + q]] = fetched_[q];
+        i = j + 1;
+    }
+#ifndef NDEBUG
+    engine_.guild_.rows(ls.id, s, e, &fetched_);
+    bool same = fetched_.size() == rows_.size();
+    for (std::size_t i = 0; same && i < rows_.size(); ++i)
+        same = same_identity(fetched_[i], rows_[i]) && same_content(fetched_[i], rows_[i]);
+    if (!same) std::abort();  // the row map disagrees with the list: a bug
+#endif
 }
 
 void Subscriptions::emit_chunk_ops(ListSubs& ls, std::uint32_t k) {
@@ -607,6 +670,7 @@ bool Subscriptions::check_invariants(std::string* why) const {
             engine_.guild_.has_list(ls.id)) {
             std::vector<Row> rows;
             for (const auto& [k, c] : ls.chunks) {
+                if (c.refs == 0) continue;  // unheld: dropped at the next flush
                 const std::uint64_t s = static_cast<std::uint64_t>(k) * cfg_.chunk;
                 rows.clear();
                 std::uint32_t len = 0;

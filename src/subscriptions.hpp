@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "row_map.hpp"
 #include "window_diff.hpp"
 
 namespace roster {
@@ -69,6 +70,7 @@ private:
     void deliver(const roster_frame& frame, std::span<const std::uint64_t> ids);
     void emit_runs(std::uint32_t kind, std::span<const std::uint32_t> chunks, ListSubs& ls);
     void emit_chunk_ops(ListSubs& ls, std::uint32_t k);
+    void assemble_rows(ListSubs& ls, const Chunk& c, std::uint32_t s, std::uint32_t e);
     void send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids);
 
     Engine& engine_;
@@ -84,6 +86,9 @@ private:
     // Scratch, reused across flushes.
     WindowDiff differ_;
     std::vector<Row> rows_;
+    std::vector<Row> fetched_;
+    std::vector<std::uint32_t> fetch_;
+    RowMap map_;
     std::vector<roster_row> items_;      // items of the frame being built
     std::vector<roster_op> ops_;         // ops of the frame being built
     std::vector<std::size_t> op_items_;  // per op: offset into items_

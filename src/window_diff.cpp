@@ -4,100 +4,114 @@
 
 namespace roster {
 
-// Myers' O(ND) greedy search for a shortest edit script, kept inside the
-// edit graph (no step leaves [0,n] x [0,m]) and stopped as soon as the
-// cheapest script with D edits costs more than re-sending the window. Small
-// windows and small D are the common case (a chunk shifted by a few rows,
-// or one member moved), so the search is short.
+namespace {
+
+std::uint64_t identity_key(const Row& r) {
+    // Headers and members live in different id spaces: tag the header bit.
+    return r.header ? (r.group ^ 0x8000000000000000ull) * 3 + 1 : r.user * 2;
+}
+
+std::uint32_t mix(std::uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    return static_cast<std::uint32_t>(k);
+}
+
+}  // namespace
+
+// Every row of a list appears once (a header per group, a row per member),
+// so a longest common subsequence of O and N is a longest increasing run of
+// O-positions along N: match rows by identity through a small hash table,
+// then find the heaviest increasing subsequence with a Fenwick tree of
+// prefix maxima. O(|N| log |O|) whatever the number of edits, so a chunk
+// shifted by many rows costs no more than one with a single move.
+//
+// Weights: keeping a row saves a DELETE and an INSERT, and keeping one whose
+// content did not change also saves an UPDATE; so the script keeps as many
+// rows as possible and, among those, as many unchanged ones as possible.
 bool WindowDiff::diff(std::span<const Row> O, std::span<const Row> N) {
     ops_.clear();
-    const std::int32_t n = static_cast<std::int32_t>(O.size());
-    const std::int32_t m = static_cast<std::int32_t>(N.size());
+    const std::uint32_t n = static_cast<std::uint32_t>(O.size());
+    const std::uint32_t m = static_cast<std::uint32_t>(N.size());
     const std::uint32_t limit = cost_resend(N.size());
 
-    // Cheapest possible script with d edits: deletes - inserts = n - m.
-    auto min_cost = [&](std::int32_t d) -> std::uint64_t {
-        const std::int64_t dels = (static_cast<std::int64_t>(d) + n - m) / 2;
-        const std::int64_t ins = d - dels;
-        return static_cast<std::uint64_t>(dels) * cost_delete +
-               static_cast<std::uint64_t>(ins) * cost_item_op;
-    };
-    // V for step d lives at v_[d*d + k + d], k in [-d, d]; -1 = unreachable.
-    auto at = [&](std::int32_t d, std::int32_t k) -> std::int32_t {
-        if (k < -d || k > d) return -1;
-        return v_[static_cast<std::size_t>(d) * d + k + d];
-    };
-    // Where the path on diagonal k at step d starts, before its snake, and
-    // from which diagonal it came (k + 1: an insert; k - 1: a delete).
-    struct Start {
-        std::int32_t x, from;
-    };
-    auto start = [&](std::int32_t d, std::int32_t k) -> Start {
-        if (d == 0) return {0, 0};
-        Start best{-1, 0};
-        const std::int32_t down = at(d - 1, k + 1);
-        if (down >= 0 && down - k <= m) best = {down, k + 1};
-        const std::int32_t right = at(d - 1, k - 1);
-        if (right >= 0 && right + 1 <= n && right + 1 > best.x) best = {right + 1, k - 1};
-        return best;
-    };
-
-    v_.clear();
-    std::int32_t found_d = -1, found_k = 0;
-    for (std::int32_t d = 0; d <= n + m && found_d < 0; ++d) {
-        if (d >= (n > m ? n - m : m - n) && ((d - (n - m)) % 2 == 0) && min_cost(d) > limit)
-            return false;
-        v_.resize(static_cast<std::size_t>(d + 1) * (d + 1), -1);
-        for (std::int32_t k = -d; k <= d; k += 2) {
-            Start s = start(d, k);
-            if (s.x < 0) continue;
-            std::int32_t x = s.x, y = x - k;
-            while (x < n && y < m && same_identity(O[x], N[y])) ++x, ++y;
-            v_[static_cast<std::size_t>(d) * d + k + d] = x;
-            if (x == n && y == m) {
-                found_d = d;
-                found_k = k;
-                break;
-            }
-        }
+    // Hash O: identity -> position (open addressing, generation-stamped so
+    // it is never cleared).
+    std::uint32_t cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    if (slots_.size() < cap) {
+        slots_.assign(cap, Slot{});
+        gen_ = 0;
     }
-    if (found_d < 0) return false;  // unreachable: d = n + m always ends
+    if (++gen_ == 0) {
+        std::fill(slots_.begin(), slots_.end(), Slot{});
+        gen_ = 1;
+    }
+    const std::uint32_t mask = cap - 1;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint64_t k = identity_key(O[i]);
+        std::uint32_t h = mix(k) & mask;
+        while (slots_[h].gen == gen_) h = (h + 1) & mask;
+        slots_[h] = Slot{k, i, gen_};
+    }
+    auto find = [&](const Row& r) -> std::int64_t {
+        const std::uint64_t k = identity_key(r);
+        for (std::uint32_t h = mix(k) & mask; slots_[h].gen == gen_; h = (h + 1) & mask)
+            if (slots_[h].key == k) return slots_[h].pos;
+        return -1;
+    };
 
-    // Walk back: deletions (positions in O), insertions (positions in N)
-    // and matched pairs, each collected from the end.
+    // Heaviest increasing subsequence of O-positions, in N order.
+    constexpr std::uint64_t keep_weight = 1ull << 32;
+    fen_.assign(n + 1, Best{0, -1});
+    pairs_.clear();
+    for (std::uint32_t j = 0; j < m; ++j) {
+        const std::int64_t pos = find(N[j]);
+        if (pos < 0) continue;
+        const std::uint32_t i = static_cast<std::uint32_t>(pos);
+        Best before{0, -1};
+        for (std::uint32_t x = i; x > 0; x -= x & (~x + 1))  // prefix max over [0, i)
+            if (fen_[x].value > before.value) before = fen_[x];
+        const std::uint64_t w = keep_weight + (same_content(O[i], N[j]) ? 1 : 0);
+        const Best mine{before.value + w, static_cast<std::int32_t>(pairs_.size())};
+        pairs_.push_back(Pair{i, j, before.pair});
+        for (std::uint32_t x = i + 1; x <= n; x += x & (~x + 1))
+            if (mine.value > fen_[x].value) fen_[x] = mine;
+    }
+    Best best{0, -1};
+    for (std::uint32_t x = n; x > 0; x -= x & (~x + 1))
+        if (fen_[x].value > best.value) best = fen_[x];
+
+    // Kept pairs, ascending (walk the chain back, then reverse).
     keep_.clear();
-    std::vector<WindowOp>& out = ops_;
-    std::size_t n_ins = 0;
-    std::int32_t k = found_k;
-    for (std::int32_t d = found_d; d >= 0; --d) {
-        const std::int32_t x_end = at(d, k);
-        const Start s = start(d, k);
-        for (std::int32_t x = x_end - 1; x >= s.x; --x) {  // the snake
-            keep_.push_back(static_cast<std::uint32_t>(x));
-            keep_.push_back(static_cast<std::uint32_t>(x - k));
-        }
-        if (d == 0) break;
-        if (s.from == k + 1) {  // came down: N[y - 1] inserted
-            out.push_back({WindowOp::Kind::insert, static_cast<std::uint32_t>(s.x - k - 1)});
-            ++n_ins;
-        } else {  // came right: O[x - 1] deleted
-            out.push_back({WindowOp::Kind::remove, static_cast<std::uint32_t>(s.x - 1)});
-        }
-        k = s.from;
+    for (std::int32_t p = best.pair; p >= 0; p = pairs_[static_cast<std::size_t>(p)].prev)
+        keep_.push_back(static_cast<std::uint32_t>(p));
+    std::reverse(keep_.begin(), keep_.end());
+
+    const std::uint64_t kept = keep_.size();
+    std::uint64_t cost = (n - kept) * cost_delete + (m - kept) * cost_item_op;
+    for (std::uint32_t p : keep_) cost += same_content(O[pairs_[p].i], N[pairs_[p].j]) ? 0 : cost_item_op;
+    if (cost > limit) return false;
+
+    // Deletes from the highest O position down, inserts ascending in N,
+    // then updates of kept rows whose content changed.
+    std::size_t q = keep_.size();
+    for (std::uint32_t i = n; i-- > 0;) {
+        while (q > 0 && pairs_[keep_[q - 1]].i > i) --q;
+        if (q > 0 && pairs_[keep_[q - 1]].i == i) continue;
+        ops_.push_back({WindowOp::Kind::remove, i});
     }
-    // out holds edits from the end backwards: deletes are already in
-    // descending O order; inserts need ascending N order.
-    std::stable_partition(out.begin(), out.end(),
-                          [](const WindowOp& o) { return o.kind == WindowOp::Kind::remove; });
-    std::reverse(out.end() - static_cast<std::ptrdiff_t>(n_ins), out.end());
-    std::uint64_t cost = (out.size() - n_ins) * cost_delete + n_ins * cost_item_op;
-    for (std::size_t p = keep_.size(); p >= 2; p -= 2) {  // ascending j
-        const std::uint32_t i = keep_[p - 2], j = keep_[p - 1];
-        if (same_content(O[i], N[j])) continue;
-        out.push_back({WindowOp::Kind::update, j});
-        cost += cost_item_op;
+    q = 0;
+    for (std::uint32_t j = 0; j < m; ++j) {
+        while (q < keep_.size() && pairs_[keep_[q]].j < j) ++q;
+        if (q < keep_.size() && pairs_[keep_[q]].j == j) continue;
+        ops_.push_back({WindowOp::Kind::insert, j});
     }
-    return cost <= limit;
+    for (std::uint32_t p : keep_)
+        if (!same_content(O[pairs_[p].i], N[pairs_[p].j]))
+            ops_.push_back({WindowOp::Kind::update, pairs_[p].j});
+    return true;
 }
 
 }  // namespace roster

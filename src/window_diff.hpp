@@ -51,9 +51,25 @@ public:
     const std::vector<WindowOp>& ops() const { return ops_; }
 
 private:
+    struct Slot {
+        std::uint64_t key = 0;
+        std::uint32_t pos = 0;
+        std::uint32_t gen = 0;
+    };
+    struct Pair {
+        std::uint32_t i, j;  // positions in O and N
+        std::int32_t prev;   // previous pair of the best chain ending here
+    };
+    struct Best {
+        std::uint64_t value;
+        std::int32_t pair;
+    };
     std::vector<WindowOp> ops_;
-    std::vector<std::int32_t> v_;      // Myers' furthest x per diagonal, per step
-    std::vector<std::uint32_t> keep_;  // matched (i, j) pairs, in order
+    std::vector<Slot> slots_;  // O's rows by identity
+    std::uint32_t gen_ = 0;
+    std::vector<Best> fen_;    // Fenwick tree of prefix maxima over O positions
+    std::vector<Pair> pairs_;  // matched rows, in N order
+    std::vector<std::uint32_t> keep_;  // indices into pairs_ of the kept chain
 };
 
 }  // namespace roster
