@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Sets up, builds (release) and runs the main job.
-# Until the simulator exists this is the W1 benchmark of the ordered index
-# (rank tree vs. GNU pb_ds) at N = 1,000,000. Extra arguments go to
-# roster-bench, e.g. ./run.sh w1 --n 50000
+# Sets up, builds (release) and runs the main job: the simulator, roster-sim,
+# on its built-in default scenario (W2 of BENCH.md: 100,000 members, 1,000
+# sessions, presence churn, frames to every session). Its last line is
+# machine-readable ("W2 members=... events_per_s=...").
+#   ./run.sh [roster-sim options]     e.g. ./run.sh --members 1000000 --sessions 10000
+#   ./run.sh bench <workload> [opts]  the benchmark harness, e.g. ./run.sh bench w3
 set -euo pipefail
 cd "$(dirname "$0")"
 .ci/install-deps build
@@ -10,7 +12,8 @@ if [ ! -f build/build.ninja ]; then
   meson setup build --buildtype=release >/dev/null
 fi
 ninja -C build >/dev/null
-if [ $# -eq 0 ]; then
-  set -- w1 --n 1000000
+if [ "${1:-}" = bench ]; then
+  shift
+  exec build/tests/bench/roster-bench "$@"
 fi
-exec build/tests/bench/roster-bench "$@"
+exec build/examples/sim/roster-sim "$@"

@@ -1,14 +1,16 @@
 // roster-sim: tools driving the roster C API.
 //
-//   roster-sim replay [FILE]   apply JSON Lines events, print results
+//   roster-sim [sim] [options]   the W2 simulator (the default mode)
+//   roster-sim replay [FILE]     apply JSON Lines events, print results
 //
-// Subcommands are a table: add a row to add one. With no arguments the tool
-// prints usage and exits 2 (the simulator will become the default mode).
+// Subcommands are a table: add a row to add one. A first argument that is
+// not a subcommand's name (none, or an option) runs the default one.
 #include <cstdio>
 #include <cstring>
 #include <string_view>
 
 #include "replay.hpp"
+#include "simulate.hpp"
 
 namespace {
 
@@ -16,41 +18,66 @@ struct Command {
     std::string_view name;
     std::string_view args;     // usage synopsis after the name
     std::string_view summary;  // one line
+    std::string_view help;     // more lines for --help (may be empty)
     int (*run)(int argc, char** argv);  // argv: what follows the name
+    bool is_default;           // runs when no subcommand is named
 };
 
 constexpr Command commands[] = {
+    {"sim", sim::simulate_synopsis,
+     "simulate workload W2: a guild under presence churn, sessions watching its list",
+     sim::simulate_help, sim::simulate_main, true},
     {"replay", "[FILE]", "apply JSON Lines events (FILE or stdin) and print JSON Lines results",
-     sim::replay_main},
+     "", sim::replay_main, false},
 };
 
-void usage(std::FILE* to) {
+void usage(std::FILE* to, bool full) {
     std::fprintf(to, "usage:\n");
-    for (const Command& c : commands)
-        std::fprintf(to, "  roster-sim %.*s %.*s\n      %.*s\n", static_cast<int>(c.name.size()),
-                     c.name.data(), static_cast<int>(c.args.size()), c.args.data(),
+    for (const Command& c : commands) {
+        const char* open = c.is_default ? "[" : "";
+        const char* close = c.is_default ? "]" : "";
+        std::fprintf(to, "  roster-sim %s%.*s%s %.*s\n      %.*s\n", open,
+                     static_cast<int>(c.name.size()), c.name.data(), close,
+                     static_cast<int>(c.args.size()), c.args.data(),
                      static_cast<int>(c.summary.size()), c.summary.data());
+        if (full && !c.help.empty())
+            std::fprintf(to, "%.*s", static_cast<int>(c.help.size()), c.help.data());
+    }
     std::fprintf(to, "  roster-sim --help\n");
+}
+
+const Command* find(std::string_view name) {
+    for (const Command& c : commands)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+const Command* default_command() {
+    for (const Command& c : commands)
+        if (c.is_default) return &c;
+    return nullptr;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    const std::string_view name = argv[1];
-    if (name == "--help" || name == "-h") {
-        usage(stdout);
+    const std::string_view first = argc >= 2 ? argv[1] : "";
+    if (first == "--help" || first == "-h") {
+        usage(stdout, true);
         return 0;
     }
-    for (const Command& c : commands) {
-        if (c.name != name) continue;
-        const int rc = c.run(argc - 2, argv + 2);
-        if (rc == 2) usage(stderr);
-        return rc;
+    const Command* c = argc >= 2 ? find(first) : nullptr;
+    int skip = 2;
+    if (!c && (argc < 2 || first.starts_with("-"))) {
+        c = default_command();
+        skip = 1;
     }
-    usage(stderr);
-    return 2;
+    if (!c) {
+        std::fprintf(stderr, "roster-sim: unknown command '%s'\n", argv[1]);
+        usage(stderr, false);
+        return 2;
+    }
+    const int rc = c->run(argc - skip, argv + skip);
+    if (rc == 2) usage(stderr, false);
+    return rc;
 }
