@@ -161,6 +161,23 @@ int roster_member_upsert(roster_guild* g, uint64_t user_id, const char* name, si
     return member_upsert(g, user_id, name, name_len, roles, role_count, status, true);
 }
 
+int roster_members_add(roster_guild* g, const roster_member_spec* members, size_t count) {
+    if (!g || (count && !members)) return ROSTER_EINVAL;
+    for (size_t i = 0; i < count; ++i)
+        if (!members[i].name || (members[i].role_count && !members[i].roles) ||
+            !valid_status(members[i].status))
+            return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        std::vector<roster::Guild::MemberSpec> specs(count);
+        for (size_t i = 0; i < count; ++i) {
+            const roster_member_spec& m = members[i];
+            specs[i] = {m.id, text(m.name, m.name_len), ids(m.roles, m.role_count),
+                        static_cast<roster::Status>(m.status)};
+        }
+        return code(g->engine.apply([&](roster::Guild& x) { return x.add_members(specs); }));
+    });
+}
+
 int roster_member_remove(roster_guild* g, uint64_t user_id) {
     if (!g) return ROSTER_EINVAL;
     return mutate(g, [&](roster::Guild& x) { return x.remove_member(user_id); });

@@ -190,6 +190,24 @@ ROSTER_API int roster_member_upsert(roster_guild *guild, uint64_t user_id, const
                                     size_t name_len, const uint64_t *roles, size_t role_count,
                                     int status);
 
+/* One new member of a bulk add. */
+typedef struct roster_member_spec {
+    uint64_t id;
+    const char *name;
+    size_t name_len;
+    const uint64_t *roles; /* may be NULL when role_count is 0 */
+    size_t role_count;
+    int32_t status; /* roster_presence */
+} roster_member_spec;
+
+/* Adds count new members at once, all or nothing: every spec is checked as
+ * roster_member_add would (and ids must be distinct) before anything
+ * changes. Loading a guild this way costs one sort per list instead of
+ * count inserts. Errors: as roster_member_add, for the first bad spec.
+ * O(count log count) plus O(n) when the lists already hold members. */
+ROSTER_API int roster_members_add(roster_guild *guild, const roster_member_spec *members,
+                                  size_t count);
+
 /* Errors for the calls below: EINVAL (id 0 or bad argument), ENOTFOUND
  * (unknown member or role). Each is O(r + L log n). */
 ROSTER_API int roster_member_remove(roster_guild *guild, uint64_t user_id);
