@@ -71,7 +71,9 @@ int roster_guild_create(roster_guild** out, const roster_config* config) {
         c.max_overwrites = config->max_overwrites;
         c.max_sort_key_bytes = config->max_sort_key_bytes;
         if (config->size >= sizeof(roster_config)) {
-            if (config->chunk_size == 0 || config->max_ranges == 0 || config->max_range_span == 0)
+            if (config->chunk_size == 0 || config->max_ranges == 0 ||
+                config->max_range_span == 0 || config->max_session_lists == 0 ||
+                config->max_sessions == 0)
                 return ROSTER_EINVAL;
             sc.chunk = config->chunk_size;
             sc.max_ranges = config->max_ranges;

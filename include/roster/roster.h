@@ -120,8 +120,11 @@ typedef struct roster_config {
       3u, 300u, 5u, 1048576u }
 
 /* Creates an empty guild (list 0, "everyone", exists from the start).
- * config may be NULL for the defaults. *out is set only on success.
- * Errors: EINVAL (out NULL, config->size too small, or a zero limit),
+ * config may be NULL for the defaults. *out is set only on success. A
+ * config from an older header (smaller size, without the session fields)
+ * gets the session defaults.
+ * Errors: EINVAL (out NULL, config->size too small, or a zero limit other
+ * than max_lists),
  * ENOMEM. The guild is owned by the caller: roster_guild_destroy it. */
 ROSTER_API int roster_guild_create(roster_guild **out, const roster_config *config);
 
