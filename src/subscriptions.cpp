@@ -50,6 +50,7 @@ struct Subscriptions::SessionList {
     std::size_t slot = 0;               // index in audience->members
     bool pending = false;               // in its ListSubs' pending list
     bool closed = false;                // unsubscribed inside the sink
+    bool stale = false;                 // held rows belong to a removed list
 };
 
 struct Subscriptions::Session {
@@ -102,7 +103,11 @@ Subscriptions::~Subscriptions() {
 Subscriptions::ListSubs& Subscriptions::list_subs(std::uint64_t list_id) {
     auto it = std::lower_bound(lists_.begin(), lists_.end(), list_id,
                                [](const auto& l, std::uint64_t id) { return l->id < id; });
-    if (it != lists_.end() && (*it)->id == list_id) return **it;
+    if (it != lists_.end() && (*it)->id == list_id) {
+        ListSubs& ls = **it;
+        if (engine_.guild_.attached_log(list_id) != &ls.log) restart(ls);
+        return ls;
+    }
     auto ls = std::make_unique<ListSubs>();
     ls->id = list_id;
     engine_.guild_.counts(list_id, &ls->member_count, &ls->online_count);
@@ -110,6 +115,30 @@ Subscriptions::ListSubs& Subscriptions::list_subs(std::uint64_t list_id) {
     ListSubs& ref = **lists_.insert(it, std::move(ls));
     engine_.guild_.attach_log(list_id, &ref.log);
     return ref;
+}
+
+// The list was removed and created again inside the batch, and someone
+// subscribes to the new one. Subscriptions to the old list end (their
+// holders get INVALIDATE of everything at the commit); the caches and the
+// log start over on the new list.
+void Subscriptions::restart(ListSubs& ls) {
+    for (Audience* a : std::vector<Audience*>(ls.order))
+        for (auto [s, sl] : std::vector<std::pair<Session*, SessionList*>>(a->members)) {
+            leave_audience(ls, *sl);
+            sl->pending = true;
+            ls.pending.emplace_back(s, sl);
+        }
+    for (auto [s, sl] : ls.pending) {
+        sl->wanted.clear();
+        sl->stale = true;
+    }
+    ls.chunks.clear();
+    ls.unheld.clear();
+    ls.log.clear();
+    ls.lost = false;
+    engine_.guild_.counts(ls.id, &ls.member_count, &ls.online_count);
+    engine_.guild_.groups(ls.id, &ls.groups);
+    engine_.guild_.attach_log(ls.id, &ls.log);
 }
 
 void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
@@ -154,9 +183,9 @@ Error Subscriptions::resubscribe(Session& s, std::uint64_t list_id,
         sl = s.lists.back().get();
         sl->list_id = list_id;
     }
+    ListSubs& ls = list_subs(list_id);  // first: it may restart a re-created list
     sl->closed = false;
     if (sl->wanted == chunks) return Error::ok;
-    ListSubs& ls = list_subs(list_id);
     leave_audience(ls, *sl);
     sl->wanted = std::move(chunks);
     if (!sl->pending) {
@@ -395,13 +424,14 @@ void Subscriptions::flush_list(ListSubs& ls) {
         for (Audience* a : ls.order)
             for (std::uint32_t k : a->chunks) refresh_chunk(ls, k, true);
     for (auto [s, sl] : ls.pending)
-        for (std::uint32_t k : sl->held)
-            if (sorted_contains(sl->wanted, k)) refresh_chunk(ls, k, true);
+        if (!sl->stale)
+            for (std::uint32_t k : sl->held)
+                if (sorted_contains(sl->wanted, k)) refresh_chunk(ls, k, true);
     // Current rows of chunks someone gets anew (after the kept ones: a chunk
     // both kept and new must be diffed against its old rows first).
     for (auto [s, sl] : ls.pending)
         for (std::uint32_t k : sl->wanted)
-            if (!sorted_contains(sl->held, k)) refresh_chunk(ls, k, false);
+            if (sl->stale || !sorted_contains(sl->held, k)) refresh_chunk(ls, k, false);
 
     if (list_changed) {
         for (Audience* a : std::vector<Audience*>(ls.order)) {
@@ -418,12 +448,17 @@ void Subscriptions::flush_list(ListSubs& ls) {
         dropped.clear();
         kept.clear();
         fresh.clear();
-        std::set_difference(sl->held.begin(), sl->held.end(), sl->wanted.begin(), sl->wanted.end(),
-                            std::back_inserter(dropped));
-        std::set_intersection(sl->held.begin(), sl->held.end(), sl->wanted.begin(),
-                              sl->wanted.end(), std::back_inserter(kept));
-        std::set_difference(sl->wanted.begin(), sl->wanted.end(), sl->held.begin(), sl->held.end(),
-                            std::back_inserter(fresh));
+        if (sl->stale) {  // nothing held is valid: drop it all, send all
+            dropped = sl->held;
+            fresh = sl->wanted;
+        } else {
+            std::set_difference(sl->held.begin(), sl->held.end(), sl->wanted.begin(),
+                                sl->wanted.end(), std::back_inserter(dropped));
+            std::set_intersection(sl->held.begin(), sl->held.end(), sl->wanted.begin(),
+                                  sl->wanted.end(), std::back_inserter(kept));
+            std::set_difference(sl->wanted.begin(), sl->wanted.end(), sl->held.begin(),
+                                sl->held.end(), std::back_inserter(fresh));
+        }
         items_.clear();
         ops_.clear();
         op_items_.clear();
@@ -447,6 +482,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
         sl->pending = false;
         if (s->removed) continue;
         sl->held = sl->wanted;
+        sl->stale = false;
         if (!sl->wanted.empty())
             join_audience(ls, *s, *sl);
         else
@@ -485,7 +521,8 @@ void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
     if (!affected && !created) return;
 
     rows_.clear();
-    if (kept && ls.mapped && !c.rows.empty())
+    const bool mapped = kept && ls.mapped && !c.rows.empty();
+    if (mapped)
         assemble_rows(ls, c, s, e);
     else if (s < ls.length)
         engine_.guild_.rows(ls.id, s, e, &rows_);
@@ -501,8 +538,9 @@ void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
             if (ls.lost) add(ROSTER_OP_INVALIDATE, s, e, {});
         } else if (O.empty()) {
             add(ROSTER_OP_SYNC, s, e, N);
-        } else if (!ls.lost && differ_.diff(O, N)) {
-            for (const WindowOp& op : differ_.ops()) {
+        } else if (const int how = ls.lost ? 0 : mapped ? script_from_map(O, N) : 2;
+                   how == 1 || (how == 2 && differ_.diff(O, N))) {
+            for (const WindowOp& op : how == 1 ? map_ops_ : differ_.ops()) {
                 switch (op.kind) {
                     case WindowOp::Kind::remove:
                         add(ROSTER_OP_DELETE, s + op.pos, s + op.pos, {});
@@ -535,18 +573,21 @@ void Subscriptions::assemble_rows(ListSubs& ls, const Chunk& c, std::uint32_t s,
     std::size_t pi = map_.piece_at(s);
     auto hdr = std::lower_bound(ls.changed_headers.begin(), ls.changed_headers.end(), s);
     fetch_.clear();
+    src_.clear();
     for (std::uint32_t p = s; p <= last; ++p) {
         while (pi + 1 < pieces.size() && pieces[pi + 1].start <= p) ++pi;
         const RowMap::Piece& pc = pieces[pi];
         while (hdr != ls.changed_headers.end() && *hdr < p) ++hdr;
         const bool header_changed = hdr != ls.changed_headers.end() && *hdr == p;
-        if (pc.run.kind == RowMap::Kind::kept && !header_changed) {
-            const std::uint32_t o = pc.run.old + (p - pc.start);
-            if (o >= s && o < old_end) {
-                rows_.push_back(c.rows[o - s]);
-                continue;
-            }
+        const std::uint32_t o = pc.run.old + (p - pc.start);
+        const bool in_window = pc.run.kind != RowMap::Kind::fresh && o >= s && o < old_end;
+        if (in_window && pc.run.kind == RowMap::Kind::kept && !header_changed) {
+            src_.push_back(static_cast<std::int64_t>(o - s));
+            rows_.push_back(c.rows[o - s]);
+            continue;
         }
+        // Same row with new content (an UPDATE), or a row the holders lack.
+        src_.push_back(in_window ? -2 - static_cast<std::int64_t>(o - s) : -1);
         fetch_.push_back(static_cast<std::uint32_t>(rows_.size()));
         rows_.push_back(Row{});
     }
@@ -566,6 +607,49 @@ void Subscriptions::assemble_rows(ListSubs& ls, const Chunk& c, std::uint32_t s,
         same = same_identity(fetched_[i], rows_[i]) && same_content(fetched_[i], rows_[i]);
     if (!same) std::abort();  // the row map disagrees with the list: a bug
 #endif
+}
+
+// The edit script the row map implies for a chunk (src_ from
+// assemble_rows), in WindowDiff's order and cost terms: old rows no new
+// row comes from are deleted, rows from elsewhere inserted, rows whose
+// content changed in place updated. It keeps every row the window still
+// shows unless a row was taken out and put back (a re-filed member): then
+// the diff must decide. Returns 1 (script in map_ops_), 0 (re-send the
+// chunk: cheaper) or 2 (run the diff).
+int Subscriptions::script_from_map(std::span<const Row> O, std::span<const Row> N) {
+    const std::size_t n_old = O.size(), n_new = N.size();
+    map_ops_.clear();
+    kept_.assign(n_old, false);
+    std::uint64_t cost = 0;
+    for (std::int64_t x : src_)
+        if (x != -1) kept_[static_cast<std::size_t>(x >= 0 ? x : -2 - x)] = true;
+    for (std::size_t i = n_old; i-- > 0;)
+        if (!kept_[i]) {
+            map_ops_.push_back({WindowOp::Kind::remove, static_cast<std::uint32_t>(i)});
+            cost += cost_delete;
+        }
+    for (std::size_t j = 0; j < n_new; ++j)
+        if (src_[j] == -1) {
+            map_ops_.push_back({WindowOp::Kind::insert, static_cast<std::uint32_t>(j)});
+            cost += cost_item_op;
+        }
+    for (std::size_t j = 0; j < n_new; ++j)
+        if (src_[j] <= -2) {
+            map_ops_.push_back({WindowOp::Kind::update, static_cast<std::uint32_t>(j)});
+            cost += cost_item_op;
+        }
+    // A row both deleted and inserted: the same row could have been kept.
+    gone_.clear();
+    for (const WindowOp& op : map_ops_)
+        if (op.kind == WindowOp::Kind::remove) gone_.push_back(identity_of(O[op.pos]));
+    if (!gone_.empty()) {
+        std::sort(gone_.begin(), gone_.end());
+        for (const WindowOp& op : map_ops_)
+            if (op.kind == WindowOp::Kind::insert &&
+                std::binary_search(gone_.begin(), gone_.end(), identity_of(N[op.pos])))
+                return 2;
+    }
+    return cost <= cost_resend(n_new) ? 1 : 0;
 }
 
 void Subscriptions::emit_chunk_ops(ListSubs& ls, std::uint32_t k) {

@@ -57,6 +57,7 @@ public:
 private:
     Error resubscribe(Session& s, std::uint64_t list_id, std::vector<std::uint32_t> chunks);
     ListSubs& list_subs(std::uint64_t list_id);
+    void restart(ListSubs& ls);
     void leave_audience(ListSubs& ls, SessionList& sl);
     void join_audience(ListSubs& ls, Session& s, SessionList& sl);
     void drop_session(Session& s);
@@ -71,6 +72,7 @@ private:
     void emit_runs(std::uint32_t kind, std::span<const std::uint32_t> chunks, ListSubs& ls);
     void emit_chunk_ops(ListSubs& ls, std::uint32_t k);
     void assemble_rows(ListSubs& ls, const Chunk& c, std::uint32_t s, std::uint32_t e);
+    int script_from_map(std::span<const Row> O, std::span<const Row> N);
     void send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids);
 
     Engine& engine_;
@@ -89,6 +91,13 @@ private:
     std::vector<Row> fetched_;
     std::vector<std::uint32_t> fetch_;
     RowMap map_;
+    // Per new row of the chunk being assembled: its old position in the
+    // chunk (kept as is), -2 - that position (kept, content changed), or -1
+    // (not among the holders' rows).
+    std::vector<std::int64_t> src_;
+    std::vector<WindowOp> map_ops_;
+    std::vector<bool> kept_;
+    std::vector<std::uint64_t> gone_;
     std::vector<roster_row> items_;      // items of the frame being built
     std::vector<roster_op> ops_;         // ops of the frame being built
     std::vector<std::size_t> op_items_;  // per op: offset into items_

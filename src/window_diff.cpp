@@ -6,11 +6,6 @@ namespace roster {
 
 namespace {
 
-std::uint64_t identity_key(const Row& r) {
-    // Headers and members live in different id spaces: tag the header bit.
-    return r.header ? (r.group ^ 0x8000000000000000ull) * 3 + 1 : r.user * 2;
-}
-
 std::uint32_t mix(std::uint64_t k) {
     k ^= k >> 33;
     k *= 0xff51afd7ed558ccdull;
@@ -50,15 +45,15 @@ bool WindowDiff::diff(std::span<const Row> O, std::span<const Row> N) {
     }
     const std::uint32_t mask = cap - 1;
     for (std::uint32_t i = 0; i < n; ++i) {
-        const std::uint64_t k = identity_key(O[i]);
+        const std::uint64_t k = identity_of(O[i]);
         std::uint32_t h = mix(k) & mask;
         while (slots_[h].gen == gen_) h = (h + 1) & mask;
         slots_[h] = Slot{k, i, gen_};
     }
     auto find = [&](const Row& r) -> std::int64_t {
-        const std::uint64_t k = identity_key(r);
+        const std::uint64_t k = identity_of(r);
         for (std::uint32_t h = mix(k) & mask; slots_[h].gen == gen_; h = (h + 1) & mask)
-            if (slots_[h].key == k) return slots_[h].pos;
+            if (slots_[h].key == k && same_identity(O[slots_[h].pos], r)) return slots_[h].pos;
         return -1;
     };
 

@@ -3,6 +3,7 @@
  * header says. Exit status 0 = all passed. */
 #include <roster/roster.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,10 +278,305 @@ static void test_config_validation(void) {
     roster_guild_destroy(g);
 }
 
+/* ---- Sessions and frames ------------------------------------------------- */
+
+#define REC_FRAMES 16
+#define REC_OPS 8
+#define REC_ITEMS 32
+
+/* A copy of one frame: the callback's arrays live only during the call. */
+typedef struct rec_frame {
+    uint64_t list_id;
+    uint32_t member_count, online_count;
+    size_t group_count, op_count, session_count;
+    roster_group groups[4];
+    roster_op ops[REC_OPS]; /* items pointers are not kept */
+    roster_row items[REC_ITEMS];
+    size_t item_count;
+    uint64_t sessions[4];
+} rec_frame;
+
+typedef struct recorder {
+    roster_guild *guild;
+    rec_frame frames[REC_FRAMES];
+    size_t count;
+    int try_busy;     /* call what is refused inside the callback */
+    int busy_failed;  /* how many of those calls did not return EBUSY */
+    int unsubscribe;  /* session to unsubscribe from list 0 inside the callback */
+} recorder;
+
+static void record_frame(const roster_frame *f, const uint64_t *sessions, size_t n, void *user) {
+    recorder *r = (recorder *)user;
+    rec_frame *out;
+    size_t i, k;
+    if (r->count == REC_FRAMES) return;
+    out = &r->frames[r->count++];
+    memset(out, 0, sizeof *out);
+    out->list_id = f->list_id;
+    out->member_count = f->member_count;
+    out->online_count = f->online_count;
+    out->group_count = f->group_count;
+    out->op_count = f->op_count;
+    out->session_count = n;
+    for (i = 0; i < f->group_count && i < 4; ++i) out->groups[i] = f->groups[i];
+    for (i = 0; i < n && i < 4; ++i) out->sessions[i] = sessions[i];
+    for (i = 0; i < f->op_count && i < REC_OPS; ++i) {
+        out->ops[i] = f->ops[i];
+        out->ops[i].items = NULL;
+        for (k = 0; k < f->ops[i].item_count && out->item_count < REC_ITEMS; ++k)
+            out->items[out->item_count++] = f->ops[i].items[k];
+    }
+    if (r->try_busy) {
+        roster_range range = {0, 4};
+        uint32_t u = 0;
+        if (roster_member_touch(r->guild, 1) != ROSTER_EBUSY) ++r->busy_failed;
+        if (roster_member_add(r->guild, 50, "x", 1, NULL, 0, ROSTER_ONLINE) != ROSTER_EBUSY) ++r->busy_failed;
+        if (roster_session_subscribe(r->guild, 9, 0, &range, 1) != ROSTER_EBUSY) ++r->busy_failed;
+        if (roster_batch_begin(r->guild) != ROSTER_EBUSY) ++r->busy_failed;
+        if (roster_guild_set_frame_callback(r->guild, NULL, NULL) != ROSTER_EBUSY) ++r->busy_failed;
+        /* Queries are allowed. */
+        if (roster_guild_session_count(&u, r->guild) != ROSTER_OK) ++r->busy_failed;
+    }
+    if (r->unsubscribe) {
+        if (roster_session_subscribe(r->guild, (uint64_t)r->unsubscribe, 0, NULL, 0) != ROSTER_OK)
+            ++r->busy_failed;
+        r->unsubscribe = 0;
+    }
+}
+
+static roster_guild *make_session_guild(recorder *rec) {
+    roster_guild *g = NULL;
+    roster_config cfg = ROSTER_CONFIG_INIT;
+    roster_list_rule rule = ROSTER_LIST_RULE_INIT;
+    cfg.chunk_size = 5;
+    cfg.max_ranges = 2;
+    cfg.max_range_span = 10;
+    cfg.max_session_lists = 2;
+    cfg.max_sessions = 2;
+    EXPECT(roster_guild_create(&g, &cfg), ROSTER_OK);
+    if (!g) return NULL;
+    memset(rec, 0, sizeof *rec);
+    rec->guild = g;
+    EXPECT(roster_member_add(g, 1, "a", 1, NULL, 0, ROSTER_ONLINE), ROSTER_OK);
+    EXPECT(roster_member_add(g, 2, "b", 1, NULL, 0, ROSTER_ONLINE), ROSTER_OK);
+    EXPECT(roster_member_add(g, 3, "c", 1, NULL, 0, ROSTER_ONLINE), ROSTER_OK);
+    EXPECT(roster_list_set(g, 7, &rule), ROSTER_OK);
+    EXPECT(roster_list_set(g, 8, &rule), ROSTER_OK);
+    EXPECT(roster_guild_set_frame_callback(g, record_frame, rec), ROSTER_OK);
+    return g;
+}
+
+static void test_sessions_good_paths(void) {
+    static recorder rec;
+    roster_guild *g = make_session_guild(&rec);
+    roster_range r04 = {0, 4}, r40 = {4, 0}, got[4];
+    size_t n = 0;
+    uint32_t u = 0;
+    const rec_frame *f;
+    if (!g) return;
+
+    /* A first subscription gets its rows: [online:3] 1 2 3. */
+    EXPECT(roster_session_subscribe(g, 1, 0, &r04, 1), ROSTER_OK);
+    CHECK(rec.count == 1);
+    f = &rec.frames[0];
+    CHECK(f->list_id == 0 && f->member_count == 3 && f->online_count == 3);
+    CHECK(f->group_count == 1 && f->groups[0].id == ROSTER_GROUP_ONLINE && f->groups[0].count == 3);
+    CHECK(f->session_count == 1 && f->sessions[0] == 1);
+    CHECK(f->op_count == 1 && f->ops[0].kind == ROSTER_OP_SYNC && f->ops[0].index == 0 &&
+          f->ops[0].end == 4 && f->ops[0].item_count == 4);
+    CHECK(f->items[0].kind == ROSTER_ROW_HEADER && f->items[0].group == ROSTER_GROUP_ONLINE &&
+          f->items[0].count == 3);
+    CHECK(f->items[1].kind == ROSTER_ROW_MEMBER && f->items[1].user == 1 && f->items[3].user == 3);
+    EXPECT(roster_session_ranges(got, 4, &n, g, 1, 0), ROSTER_OK);
+    CHECK(n == 1 && got[0].start == 0 && got[0].end == 4);
+    EXPECT(roster_session_ranges(NULL, 0, &n, g, 1, 0), ROSTER_OK); /* the count alone */
+    CHECK(n == 1);
+    EXPECT(roster_session_ranges(got, 4, &n, g, 1, 7), ROSTER_OK); /* not subscribed */
+    CHECK(n == 0);
+    EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
+    CHECK(u == 1);
+
+    /* The same chunk with reversed ends: both sessions then share frames. */
+    rec.count = 0;
+    EXPECT(roster_session_subscribe(g, 2, 0, &r40, 1), ROSTER_OK);
+    CHECK(rec.count == 1 && rec.frames[0].sessions[0] == 2);
+    rec.count = 0;
+    EXPECT(roster_member_touch(g, 2), ROSTER_OK);
+    CHECK(rec.count == 1);
+    f = &rec.frames[0];
+    CHECK(f->session_count == 2 && f->sessions[0] + f->sessions[1] == 3);
+    CHECK(f->op_count == 1 && f->ops[0].kind == ROSTER_OP_UPDATE && f->ops[0].index == 2 &&
+          f->ops[0].end == 2 && f->ops[0].item_count == 1 && f->items[0].user == 2);
+
+    /* Inside the callback: mutations, subscribes, batches and the callback
+     * itself are busy; queries are not. */
+    rec.count = 0;
+    rec.try_busy = 1;
+    EXPECT(roster_member_set_status(g, 3, ROSTER_DND), ROSTER_OK);
+    rec.try_busy = 0;
+    CHECK(rec.count == 1 && rec.busy_failed == 0);
+    {
+        roster_member_info info;
+        EXPECT(roster_member_get(&info, NULL, 0, &n, g, 50), ROSTER_ENOTFOUND);
+    }
+    EXPECT(roster_session_ranges(got, 4, &n, g, 9, 0), ROSTER_ENOTFOUND);
+
+    /* A batch is one frame at commit: [online:3] 2 3 4. */
+    rec.count = 0;
+    EXPECT(roster_batch_begin(g), ROSTER_OK);
+    EXPECT(roster_member_add(g, 4, "d", 1, NULL, 0, ROSTER_ONLINE), ROSTER_OK);
+    EXPECT(roster_member_remove(g, 1), ROSTER_OK);
+    CHECK(rec.count == 0);
+    EXPECT(roster_batch_commit(g), ROSTER_OK);
+    CHECK(rec.count == 1);
+    f = &rec.frames[0];
+    CHECK(f->member_count == 3 && f->session_count == 2);
+    CHECK(f->op_count == 2 && f->ops[0].kind == ROSTER_OP_DELETE && f->ops[0].index == 1 &&
+          f->ops[1].kind == ROSTER_OP_INSERT && f->ops[1].index == 3 && f->items[0].user == 4);
+
+    /* Unsubscribing from inside the callback: its INVALIDATE comes within
+     * the same call. */
+    rec.count = 0;
+    rec.unsubscribe = 2;
+    EXPECT(roster_member_touch(g, 3), ROSTER_OK);
+    CHECK(rec.busy_failed == 0);
+    CHECK(rec.count == 2);
+    f = &rec.frames[1];
+    CHECK(f->session_count == 1 && f->sessions[0] == 2 && f->op_count == 1 &&
+          f->ops[0].kind == ROSTER_OP_INVALIDATE && f->ops[0].index == 0 && f->ops[0].end == 4);
+    EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
+    CHECK(u == 2); /* still there, with no lists */
+    EXPECT(roster_session_ranges(got, 4, &n, g, 2, 0), ROSTER_OK);
+    CHECK(n == 0);
+
+    /* Removed: no more frames for it. */
+    EXPECT(roster_session_remove(g, 2), ROSTER_OK);
+    EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
+    CHECK(u == 1);
+    EXPECT(roster_session_remove(g, 2), ROSTER_ENOTFOUND);
+    rec.count = 0;
+    EXPECT(roster_member_touch(g, 2), ROSTER_OK);
+    CHECK(rec.count == 1 && rec.frames[0].session_count == 1 && rec.frames[0].sessions[0] == 1);
+
+    /* Without a callback frames are dropped; sessions stay consistent. */
+    EXPECT(roster_guild_set_frame_callback(g, NULL, NULL), ROSTER_OK);
+    rec.count = 0;
+    EXPECT(roster_member_touch(g, 2), ROSTER_OK);
+    CHECK(rec.count == 0);
+    EXPECT(roster_session_remove(g, 1), ROSTER_OK);
+    EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
+    CHECK(u == 0);
+    roster_guild_destroy(g);
+}
+
+static void test_sessions_bad_input(void) {
+    static recorder rec;
+    roster_guild *g = make_session_guild(&rec);
+    roster_range r04 = {0, 4}, three[3] = {{0, 1}, {5, 6}, {10, 11}}, wide = {0, 10}, wide_rev = {10, 0};
+    roster_range exact = {0, 9}, huge = {0, 0xFFFFFFFFu}, got[4];
+    size_t n = 0;
+    uint32_t u = 0;
+    if (!g) return;
+    EXPECT(roster_session_subscribe(g, 1, 0, &r04, 1), ROSTER_OK);
+    EXPECT(roster_session_subscribe(g, 1, 7, &exact, 1), ROSTER_OK); /* span == max */
+    rec.count = 0;
+
+    EXPECT(roster_guild_set_frame_callback(NULL, record_frame, &rec), ROSTER_EINVAL);
+    EXPECT(roster_session_subscribe(NULL, 1, 0, &r04, 1), ROSTER_EINVAL);
+    EXPECT(roster_session_subscribe(g, 0, 0, &r04, 1), ROSTER_EINVAL);
+    EXPECT(roster_session_subscribe(g, 1, 0, NULL, 1), ROSTER_EINVAL);
+    EXPECT(roster_session_subscribe(g, 1, 99, &r04, 1), ROSTER_ENOTFOUND);
+    EXPECT(roster_session_subscribe(g, 2, 99, &r04, 1), ROSTER_ENOTFOUND);
+    EXPECT(roster_session_subscribe(g, 1, 0, three, 3), ROSTER_ELIMIT);
+    EXPECT(roster_session_subscribe(g, 1, 0, &wide, 1), ROSTER_ELIMIT);
+    EXPECT(roster_session_subscribe(g, 1, 0, &wide_rev, 1), ROSTER_ELIMIT);
+    EXPECT(roster_session_subscribe(g, 1, 0, &huge, 1), ROSTER_ELIMIT);
+    EXPECT(roster_session_subscribe(g, 1, 8, &r04, 1), ROSTER_ELIMIT); /* a third list */
+    EXPECT(roster_session_remove(NULL, 1), ROSTER_EINVAL);
+    EXPECT(roster_session_remove(g, 0), ROSTER_EINVAL);
+    EXPECT(roster_session_remove(g, 42), ROSTER_ENOTFOUND);
+    EXPECT(roster_session_ranges(NULL, 1, &n, g, 1, 0), ROSTER_EINVAL);
+    EXPECT(roster_session_ranges(got, 4, NULL, g, 1, 0), ROSTER_EINVAL);
+    EXPECT(roster_session_ranges(got, 4, &n, NULL, 1, 0), ROSTER_EINVAL);
+    EXPECT(roster_session_ranges(got, 4, &n, g, 42, 0), ROSTER_ENOTFOUND);
+    EXPECT(roster_guild_session_count(NULL, g), ROSTER_EINVAL);
+    EXPECT(roster_guild_session_count(&u, NULL), ROSTER_EINVAL);
+    EXPECT(roster_batch_commit(g), ROSTER_EINVAL);
+    CHECK(rec.count == 0);
+
+    /* Sessions: the second is fine, a third is over max_sessions. */
+    EXPECT(roster_session_subscribe(g, 2, 0, &r04, 1), ROSTER_OK);
+    rec.count = 0;
+    EXPECT(roster_session_subscribe(g, 3, 0, &r04, 1), ROSTER_ELIMIT);
+    CHECK(rec.count == 0);
+
+    /* Nothing the rejected calls attempted happened. */
+    EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
+    CHECK(u == 2);
+    EXPECT(roster_session_ranges(got, 4, &n, g, 1, 0), ROSTER_OK);
+    CHECK(n == 1 && got[0].start == 0 && got[0].end == 4);
+    EXPECT(roster_session_ranges(got, 4, &n, g, 1, 7), ROSTER_OK);
+    CHECK(n == 1 && got[0].start == 0 && got[0].end == 9);
+    EXPECT(roster_session_ranges(got, 4, &n, g, 1, 8), ROSTER_OK);
+    CHECK(n == 0);
+    EXPECT(roster_session_ranges(got, 4, &n, g, 3, 0), ROSTER_ENOTFOUND);
+    /* The callback was not replaced by the rejected call. */
+    EXPECT(roster_member_touch(g, 1), ROSTER_OK);
+    CHECK(rec.count == 2); /* list 0 (sessions 1 and 2) and list 7 (session 1) */
+    roster_guild_destroy(g);
+}
+
+static void expect_rejected(const roster_config *cfg, int line) {
+    roster_guild *g = NULL;
+    const int got = roster_guild_create(&g, cfg);
+    if (got != ROSTER_EINVAL || g != NULL) {
+        fprintf(stderr, "%s:%d: roster_guild_create returned %d (%s), expected ROSTER_EINVAL\n",
+                __FILE__, line, got, roster_status_str(got));
+        ++failures;
+    }
+    roster_guild_destroy(g);
+}
+
+static void test_session_config(void) {
+    roster_guild *g = NULL;
+    roster_config cfg = ROSTER_CONFIG_INIT;
+    roster_range r = {0, 250}, got[2];
+    size_t n = 0;
+    /* A config from before the session fields keeps their defaults. */
+    cfg.size = (uint32_t)offsetof(roster_config, chunk_size);
+    EXPECT(roster_guild_create(&g, &cfg), ROSTER_OK);
+    if (g) {
+        EXPECT(roster_session_subscribe(g, 1, 0, &r, 1), ROSTER_OK);
+        EXPECT(roster_session_ranges(got, 2, &n, g, 1, 0), ROSTER_OK);
+        CHECK(n == 1 && got[0].start == 0 && got[0].end == 299); /* 100-row chunks */
+        roster_guild_destroy(g);
+        g = NULL;
+    }
+    /* A zero session limit is refused like any other zero limit. */
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.chunk_size = 0;
+    expect_rejected(&cfg, __LINE__);
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.max_ranges = 0;
+    expect_rejected(&cfg, __LINE__);
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.max_range_span = 0;
+    expect_rejected(&cfg, __LINE__);
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.max_session_lists = 0;
+    expect_rejected(&cfg, __LINE__);
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.max_sessions = 0;
+    expect_rejected(&cfg, __LINE__);
+}
+
 int main(void) {
     test_good_paths();
     test_bad_input_leaves_guild_unchanged();
     test_config_validation();
+    test_sessions_good_paths();
+    test_sessions_bad_input();
+    test_session_config();
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
     return failures ? 1 : 0;
 }
