@@ -342,7 +342,8 @@ ROSTER_API int roster_list_index_of(uint32_t *out, const roster_guild *guild, ui
  * Removing a list ends every subscription to it: each subscriber gets a
  * last frame (counts 0, no groups, INVALIDATE of what it held). A list
  * removed and created again inside one batch is a new list: subscriptions
- * to the old one end at the commit (subscribe again after it). */
+ * to the old one end at the commit (INVALIDATE of what they held), and
+ * subscriptions made after it was created again stand. */
 
 typedef struct roster_range {
     uint32_t start; /* inclusive */
