@@ -11,7 +11,10 @@ cd "$(dirname "$0")"
 if [ ! -f build/build.ninja ]; then
   meson setup build --buildtype=release >/dev/null
 fi
-ninja -C build >/dev/null
+if ! ninja -C build >build/build.log 2>&1; then
+  cat build/build.log
+  exit 1
+fi
 if [ "${1:-}" = bench ]; then
   shift
   exec build/tests/bench/roster-bench "$@"

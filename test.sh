@@ -21,7 +21,13 @@ fi
 if [ ! -f "$dir/build.ninja" ]; then
   env "${env_cc[@]}" meson setup "$dir" "${setup[@]}" >/dev/null
 fi
-ninja -C "$dir" >/dev/null
+# Quiet when the build is fine; the whole build log when it is not.
+if ! ninja -C "$dir" >"$dir/build.log" 2>&1; then
+  cat "$dir/build.log"
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 rc=0
 meson test -C "$dir" --setup=full --print-errorlogs "$@" || rc=$?
 python3 - "$dir/meson-logs/testlog-full.json" <<'PY'

@@ -486,7 +486,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
         if (!sl->wanted.empty())
             join_audience(ls, *s, *sl);
         else
-            std::erase_if(s->lists, [&](const auto& p) { return p.get() == sl; });
+            std::erase_if(s->lists, [gone = sl](const auto& p) { return p.get() == gone; });
     }
     for (std::uint32_t k : ls.unheld) {
         auto it = ls.chunks.find(k);

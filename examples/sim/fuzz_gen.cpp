@@ -173,10 +173,10 @@ std::string mutated_line(Rng& rng) {
         const std::size_t at = rng() % s.size();
         switch (rng() % 3) {
         case 0: s[at] = static_cast<char>(rng() & 0xFF); break;
-        case 1: s.insert(at, 1, "\"{}[],:\\0-9e"[rng() % 12]); break;
+        case 1: s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), "\"{}[],:\\0-9e"[rng() % 12]); break;
         default: s.erase(at, 1); break;
         }
-        if (s.empty()) s = "x";
+        if (s.empty()) s.push_back('x');
     }
     for (char& c : s)
         if (c == '\n') c = ' ';

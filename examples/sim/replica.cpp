@@ -3,6 +3,13 @@
 #include <algorithm>
 #include <limits>
 
+// GCC 12 at -O3 reports -Wrestrict inside std::string's operator+ on
+// "literal" + std::string (GCC bug 105651, a false positive); this file
+// builds its messages that way.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic ignored "-Wrestrict"
+#endif
+
 namespace sim {
 
 namespace {

@@ -336,6 +336,12 @@ ROSTER_API int roster_list_index_of(uint32_t *out, const roster_guild *guild, ui
  * DELETE index lies inside one of the session's ranges. Where ops would
  * cost more than re-sending a chunk, the chunk gets INVALIDATE + SYNC.
  *
+ * Order of the ops in a frame: INVALIDATE of chunks the session no longer
+ * holds; then, chunk by chunk in ascending order, the ops of the chunks it
+ * keeps (each chunk's DELETEs from the bottom up, its INSERTs top down, then
+ * its UPDATEs; a chunk's ops leave the rows below it where they were); then
+ * SYNC of the chunks it holds anew (consecutive chunks as one range).
+ *
  * Sessions whose subscriptions to a list are identical share one frame: the
  * callback receives it once, with the ids of all the sessions it is for.
  *
