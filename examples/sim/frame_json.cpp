@@ -52,10 +52,13 @@ void FrameJson::append_quoted_u64(std::string& out, std::uint64_t v) {
     out += '"';
 }
 
-void FrameJson::frame_head(std::string& out, std::uint64_t list_id, std::uint32_t member_count,
-                           std::uint32_t online_count, const roster_group* groups,
-                           std::size_t group_count) {
-    out += "{\"id\":";
+void FrameJson::head(std::string& out, std::string_view key, std::uint64_t list_id,
+                     std::uint32_t member_count, std::uint32_t online_count,
+                     const roster_group* groups, std::size_t group_count,
+                     std::string_view array) {
+    out += "{\"";
+    out += key;
+    out += "\":";
     if (list_id == 0) {
         out += "\"everyone\"";
     } else {
@@ -70,7 +73,15 @@ void FrameJson::frame_head(std::string& out, std::uint64_t list_id, std::uint32_
         if (i) out += ',';
         append_group(out, groups[i].id, groups[i].count);
     }
-    out += "],\"ops\":[";
+    out += "],\"";
+    out += array;
+    out += "\":[";
+}
+
+void FrameJson::frame_head(std::string& out, std::uint64_t list_id, std::uint32_t member_count,
+                           std::uint32_t online_count, const roster_group* groups,
+                           std::size_t group_count) {
+    head(out, "id", list_id, member_count, online_count, groups, group_count, "ops");
 }
 
 void FrameJson::sync_head(std::string& out, std::uint32_t start, std::uint32_t end) {
@@ -79,6 +90,7 @@ void FrameJson::sync_head(std::string& out, std::uint32_t start, std::uint32_t e
 }
 
 int FrameJson::frame(std::string& out, const roster_guild* guild, const roster_frame& f) {
+    if ((f.group_count > 0 && !f.groups) || (f.op_count > 0 && !f.ops)) return ROSTER_EINTERNAL;
     frame_head(out, f.list_id, f.member_count, f.online_count, f.groups, f.group_count);
     for (std::size_t i = 0; i < f.op_count; ++i) {
         if (i) out += ',';
@@ -93,6 +105,7 @@ int FrameJson::op(std::string& out, const roster_guild* guild, const roster_op& 
     int rc = ROSTER_OK;
     switch (o.kind) {
     case ROSTER_OP_SYNC:
+        if (o.item_count > 0 && !o.items) return ROSTER_EINTERNAL;
         sync_head(out, o.index, o.end);
         for (std::uint32_t i = 0; i < o.item_count && rc == ROSTER_OK; ++i) {
             if (i) out += ',';
@@ -106,7 +119,7 @@ int FrameJson::op(std::string& out, const roster_guild* guild, const roster_op& 
                                           : "{\"op\":\"UPDATE\",\"index\":";
         append_u64(out, o.index);
         out += ",\"item\":";
-        if (o.item_count != 1) return ROSTER_EINTERNAL;
+        if (o.item_count != 1 || !o.items) return ROSTER_EINTERNAL;
         rc = item(out, guild, o.items[0]);
         out += '}';
         return rc;
@@ -131,6 +144,7 @@ int FrameJson::item(std::string& out, const roster_guild* guild, const roster_ro
         out += '}';
         return ROSTER_OK;
     }
+    if (strict_ && row.kind != ROSTER_ROW_MEMBER) return ROSTER_EINTERNAL;
     roster_member_info info{};
     std::size_t count = 0;
     int rc = roster_member_get(&info, roles_.data(), roles_.size(), &count, guild, row.user);
@@ -139,6 +153,8 @@ int FrameJson::item(std::string& out, const roster_guild* guild, const roster_ro
         rc = roster_member_get(&info, roles_.data(), roles_.size(), &count, guild, row.user);
     }
     if (rc != ROSTER_OK) return rc;
+    if (count > roles_.size()) return ROSTER_EINTERNAL;
+    if (strict_ && (info.id != row.user || info.group != row.group)) return ROSTER_EINTERNAL;
     out += "{\"member\":{\"user\":{\"id\":";
     append_quoted_u64(out, row.user);
     out += "},\"nick\":";

@@ -15,7 +15,9 @@
 // L is "everyone" for list 0, else the id as a string; G is a role id
 // string, "online" or "offline"; ST is online|idle|dnd|offline. A member
 // item's payload comes from roster_member_get, as a host would add it. One
-// line, no whitespace.
+// line, no whitespace. The replay tool's dumps share the head:
+//
+//   {"dump":L,"member_count":n,"online_count":n,"groups":[...],"rows":[ITEM...]}
 #pragma once
 
 #include <cstddef>
@@ -30,8 +32,22 @@ namespace sim {
 
 class FrameJson {
 public:
-    // The whole frame. Returns ROSTER_OK or roster_member_get's error.
+    // strict (the replay tool): also ROSTER_EINTERNAL for a row of unknown
+    // kind and for a member row whose id or group roster_member_get does not
+    // confirm. Without it a row that is not a header is taken as a member.
+    explicit FrameJson(bool strict = false) : strict_(strict) {}
+
+    // The whole frame. Returns ROSTER_OK, roster_member_get's error, or
+    // ROSTER_EINTERNAL for what cannot be printed faithfully (an op of
+    // unknown kind, a missing item, and in strict mode the checks above).
+    // After an error `out` holds a prefix of the frame.
     int frame(std::string& out, const roster_guild* guild, const roster_frame& f);
+
+    // {"KEY":L,"member_count":n,"online_count":n,"groups":[...],"ARRAY":[
+    static void head(std::string& out, std::string_view key, std::uint64_t list_id,
+                     std::uint32_t member_count, std::uint32_t online_count,
+                     const roster_group* groups, std::size_t group_count,
+                     std::string_view array);
 
     // The parts, for sizing frames that were never sent (the naive strategy).
     // A frame is head, its ops separated by ',', then frame_tail.
@@ -50,6 +66,7 @@ public:
     static void append_quoted_u64(std::string& out, std::uint64_t v);
 
 private:
+    bool strict_;
     std::vector<std::uint64_t> roles_ = std::vector<std::uint64_t>(16);
 };
 

@@ -35,7 +35,7 @@
 // before the first other non-empty line. Empty (or all-whitespace) lines are
 // skipped but counted.
 //
-// Output: for a dump,
+// Output (written by FrameJson, frame_json.hpp): for a dump,
 //   {"dump":"L","member_count":n,"online_count":n,"groups":[{"id":G,"count":n}...],
 //    "rows":[ITEM...]}
 // with ITEM one of {"group":{"id":G,"count":n}} or {"member":{"user":{"id":"U"},
@@ -78,6 +78,7 @@
 #include <roster/roster.h>
 
 #include "fields.hpp"
+#include "frame_json.hpp"
 #include "json.hpp"
 
 namespace sim {
@@ -155,51 +156,6 @@ const std::uint64_t* data_or_null(const std::vector<std::uint64_t>& v) {
     return v.empty() ? nullptr : v.data();
 }
 
-// ---- writing output ------------------------------------------------------
-
-void append_u64(std::string& out, std::uint64_t v) { out += std::to_string(v); }
-
-void append_quoted_id(std::string& out, std::uint64_t v) {
-    out += '"';
-    append_u64(out, v);
-    out += '"';
-}
-
-void append_group_id(std::string& out, std::uint64_t g) {
-    if (g == ROSTER_GROUP_ONLINE) {
-        out += "\"online\"";
-    } else if (g == ROSTER_GROUP_OFFLINE) {
-        out += "\"offline\"";
-    } else {
-        append_quoted_id(out, g);
-    }
-}
-
-void append_group(std::string& out, std::uint64_t id, std::uint32_t count) {
-    out += "{\"id\":";
-    append_group_id(out, id);
-    out += ",\"count\":";
-    append_u64(out, count);
-    out += '}';
-}
-
-// A list id as dump and frames name it: "everyone" for list 0.
-void append_list_id(std::string& out, std::uint64_t list) {
-    if (list == 0) {
-        out += "\"everyone\"";
-    } else {
-        append_quoted_id(out, list);
-    }
-}
-
-void append_range(std::string& out, std::uint32_t start, std::uint32_t end) {
-    out += "\"range\":[";
-    append_u64(out, start);
-    out += ',';
-    append_u64(out, end);
-    out += ']';
-}
-
 // ---- the replayer --------------------------------------------------------
 
 class Replayer {
@@ -220,8 +176,8 @@ private:
     };
     static const Event events_[];
 
-    // One delivery of a frame to a session: frames_[frame] is the line
-    // after its "session" member.
+    // One delivery of a frame to a session: frames_[frame] is the frame's
+    // line (FrameJson's, then '\n'), printed after a "session" member.
     struct Delivery {
         std::uint64_t session;
         std::size_t frame;
@@ -232,6 +188,7 @@ private:
     bool config_allowed_ = true;
     bool write_failed_ = false;
     std::string out_;
+    FrameJson json_{true};  // strict: checks rows against roster_member_get
     std::vector<std::uint64_t> ids_;          // scratch
     std::vector<roster_range> ranges_;        // scratch
     std::vector<fields::Range> read_ranges_;  // scratch
@@ -244,7 +201,6 @@ private:
     static void on_frame(const roster_frame* frame, const std::uint64_t* sessions,
                          std::size_t session_count, void* self);
     void frame(const roster_frame& f, const std::uint64_t* sessions, std::size_t session_count);
-    bool append_frame(std::string& s, const roster_frame& f);
     void write_frames(std::uint64_t number);
 
     int apply(const Value& ev);
@@ -266,10 +222,8 @@ private:
     int dump(const Value& ev);
 
     int single_id(const Value& ev, std::uint64_t* id);
-    int append_groups(std::string& s, std::uint64_t list);
+    int get_groups(std::vector<roster_group>* groups, std::uint64_t list);
     int append_rows(std::string& s, std::uint64_t list);
-    int append_row(std::string& s, const roster_row& row);
-    int append_member(std::string& s, const roster_row& row);
 };
 
 const Replayer::Event Replayer::events_[] = {
@@ -311,8 +265,9 @@ void Replayer::write_frames(std::uint64_t number) {
                      [](const Delivery& a, const Delivery& b) { return a.session < b.session; });
     for (const Delivery& d : deliveries_) {
         out_ += "{\"session\":";
-        append_quoted_id(out_, d.session);
-        out_ += frames_[d.frame];
+        FrameJson::append_quoted_u64(out_, d.session);
+        out_ += ',';
+        out_.append(frames_[d.frame], 1);  // the frame's members, without its '{'
     }
     if (frame_failed_) append_error(out_, ROSTER_EINTERNAL, number);
     deliveries_.clear();
@@ -339,73 +294,14 @@ void Replayer::on_frame(const roster_frame* frame, const std::uint64_t* sessions
 void Replayer::frame(const roster_frame& f, const std::uint64_t* sessions,
                      std::size_t session_count) {
     std::string s;
-    if (!append_frame(s, f)) {
+    if (json_.frame(s, guild_, f) != ROSTER_OK) {  // not printed faithfully
         frame_failed_ = true;
         return;
     }
+    s += '\n';
     const std::size_t index = frames_.size();
     frames_.push_back(std::move(s));
     for (std::size_t i = 0; i < session_count; ++i) deliveries_.push_back({sessions[i], index});
-}
-
-// The frame line after its "session" member; false when it cannot be
-// printed faithfully.
-bool Replayer::append_frame(std::string& s, const roster_frame& f) {
-    s += ",\"id\":";
-    append_list_id(s, f.list_id);
-    s += ",\"member_count\":";
-    append_u64(s, f.member_count);
-    s += ",\"online_count\":";
-    append_u64(s, f.online_count);
-    s += ",\"groups\":[";
-    if (f.group_count > 0 && !f.groups) return false;
-    for (std::size_t i = 0; i < f.group_count; ++i) {
-        if (i) s += ',';
-        append_group(s, f.groups[i].id, f.groups[i].count);
-    }
-    s += "],\"ops\":[";
-    if (f.op_count > 0 && !f.ops) return false;
-    for (std::size_t i = 0; i < f.op_count; ++i) {
-        const roster_op& op = f.ops[i];
-        if (i) s += ',';
-        switch (op.kind) {
-        case ROSTER_OP_SYNC:
-            if (op.item_count > 0 && !op.items) return false;
-            s += "{\"op\":\"SYNC\",";
-            append_range(s, op.index, op.end);
-            s += ",\"items\":[";
-            for (std::uint32_t k = 0; k < op.item_count; ++k) {
-                if (k) s += ',';
-                if (append_row(s, op.items[k]) != ROSTER_OK) return false;
-            }
-            s += "]}";
-            break;
-        case ROSTER_OP_INSERT:
-        case ROSTER_OP_UPDATE:
-            if (op.item_count != 1 || !op.items) return false;
-            s += op.kind == ROSTER_OP_INSERT ? "{\"op\":\"INSERT\",\"index\":"
-                                             : "{\"op\":\"UPDATE\",\"index\":";
-            append_u64(s, op.index);
-            s += ",\"item\":";
-            if (append_row(s, op.items[0]) != ROSTER_OK) return false;
-            s += '}';
-            break;
-        case ROSTER_OP_DELETE:
-            s += "{\"op\":\"DELETE\",\"index\":";
-            append_u64(s, op.index);
-            s += '}';
-            break;
-        case ROSTER_OP_INVALIDATE:
-            s += "{\"op\":\"INVALIDATE\",";
-            append_range(s, op.index, op.end);
-            s += '}';
-            break;
-        default:
-            return false;
-        }
-    }
-    s += "]}\n";
-    return true;
 }
 
 // Writes the pending output; after a failure, discards it (sticky).
@@ -634,35 +530,28 @@ int Replayer::dump(const Value& ev) {
     std::uint32_t members = 0, online = 0;
     int rc = roster_list_counts(&members, &online, guild_, list);
     if (rc != ROSTER_OK) return rc;
-    std::string s = "{\"dump\":";
-    append_list_id(s, list);
-    s += ",\"member_count\":";
-    append_u64(s, members);
-    s += ",\"online_count\":";
-    append_u64(s, online);
-    s += ",\"groups\":[";
-    if ((rc = append_groups(s, list)) != ROSTER_OK) return rc;
-    s += "],\"rows\":[";
+    std::vector<roster_group> groups;
+    if ((rc = get_groups(&groups, list)) != ROSTER_OK) return rc;
+    std::string s;
+    FrameJson::head(s, "dump", list, members, online, groups.data(), groups.size(), "rows");
     if ((rc = append_rows(s, list)) != ROSTER_OK) return rc;
     s += "]}\n";
     out_ += s;
     return ROSTER_OK;
 }
 
-int Replayer::append_groups(std::string& s, std::uint64_t list) {
-    std::vector<roster_group> groups(8);
+// The list's groups, as many as roster_list_groups reports.
+int Replayer::get_groups(std::vector<roster_group>* groups, std::uint64_t list) {
+    groups->resize(8);
     std::size_t total = 0;
-    int rc = roster_list_groups(groups.data(), groups.size(), &total, guild_, list);
-    if (rc == ROSTER_OK && total > groups.size()) {
-        groups.resize(total);
-        rc = roster_list_groups(groups.data(), groups.size(), &total, guild_, list);
+    int rc = roster_list_groups(groups->data(), groups->size(), &total, guild_, list);
+    if (rc == ROSTER_OK && total > groups->size()) {
+        groups->resize(total);
+        rc = roster_list_groups(groups->data(), groups->size(), &total, guild_, list);
     }
     if (rc != ROSTER_OK) return rc;
-    if (total > groups.size()) return ROSTER_EINTERNAL;
-    for (std::size_t i = 0; i < total; ++i) {
-        if (i) s += ',';
-        append_group(s, groups[i].id, groups[i].count);
-    }
+    if (total > groups->size()) return ROSTER_EINTERNAL;
+    groups->resize(total);
     return ROSTER_OK;
 }
 
@@ -677,48 +566,8 @@ int Replayer::append_rows(std::string& s, std::uint64_t list) {
     if (count != length) return ROSTER_EINTERNAL;
     for (std::size_t i = 0; i < count; ++i) {
         if (i) s += ',';
-        if ((rc = append_row(s, rows[i])) != ROSTER_OK) return rc;
+        if ((rc = json_.item(s, guild_, rows[i])) != ROSTER_OK) return rc;
     }
-    return ROSTER_OK;
-}
-
-// A header row, or a member row (see append_member); EINTERNAL for a row of
-// another kind.
-int Replayer::append_row(std::string& s, const roster_row& row) {
-    if (row.kind == ROSTER_ROW_MEMBER) return append_member(s, row);
-    if (row.kind != ROSTER_ROW_HEADER) return ROSTER_EINTERNAL;
-    s += "{\"group\":";
-    append_group(s, row.group, row.count);
-    s += '}';
-    return ROSTER_OK;
-}
-
-// A member row; its group must agree with roster_member_get's.
-int Replayer::append_member(std::string& s, const roster_row& row) {
-    const std::uint64_t user = row.user;
-    roster_member_info info{};
-    std::vector<std::uint64_t> roles(16);
-    std::size_t count = 0;
-    int rc = roster_member_get(&info, roles.data(), roles.size(), &count, guild_, user);
-    if (rc == ROSTER_OK && count > roles.size()) {
-        roles.resize(count);
-        rc = roster_member_get(&info, roles.data(), roles.size(), &count, guild_, user);
-    }
-    if (rc != ROSTER_OK) return rc;
-    if (count > roles.size() || info.id != user || info.group != row.group)
-        return ROSTER_EINTERNAL;
-    s += "{\"member\":{\"user\":{\"id\":";
-    append_quoted_id(s, user);
-    s += "},\"nick\":";
-    json::append_string(s, std::string_view(info.name, info.name_len));
-    s += ",\"roles\":[";
-    for (std::size_t i = 0; i < count; ++i) {
-        if (i) s += ',';
-        append_quoted_id(s, roles[i]);
-    }
-    s += "],\"presence\":{\"status\":\"";
-    s += status_name(info.status);
-    s += "\"}}}";
     return ROSTER_OK;
 }
 
