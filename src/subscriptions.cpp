@@ -571,26 +571,50 @@ void Subscriptions::assemble_rows(ListSubs& ls, const Chunk& c, std::uint32_t s,
     const std::uint32_t old_end = s + static_cast<std::uint32_t>(c.rows.size());  // exclusive
     const auto& pieces = map_.pieces();
     std::size_t pi = map_.piece_at(s);
-    auto hdr = std::lower_bound(ls.changed_headers.begin(), ls.changed_headers.end(), s);
     fetch_.clear();
     src_.clear();
-    for (std::uint32_t p = s; p <= last; ++p) {
-        while (pi + 1 < pieces.size() && pieces[pi + 1].start <= p) ++pi;
-        const RowMap::Piece& pc = pieces[pi];
-        while (hdr != ls.changed_headers.end() && *hdr < p) ++hdr;
-        const bool header_changed = hdr != ls.changed_headers.end() && *hdr == p;
-        const std::uint32_t o = pc.run.old + (p - pc.start);
-        const bool in_window = pc.run.kind != RowMap::Kind::fresh && o >= s && o < old_end;
-        if (in_window && pc.run.kind == RowMap::Kind::kept && !header_changed) {
-            src_.push_back(static_cast<std::int64_t>(o - s));
-            rows_.push_back(c.rows[o - s]);
-            continue;
-        }
-        // Same row with new content (an UPDATE), or a row the holders lack.
-        src_.push_back(in_window ? -2 - static_cast<std::int64_t>(o - s) : -1);
+    fresh_.clear();
+    auto lack = [&](std::int64_t code) {  // a row read from the list below
         fetch_.push_back(static_cast<std::uint32_t>(rows_.size()));
+        src_.push_back(code);
         rows_.push_back(Row{});
+    };
+    for (std::uint32_t p = s; p <= last; ++pi) {
+        const RowMap::Piece& pc = pieces[pi];
+        const std::uint32_t q = std::min(pc.start + pc.run.len - 1, last);  // inclusive
+        if (pc.run.kind == RowMap::Kind::fresh) {
+            fresh_.push_back(static_cast<std::uint32_t>(rows_.size()));
+            lack(-1);
+        } else if (pc.run.kind == RowMap::Kind::dirty) {
+            const std::uint32_t o = pc.run.old;
+            lack(o >= s && o < old_end ? -2 - static_cast<std::int64_t>(o - s) : -1);
+        } else {
+            // Old positions o0..o0+(q-p): the part inside the old window is
+            // copied from the holders' rows, the rest read.
+            const std::uint32_t o0 = pc.run.old + (p - pc.start);
+            const std::uint32_t o1 = o0 + (q - p);
+            const std::uint32_t in0 = std::max(o0, s);
+            const std::uint32_t in1 = std::min(o1 + 1, old_end);  // exclusive
+            for (std::uint32_t o = o0; o < std::min(in0, o1 + 1); ++o) lack(-1);
+            for (std::uint32_t o = in0; o < in1; ++o) {
+                src_.push_back(static_cast<std::int64_t>(o - s));
+                rows_.push_back(c.rows[o - s]);
+            }
+            for (std::uint32_t o = std::max(in1, o0); o <= o1; ++o) lack(-1);
+        }
+        p = q + 1;
     }
+    // Headers whose count changed: same row, new content.
+    bool patched = false;
+    for (auto h = std::lower_bound(ls.changed_headers.begin(), ls.changed_headers.end(), s);
+         h != ls.changed_headers.end() && *h <= last; ++h) {
+        const std::uint32_t j = *h - s;
+        if (src_[j] < 0) continue;  // read already
+        src_[j] = -2 - src_[j];
+        fetch_.push_back(j);
+        patched = true;
+    }
+    if (patched) std::sort(fetch_.begin(), fetch_.end());
     // Read the missing rows, one call per run of consecutive positions.
     for (std::size_t i = 0; i < fetch_.size();) {
         std::size_t j = i;
@@ -619,10 +643,10 @@ void Subscriptions::assemble_rows(ListSubs& ls, const Chunk& c, std::uint32_t s,
 int Subscriptions::script_from_map(std::span<const Row> O, std::span<const Row> N) {
     const std::size_t n_old = O.size(), n_new = N.size();
     map_ops_.clear();
-    kept_.assign(n_old, false);
+    kept_.assign(n_old, 0);
     std::uint64_t cost = 0;
     for (std::int64_t x : src_)
-        if (x != -1) kept_[static_cast<std::size_t>(x >= 0 ? x : -2 - x)] = true;
+        if (x != -1) kept_[static_cast<std::size_t>(x >= 0 ? x : -2 - x)] = 1;
     for (std::size_t i = n_old; i-- > 0;)
         if (!kept_[i]) {
             map_ops_.push_back({WindowOp::Kind::remove, static_cast<std::uint32_t>(i)});
@@ -638,17 +662,13 @@ int Subscriptions::script_from_map(std::span<const Row> O, std::span<const Row> 
             map_ops_.push_back({WindowOp::Kind::update, static_cast<std::uint32_t>(j)});
             cost += cost_item_op;
         }
-    // A row both deleted and inserted: the same row could have been kept.
-    gone_.clear();
-    for (const WindowOp& op : map_ops_)
-        if (op.kind == WindowOp::Kind::remove) gone_.push_back(identity_of(O[op.pos]));
-    if (!gone_.empty()) {
-        std::sort(gone_.begin(), gone_.end());
-        for (const WindowOp& op : map_ops_)
-            if (op.kind == WindowOp::Kind::insert &&
-                std::binary_search(gone_.begin(), gone_.end(), identity_of(N[op.pos])))
-                return 2;
-    }
+    // A row both deleted and inserted (re-filed in place: it comes back as
+    // a fresh row): the same row could have been kept.
+    if (!fresh_.empty())
+        for (std::size_t i = 0; i < n_old; ++i)
+            if (!kept_[i])
+                for (std::uint32_t j : fresh_)
+                    if (same_identity(O[i], N[j])) return 2;
     return cost <= cost_resend(n_new) ? 1 : 0;
 }
 

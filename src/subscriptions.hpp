@@ -96,8 +96,8 @@ private:
     // (not among the holders' rows).
     std::vector<std::int64_t> src_;
     std::vector<WindowOp> map_ops_;
-    std::vector<bool> kept_;
-    std::vector<std::uint64_t> gone_;
+    std::vector<std::uint8_t> kept_;
+    std::vector<std::uint32_t> fresh_;  // new rows of the chunk that are fresh in the map
     std::vector<roster_row> items_;      // items of the frame being built
     std::vector<roster_op> ops_;         // ops of the frame being built
     std::vector<std::size_t> op_items_;  // per op: offset into items_
