@@ -2,16 +2,23 @@
 # Runs the C host (the reference) and another host, and requires the same
 # output byte for byte (examples/README.md).
 # Usage: compare.sh REFERENCE_EXE HOST_COMMAND [ARGS...]
+#        compare.sh --expected FILE HOST_COMMAND [ARGS...]   (a pinned output)
 # A host command that exits 77 could not find or install its toolchain: the
 # test is skipped (meson reports SKIP), and says so loudly.
 set -uo pipefail
-ref=$1
-shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if ! "$ref" >"$tmp/ref.txt"; then
-  echo "compare.sh: the reference host failed" >&2
-  exit 1
+if [ "$1" = --expected ]; then
+  cp "$2" "$tmp/ref.txt"
+  what="the expected output ($2)"
+  shift 2
+else
+  what="the C host"
+  if ! "$1" >"$tmp/ref.txt"; then
+    echo "compare.sh: the reference host failed" >&2
+    exit 1
+  fi
+  shift
 fi
 "$@" >"$tmp/out.txt"
 rc=$?
@@ -24,7 +31,7 @@ if [ $rc != 0 ]; then
   exit 1
 fi
 if ! diff -u "$tmp/ref.txt" "$tmp/out.txt" >&2; then
-  echo "compare.sh: '$*' differs from the C host (above: - C, + this host)" >&2
+  echo "compare.sh: '$*' differs from $what (above: - reference, + this host)" >&2
   exit 1
 fi
-echo "same output as the C host: $(wc -l <"$tmp/ref.txt") lines"
+echo "same output as $what: $(wc -l <"$tmp/ref.txt") lines"
