@@ -5,11 +5,22 @@
 // then unchanged, as with the C API. Nothing here adds ABI: it compiles
 // against roster.h only, so it works with any libroster of the same major
 // version. Requires C++17.
+//
+// Frames reach a callable set with Guild::on_frame. It is handed the C
+// frame itself (roster_frame, valid only during the call: copy what you
+// keep, e.g. with roster::Frame::copy_of) and the sessions it is for. An
+// exception thrown by the callable does not cross the C library: it is
+// held, the rest of the flush goes on, and the Guild call that caused the
+// flush rethrows it when the library returns (the first one, if several).
 #ifndef ROSTER_ROSTER_HPP
 #define ROSTER_ROSTER_HPP
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -52,6 +63,62 @@ struct ListRule {
     std::vector<Overwrite> members;
 };
 
+// One member of a bulk add (Guild::add_members).
+struct MemberSpec {
+    std::uint64_t id = 0;
+    std::string name;
+    std::vector<std::uint64_t> roles;
+    Presence status = Presence::offline;
+};
+
+// The session ids a frame is for: a view of the library's array, valid
+// only during the callback.
+class Sessions {
+public:
+    Sessions(const std::uint64_t* ids, std::size_t n) noexcept : ids_(ids), n_(n) {}
+    const std::uint64_t* begin() const noexcept { return ids_; }
+    const std::uint64_t* end() const noexcept { return ids_ + n_; }
+    std::size_t size() const noexcept { return n_; }
+    std::uint64_t operator[](std::size_t i) const noexcept { return ids_[i]; }
+
+private:
+    const std::uint64_t* ids_;
+    std::size_t n_;
+};
+
+// An owning copy of one op and of one frame, for keeping beyond the callback.
+struct Op {
+    std::uint32_t kind = ROSTER_OP_SYNC;  // ROSTER_OP_*
+    std::uint32_t index = 0;
+    std::uint32_t end = 0;
+    std::vector<roster_row> items;
+};
+
+struct Frame {
+    std::uint64_t list_id = 0;
+    std::uint32_t member_count = 0;
+    std::uint32_t online_count = 0;
+    std::vector<roster_group> groups;
+    std::vector<Op> ops;
+
+    static Frame copy_of(const roster_frame& f) {
+        Frame out;
+        out.list_id = f.list_id;
+        out.member_count = f.member_count;
+        out.online_count = f.online_count;
+        out.groups.assign(f.groups, f.groups + f.group_count);
+        out.ops.reserve(f.op_count);
+        for (std::size_t i = 0; i < f.op_count; ++i) {
+            const roster_op& o = f.ops[i];
+            out.ops.push_back(Op{o.kind, o.index, o.end,
+                                 std::vector<roster_row>(o.items, o.items + o.item_count)});
+        }
+        return out;
+    }
+};
+
+using FrameHandler = std::function<void(const roster_frame&, Sessions)>;
+
 struct MemberInfo {
     std::uint64_t id = 0;
     std::string name;
@@ -64,11 +131,14 @@ class Guild {
 public:
     Guild() : Guild(nullptr) {}
     explicit Guild(const roster_config& config) : Guild(&config) {}
-    Guild(Guild&& o) noexcept : g_(std::exchange(o.g_, nullptr)) {}
+    // The callback state lives on the heap, so moving a Guild keeps the
+    // pointer the library holds valid.
+    Guild(Guild&& o) noexcept : g_(std::exchange(o.g_, nullptr)), cb_(std::move(o.cb_)) {}
     Guild& operator=(Guild&& o) noexcept {
         if (this != &o) {
             roster_guild_destroy(g_);
             g_ = std::exchange(o.g_, nullptr);
+            cb_ = std::move(o.cb_);
         }
         return *this;
     }
@@ -78,57 +148,90 @@ public:
 
     roster_guild* get() const noexcept { return g_; }
 
-    void set_everyone_view(bool view) { check(roster_guild_set_everyone_view(g_, view ? 1 : 0)); }
-    void set_offline_threshold(std::uint32_t t) { check(roster_guild_set_offline_threshold(g_, t)); }
+    // Sets the frame handler (an empty one clears it). Throws Error(EBUSY)
+    // from inside a frame callback.
+    void on_frame(FrameHandler handler) {
+        if (!cb_) cb_ = std::make_unique<Callback>();
+        check(roster_guild_set_frame_callback(g_, handler ? &Guild::trampoline : nullptr,
+                                              handler ? cb_.get() : nullptr));
+        cb_->fn = std::move(handler);
+    }
+
+    void set_everyone_view(bool view) { call(roster_guild_set_everyone_view(g_, view ? 1 : 0)); }
+    void set_offline_threshold(std::uint32_t t) { call(roster_guild_set_offline_threshold(g_, t)); }
     std::uint32_t member_count() const {
         std::uint32_t n = 0;
         check(roster_guild_member_count(&n, g_));
         return n;
     }
 
-    void batch_begin() { check(roster_batch_begin(g_)); }
-    void batch_commit() { check(roster_batch_commit(g_)); }
+    void batch_begin() { call(roster_batch_begin(g_)); }
+    void batch_commit() { call(roster_batch_commit(g_)); }
+    // Runs fn inside a batch: begin, fn(), commit. The batch is committed
+    // (its frames delivered) even when fn throws; the exception then
+    // propagates.
+    template <class Fn>
+    void batch(Fn&& fn) {
+        batch_begin();
+        try {
+            std::forward<Fn>(fn)();
+        } catch (...) {
+            batch_commit();
+            throw;
+        }
+        batch_commit();
+    }
 
     void upsert_role(std::uint64_t id, std::int32_t position, std::uint32_t flags) {
         roster_role r{id, position, flags};
-        check(roster_role_upsert(g_, &r));
+        call(roster_role_upsert(g_, &r));
     }
-    void remove_role(std::uint64_t id) { check(roster_role_remove(g_, id)); }
+    void remove_role(std::uint64_t id) { call(roster_role_remove(g_, id)); }
     void reorder_roles(const std::vector<std::uint64_t>& ids,
                        const std::vector<std::int32_t>& positions) {
         if (ids.size() != positions.size()) throw Error(ROSTER_EINVAL);
-        check(roster_roles_reorder(g_, ids.data(), positions.data(), ids.size()));
+        call(roster_roles_reorder(g_, ids.data(), positions.data(), ids.size()));
     }
 
+    // Adds all the members or none (see roster_members_add).
+    void add_members(const std::vector<MemberSpec>& members) {
+        std::vector<roster_member_spec> specs;
+        specs.reserve(members.size());
+        for (const MemberSpec& m : members) {
+            specs.push_back({m.id, m.name.data(), m.name.size(), m.roles.data(), m.roles.size(),
+                             static_cast<std::int32_t>(m.status)});
+        }
+        call(roster_members_add(g_, specs.data(), specs.size()));
+    }
     void add_member(std::uint64_t id, std::string_view name,
                     const std::vector<std::uint64_t>& roles, Presence status) {
-        check(roster_member_add(g_, id, name.data(), name.size(), roles.data(), roles.size(),
+        call(roster_member_add(g_, id, name.data(), name.size(), roles.data(), roles.size(),
                                 static_cast<int>(status)));
     }
     void upsert_member(std::uint64_t id, std::string_view name,
                        const std::vector<std::uint64_t>& roles, Presence status) {
-        check(roster_member_upsert(g_, id, name.data(), name.size(), roles.data(), roles.size(),
+        call(roster_member_upsert(g_, id, name.data(), name.size(), roles.data(), roles.size(),
                                    static_cast<int>(status)));
     }
-    void remove_member(std::uint64_t id) { check(roster_member_remove(g_, id)); }
+    void remove_member(std::uint64_t id) { call(roster_member_remove(g_, id)); }
     void set_status(std::uint64_t id, Presence s) {
-        check(roster_member_set_status(g_, id, static_cast<int>(s)));
+        call(roster_member_set_status(g_, id, static_cast<int>(s)));
     }
     void set_name(std::uint64_t id, std::string_view name) {
-        check(roster_member_set_name(g_, id, name.data(), name.size()));
+        call(roster_member_set_name(g_, id, name.data(), name.size()));
     }
     void set_sort_key(std::uint64_t id, std::string_view key) {
-        check(roster_member_set_sort_key(g_, id, key.data(), key.size()));
+        call(roster_member_set_sort_key(g_, id, key.data(), key.size()));
     }
-    void clear_sort_key(std::uint64_t id) { check(roster_member_set_sort_key(g_, id, nullptr, 0)); }
+    void clear_sort_key(std::uint64_t id) { call(roster_member_set_sort_key(g_, id, nullptr, 0)); }
     void set_roles(std::uint64_t id, const std::vector<std::uint64_t>& roles) {
-        check(roster_member_set_roles(g_, id, roles.data(), roles.size()));
+        call(roster_member_set_roles(g_, id, roles.data(), roles.size()));
     }
-    void add_role(std::uint64_t id, std::uint64_t role) { check(roster_member_add_role(g_, id, role)); }
+    void add_role(std::uint64_t id, std::uint64_t role) { call(roster_member_add_role(g_, id, role)); }
     void remove_role_from(std::uint64_t id, std::uint64_t role) {
-        check(roster_member_remove_role(g_, id, role));
+        call(roster_member_remove_role(g_, id, role));
     }
-    void touch(std::uint64_t id) { check(roster_member_touch(g_, id)); }
+    void touch(std::uint64_t id) { call(roster_member_touch(g_, id)); }
 
     MemberInfo member(std::uint64_t id) const {
         roster_member_info info{};
@@ -154,9 +257,9 @@ public:
         r.role_count = roles.size();
         r.members = members.data();
         r.member_count = members.size();
-        check(roster_list_set(g_, list_id, &r));
+        call(roster_list_set(g_, list_id, &r));
     }
-    void remove_list(std::uint64_t list_id) { check(roster_list_remove(g_, list_id)); }
+    void remove_list(std::uint64_t list_id) { call(roster_list_remove(g_, list_id)); }
 
     std::uint32_t length(std::uint64_t list_id) const {
         std::uint32_t n = 0;
@@ -194,10 +297,62 @@ public:
         return i;
     }
 
+    // Sessions (SPEC §4-§6). subscribe replaces the session's subscription
+    // to the list; no ranges unsubscribes.
+    void subscribe(std::uint64_t session, std::uint64_t list_id,
+                   const std::vector<roster_range>& ranges) {
+        call(roster_session_subscribe(g_, session, list_id, ranges.data(), ranges.size()));
+    }
+    void subscribe(std::uint64_t session, std::uint64_t list_id,
+                   std::initializer_list<roster_range> ranges) {
+        call(roster_session_subscribe(g_, session, list_id, ranges.begin(), ranges.size()));
+    }
+    void unsubscribe(std::uint64_t session, std::uint64_t list_id) {
+        call(roster_session_subscribe(g_, session, list_id, nullptr, 0));
+    }
+    void remove_session(std::uint64_t session) { call(roster_session_remove(g_, session)); }
+    std::vector<roster_range> session_ranges(std::uint64_t session,
+                                             std::uint64_t list_id) const {
+        std::size_t n = 0;
+        check(roster_session_ranges(nullptr, 0, &n, g_, session, list_id));
+        std::vector<roster_range> out(n);
+        check(roster_session_ranges(out.data(), out.size(), &n, g_, session, list_id));
+        out.resize(n);
+        return out;
+    }
+    std::uint32_t session_count() const {
+        std::uint32_t n = 0;
+        check(roster_guild_session_count(&n, g_));
+        return n;
+    }
+
 private:
+    struct Callback {
+        FrameHandler fn;
+        std::exception_ptr error;  // the first exception a handler threw
+    };
+
     explicit Guild(const roster_config* config) { check(roster_guild_create(&g_, config)); }
 
+    static void trampoline(const roster_frame* frame, const std::uint64_t* sessions,
+                           std::size_t count, void* user_data) noexcept {
+        auto* cb = static_cast<Callback*>(user_data);
+        if (!cb->fn) return;
+        try {
+            cb->fn(*frame, Sessions(sessions, count));
+        } catch (...) {
+            if (!cb->error) cb->error = std::current_exception();
+        }
+    }
+
+    // Status of a call that may flush: a handler's exception comes first.
+    void call(int status) {
+        if (cb_ && cb_->error) std::rethrow_exception(std::exchange(cb_->error, nullptr));
+        check(status);
+    }
+
     roster_guild* g_ = nullptr;
+    std::unique_ptr<Callback> cb_;
 };
 
 }  // namespace roster

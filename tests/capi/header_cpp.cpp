@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
+#include <vector>
 #include <utility>
 
 static int failures = 0;
@@ -46,5 +48,62 @@ int main() {
     moved.set_list(5, rule);
     CHECK(moved.length(5) == 2);
     CHECK(moved.counts(5).first == 1);
+
+    // Frames reach a lambda; the owning copy outlives the callback.
+    std::vector<roster::Frame> frames;
+    std::vector<std::uint64_t> frame_sessions;
+    moved.on_frame([&](const roster_frame& f, roster::Sessions s) {
+        frames.push_back(roster::Frame::copy_of(f));
+        frame_sessions.assign(s.begin(), s.end());
+    });
+    moved.subscribe(7, 0, {{0, 99}});
+    CHECK(frames.size() == 1 && frames[0].ops.size() == 1);
+    CHECK(frames[0].ops[0].kind == ROSTER_OP_SYNC && frames[0].ops[0].items.size() == 4);
+    CHECK(frame_sessions.size() == 1 && frame_sessions[0] == 7);
+    CHECK(moved.session_ranges(7, 0).size() == 1 && moved.session_ranges(7, 0)[0].end == 99);
+    CHECK(moved.session_count() == 1);
+
+    // A batch: one frame at the commit.
+    frames.clear();
+    moved.batch([&] {
+        moved.set_status(1, roster::Presence::idle);
+        moved.touch(2);
+    });
+    CHECK(frames.size() == 1 && frames[0].ops.size() == 2);
+
+    // The callback survives a move of the guild (its state is on the heap).
+    roster::Guild again = std::move(moved);
+    frames.clear();
+    again.touch(1);
+    CHECK(frames.size() == 1);
+
+    // A handler's exception does not cross the C library: the call that
+    // flushed rethrows it, and the guild stays usable.
+    again.on_frame([](const roster_frame&, roster::Sessions) { throw std::runtime_error("boom"); });
+    bool rethrown = false;
+    try {
+        again.touch(2);
+    } catch (const std::runtime_error& e) {
+        rethrown = std::strcmp(e.what(), "boom") == 0;
+    }
+    CHECK(rethrown);
+    again.on_frame(nullptr);
+    again.touch(2);  // no handler, no exception
+
+    // Changing the guild inside a handler is EBUSY, thrown in the handler
+    // and rethrown by the outer call.
+    int inner = 0;
+    again.on_frame([&](const roster_frame&, roster::Sessions) {
+        try {
+            again.touch(1);
+        } catch (const roster::Error& e) {
+            inner = e.status();
+        }
+    });
+    again.touch(2);
+    CHECK(inner == ROSTER_EBUSY);
+    again.unsubscribe(7, 0);
+    again.remove_session(7);
+    CHECK(again.session_count() == 0);
     return failures ? 1 : 0;
 }
