@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Usage: selftest.sh LIBRARY HEADERS_DIR BASELINE
+# Proves check_abi.sh can fail: it must reject baselines mutated to differ
+# from the library incompatibly (a function the library no longer has; a
+# struct whose layout changed), and accept one the library only adds to.
+set -uo pipefail
+lib=$1
+headers=$2
+baseline=$3
+here=$(dirname "$0")
+command -v abidiff >/dev/null || { echo "SKIPPED: abidiff not found" >&2; exit 77; }
+readelf -S "$lib" | grep -q '\.debug_info' || { echo "SKIPPED: no debug info" >&2; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 - "$baseline" "$tmp" <<'PY'
+import re, sys
+base, out = sys.argv[1], sys.argv[2]
+s = open(base).read()
+# 1. the baseline has a function the library lacks (a removal)
+open(out + "/removed.abi", "w").write(s.replace("'roster_member_touch'", "'roster_member_touch_v0'"))
+# 2. struct roster_range had another layout (a layout change)
+i = s.index("<class-decl name='roster_range'")
+j = s.index("</class-decl>", i)
+seg = s[i:j].replace("size-in-bits='64'", "size-in-bits='96'").replace(
+    "layout-offset-in-bits='32'", "layout-offset-in-bits='64'")
+assert seg != s[i:j]
+open(out + "/layout.abi", "w").write(s[:i] + seg + s[j:])
+# 3. the baseline lacks a function the library has (an addition)
+a = re.sub(r"\s*<elf-symbol name='roster_guild_session_count'[^>]*/>", "", s)
+a = re.sub(r"\s*<function-decl name='roster_guild_session_count'.*?</function-decl>", "", a,
+           flags=re.S)
+assert a != s
+open(out + "/added.abi", "w").write(a)
+PY
+fail=0
+expect() {
+  local want=$1 name=$2
+  "$here/check_abi.sh" "$lib" "$headers" "$tmp/$name.abi" >"$tmp/$name.log" 2>&1
+  local rc=$?
+  if [ "$rc" != "$want" ]; then
+    echo "selftest: $name: check_abi.sh exited $rc, expected $want"
+    cat "$tmp/$name.log"
+    fail=1
+  else
+    echo "selftest: $name: exit $rc as expected"
+  fi
+}
+expect 1 removed
+expect 1 layout
+expect 0 added
+exit $fail
