@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Usage: check_install.sh BUILD_ROOT SOURCE_DIR
+# Installs the build into a staging directory (meson install --destdir) and
+# checks what a user gets: the versioned shared library and its SONAME
+# links, the headers, the pkg-config file, roster-sim. Then builds a small
+# C program (consumer.c) and a C++ one against the staged tree through
+# pkg-config alone, and runs them.
+set -euo pipefail
+build=$1
+src=$2
+command -v pkg-config >/dev/null || { echo "SKIPPED: pkg-config not found" >&2; exit 77; }
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+meson install -C "$build" --no-rebuild --destdir "$stage" --quiet >"$stage.log" 2>&1 || {
+  cat "$stage.log"; rm -f "$stage.log"; exit 1; }
+rm -f "$stage.log"
+prefix=$(meson introspect "$build" --buildoptions |
+  python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')
+libdir=$(meson introspect "$build" --buildoptions |
+  python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="libdir"))')
+case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
+root=$stage$prefix
+lib=$stage$libdir
+fail=0
+need() {
+  if [ -e "$1" ]; then echo "installed: ${1#"$stage"}"; else echo "MISSING: ${1#"$stage"}"; fail=1; fi
+}
+need "$root/include/roster/roster.h"
+need "$root/include/roster/roster.hpp"
+need "$lib/pkgconfig/roster.pc"
+need "$lib/libroster.so"
+need "$lib/libroster.so.0"
+need "$root/bin/roster-sim"
+soname=$(readelf -d "$lib/libroster.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+if [ "$soname" != libroster.so.0 ]; then echo "SONAME is '$soname', expected libroster.so.0"; fail=1; fi
+[ $fail = 0 ] || exit 1
+
+# pkg-config sees the staged tree through its sysroot prefix.
+export PKG_CONFIG_PATH=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$stage
+cflags=$(pkg-config --cflags roster)
+libs=$(pkg-config --libs roster)
+echo "pkg-config: cflags '$cflags' libs '$libs'"
+cc=${CC_FOR_CONSUMER:-cc}
+cxx=${CXX_FOR_CONSUMER:-c++}
+# shellcheck disable=SC2086
+"$cc" -std=c99 -Wall -Wextra -Werror $cflags "$src/consumer.c" -o "$stage/consumer" $libs
+printf '#include <roster/roster.hpp>\nint main() { roster::Guild g; g.add_member(1, "ann", {}, roster::Presence::online); return g.length(0) == 2 ? 0 : 1; }\n' \
+  >"$stage/consumer.cpp"
+# shellcheck disable=SC2086
+"$cxx" -std=c++17 -Wall -Wextra -Werror $cflags "$stage/consumer.cpp" -o "$stage/consumer-cpp" $libs
+LD_LIBRARY_PATH=$lib "$stage/consumer"
+LD_LIBRARY_PATH=$lib "$stage/consumer-cpp"
+echo "consumer-cpp: ok"
+LD_LIBRARY_PATH=$lib "$root/bin/roster-sim" --help >/dev/null
+echo "roster-sim from the staged tree: ok"
