@@ -1,0 +1,3 @@
+module example.invalid/roster
+
+go 1.19

@@ -1,0 +1,38 @@
+package roster
+
+// This file holds the //export'ed function only: a preamble of a file with
+// exports is copied into two C files, so it may declare but not define.
+
+/*
+#include <stdint.h>
+#include <roster/roster.h>
+*/
+import "C"
+
+import "runtime/cgo"
+
+// rosterGoFrame is the frame callback the C library calls (through
+// roster_go_on_frame in roster.go). handle is the guild's cgo.Handle. It
+// copies the frame into Go values and hands it to the guild's FrameFunc. A
+// panic of that function is caught here, so it never unwinds through the
+// library; the guild re-raises it when the call that delivered the frame
+// returns, and the rest of that call's frames are dropped.
+//
+//export rosterGoFrame
+func rosterGoFrame(frame *C.roster_frame, sessions *C.uint64_t, sessionCount C.size_t,
+	handle C.uintptr_t) {
+	g := cgo.Handle(handle).Value().(*Guild)
+	fn := g.onFrame
+	if fn == nil || g.hasPanic {
+		return
+	}
+	f := copyFrame(frame, sessions, sessionCount)
+	g.delivering++
+	defer func() {
+		g.delivering--
+		if r := recover(); r != nil {
+			g.panicked, g.hasPanic = r, true
+		}
+	}()
+	fn(f)
+}
