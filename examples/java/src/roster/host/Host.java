@@ -1,0 +1,215 @@
+package roster.host;
+
+import roster.Frame;
+import roster.Guild;
+import roster.GuildConfig;
+import roster.ListRule;
+import roster.Presence;
+import roster.Range;
+import roster.Role;
+import roster.Roster;
+import roster.RosterException;
+
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Java host: runs the scenario of examples/README.md through the roster
+ * wrapper and prints every frame in the canonical line format, formatted
+ * here from the Frame objects the listener receives.
+ */
+public final class Host {
+    private Host() {}
+
+    /** One event of step 5; a failure is a RosterException carrying the status. */
+    @FunctionalInterface
+    private interface Event {
+        void run(Guild g);
+    }
+
+    private static final long[] NO_ROLES = {};
+
+    public static void main(String[] args) {
+        // Bytes exactly as formatted: UTF-8, "\n" line ends, flushed at the end.
+        PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)),
+                false, StandardCharsets.UTF_8);
+        if (Roster.versionNumber() / 10000 != Roster.BINDING_VERSION / 10000) {
+            System.err.println("host-java: libroster " + Roster.versionString()
+                    + " is not compatible with these bindings");
+            System.exit(1);
+        }
+        try (Guild g = new Guild(new GuildConfig().chunkSize(10).maxRangeSpan(30))) {
+            g.setFrameListener(frame -> out.print(frameLine(frame) + "\n"));
+
+            out.print("# setup\n");
+            setup(g);
+
+            List<Event> events = events();
+            for (int n = 1; n <= events.size(); n++) {
+                out.print("# " + n + "\n");
+                int status = Roster.OK;
+                try {
+                    events.get(n - 1).run(g);
+                } catch (RosterException e) {
+                    status = e.status();
+                }
+                out.print("= " + status + "\n");
+            }
+        } catch (RosterException e) {
+            // Setup steps must succeed; a failure there is a broken library.
+            out.flush();
+            System.err.println("host-java: " + e.getMessage());
+            System.exit(1);
+        }
+        out.flush();
+        if (out.checkError()) {
+            System.err.println("host-java: writing the output failed");
+            System.exit(1);
+        }
+    }
+
+    /** Steps 1-4 of the scenario. */
+    private static void setup(Guild g) {
+        // 1. Roles, all hoisted.
+        int[] positions = {3, 2, 1};
+        for (int i = 0; i < 3; i++) {
+            g.upsertRole(new Role(101 + i, positions[i], Role.HOIST));
+        }
+        // 2. Members m01..m50.
+        Presence[] statuses = {Presence.ONLINE, Presence.IDLE, Presence.DND, Presence.OFFLINE};
+        for (int i = 1; i <= 50; i++) {
+            long[] roles = switch (i % 5) {
+                case 0 -> new long[] {101};
+                case 1 -> new long[] {102};
+                case 2 -> new long[] {103};
+                case 3 -> new long[] {101, 103};
+                default -> NO_ROLES;
+            };
+            g.addMember(1000 + i, String.format("m%02d", i), roles, statuses[i % 4]);
+        }
+        // 3. List 7.
+        g.setList(7, new ListRule(ListRule.Access.DENY,
+                List.of(new ListRule.Overwrite(101, true)),
+                List.of(new ListRule.Overwrite(1002, true), new ListRule.Overwrite(1005, false))));
+        // 4. Sessions.
+        g.subscribe(1, 0, new Range(0, 9));
+        g.subscribe(2, 0, new Range(0, 9));
+        g.subscribe(3, 0, new Range(25, 34), new Range(50, 59));
+        g.subscribe(3, 7, new Range(0, 19));
+    }
+
+    /** Step 5: the 30 events, in order. */
+    private static List<Event> events() {
+        return List.of(
+                g -> g.setMemberStatus(1001, Presence.OFFLINE),             // 1
+                g -> g.setMemberStatus(1004, Presence.ONLINE),              // 2
+                g -> g.setMemberName(1010, "aaa"),                          // 3
+                g -> g.setMemberName(1020, "zzz"),                          // 4
+                g -> g.setMemberRoles(1003, 101),                           // 5
+                g -> g.setMemberRoles(1015),                                // 6
+                g -> g.addMember(1051, "m51", new long[] {102}, Presence.ONLINE), // 7
+                g -> g.addMember(1052, "b52", NO_ROLES, Presence.IDLE),     // 8
+                g -> g.removeMember(1030),                                  // 9
+                g -> g.removeMember(1051),                                  // 10
+                g -> g.touchMember(1002),                                   // 11
+                g -> g.setMemberStatus(1008, Presence.IDLE),                // 12
+                g -> g.addMemberRole(1012, 101),                            // 13
+                g -> g.removeMemberRole(1013, 103),                         // 14
+                Guild::batchBegin,                                          // 15
+                g -> g.setMemberStatus(1016, Presence.OFFLINE),             // 16
+                g -> g.setMemberStatus(1017, Presence.ONLINE),              // 17
+                g -> g.setMemberName(1018, "c18"),                          // 18
+                g -> g.addMember(1053, "m53", new long[] {101}, Presence.DND), // 19
+                Guild::batchCommit,                                         // 20
+                g -> g.setMemberStatus(1040, Presence.OFFLINE),             // 21
+                g -> g.setMemberName(1005, "a05"),                          // 22
+                g -> g.setMemberRoles(1025, 102, 103),                      // 23
+                g -> g.removeMember(1005),                                  // 24
+                g -> g.subscribe(2, 0, new Range(10, 19)),                  // 25
+                g -> g.setMemberStatus(1036, Presence.ONLINE),              // 26
+                g -> g.touchMember(1040),                                   // 27
+                g -> g.unsubscribe(3, 7),                                   // 28
+                g -> g.setMemberStatus(1024, Presence.DND),                 // 29
+                g -> g.removeSession(1));                                   // 30
+    }
+
+    /* ---- The canonical frame line (examples/README.md) ------------------------ */
+
+    static String frameLine(Frame f) {
+        StringBuilder b = new StringBuilder("frame list=").append(Long.toUnsignedString(f.listId()));
+        List<Long> sessions = new ArrayList<>(f.sessions());
+        sessions.sort(Long::compareUnsigned);
+        b.append(" sessions=");
+        for (int i = 0; i < sessions.size(); i++) {
+            b.append(i > 0 ? "," : "").append(Long.toUnsignedString(sessions.get(i)));
+        }
+        b.append(" members=").append(u32(f.memberCount()))
+                .append(" online=").append(u32(f.onlineCount()))
+                .append(" groups=");
+        if (f.groups().isEmpty()) {
+            b.append('-');
+        }
+        for (int i = 0; i < f.groups().size(); i++) {
+            Frame.Group gr = f.groups().get(i);
+            b.append(i > 0 ? "," : "").append(group(gr.id())).append(':').append(u32(gr.count()));
+        }
+        b.append(" ops=");
+        if (f.ops().isEmpty()) {
+            b.append('-');
+        }
+        for (int i = 0; i < f.ops().size(); i++) {
+            if (i > 0) {
+                b.append(';');
+            }
+            op(b, f.ops().get(i));
+        }
+        return b.toString();
+    }
+
+    private static void op(StringBuilder b, Frame.Op op) {
+        if (op instanceof Frame.Op.Sync s) {
+            b.append("SYNC:").append(u32(s.start())).append('-').append(u32(s.end())).append(":[");
+            for (int i = 0; i < s.rows().size(); i++) {
+                b.append(i > 0 ? "," : "").append(item(s.rows().get(i)));
+            }
+            b.append(']');
+        } else if (op instanceof Frame.Op.Insert ins) {
+            b.append("INSERT:").append(u32(ins.index())).append(':').append(item(ins.row()));
+        } else if (op instanceof Frame.Op.Update up) {
+            b.append("UPDATE:").append(u32(up.index())).append(':').append(item(up.row()));
+        } else if (op instanceof Frame.Op.Delete del) {
+            b.append("DELETE:").append(u32(del.index()));
+        } else if (op instanceof Frame.Op.Invalidate inv) {
+            b.append("INVALIDATE:").append(u32(inv.start())).append('-').append(u32(inv.end()));
+        } else if (op instanceof Frame.Op.Unknown unk) {
+            b.append("UNKNOWN").append(u32(unk.kind()));
+        }
+    }
+
+    /** H:ID:COUNT for a header, M:USER:ID for a member. */
+    private static String item(Frame.Row r) {
+        return r.isHeader()
+                ? "H:" + group(r.group()) + ":" + u32(r.count())
+                : "M:" + Long.toUnsignedString(r.user()) + ":" + group(r.group());
+    }
+
+    /** A role id in decimal, or online/offline for the reserved group ids. */
+    private static String group(long id) {
+        if (id == Roster.GROUP_ONLINE) {
+            return "online";
+        }
+        if (id == Roster.GROUP_OFFLINE) {
+            return "offline";
+        }
+        return Long.toUnsignedString(id);
+    }
+
+    private static String u32(int v) {
+        return Integer.toUnsignedString(v);
+    }
+}

@@ -1,0 +1,270 @@
+//! Raw declarations of the part of roster's C API (include/roster/roster.h)
+//! that the safe wrapper uses. Every struct is `#[repr(C)]` with the fields,
+//! types and order of the header; the sizes are checked at compile time
+//! below (for 64-bit targets). Nothing here is safe to call directly: use
+//! the wrapper in the crate root.
+
+#![allow(non_camel_case_types)]
+
+use std::ffi::c_void;
+use std::os::raw::{c_char, c_int, c_uint};
+
+/// Status codes (`roster_status`). Fixed forever: new ones may be added.
+pub const ROSTER_OK: c_int = 0;
+pub const ROSTER_EINVAL: c_int = -1;
+pub const ROSTER_ENOTFOUND: c_int = -2;
+pub const ROSTER_EEXIST: c_int = -3;
+pub const ROSTER_ELIMIT: c_int = -4;
+pub const ROSTER_ENOMEM: c_int = -5;
+pub const ROSTER_EBUSY: c_int = -6;
+pub const ROSTER_ECORRUPT: c_int = -7;
+pub const ROSTER_EVERSION: c_int = -8;
+pub const ROSTER_EINTERNAL: c_int = -9;
+
+/// The two reserved group ids.
+pub const ROSTER_GROUP_ONLINE: u64 = 0xFFFF_FFFF_FFFF_FFFE;
+pub const ROSTER_GROUP_OFFLINE: u64 = 0xFFFF_FFFF_FFFF_FFFF;
+
+/// `roster_presence`.
+pub const ROSTER_OFFLINE: c_int = 0;
+pub const ROSTER_ONLINE: c_int = 1;
+pub const ROSTER_IDLE: c_int = 2;
+pub const ROSTER_DND: c_int = 3;
+
+/// `ROSTER_ROLE_*` flags.
+pub const ROSTER_ROLE_HOIST: u32 = 1;
+pub const ROSTER_ROLE_VIEW: u32 = 2;
+pub const ROSTER_ROLE_ADMIN: u32 = 4;
+
+/// `ROSTER_OVERWRITE_*`.
+pub const ROSTER_OVERWRITE_NONE: i32 = 0;
+pub const ROSTER_OVERWRITE_ALLOW: i32 = 1;
+pub const ROSTER_OVERWRITE_DENY: i32 = 2;
+
+/// `ROSTER_ROW_*`.
+pub const ROSTER_ROW_HEADER: u32 = 0;
+pub const ROSTER_ROW_MEMBER: u32 = 1;
+
+/// `ROSTER_OP_*`.
+pub const ROSTER_OP_SYNC: u32 = 0;
+pub const ROSTER_OP_INSERT: u32 = 1;
+pub const ROSTER_OP_UPDATE: u32 = 2;
+pub const ROSTER_OP_DELETE: u32 = 3;
+pub const ROSTER_OP_INVALIDATE: u32 = 4;
+
+/// The opaque guild.
+#[repr(C)]
+pub struct roster_guild {
+    _private: [u8; 0],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roster_config {
+    pub size: u32,
+    pub offline_threshold: u32,
+    pub everyone_view: u32,
+    pub max_members: u32,
+    pub max_roles: u32,
+    pub max_roles_per_member: u32,
+    pub max_lists: u32,
+    pub max_overwrites: u32,
+    pub max_sort_key_bytes: u32,
+    pub chunk_size: u32,
+    pub max_ranges: u32,
+    pub max_range_span: u32,
+    pub max_session_lists: u32,
+    pub max_sessions: u32,
+}
+
+impl roster_config {
+    /// `ROSTER_CONFIG_INIT` (a macro in C, so its values are repeated here).
+    pub const INIT: roster_config = roster_config {
+        size: std::mem::size_of::<roster_config>() as u32,
+        offline_threshold: 1000,
+        everyone_view: 1,
+        max_members: 67_108_864,
+        max_roles: 1000,
+        max_roles_per_member: 256,
+        max_lists: 256,
+        max_overwrites: 1000,
+        max_sort_key_bytes: 256,
+        chunk_size: 100,
+        max_ranges: 3,
+        max_range_span: 300,
+        max_session_lists: 5,
+        max_sessions: 1_048_576,
+    };
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roster_role {
+    pub id: u64,
+    pub position: i32,
+    pub flags: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roster_overwrite {
+    pub id: u64,
+    pub allow: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roster_list_rule {
+    pub size: u32,
+    pub everyone: i32,
+    pub roles: *const roster_overwrite,
+    pub role_count: usize,
+    pub members: *const roster_overwrite,
+    pub member_count: usize,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roster_row {
+    pub kind: u32,
+    pub count: u32,
+    pub group: u64,
+    pub user: u64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roster_group {
+    pub id: u64,
+    pub count: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roster_range {
+    pub start: u32,
+    pub end: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roster_op {
+    pub kind: u32,
+    pub index: u32,
+    pub end: u32,
+    pub item_count: u32,
+    pub items: *const roster_row,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roster_frame {
+    pub list_id: u64,
+    pub member_count: u32,
+    pub online_count: u32,
+    pub groups: *const roster_group,
+    pub group_count: usize,
+    pub ops: *const roster_op,
+    pub op_count: usize,
+}
+
+/// `roster_frame_fn`: nullable, hence the `Option`.
+pub type roster_frame_fn = Option<
+    unsafe extern "C" fn(
+        frame: *const roster_frame,
+        sessions: *const u64,
+        session_count: usize,
+        user_data: *mut c_void,
+    ),
+>;
+
+// The layouts of the header on 64-bit targets (a mismatch fails the build).
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    use std::mem::size_of;
+    assert!(size_of::<roster_config>() == 56);
+    assert!(size_of::<roster_role>() == 16);
+    assert!(size_of::<roster_overwrite>() == 16);
+    assert!(size_of::<roster_list_rule>() == 40);
+    assert!(size_of::<roster_row>() == 24);
+    assert!(size_of::<roster_group>() == 16);
+    assert!(size_of::<roster_range>() == 8);
+    assert!(size_of::<roster_op>() == 24);
+    assert!(size_of::<roster_frame>() == 48);
+};
+
+extern "C" {
+    pub fn roster_version_number() -> c_uint;
+    pub fn roster_version_string() -> *const c_char;
+    pub fn roster_status_str(status: c_int) -> *const c_char;
+
+    pub fn roster_guild_create(out: *mut *mut roster_guild, config: *const roster_config) -> c_int;
+    pub fn roster_guild_destroy(guild: *mut roster_guild);
+    pub fn roster_guild_member_count(out: *mut u32, guild: *const roster_guild) -> c_int;
+    pub fn roster_guild_session_count(out: *mut u32, guild: *const roster_guild) -> c_int;
+    pub fn roster_guild_set_frame_callback(
+        guild: *mut roster_guild,
+        f: roster_frame_fn,
+        user_data: *mut c_void,
+    ) -> c_int;
+
+    pub fn roster_batch_begin(guild: *mut roster_guild) -> c_int;
+    pub fn roster_batch_commit(guild: *mut roster_guild) -> c_int;
+
+    pub fn roster_role_upsert(guild: *mut roster_guild, role: *const roster_role) -> c_int;
+    pub fn roster_role_remove(guild: *mut roster_guild, role_id: u64) -> c_int;
+
+    pub fn roster_member_add(
+        guild: *mut roster_guild,
+        user_id: u64,
+        name: *const c_char,
+        name_len: usize,
+        roles: *const u64,
+        role_count: usize,
+        status: c_int,
+    ) -> c_int;
+    pub fn roster_member_upsert(
+        guild: *mut roster_guild,
+        user_id: u64,
+        name: *const c_char,
+        name_len: usize,
+        roles: *const u64,
+        role_count: usize,
+        status: c_int,
+    ) -> c_int;
+    pub fn roster_member_remove(guild: *mut roster_guild, user_id: u64) -> c_int;
+    pub fn roster_member_set_status(guild: *mut roster_guild, user_id: u64, status: c_int)
+        -> c_int;
+    pub fn roster_member_set_name(
+        guild: *mut roster_guild,
+        user_id: u64,
+        name: *const c_char,
+        name_len: usize,
+    ) -> c_int;
+    pub fn roster_member_set_roles(
+        guild: *mut roster_guild,
+        user_id: u64,
+        roles: *const u64,
+        role_count: usize,
+    ) -> c_int;
+    pub fn roster_member_add_role(guild: *mut roster_guild, user_id: u64, role_id: u64) -> c_int;
+    pub fn roster_member_remove_role(guild: *mut roster_guild, user_id: u64, role_id: u64)
+        -> c_int;
+    pub fn roster_member_touch(guild: *mut roster_guild, user_id: u64) -> c_int;
+
+    pub fn roster_list_set(
+        guild: *mut roster_guild,
+        list_id: u64,
+        rule: *const roster_list_rule,
+    ) -> c_int;
+    pub fn roster_list_remove(guild: *mut roster_guild, list_id: u64) -> c_int;
+
+    pub fn roster_session_subscribe(
+        guild: *mut roster_guild,
+        session_id: u64,
+        list_id: u64,
+        ranges: *const roster_range,
+        range_count: usize,
+    ) -> c_int;
+    pub fn roster_session_remove(guild: *mut roster_guild, session_id: u64) -> c_int;
+}

@@ -1,0 +1,232 @@
+//! The Rust host: runs the scenario of examples/README.md through the safe
+//! wrapper (the `roster` crate, src/lib.rs) and prints every frame in the
+//! canonical line format, formatted here from the frame data received. Its
+//! output must equal the C host's (examples/c/host.c) byte for byte.
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::io::{self, BufWriter, Write};
+use std::process;
+use std::rc::Rc;
+
+use roster::{Config, Frame, GroupId, Guild, ListRule, Op, Overwrite, Presence, Role, Row};
+
+/// Writes a group id: the role id, or online/offline.
+fn put_group(out: &mut String, id: GroupId) {
+    match id {
+        GroupId::Role(role) => write!(out, "{}", role).unwrap(),
+        GroupId::Online => out.push_str("online"),
+        GroupId::Offline => out.push_str("offline"),
+    }
+}
+
+fn put_row(out: &mut String, row: &Row) {
+    match *row {
+        Row::Header { group, count } => {
+            out.push_str("H:");
+            put_group(out, group);
+            write!(out, ":{}", count).unwrap();
+        }
+        Row::Member { user, group } => {
+            write!(out, "M:{}:", user).unwrap();
+            put_group(out, group);
+        }
+    }
+}
+
+fn put_op(out: &mut String, op: &Op) {
+    match op {
+        Op::Sync { start, end, rows } => {
+            write!(out, "SYNC:{}-{}:[", start, end).unwrap();
+            for (i, row) in rows.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                put_row(out, row);
+            }
+            out.push(']');
+        }
+        Op::Insert { index, row } => {
+            write!(out, "INSERT:{}:", index).unwrap();
+            put_row(out, row);
+        }
+        Op::Update { index, row } => {
+            write!(out, "UPDATE:{}:", index).unwrap();
+            put_row(out, row);
+        }
+        Op::Delete { index } => write!(out, "DELETE:{}", index).unwrap(),
+        Op::Invalidate { start, end } => write!(out, "INVALIDATE:{}-{}", start, end).unwrap(),
+        Op::Unknown { kind, .. } => write!(out, "UNKNOWN{}", kind).unwrap(),
+    }
+}
+
+/// One frame as a canonical line (without the newline).
+fn frame_line(frame: &Frame) -> String {
+    // (Writing to a String cannot fail: the unwraps never fire.)
+    let mut out = String::new();
+    let mut sessions = frame.sessions.clone();
+    sessions.sort_unstable();
+    write!(out, "frame list={} sessions=", frame.list_id).unwrap();
+    for (i, session) in sessions.iter().enumerate() {
+        write!(out, "{}{}", if i > 0 { "," } else { "" }, session).unwrap();
+    }
+    write!(
+        out,
+        " members={} online={} groups=",
+        frame.member_count, frame.online_count
+    )
+    .unwrap();
+    if frame.groups.is_empty() {
+        out.push('-');
+    }
+    for (i, group) in frame.groups.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        put_group(&mut out, group.id);
+        write!(out, ":{}", group.count).unwrap();
+    }
+    out.push_str(" ops=");
+    if frame.ops.is_empty() {
+        out.push('-');
+    }
+    for (i, op) in frame.ops.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        put_op(&mut out, op);
+    }
+    out
+}
+
+/// The status a scenario call printed as `= s`: 0, or the error's code.
+fn status(result: roster::Result<()>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(err) => err.code(),
+    }
+}
+
+/// Setup steps must succeed; a failure there is a broken library.
+fn must(what: &str, result: roster::Result<()>) -> Result<(), String> {
+    result.map_err(|err| format!("{} failed: {}", what, err))
+}
+
+/// One scenario event (step 5), by number.
+fn event(guild: &mut Guild, n: u32) -> roster::Result<()> {
+    use Presence::{Dnd, Idle, Offline, Online};
+    match n {
+        1 => guild.set_member_presence(1001, Offline),
+        2 => guild.set_member_presence(1004, Online),
+        3 => guild.set_member_name(1010, "aaa"),
+        4 => guild.set_member_name(1020, "zzz"),
+        5 => guild.set_member_roles(1003, &[101]),
+        6 => guild.set_member_roles(1015, &[]),
+        7 => guild.add_member(1051, "m51", &[102], Online),
+        8 => guild.add_member(1052, "b52", &[], Idle),
+        9 => guild.remove_member(1030),
+        10 => guild.remove_member(1051),
+        11 => guild.touch_member(1002),
+        12 => guild.set_member_presence(1008, Idle),
+        13 => guild.add_member_role(1012, 101),
+        14 => guild.remove_member_role(1013, 103),
+        15 => guild.batch_begin(),
+        16 => guild.set_member_presence(1016, Offline),
+        17 => guild.set_member_presence(1017, Online),
+        18 => guild.set_member_name(1018, "c18"),
+        19 => guild.add_member(1053, "m53", &[101], Dnd),
+        20 => guild.batch_commit(),
+        21 => guild.set_member_presence(1040, Offline),
+        22 => guild.set_member_name(1005, "a05"),
+        23 => guild.set_member_roles(1025, &[102, 103]),
+        24 => guild.remove_member(1005),
+        25 => guild.subscribe(2, 0, &[10..=19]),
+        26 => guild.set_member_presence(1036, Online),
+        27 => guild.touch_member(1040),
+        28 => guild.unsubscribe(3, 7),
+        29 => guild.set_member_presence(1024, Dnd),
+        30 => guild.remove_session(1),
+        _ => unreachable!("the scenario has 30 events"),
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    // Shared by the program (the # and = lines) and the frame callback.
+    let out = Rc::new(RefCell::new(BufWriter::new(io::stdout())));
+
+    let config = Config {
+        chunk_size: 10,
+        max_range_span: 30,
+        ..Config::default()
+    };
+    let mut guild = Guild::new(&config).map_err(|err| format!("creating the guild: {}", err))?;
+    let sink = Rc::clone(&out);
+    must(
+        "setting the frame callback",
+        guild.set_frame_callback(move |frame| {
+            // A write error panics here, and resumes in the guild call.
+            writeln!(sink.borrow_mut(), "{}", frame_line(frame)).expect("writing to stdout");
+        }),
+    )?;
+
+    writeln!(out.borrow_mut(), "# setup")?;
+    // 1. Roles.
+    for (id, position) in [(101, 3), (102, 2), (103, 1)] {
+        must(
+            "upserting a role",
+            guild.upsert_role(&Role::new(id, position, Role::HOIST)),
+        )?;
+    }
+    // 2. Members.
+    let presences = [
+        Presence::Online,
+        Presence::Idle,
+        Presence::Dnd,
+        Presence::Offline,
+    ];
+    for i in 1..=50u64 {
+        let roles: &[u64] = match i % 5 {
+            0 => &[101],
+            1 => &[102],
+            2 => &[103],
+            3 => &[101, 103],
+            _ => &[],
+        };
+        let name = format!("m{:02}", i);
+        must(
+            "adding a member",
+            guild.add_member(1000 + i, &name, roles, presences[(i % 4) as usize]),
+        )?;
+    }
+    // 3. List 7.
+    let rule = ListRule {
+        everyone: Some(false),
+        roles: vec![Overwrite::allow(101)],
+        members: vec![Overwrite::allow(1002), Overwrite::deny(1005)],
+    };
+    must("setting list 7", guild.set_list(7, &rule))?;
+    // 4. Sessions.
+    must("subscribing", guild.subscribe(1, 0, &[0..=9]))?;
+    must("subscribing", guild.subscribe(2, 0, &[0..=9]))?;
+    must("subscribing", guild.subscribe(3, 0, &[25..=34, 50..=59]))?;
+    must("subscribing", guild.subscribe(3, 7, &[0..=19]))?;
+
+    // 5. The 30 events. The call runs (and its frames are written) before
+    // the `= s` line borrows the output.
+    for n in 1..=30 {
+        writeln!(out.borrow_mut(), "# {}", n)?;
+        let s = status(event(&mut guild, n));
+        writeln!(out.borrow_mut(), "= {}", s)?;
+    }
+
+    drop(guild); // destroys the guild and frees the callback (and its `sink`)
+    out.borrow_mut().flush()?;
+    Ok(())
+}
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("host-rust: {}", err);
+        process::exit(1);
+    }
+}
