@@ -34,9 +34,12 @@ python3 - "$dir/meson-logs/testlog-full.json" <<'PY'
 import json, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
 for line in open(sys.argv[1]):
-    r = json.loads(line)["result"]
+    t = json.loads(line)
+    r = t["result"]
     key = "passed" if r in ("OK", "EXPECTEDFAIL") else "skipped" if r == "SKIP" else "failed"
     counts[key] += 1
+    if key == "skipped":
+        print(f"SKIPPED: {t['name']} (its log above says why)")
 tail = f", {counts['skipped']} skipped" if counts["skipped"] else ""
 print(f"{counts['passed']} passed, {counts['failed']} failed{tail}")
 PY
