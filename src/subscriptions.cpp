@@ -11,10 +11,8 @@ namespace roster {
 
 namespace {
 
-struct ChunkOp {
-    std::uint32_t kind, index, end;
-    std::uint32_t item_off, item_count;  // into Chunk::items
-};
+// op_items_ entry of an op whose items pointer is already set (a chunk's).
+constexpr std::size_t items_resolved = static_cast<std::size_t>(-1);
 
 struct ChunksHash {
     std::size_t operator()(const std::vector<std::uint32_t>& v) const {
@@ -38,7 +36,9 @@ struct Subscriptions::Chunk {
     std::vector<Row> rows;     // as every holder has them (as of the last flush)
     std::uint64_t stamp = 0;   // flush whose ops `ops` are
     std::uint32_t refs = 0;    // audiences holding the chunk
-    std::vector<ChunkOp> ops;  // this flush's ops for holders that keep it
+    // This flush's ops for holders that keep it, ready to copy into a
+    // frame: their items point into `items` (stable until the next flush).
+    std::vector<roster_op> ops;
     std::vector<roster_row> items;
 };
 
@@ -528,10 +528,12 @@ void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
         engine_.guild_.rows(ls.id, s, e, &rows_);
     if (kept) {
         const std::span<const Row> O(c.rows), N(rows_);
+        // Items are appended to c.items in op order; the pointers are set
+        // once it is complete.
         auto add = [&](std::uint32_t kind, std::uint32_t index, std::uint32_t end,
                        std::span<const Row> items) {
-            c.ops.push_back(ChunkOp{kind, index, end, static_cast<std::uint32_t>(c.items.size()),
-                                    static_cast<std::uint32_t>(items.size())});
+            c.ops.push_back(
+                roster_op{kind, index, end, static_cast<std::uint32_t>(items.size()), nullptr});
             for (const Row& r : items) c.items.push_back(to_c(r));
         };
         if (N.empty()) {
@@ -556,6 +558,11 @@ void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
         } else {
             add(ROSTER_OP_INVALIDATE, s, e, {});
             add(ROSTER_OP_SYNC, s, e, N);
+        }
+        std::size_t off = 0;
+        for (roster_op& op : c.ops) {
+            op.items = op.item_count ? c.items.data() + off : nullptr;
+            off += op.item_count;
         }
     }
     c.rows.swap(rows_);
@@ -674,12 +681,8 @@ int Subscriptions::script_from_map(std::span<const Row> O, std::span<const Row> 
 
 void Subscriptions::emit_chunk_ops(ListSubs& ls, std::uint32_t k) {
     const Chunk& c = ls.chunks.find(k)->second;
-    for (const ChunkOp& op : c.ops) {
-        op_items_.push_back(items_.size());
-        ops_.push_back(roster_op{op.kind, op.index, op.end, op.item_count, nullptr});
-        items_.insert(items_.end(), c.items.begin() + op.item_off,
-                      c.items.begin() + op.item_off + op.item_count);
-    }
+    ops_.insert(ops_.end(), c.ops.begin(), c.ops.end());
+    op_items_.insert(op_items_.end(), c.ops.size(), items_resolved);
 }
 
 // One op per maximal run of consecutive chunks; SYNC carries the rows of
@@ -709,7 +712,8 @@ void Subscriptions::send(ListSubs& ls, bool counts_changed, std::span<const std:
     (void)ls;
     if (ids.empty() || (ops_.empty() && !counts_changed)) return;
     for (std::size_t i = 0; i < ops_.size(); ++i)
-        ops_[i].items = ops_[i].item_count ? items_.data() + op_items_[i] : nullptr;
+        if (op_items_[i] != items_resolved)
+            ops_[i].items = ops_[i].item_count ? items_.data() + op_items_[i] : nullptr;
     if (!sink_) return;
     roster_frame f{};
     f.list_id = list_id_;
