@@ -67,6 +67,7 @@ struct Subscriptions::Session {
 
 struct Subscriptions::Audience {
     std::vector<std::uint32_t> chunks;
+    std::vector<Chunk*> cached;  // chunks[i]'s cache entry (held: it stays while refs > 0)
     std::vector<std::pair<Session*, SessionList*>> members;
     std::vector<std::uint64_t> ids;  // members' session ids, same order
 };
@@ -147,7 +148,11 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
         slot = std::make_unique<Audience>();
         slot->chunks = sl.wanted;
         ls.order.push_back(slot.get());
-        for (std::uint32_t k : sl.wanted) ++ls.chunks[k].refs;
+        for (std::uint32_t k : sl.wanted) {
+            Chunk& c = ls.chunks[k];
+            ++c.refs;
+            slot->cached.push_back(&c);
+        }
     }
     sl.audience = slot.get();
     sl.slot = slot->members.size();
@@ -167,8 +172,8 @@ void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) {
     if (!a->members.empty()) return;
     // Chunks whose refs drop to 0 stay cached until the flush ends: a
     // pending session may still keep them.
-    for (std::uint32_t k : a->chunks)
-        if (--ls.chunks[k].refs == 0) ls.unheld.push_back(k);
+    for (std::size_t i = 0; i < a->chunks.size(); ++i)
+        if (--a->cached[i]->refs == 0) ls.unheld.push_back(a->chunks[i]);
     ls.order.erase(std::find(ls.order.begin(), ls.order.end(), a));
     ls.audiences.erase(a->chunks);
 }
@@ -422,7 +427,8 @@ void Subscriptions::flush_list(ListSubs& ls) {
     const bool list_changed = !ls.log.empty() || counts_changed || ls.lost;
     if (list_changed)
         for (Audience* a : ls.order)
-            for (std::uint32_t k : a->chunks) refresh_chunk(ls, k, true);
+            for (std::size_t i = 0; i < a->chunks.size(); ++i)
+                refresh(ls, a->chunks[i], *a->cached[i], false, true);
     for (auto [s, sl] : ls.pending)
         if (!sl->stale)
             for (std::uint32_t k : sl->held)
@@ -438,7 +444,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
             items_.clear();
             ops_.clear();
             op_items_.clear();
-            for (std::uint32_t k : a->chunks) emit_chunk_ops(ls, k);
+            for (const Chunk* c : a->cached) emit_chunk_ops(*c);
             send(ls, counts_changed, audience_ids(*a));
         }
     }
@@ -463,7 +469,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
         ops_.clear();
         op_items_.clear();
         emit_runs(ROSTER_OP_INVALIDATE, dropped, ls);
-        for (std::uint32_t k : kept) emit_chunk_ops(ls, k);
+        for (std::uint32_t k : kept) emit_chunk_ops(ls.chunks.find(k)->second);
         emit_runs(ROSTER_OP_SYNC, fresh, ls);
         const std::uint64_t id = s->id;
         send(ls, counts_changed, std::span<const std::uint64_t>(&id, 1));
@@ -504,8 +510,11 @@ void Subscriptions::flush_list(ListSubs& ls) {
 // compute their ops (once per flush); otherwise only the rows are needed.
 void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
     auto [it, created] = ls.chunks.try_emplace(k);
-    Chunk& c = it->second;
     if (created) ls.unheld.push_back(k);  // until an audience holds it
+    refresh(ls, k, it->second, created, kept);
+}
+
+void Subscriptions::refresh(ListSubs& ls, std::uint32_t k, Chunk& c, bool created, bool kept) {
     if (c.stamp == flush_no_) return;
     c.stamp = flush_no_;
     c.ops.clear();
@@ -679,8 +688,7 @@ int Subscriptions::script_from_map(std::span<const Row> O, std::span<const Row> 
     return cost <= cost_resend(n_new) ? 1 : 0;
 }
 
-void Subscriptions::emit_chunk_ops(ListSubs& ls, std::uint32_t k) {
-    const Chunk& c = ls.chunks.find(k)->second;
+void Subscriptions::emit_chunk_ops(const Chunk& c) {
     ops_.insert(ops_.end(), c.ops.begin(), c.ops.end());
     op_items_.insert(op_items_.end(), c.ops.size(), items_resolved);
 }
@@ -765,7 +773,13 @@ bool Subscriptions::check_invariants(std::string* why) const {
         std::map<std::uint32_t, std::uint32_t> refs;
         for (const Audience* a : ls.order) {
             if (a->members.empty()) return fail("empty audience");
-            for (std::uint32_t k : a->chunks) ++refs[k];
+            if (a->cached.size() != a->chunks.size()) return fail("audience cache pointers");
+            for (std::size_t j = 0; j < a->chunks.size(); ++j) {
+                ++refs[a->chunks[j]];
+                auto it = ls.chunks.find(a->chunks[j]);
+                if (it == ls.chunks.end() || &it->second != a->cached[j])
+                    return fail("audience points to another chunk");
+            }
         }
         for (const auto& [k, c] : ls.chunks) {
             auto it = refs.find(k);

@@ -66,11 +66,12 @@ private:
     // One list's flush, in steps.
     void flush_list(ListSubs& ls);
     void flush_removed_list(ListSubs& ls);
-    void refresh_chunk(ListSubs& ls, std::uint32_t k, bool affected);
+    void refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept);
+    void refresh(ListSubs& ls, std::uint32_t k, Chunk& c, bool created, bool kept);
     std::span<const std::uint64_t> audience_ids(const Audience& a);
     void deliver(const roster_frame& frame, std::span<const std::uint64_t> ids);
     void emit_runs(std::uint32_t kind, std::span<const std::uint32_t> chunks, ListSubs& ls);
-    void emit_chunk_ops(ListSubs& ls, std::uint32_t k);
+    void emit_chunk_ops(const Chunk& c);
     void assemble_rows(ListSubs& ls, const Chunk& c, std::uint32_t s, std::uint32_t e);
     int script_from_map(std::span<const Row> O, std::span<const Row> N);
     void send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids);
