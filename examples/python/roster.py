@@ -556,11 +556,7 @@ class Guild:
         status: int = Presence.OFFLINE,
     ) -> None:
         """Adds a member; raises RosterError (EEXIST) if it already exists."""
-        data = _utf8(name)
-        arr, count = _id_array(roles)
-        self._call(
-            "roster_member_add", _u64(user_id), data, len(data), arr, count, status
-        )
+        self._member_call("roster_member_add", user_id, name, roles, status)
 
     def upsert_member(
         self,
@@ -570,11 +566,14 @@ class Guild:
         status: int = Presence.OFFLINE,
     ) -> None:
         """Like add_member, but replaces the data of an existing member."""
+        self._member_call("roster_member_upsert", user_id, name, roles, status)
+
+    def _member_call(
+        self, fn: str, user_id: int, name: str, roles: Sequence[int], status: int
+    ) -> None:
         data = _utf8(name)
         arr, count = _id_array(roles)
-        self._call(
-            "roster_member_upsert", _u64(user_id), data, len(data), arr, count, status
-        )
+        self._call(fn, _u64(user_id), data, len(data), arr, count, status)
 
     def remove_member(self, user_id: int) -> None:
         self._call("roster_member_remove", _u64(user_id))

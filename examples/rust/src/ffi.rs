@@ -53,6 +53,17 @@ pub const ROSTER_OP_DELETE: u32 = 3;
 pub const ROSTER_OP_INVALIDATE: u32 = 4;
 
 /// The opaque guild.
+/// The signature shared by roster_member_add and roster_member_upsert.
+pub type MemberFn = unsafe extern "C" fn(
+    *mut roster_guild,
+    u64,
+    *const c_char,
+    usize,
+    *const u64,
+    usize,
+    c_int,
+) -> c_int;
+
 #[repr(C)]
 pub struct roster_guild {
     _private: [u8; 0],

@@ -567,17 +567,7 @@ impl Guild {
         roles: &[u64],
         presence: Presence,
     ) -> Result<()> {
-        self.call(|g| unsafe {
-            ffi::roster_member_add(
-                g,
-                user_id,
-                name.as_ptr() as *const c_char,
-                name.len(),
-                ptr_or_null(roles),
-                roles.len(),
-                presence.to_raw(),
-            )
-        })
+        self.member_call(ffi::roster_member_add, user_id, name, roles, presence)
     }
 
     /// Adds a member, or replaces all the data of an existing one.
@@ -588,8 +578,20 @@ impl Guild {
         roles: &[u64],
         presence: Presence,
     ) -> Result<()> {
+        self.member_call(ffi::roster_member_upsert, user_id, name, roles, presence)
+    }
+
+    /// roster_member_add and roster_member_upsert take the same arguments.
+    fn member_call(
+        &mut self,
+        f: ffi::MemberFn,
+        user_id: u64,
+        name: &str,
+        roles: &[u64],
+        presence: Presence,
+    ) -> Result<()> {
         self.call(|g| unsafe {
-            ffi::roster_member_upsert(
+            f(
                 g,
                 user_id,
                 name.as_ptr() as *const c_char,
