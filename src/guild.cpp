@@ -1055,7 +1055,7 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
         Text text(name, false, {});
         Roles staged(slots);
         const std::uint32_t top = g.top_of(slots);
-        if (g.members.live() == g.members.high_water()) g.members.reserve(g.members.high_water() + 1);
+        g.members.reserve_more(1);
         g.by_id.reserve(g.live + 1);
         g.prepare_member_event(g.group_for(status, top), 1);
         const std::uint32_t s = g.members.allocate();  // within capacity: cannot fail
@@ -1086,9 +1086,6 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
         // 1. Records are written into fresh slots while the specs are
         // validated; nothing indexes them yet, so an error (or a failed
         // allocation) only has to release them.
-        const std::size_t nfree = g.members.high_water() - g.members.live();
-        const std::size_t fresh = specs.size() > nfree ? specs.size() - nfree : 0;
-        if (fresh > Members::max_ids - g.members.high_water()) return Error::limit;
         std::vector<std::uint32_t> added;
         auto release_all = [&]() noexcept {
             for (auto it = added.rbegin(); it != added.rend(); ++it) g.release(*it);
@@ -1096,7 +1093,7 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
         };
         try {
             added.reserve(specs.size());
-            g.members.reserve(static_cast<std::uint32_t>(g.members.high_water() + fresh));
+            g.members.reserve_more(static_cast<std::uint32_t>(specs.size()));  // <= max_members
             RoleSlots slots;
             for (const MemberSpec& spec : specs) {
                 if (spec.id == 0 || !valid_name(spec.name) || static_cast<unsigned>(spec.status) > 3) {
