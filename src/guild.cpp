@@ -11,8 +11,9 @@
 
 #include <boost/container/small_vector.hpp>
 
-#include "hash_index.hpp"
+#include "id_table.hpp"
 #include "rank_btree.hpp"
+#include "slab.hpp"
 #include "text.hpp"
 
 namespace roster {
@@ -23,34 +24,206 @@ namespace {
 constexpr std::uint32_t g_online = 1u << 20;
 constexpr std::uint32_t g_offline = g_online + 1;
 
-}  // namespace
+// A list without a membership bit in the member records (see Member::lists).
+constexpr std::uint32_t no_bit = ~0u;
+constexpr unsigned list_bits = 32;
 
-// A member's role slots, ascending; most members hold few roles, so two
-// live inline and need no allocation of their own.
-using RoleSlots = boost::container::small_vector<std::uint32_t, 2>;
+// Names up to this many bytes live in the member record.
+constexpr std::size_t name_inline = 24;
 
-struct Member {
-    HashHook hook;
-    std::uint64_t id = 0;
-    std::uint32_t slot = 0;
-    Status status = Status::offline;
-    bool custom_key = false;
-    std::uint32_t rev = 0;  // Row::rev
-    std::uint32_t group = g_offline;
-    std::uint32_t top = g_online;  // group when not offline (top hoisted role)
-    std::uint64_t prefix = 0;      // first 8 bytes of the sort key, big-endian
-    std::string name;
-    std::unique_ptr<std::string> key;  // host sort key, only when custom_key
-    RoleSlots roles;
-
-    // The sort key: the host's bytes, or the name folded on the fly.
-    std::string_view key_bytes() const { return custom_key ? std::string_view(*key) : name; }
-    bool key_folds() const { return !custom_key; }
+enum MemberFlags : std::uint8_t {
+    f_text_heap = 1,   // name (and custom key) in a heap block
+    f_custom_key = 2,  // the block also holds a host sort key
+    f_roles_heap = 4,  // roles in a heap block
 };
 
-inline int compare_member_keys(const Member& x, const Member& y) {
-    return compare_keys(x.key_bytes(), x.key_folds(), y.key_bytes(), y.key_folds());
+}  // namespace
+
+// A member's role slots, ascending (validation and staging).
+using RoleSlots = boost::container::small_vector<std::uint32_t, 2>;
+
+// One member: 64 bytes, one cache line, in a slab named by 32-bit slots.
+// Most members need nothing else: a name of up to 24 bytes and up to two
+// roles are inline. A longer name, a host sort key or more roles live in a
+// heap block that the record owns (the slab moves records by memcpy, so the
+// record is trivially copyable and its blocks are freed by hand).
+//  - text block: [u32 key length][name bytes][key bytes]
+//  - roles block: [u32 count][role slots, ascending]
+// A status change reads and writes this line only (plus the id table).
+struct Member {
+    std::uint32_t rev;    // Row::rev. First: a free slot holds the slab's link here
+    std::uint32_t top;    // group when not offline: top hoisted role, or g_online
+    std::uint64_t id;     // 0: the slot is free
+    std::uint64_t prefix; // first 8 bytes of the sort key, big-endian
+    std::uint32_t lists;  // bit b: in the list that owns bit b (ListState::bit)
+    Status status;
+    std::uint8_t flags;   // MemberFlags
+    std::uint8_t name_len;
+    std::uint8_t nroles;  // inline roles (when not f_roles_heap)
+    union {
+        std::uint32_t inl[2];
+        std::uint32_t* heap;
+    } roles;
+    union {
+        char inl[name_inline];
+        char* heap;
+    } text;
+};
+static_assert(sizeof(Member) == 64, "a member record is one cache line");
+
+using Members = Slab<Member>;
+
+namespace {
+
+std::string_view name_of(const Member& m) {
+    return {(m.flags & f_text_heap) ? m.text.heap + 4 : m.text.inl, m.name_len};
 }
+std::string_view custom_key_of(const Member& m) {
+    std::uint32_t n;
+    std::memcpy(&n, m.text.heap, 4);
+    return {m.text.heap + 4 + m.name_len, n};
+}
+// The sort key: the host's bytes, or the name folded on the fly.
+std::string_view key_bytes(const Member& m) {
+    return (m.flags & f_custom_key) ? custom_key_of(m) : name_of(m);
+}
+bool key_folds(const Member& m) { return !(m.flags & f_custom_key); }
+
+std::span<const std::uint32_t> roles_of(const Member& m) {
+    if (m.flags & f_roles_heap) return {m.roles.heap + 1, m.roles.heap[0]};
+    return {m.roles.inl, m.nroles};
+}
+
+inline int compare_member_keys(const Member& x, const Member& y) {
+    return compare_keys(key_bytes(x), key_folds(x), key_bytes(y), key_folds(y));
+}
+
+// A member's text (name, optional host key) built aside: making it may
+// throw; installing it into a record cannot, and frees the record's old
+// block.
+struct Text {
+    char* block = nullptr;  // owned until installed
+    std::uint8_t len = 0;
+    bool custom = false;
+    char inl[name_inline] = {};
+
+    Text() = default;
+    Text(const Text&) = delete;
+    Text& operator=(const Text&) = delete;
+    ~Text() { ::operator delete(block); }
+
+    Text(std::string_view name, bool has_key, std::string_view key) {
+        len = static_cast<std::uint8_t>(name.size());  // names are <= 128 bytes
+        custom = has_key;
+        if (!has_key && name.size() <= name_inline) {
+            std::memcpy(inl, name.data(), name.size());
+            return;
+        }
+        const std::uint32_t klen = has_key ? static_cast<std::uint32_t>(key.size()) : 0;
+        block = static_cast<char*>(::operator new(4 + name.size() + klen));
+        std::memcpy(block, &klen, 4);
+        std::memcpy(block + 4, name.data(), name.size());
+        if (klen) std::memcpy(block + 4 + name.size(), key.data(), klen);
+    }
+
+    std::string_view name() const { return {block ? block + 4 : inl, len}; }
+    std::string_view key() const {
+        if (!custom) return name();
+        std::uint32_t n;
+        std::memcpy(&n, block, 4);
+        return {block + 4 + len, n};
+    }
+};
+
+void drop_text(Member& m) noexcept {
+    if (m.flags & f_text_heap) ::operator delete(m.text.heap);
+    m.flags &= static_cast<std::uint8_t>(~(f_text_heap | f_custom_key));
+}
+void install_text(Member& m, Text& t) noexcept {
+    drop_text(m);
+    m.name_len = t.len;
+    if (t.block) {
+        m.text.heap = t.block;
+        t.block = nullptr;
+        m.flags |= f_text_heap;
+        if (t.custom) m.flags |= f_custom_key;
+    } else {
+        std::memcpy(m.text.inl, t.inl, name_inline);
+    }
+}
+
+// Role slots built aside, like Text.
+struct Roles {
+    std::uint32_t* block = nullptr;  // owned until installed
+    std::uint8_t n = 0;
+    std::uint32_t inl[2] = {};
+
+    Roles() = default;
+    Roles(const Roles&) = delete;
+    Roles& operator=(const Roles&) = delete;
+    ~Roles() { ::operator delete(block); }
+
+    explicit Roles(const RoleSlots& r) : Roles(std::span<const std::uint32_t>(r.data(), r.size())) {}
+    explicit Roles(std::span<const std::uint32_t> slots) {
+        if (slots.size() <= 2) {
+            n = static_cast<std::uint8_t>(slots.size());
+            std::copy(slots.begin(), slots.end(), inl);
+            return;
+        }
+        block = static_cast<std::uint32_t*>(::operator new((slots.size() + 1) * sizeof(std::uint32_t)));
+        block[0] = static_cast<std::uint32_t>(slots.size());
+        std::copy(slots.begin(), slots.end(), block + 1);
+    }
+};
+
+void drop_roles(Member& m) noexcept {
+    if (m.flags & f_roles_heap) ::operator delete(m.roles.heap);
+    m.flags &= static_cast<std::uint8_t>(~f_roles_heap);
+    m.nroles = 0;
+}
+void install_roles(Member& m, Roles& r) noexcept {
+    drop_roles(m);
+    if (r.block) {
+        m.roles.heap = r.block;
+        r.block = nullptr;
+        m.flags |= f_roles_heap;
+    } else {
+        m.nroles = r.n;
+        m.roles.inl[0] = r.inl[0];
+        m.roles.inl[1] = r.inl[1];
+    }
+}
+// Drops one role slot the member holds, in place (never allocates).
+void erase_role(Member& m, std::uint32_t slot) noexcept {
+    std::uint32_t* first;
+    std::uint32_t* count_word = nullptr;
+    std::uint32_t n;
+    if (m.flags & f_roles_heap) {
+        count_word = m.roles.heap;
+        first = m.roles.heap + 1;
+        n = m.roles.heap[0];
+    } else {
+        first = m.roles.inl;
+        n = m.nroles;
+    }
+    std::uint32_t* end = first + n;
+    std::uint32_t* it = std::find(first, end, slot);
+    if (it == end) return;
+    std::copy(it + 1, end, it);
+    if (count_word)
+        --*count_word;
+    else
+        --m.nroles;
+}
+
+std::size_t heap_bytes(const Member& m) {
+    std::size_t b = 0;
+    if (m.flags & f_text_heap) b += 4 + m.name_len + ((m.flags & f_custom_key) ? custom_key_of(m).size() : 0);
+    if (m.flags & f_roles_heap) b += (m.roles.heap[0] + 1) * sizeof(std::uint32_t);
+    return b;
+}
+
+}  // namespace
 
 struct Role {
     std::uint64_t id = 0;
@@ -62,13 +235,13 @@ struct Role {
 struct ListState;
 
 struct TreeTraits {
-    const std::vector<std::unique_ptr<Member>>* members;
+    const Members* members;
     ListState* list;
     BTreeHook& hook(std::uint32_t slot) const;
-    std::uint64_t prefix(std::uint32_t slot) const { return (*members)[slot]->prefix; }
+    std::uint64_t prefix(std::uint32_t slot) const { return (*members)[slot].prefix; }
     bool less(std::uint32_t a, std::uint32_t b) const {
-        const Member& x = *(*members)[a];
-        const Member& y = *(*members)[b];
+        const Member& x = (*members)[a];
+        const Member& y = (*members)[b];
         int c = compare_member_keys(x, y);
         return c != 0 ? c < 0 : x.id < y.id;
     }
@@ -76,26 +249,32 @@ struct TreeTraits {
 
 using Tree = RankBTree<TreeTraits>;
 
+// Index of a group's tree in ListState::trees.
+inline std::uint32_t tree_index(std::uint32_t g) {
+    return g == g_online ? 0 : g == g_offline ? 1 : g + 2;
+}
+inline std::uint32_t group_of_index(std::uint32_t i) {
+    return i == 0 ? g_online : i == 1 ? g_offline : i - 2;
+}
+
 struct ListState {
     std::uint64_t id = 0;
     Overwrite everyone = Overwrite::none;
     std::unordered_map<std::uint64_t, bool> role_ow;    // role id -> allow
     std::unordered_map<std::uint64_t, bool> member_ow;  // user id -> allow
     std::vector<BTreeHook> hooks;                       // by member slot
-    std::map<std::uint32_t, std::unique_ptr<Tree>> trees;  // by group slot
+    std::vector<std::unique_ptr<Tree>> trees;           // by tree_index(group)
     std::uint32_t total = 0;                            // visible members
+    std::uint32_t bit = no_bit;  // membership bit in Member::lists, if any
     std::vector<RowEdit>* log = nullptr;
 };
 
 BTreeHook& TreeTraits::hook(std::uint32_t slot) const { return list->hooks[slot]; }
 
-using MemberIndex = HashIndex<Member, &Member::hook, &Member::id>;
-
 struct Guild::Impl {
     GuildConfig cfg;
-    std::vector<std::unique_ptr<Member>> members;  // by slot; null = free
-    std::vector<std::uint32_t> free_slots;
-    MemberIndex by_id;
+    Members members;  // by slot; id 0 = free
+    IdTable by_id;    // user id -> slot
     std::uint32_t live = 0;
     std::uint32_t clock = 0;  // source of Member::rev stamps
 
@@ -106,18 +285,40 @@ struct Guild::Impl {
     std::vector<std::uint32_t> role_rank;   // by role slot: rank among hoisted (or ~0)
 
     std::vector<std::unique_ptr<ListState>> lists;  // lists[0] is "everyone"
+    std::uint32_t free_bits = ~0u;  // list membership bits not owned by a list
+    unsigned logs = 0;              // lists with a log attached
 
     explicit Impl(const GuildConfig& c) : cfg(c) {
         auto everyone = std::make_unique<ListState>();
         everyone->id = 0;
+        everyone->bit = take_bit();
         lists.push_back(std::move(everyone));
         rebuild_order();
     }
-    ~Impl() { by_id.clear(); }
+    ~Impl() {
+        for (std::uint32_t s = 0; s < members.high_water(); ++s) {
+            Member& m = members[s];
+            if (m.id == 0) continue;
+            drop_text(m);
+            drop_roles(m);
+        }
+    }
 
     // ---------------------------------------------------------- lookups --
-    Member* find_member(std::uint64_t id) { return by_id.find(id); }
-    const Member* find_member(std::uint64_t id) const { return by_id.find(id); }
+    std::uint32_t find_slot(std::uint64_t id) const {
+        return by_id.find(id, [this](std::uint32_t s) { return members[s].id; });
+    }
+    Member* find_member(std::uint64_t id) {
+        const std::uint32_t s = find_slot(id);
+        return s == nil_id ? nullptr : &members[s];
+    }
+    const Member* find_member(std::uint64_t id) const {
+        const std::uint32_t s = find_slot(id);
+        return s == nil_id ? nullptr : &members[s];
+    }
+    std::uint32_t slot_of(const Member& m) const {
+        return static_cast<std::uint32_t>(&m - members.data());
+    }
     ListState* find_list(std::uint64_t id) const {
         for (const auto& l : lists)
             if (l->id == id) return l.get();
@@ -131,6 +332,12 @@ struct Guild::Impl {
         if (g == g_online) return group_online;
         if (g == g_offline) return group_offline;
         return roles[g].id;
+    }
+    std::uint32_t take_bit() {
+        if (free_bits == 0) return no_bit;
+        const std::uint32_t b = static_cast<std::uint32_t>(__builtin_ctz(free_bits));
+        free_bits &= ~(1u << b);
+        return b;
     }
 
     // ------------------------------------------------------------ groups --
@@ -149,12 +356,16 @@ struct Guild::Impl {
         order.push_back(g_offline);
     }
 
-    std::uint32_t group_of(const Member& m) const {
-        return m.status == Status::offline ? g_offline : m.top;
+    static std::uint32_t group_for(Status status, std::uint32_t top) {
+        return status == Status::offline ? g_offline : top;
     }
+    static std::uint32_t group_of(const Member& m) { return group_for(m.status, m.top); }
     // The member's highest hoisted role, or online: its group when present.
-    std::uint32_t top_of(const Member& m) const { return top_of(m.roles); }
-    std::uint32_t top_of(const RoleSlots& role_slots) const {
+    std::uint32_t top_of(const Member& m) const { return top_of(roles_of(m)); }
+    std::uint32_t top_of(const RoleSlots& r) const {
+        return top_of(std::span<const std::uint32_t>(r.data(), r.size()));
+    }
+    std::uint32_t top_of(std::span<const std::uint32_t> role_slots) const {
         std::uint32_t best = g_online, best_rank = ~0u;
         for (std::uint32_t r : role_slots) {
             std::uint32_t rank = role_rank[r];
@@ -172,7 +383,7 @@ struct Guild::Impl {
     bool visible(const ListState& l, const Member& m) const {
         if (l.id == 0) return true;
         bool admin = false, view = false, deny = false, allow = false;
-        for (std::uint32_t r : m.roles) {
+        for (std::uint32_t r : roles_of(m)) {
             const Role& role = roles[r];
             admin |= role.admin;
             view |= role.view;
@@ -191,19 +402,17 @@ struct Guild::Impl {
     }
 
     // ---------------------------------------------------------- rows ----
-    Tree* tree(const ListState& l, std::uint32_t g) const {
-        auto it = l.trees.find(g);
-        return it == l.trees.end() ? nullptr : it->second.get();
+    static Tree* tree(const ListState& l, std::uint32_t g) {
+        const std::uint32_t i = tree_index(g);
+        return i < l.trees.size() ? l.trees[i].get() : nullptr;
     }
     Tree& tree_for(ListState& l, std::uint32_t g) {
-        auto it = l.trees.find(g);
-        if (it != l.trees.end()) return *it->second;
-        auto t = std::make_unique<Tree>(TreeTraits{&members, &l});
-        Tree& ref = *t;
-        l.trees.emplace(g, std::move(t));
-        return ref;
+        const std::uint32_t i = tree_index(g);
+        if (i >= l.trees.size()) l.trees.resize(std::max<std::size_t>(i + 1, roles.size() + 2));
+        if (!l.trees[i]) l.trees[i] = std::make_unique<Tree>(TreeTraits{&members, &l});
+        return *l.trees[i];
     }
-    std::uint32_t group_size(const ListState& l, std::uint32_t g) const {
+    static std::uint32_t group_size(const ListState& l, std::uint32_t g) {
         const Tree* t = tree(l, g);
         return t ? t->size() : 0;
     }
@@ -225,14 +434,24 @@ struct Guild::Impl {
         }
         return len;
     }
+    // Whether m is in l: its bit when l has one (no read of the hooks).
     bool in_list(const ListState& l, const Member& m) const {
-        return m.slot < l.hooks.size() && l.hooks[m.slot].leaf != nil_id;
+        if (l.bit != no_bit) return (m.lists >> l.bit) & 1u;
+        const std::uint32_t s = slot_of(m);
+        return s < l.hooks.size() && l.hooks[s].leaf != nil_id;
+    }
+    static void mark(const ListState& l, Member& m, bool in) {
+        if (l.bit == no_bit) return;
+        if (in)
+            m.lists |= 1u << l.bit;
+        else
+            m.lists &= ~(1u << l.bit);
     }
 
     // Appends rows for `count` members of tree t from index `from`. The
-    // member records are scattered, so their addresses are gathered first
-    // and prefetched in two waves (slot table, then records): the misses
-    // overlap instead of costing one round trip per row.
+    // member records are scattered, so they are gathered first and
+    // prefetched: the misses overlap instead of costing one round trip per
+    // row.
     void member_rows(const Tree& t, std::uint32_t from, std::uint32_t count, std::uint64_t gid,
                      std::vector<Row>* out) const {
         constexpr std::uint32_t batch = 32;
@@ -242,9 +461,8 @@ struct Guild::Impl {
             std::uint32_t i = 0;
             t.for_range(from, n, [&](std::uint32_t slot) { slots[i++] = slot; });
             for (std::uint32_t j = 0; j < n; ++j) __builtin_prefetch(&members[slots[j]]);
-            for (std::uint32_t j = 0; j < n; ++j) __builtin_prefetch(members[slots[j]].get());
             for (std::uint32_t j = 0; j < n; ++j) {
-                const Member& m = *members[slots[j]];
+                const Member& m = members[slots[j]];
                 out->push_back(Row{false, gid, m.id, 0, m.rev});
             }
             from += n;
@@ -256,87 +474,45 @@ struct Guild::Impl {
         if (l.log) l.log->push_back(RowEdit{k, index});
     }
 
-    // Removes m (in group m.group) from l, logging the rows that go.
-    void unplace(ListState& l, const Member& m, bool quiet) {
-        Tree& t = *tree(l, m.group);
-        const bool rows = !quiet && l.log && shown(m.group);
-        const std::uint32_t off = rows ? offset(l, m.group) : 0;
-        const std::uint32_t idx = t.erase(m.slot);
+    // Removes m (filed in group g) from l, logging the rows that go.
+    void unplace(ListState& l, Member& m, std::uint32_t g, bool quiet) {
+        Tree& t = *tree(l, g);
+        const bool rows = !quiet && l.log && shown(g);
+        const std::uint32_t off = rows ? offset(l, g) : 0;
+        const std::uint32_t idx = t.erase(slot_of(m));
+        mark(l, m, false);
         --l.total;
         if (rows) {
             log(l, RowEdit::Kind::remove, off + 1 + idx);
             if (t.empty()) log(l, RowEdit::Kind::remove, off);
         }
     }
-    // Inserts m into its group's tree in l, logging the rows that come.
-    void place(ListState& l, const Member& m, bool quiet) {
-        if (l.hooks.size() <= m.slot) l.hooks.resize(members.size());
-        Tree& t = tree_for(l, m.group);
+    // Inserts m into group g's tree in l, logging the rows that come.
+    void place(ListState& l, Member& m, std::uint32_t g, bool quiet) {
+        const std::uint32_t s = slot_of(m);
+        if (l.hooks.size() <= s) l.hooks.resize(members.high_water());
+        Tree& t = tree_for(l, g);
         const bool was_empty = t.empty();
-        const std::uint32_t idx = t.insert(m.slot);
+        const std::uint32_t idx = t.insert(s);
+        mark(l, m, true);
         ++l.total;
-        if (!quiet && l.log && shown(m.group)) {
-            const std::uint32_t off = offset(l, m.group);
+        if (!quiet && l.log && shown(g)) {
+            const std::uint32_t off = offset(l, g);
             if (was_empty) log(l, RowEdit::Kind::insert, off);
             log(l, RowEdit::Kind::insert, off + 1 + idx);
         }
     }
     void log_update(ListState& l, const Member& m) {
-        if (!l.log || !shown(m.group)) return;
-        const std::uint32_t idx = tree(l, m.group)->index_of(m.slot);
-        log(l, RowEdit::Kind::update, offset(l, m.group) + 1 + idx);
+        const std::uint32_t g = group_of(m);
+        if (!l.log || !shown(g)) return;
+        const std::uint32_t idx = tree(l, g)->index_of(slot_of(m));
+        log(l, RowEdit::Kind::update, offset(l, g) + 1 + idx);
     }
     void log_reset_all() {
         for (auto& l : lists) log(*l, RowEdit::Kind::reset, 0);
     }
 
     // --------------------------------------------- re-filing a member ----
-    // A change to m is applied in three steps: take it out of every list it
-    // is in (no key comparisons: erase works from the hook), mutate, then
-    // put it back wherever it is now visible. Where it stays in place in a
-    // list (same group, same key), it is updated instead of moved.
-    struct Before {
-        std::uint32_t group;
-        std::string key;  // the old effective key, only when it may change
-        boost::container::small_vector<char, 16> in;  // per list
-    };
-    // What a mutation may change, so unchanged parts cost nothing.
-    enum Changes : unsigned { status_only = 0, key_may_change = 1, roles_may_change = 2 };
-
-    Before take_out(Member& m, unsigned changes) {
-        Before b{m.group, {}, {}};
-        if (changes & key_may_change) b.key = effective_key(m);
-        b.in.resize(lists.size());
-        for (std::size_t i = 0; i < lists.size(); ++i) b.in[i] = in_list(*lists[i], m);
-        return b;
-    }
-    static std::string effective_key(const Member& m) {
-        return m.custom_key ? *m.key : fold_ascii(m.name);
-    }
-    void put_back(Member& m, const Before& b, unsigned changes, bool quiet) {
-        const bool same_place =
-            b.group == m.group &&
-            (!(changes & key_may_change) ||
-             compare_keys(b.key, false, m.key_bytes(), m.key_folds()) == 0);
-        for (std::size_t i = 0; i < lists.size(); ++i) {
-            ListState& l = *lists[i];
-            const bool now = visible(l, m);
-            if (b.in[i]) {
-                if (same_place && now) {
-                    if (!quiet) log_update(l, m);
-                    continue;
-                }
-                // Moves: erase works from the hook, but the old group names
-                // the tree and the offset of the old row.
-                const std::uint32_t g = m.group;
-                m.group = b.group;
-                unplace(l, m, quiet);
-                m.group = g;
-            }
-            if (now) place(l, m, quiet);
-        }
-    }
-
     // Allocation-failure safety for single-member events: everything such
     // an event can allocate is reserved here, before anything changes, so
     // the commit that follows cannot fail (std::bad_alloc from here leaves
@@ -346,34 +522,42 @@ struct Guild::Impl {
     void prepare_member_event(std::uint32_t target_group, std::size_t extra_slots) {
         for (auto& lp : lists) {
             ListState& l = *lp;
-            reserve_total(l.hooks, members.size() + extra_slots);
+            reserve_total(l.hooks, members.high_water() + extra_slots);
             tree_for(l, target_group).reserve_insert();
             if (l.log) reserve_more(*l.log, 5);  // 2 removes, 2 inserts, reset
         }
     }
-    std::uint32_t group_for(Status status, std::uint32_t top) const {
-        return status == Status::offline ? g_offline : top;
-    }
 
-    void refresh_key(Member& m) { m.prefix = key_prefix(m.key_bytes(), m.key_folds()); }
-    void refresh_group(Member& m) {
-        m.top = top_of(m);
-        m.group = group_of(m);
-    }
+    void refresh_key(Member& m) { m.prefix = key_prefix(key_bytes(m), key_folds(m)); }
+    void refresh_group(Member& m) { m.top = top_of(m); }
 
     // Generic "mutate one member" driver; the mutation must not fail. The
     // member stays in its trees during the mutation (erase needs only the
-    // hook, and nothing compares keys meanwhile); where its place is the
-    // same afterwards, lists get an update instead of a move.
+    // hook, and nothing compares keys meanwhile), and its membership (bits
+    // and hooks) still says where it was; where its place is the same
+    // afterwards (same group and, unless `same_key` is false, same key),
+    // lists get an update instead of a move.
     template <class F>
-    void refile(Member& m, unsigned changes, F&& mutate) {
-        Before b = take_out(m, changes);
+    void refile(Member& m, bool same_key, F&& mutate) {
+        const std::uint32_t old_group = group_of(m);
         mutate(m);
         m.rev = ++clock;
-        if (changes & key_may_change) refresh_key(m);
-        if (changes & roles_may_change) m.top = top_of(m);
-        m.group = group_of(m);
-        put_back(m, b, changes, false);
+        refresh_key(m);
+        m.top = top_of(m);
+        const std::uint32_t new_group = group_of(m);
+        const bool same_place = same_key && old_group == new_group;
+        for (auto& lp : lists) {
+            ListState& l = *lp;
+            const bool now = visible(l, m);
+            if (in_list(l, m)) {
+                if (same_place && now) {
+                    log_update(l, m);
+                    continue;
+                }
+                unplace(l, m, old_group, false);
+            }
+            if (now) place(l, m, new_group, false);
+        }
     }
 
     // Applies `mutate` to the guild with the given members re-filed around
@@ -385,80 +569,86 @@ struct Guild::Impl {
     // stay in cache, instead of a random leaf each (a reorder moving 100k
     // members runs several times faster).
     template <class F>
-    void refile_many(const std::vector<Member*>& affected, F&& mutate, bool quiet) {
-        // (group, key prefix, member): sorted without touching the records
+    void refile_many(const std::vector<std::uint32_t>& affected, F&& mutate, bool quiet) {
+        // (group, key prefix, slot): sorted without touching the records
         // except on prefix ties.
         struct Place {
             std::uint32_t group;
+            std::uint32_t slot;
             std::uint64_t prefix;
-            Member* m;
         };
         std::vector<Place> ms(affected.size());  // may throw: nothing changed yet
         auto sort_places = [&] {
-            for (std::size_t i = 0; i < ms.size(); ++i) {
-                Member* m = ms[i].m;
-                ms[i] = Place{m->group, m->prefix, m};
+            for (Place& p : ms) {
+                const Member& m = members[p.slot];
+                p.group = group_of(m);
+                p.prefix = m.prefix;
             }
-            std::sort(ms.begin(), ms.end(), [](const Place& a, const Place& b) {
+            std::sort(ms.begin(), ms.end(), [&](const Place& a, const Place& b) {
                 if (a.group != b.group) return a.group < b.group;
                 if (a.prefix != b.prefix) return a.prefix < b.prefix;
-                const int c = compare_member_keys(*a.m, *b.m);
-                return c != 0 ? c < 0 : a.m->id < b.m->id;
+                const Member& x = members[a.slot];
+                const Member& y = members[b.slot];
+                const int c = compare_member_keys(x, y);
+                return c != 0 ? c < 0 : x.id < y.id;
             });
         };
-        for (std::size_t i = 0; i < ms.size(); ++i) ms[i].m = affected[i];
+        for (std::size_t i = 0; i < ms.size(); ++i) ms[i].slot = affected[i];
         sort_places();
         for (const Place& p : ms)
             for (auto& l : lists)
-                if (in_list(*l, *p.m)) unplace(*l, *p.m, quiet);
+                if (in_list(*l, members[p.slot])) unplace(*l, members[p.slot], p.group, quiet);
         mutate();
-        for (const Place& p : ms) refresh_group(*p.m);
+        for (const Place& p : ms) refresh_group(members[p.slot]);
         sort_places();
         for (const Place& p : ms)
             for (auto& l : lists)
-                if (visible(*l, *p.m)) place(*l, *p.m, quiet);
+                if (visible(*l, members[p.slot])) place(*l, members[p.slot], p.group, quiet);
     }
 
     // Membership of `ms` in every list except list 0 recomputed after a
     // change that cannot move anyone inside a list (groups and keys kept).
-    void refilter(const std::vector<Member*>& ms) {
+    void refilter(const std::vector<std::uint32_t>& ms) {
         for (std::size_t i = 1; i < lists.size(); ++i) refilter(*lists[i], ms);
     }
-    void refilter(ListState& l, const std::vector<Member*>& ms) {
-        for (Member* m : ms) {
-            const bool was = in_list(l, *m);
-            const bool now = visible(l, *m);
-            if (was && !now) unplace(l, *m, false);
-            if (!was && now) place(l, *m, false);
+    void refilter(ListState& l, const std::vector<std::uint32_t>& ms) {
+        for (std::uint32_t s : ms) {
+            Member& m = members[s];
+            const bool was = in_list(l, m);
+            const bool now = visible(l, m);
+            if (was && !now) unplace(l, m, group_of(m), false);
+            if (!was && now) place(l, m, group_of(m), false);
         }
     }
 
     // Placing many new members in l, in two steps. Prepare may allocate
     // and changes nothing visible: groups that are empty get a tree built
     // aside from a sorted run; the others get room reserved for their
-    // inserts. Commit cannot fail: it swaps the built trees in and inserts
-    // the rest. Logged as one reset.
+    // inserts. Commit cannot fail: it swaps the built trees in, marks their
+    // members, and inserts the rest. Logged as one reset.
     struct BulkPrepared {
         ListState* list = nullptr;
         std::vector<std::pair<std::uint32_t, std::unique_ptr<Tree>>> built;
-        std::vector<Member*> inserts;
+        std::vector<std::uint32_t> built_slots;  // members of the built trees
+        std::vector<std::uint32_t> inserts;
         bool changed = false;
     };
-    BulkPrepared bulk_prepare(ListState& l, const std::vector<Member*>& ms) {
+    BulkPrepared bulk_prepare(ListState& l, const std::vector<std::uint32_t>& ms) {
         BulkPrepared p;
         p.list = &l;
-        l.hooks.resize(members.size());  // within the reserved capacity
+        l.hooks.resize(members.high_water());  // within the reserved capacity
         std::map<std::uint32_t, std::vector<std::pair<std::uint64_t, std::uint32_t>>> runs;
-        for (Member* m : ms) {
-            l.hooks[m->slot].leaf = nil_id;
-            if (visible(l, *m)) runs[m->group].emplace_back(m->prefix, m->slot);
+        for (std::uint32_t s : ms) {
+            const Member& m = members[s];
+            l.hooks[s].leaf = nil_id;
+            if (visible(l, m)) runs[group_of(m)].emplace_back(m.prefix, s);
         }
         for (auto& [grp, run] : runs) {
             Tree& t = tree_for(l, grp);
             p.changed = p.changed || shown(grp);
             if (!t.empty()) {
                 t.reserve_inserts(run.size());
-                for (auto& [pfx, slot] : run) p.inserts.push_back(members[slot].get());
+                for (auto& pr : run) p.inserts.push_back(pr.second);
                 continue;
             }
             TreeTraits tr{&members, &l};
@@ -470,6 +660,7 @@ struct Guild::Impl {
             for (std::size_t i = 0; i < run.size(); ++i) ids[i] = run[i].second;
             auto fresh = std::make_unique<Tree>(tr);
             fresh->build(ids.data(), static_cast<std::uint32_t>(ids.size()));
+            p.built_slots.insert(p.built_slots.end(), ids.begin(), ids.end());
             p.built.emplace_back(grp, std::move(fresh));
         }
         return p;
@@ -478,48 +669,34 @@ struct Guild::Impl {
         ListState& l = *p.list;
         for (auto& [grp, fresh] : p.built) {
             l.total += fresh->size();
-            l.trees.find(grp)->second.swap(fresh);  // the entry exists: tree_for
+            l.trees[tree_index(grp)].swap(fresh);  // the entry exists: tree_for
         }
-        for (Member* m : p.inserts) place(l, *m, true);
+        for (std::uint32_t s : p.built_slots) mark(l, members[s], true);
+        for (std::uint32_t s : p.inserts) place(l, members[s], group_of(members[s]), true);
         if (p.changed) log(l, RowEdit::Kind::reset, 0);
     }
-    // Indexes a new record and gives it a slot (a freed one first); nullptr
-    // (and nothing done) when its id is taken. Cannot fail once members and
-    // by_id have room reserved for it.
-    Member* link(std::unique_ptr<Member>& owned) {
-        Member& m = *owned;
-        if (!by_id.insert(m)) return nullptr;
-        if (!free_slots.empty()) {
-            m.slot = free_slots.back();
-            free_slots.pop_back();
-            members[m.slot] = std::move(owned);
-        } else {
-            m.slot = static_cast<std::uint32_t>(members.size());
-            members.push_back(std::move(owned));
-        }
-        ++live;
-        return &m;
+
+    // Frees a member's slot and storage (the member is in no list and not
+    // indexed).
+    void release(std::uint32_t s) noexcept {
+        Member& m = members[s];
+        drop_text(m);
+        drop_roles(m);
+        m.id = 0;
+        members.free(s);
     }
 
     // Undoes the linking step of add_members (cannot fail).
-    void unlink_added(const std::vector<Member*>& added) noexcept {
+    // The first n records of `added` were indexed.
+    void unlink_added(const std::vector<std::uint32_t>& added, std::size_t n) noexcept {
         for (auto& l : lists)
-            for (Member* m : added)
-                if (m->slot < l->hooks.size()) l->hooks[m->slot].leaf = nil_id;
-        for (auto it = added.rbegin(); it != added.rend(); ++it) {
-            Member* m = *it;
-            const std::uint32_t slot = m->slot;
-            by_id.erase(*m);
+            for (std::size_t i = 0; i < n; ++i)
+                if (added[i] < l->hooks.size()) l->hooks[added[i]].leaf = nil_id;
+        for (std::size_t i = n; i-- > 0;) {
+            by_id.erase(members[added[i]].id, added[i]);
             --live;
-            if (slot + 1 == members.size()) {
-                members.pop_back();
-            } else {
-                members[slot].reset();
-                free_slots.push_back(slot);  // its capacity was there before
-            }
         }
     }
-
 
     // ---------------------------------------------- bulk-event plans ----
     // Events that re-file many members reserve, before changing anything,
@@ -548,13 +725,14 @@ struct Guild::Impl {
         return plan;
     }
     // Affected members leave every list and come back where visible.
-    void plan_refile(const std::vector<Member*>& ms, Plan& plan) {
-        for (Member* m : ms) {
-            const std::uint32_t grp = group_for(m->status, top_of(*m));
+    void plan_refile(const std::vector<std::uint32_t>& ms, Plan& plan) {
+        for (std::uint32_t s : ms) {
+            const Member& m = members[s];
+            const std::uint32_t grp = group_for(m.status, top_of(m));
             for (auto& lp : lists) {
                 ListState* l = lp.get();
-                if (in_list(*l, *m)) plan.edits[l] += 2;
-                if (visible(*l, *m)) {
+                if (in_list(*l, m)) plan.edits[l] += 2;
+                if (visible(*l, m)) {
                     ++plan.inserts[{l, grp}];
                     plan.edits[l] += 2;
                 }
@@ -562,11 +740,12 @@ struct Guild::Impl {
         }
     }
     // Members whose visibility in l may change (groups and keys kept).
-    void plan_refilter(ListState& l, const std::vector<Member*>& ms, Plan& plan) {
-        for (Member* m : ms) {
-            const bool was = in_list(l, *m), now = visible(l, *m);
+    void plan_refilter(ListState& l, const std::vector<std::uint32_t>& ms, Plan& plan) {
+        for (std::uint32_t s : ms) {
+            const Member& m = members[s];
+            const bool was = in_list(l, m), now = visible(l, m);
             if (was != now) plan.edits[&l] += 2;
-            if (!was && now) ++plan.inserts[{&l, m->group}];
+            if (!was && now) ++plan.inserts[{&l, group_of(m)}];
         }
     }
     void reserve(const Plan& plan) {
@@ -590,33 +769,38 @@ struct Guild::Impl {
         if (!m) return Error::not_found;
         const std::uint32_t r = find_role(role_id);
         if (r == ~0u) return Error::not_found;
-        auto it = std::lower_bound(m->roles.begin(), m->roles.end(), r);
-        const bool has = it != m->roles.end() && *it == r;
+        const std::span<const std::uint32_t> held = roles_of(*m);
+        auto it = std::lower_bound(held.begin(), held.end(), r);
+        const bool has = it != held.end() && *it == r;
         if (has == add) return Error::ok;
-        if (add && m->roles.size() >= cfg.max_roles_per_member) return Error::limit;
-        RoleSlots roles = m->roles;
-        const auto pos = roles.begin() + (it - m->roles.begin());
+        if (add && held.size() >= cfg.max_roles_per_member) return Error::limit;
+        RoleSlots slots(held.begin(), held.end());
+        const auto pos = slots.begin() + (it - held.begin());
         if (add)
-            roles.insert(pos, r);
+            slots.insert(pos, r);
         else
-            roles.erase(pos);
-        prepare_member_event(group_for(m->status, top_of(roles)), 0);
-        refile(*m, roles_may_change, [&](Member& x) { x.roles = std::move(roles); });
+            slots.erase(pos);
+        Roles staged(slots);
+        prepare_member_event(group_for(m->status, top_of(slots)), 0);
+        refile(*m, true, [&](Member& x) { install_roles(x, staged); });
         return Error::ok;
     }
 
-    std::vector<Member*> holders(std::uint32_t role) {
-        std::vector<Member*> out;
-        for (auto& m : members)
-            if (m && std::binary_search(m->roles.begin(), m->roles.end(), role))
-                out.push_back(m.get());
+    std::vector<std::uint32_t> holders(std::uint32_t role) const {
+        std::vector<std::uint32_t> out;
+        for (std::uint32_t s = 0; s < members.high_water(); ++s) {
+            const Member& m = members[s];
+            if (m.id == 0) continue;
+            const auto held = roles_of(m);
+            if (std::binary_search(held.begin(), held.end(), role)) out.push_back(s);
+        }
         return out;
     }
-    std::vector<Member*> all_members() {
-        std::vector<Member*> out;
+    std::vector<std::uint32_t> all_members() const {
+        std::vector<std::uint32_t> out;
         out.reserve(live);
-        for (auto& m : members)
-            if (m) out.push_back(m.get());
+        for (std::uint32_t s = 0; s < members.high_water(); ++s)
+            if (members[s].id != 0) out.push_back(s);
         return out;
     }
 
@@ -670,7 +854,7 @@ Error Guild::set_everyone_view(bool view) {
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (g.cfg.everyone_view == view) return Error::ok;
-        const std::vector<Member*> all = g.all_members();
+        const std::vector<std::uint32_t> all = g.all_members();
         g.reserve(g.plan_with([&] { g.cfg.everyone_view = view; },
                               [&] { g.cfg.everyone_view = !view; },
                               [&](Impl::Plan& plan) {
@@ -723,7 +907,7 @@ Error Guild::upsert_role(const RoleSpec& spec) {
         if (old.position == now.position && old.hoist == now.hoist && old.view == now.view &&
             old.admin == now.admin)
             return Error::ok;
-        std::vector<Member*> affected = g.holders(slot);
+        std::vector<std::uint32_t> affected = g.holders(slot);
         const bool regroups = !(old.hoist == now.hoist && (old.position == now.position || !now.hoist));
         auto set_role = [&](const Role& r) {
             g.roles[slot] = r;
@@ -762,7 +946,7 @@ Error Guild::remove_role(std::uint64_t role_id) {
         if (role_id == 0 || role_id >= group_online) return Error::invalid;
         std::uint32_t slot = g.find_role(role_id);
         if (slot == ~0u) return Error::not_found;
-        std::vector<Member*> affected = g.holders(slot);
+        std::vector<std::uint32_t> affected = g.holders(slot);
         // Plan as if the role were already gone: a role with no effect (no
         // flags, an id no overwrite names) stands in for it.
         const Role old = g.roles[slot];
@@ -776,9 +960,9 @@ Error Guild::remove_role(std::uint64_t role_id) {
                               [&] { set_role(old); },
                               [&](Impl::Plan& plan) { g.plan_refile(affected, plan); }));
         g.refile_many(affected, [&] {
-            for (Member* m : affected) {
-                m->roles.erase(std::find(m->roles.begin(), m->roles.end(), slot));
-                m->rev = ++g.clock;
+            for (std::uint32_t s : affected) {
+                erase_role(g.members[s], slot);
+                g.members[s].rev = ++g.clock;
             }
             g.roles[slot] = Role{};
             g.role_slot.erase(role_id);
@@ -816,14 +1000,15 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
         // silently; the lists reset.
         std::vector<bool> moved_role(g.roles.size(), false);
         for (std::uint32_t s : slots) moved_role[s] = g.roles[s].hoist;
-        std::vector<Member*> affected;
+        std::vector<std::uint32_t> affected;
         set_positions(positions);  // tentatively; rebuild_order has room
         try {
-            for (auto& m : g.members) {
-                if (!m) continue;
-                for (std::uint32_t r : m->roles)
+            for (std::uint32_t s = 0; s < g.members.high_water(); ++s) {
+                const Member& m = g.members[s];
+                if (m.id == 0) continue;
+                for (std::uint32_t r : roles_of(m))
                     if (moved_role[r]) {
-                        if (g.top_of(*m) != m->top) affected.push_back(m.get());
+                        if (g.top_of(m) != m.top) affected.push_back(s);
                         break;
                     }
             }
@@ -850,36 +1035,44 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
         if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
         if (Member* m = g.find_member(user_id)) {
             if (!replace) return Error::exists;
-            std::string new_name(name);
+            // A host sort key, if any, stays: the new text carries it.
+            const bool custom = m->flags & f_custom_key;
+            Text text(name, custom, custom ? custom_key_of(*m) : std::string_view{});
+            Roles staged(slots);
+            const bool same_key = custom || compare_keys(key_bytes(*m), true, name, true) == 0;
             g.prepare_member_event(g.group_for(status, g.top_of(slots)), 0);
-            g.refile(*m, Impl::key_may_change | Impl::roles_may_change, [&](Member& x) {
-                x.name.swap(new_name);
-                x.roles = std::move(slots);
+            g.refile(*m, same_key, [&](Member& x) {
+                install_text(x, text);
+                install_roles(x, staged);
                 x.status = status;
             });
             return Error::ok;
         }
         if (g.live >= g.cfg.max_members) return Error::limit;
-        bool was = g.shown(g_offline);
-        // Everything that can fail first: the record, room in the slot table,
-        // the hash index and every list.
-        auto owned = std::make_unique<Member>();
-        Member& m = *owned;
+        const bool was = g.shown(g_offline);
+        // Everything that can fail first: the record's storage, room in the
+        // slab, the id table and every list.
+        Text text(name, false, {});
+        Roles staged(slots);
+        const std::uint32_t top = g.top_of(slots);
+        g.members.reserve_more(1);
+        g.by_id.reserve(g.live + 1);
+        g.prepare_member_event(g.group_for(status, top), 1);
+        const std::uint32_t s = g.members.allocate();  // within capacity: cannot fail
+        Member& m = g.members[s];
         m.id = user_id;
-        m.name.assign(name);
-        m.roles = std::move(slots);
         m.status = status;
         m.rev = ++g.clock;
-        if (g.free_slots.empty()) reserve_more(g.members, 1);
-        g.by_id.reserve(g.live + 1);
-        g.prepare_member_event(g.group_for(status, g.top_of(m.roles)), 1);
-        g.link(owned);  // the id was checked above: cannot be taken
+        m.top = top;
+        install_text(m, text);
+        install_roles(m, staged);
         g.refresh_key(m);
-        g.refresh_group(m);
+        g.by_id.insert(user_id, s, [&](std::uint32_t x) { return g.members[x].id; });
+        ++g.live;
         for (auto& l : g.lists) {
-            if (l->hooks.size() <= m.slot) l->hooks.resize(g.members.size());
-            l->hooks[m.slot].leaf = nil_id;
-            if (g.visible(*l, m)) g.place(*l, m, false);
+            if (l->hooks.size() <= s) l->hooks.resize(g.members.high_water());
+            l->hooks[s].leaf = nil_id;
+            if (g.visible(*l, m)) g.place(*l, m, g.group_of(m), false);
         }
         g.after_count_change(was);
         return Error::ok;
@@ -890,48 +1083,64 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (specs.size() > g.cfg.max_members - g.live) return Error::limit;
-        // Validate everything first.
-        std::vector<RoleSlots> slots(specs.size());
-        // Duplicates inside the batch are found while linking (and undone).
-        for (std::size_t i = 0; i < specs.size(); ++i) {
-            const MemberSpec& s = specs[i];
-            if (s.id == 0 || !valid_name(s.name) || static_cast<unsigned>(s.status) > 3)
-                return Error::invalid;
-            if (Error e = g.check_role_ids(s.roles, &slots[i]); e != Error::ok) return e;
-            if (g.find_member(s.id)) return Error::exists;
+        // 1. Records are written into fresh slots while the specs are
+        // validated; nothing indexes them yet, so an error (or a failed
+        // allocation) only has to release them.
+        std::vector<std::uint32_t> added;
+        auto release_all = [&]() noexcept {
+            for (auto it = added.rbegin(); it != added.rend(); ++it) g.release(*it);
+            added.clear();
+        };
+        try {
+            added.reserve(specs.size());
+            g.members.reserve_more(static_cast<std::uint32_t>(specs.size()));  // <= max_members
+            RoleSlots slots;
+            for (const MemberSpec& spec : specs) {
+                if (spec.id == 0 || !valid_name(spec.name) || static_cast<unsigned>(spec.status) > 3) {
+                    release_all();
+                    return Error::invalid;
+                }
+                if (Error e = g.check_role_ids(spec.roles, &slots); e != Error::ok) {
+                    release_all();
+                    return e;
+                }
+                if (g.find_slot(spec.id) != nil_id) {
+                    release_all();
+                    return Error::exists;
+                }
+                Text text(spec.name, false, {});
+                Roles staged(slots);
+                const std::uint32_t s = g.members.allocate();  // reserved: cannot fail
+                added.push_back(s);
+                Member& m = g.members[s];
+                m.id = spec.id;
+                m.status = spec.status;
+                m.rev = ++g.clock;
+                install_text(m, text);
+                install_roles(m, staged);
+                g.refresh_key(m);
+                g.refresh_group(m);
+            }
+            g.by_id.reserve(g.live + specs.size());
+            for (auto& l : g.lists) {
+                reserve_total(l->hooks, g.members.high_water());
+                if (l->log) reserve_more(*l->log, 1);
+            }
+        } catch (...) {
+            release_all();
+            throw;
         }
         const bool was = g.shown(g_offline);
-        // 1. What can fail and changes nothing: the records and capacities.
-        std::vector<std::unique_ptr<Member>> fresh(specs.size());
-        for (std::size_t i = 0; i < specs.size(); ++i) {
-            fresh[i] = std::make_unique<Member>();
-            Member& m = *fresh[i];
-            m.id = specs[i].id;
-            m.name.assign(specs[i].name);
-            m.roles = std::move(slots[i]);
-            m.status = specs[i].status;
-            m.rev = ++g.clock;
-            g.refresh_key(m);
-            g.refresh_group(m);
-        }
-        const std::size_t reused = std::min(g.free_slots.size(), specs.size());
-        const std::size_t new_size = g.members.size() + (specs.size() - reused);
-        reserve_total(g.members, new_size);
-        g.by_id.reserve(g.live + specs.size());
-        for (auto& l : g.lists) {
-            reserve_total(l->hooks, new_size);
-            if (l->log) reserve_more(*l->log, 1);
-        }
-        std::vector<Member*> added;
-        added.reserve(specs.size());
-        // 2. Link the records (cannot fail now).
-        for (auto& owned : fresh) {
-            Member* m = g.link(owned);
-            if (!m) {  // the same id twice in this batch
-                g.unlink_added(added);
+        // 2. Index the records (cannot fail now); the same id twice in this
+        // batch is found here.
+        auto id_of = [&](std::uint32_t x) { return g.members[x].id; };
+        for (std::size_t i = 0; i < added.size(); ++i) {
+            if (!g.by_id.insert(g.members[added[i]].id, added[i], id_of)) {
+                g.unlink_added(added, i);
+                release_all();
                 return Error::exists;
             }
-            added.push_back(m);
+            ++g.live;
         }
         // 3. Prepare every list (may fail: then unlink and rethrow), then
         // commit every list (cannot fail).
@@ -941,7 +1150,8 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
             for (auto& l : g.lists) prepared.push_back(g.bulk_prepare(*l, added));
         } catch (...) {
             prepared.clear();
-            g.unlink_added(added);
+            g.unlink_added(added, added.size());
+            release_all();
             throw;
         }
         for (auto& p : prepared) g.bulk_commit(p);
@@ -954,31 +1164,67 @@ Error Guild::remove_member(std::uint64_t user_id) {
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (user_id == 0) return Error::invalid;
-        Member* m = g.find_member(user_id);
-        if (!m) return Error::not_found;
-        reserve_more(g.free_slots, 1);
-        g.prepare_member_event(m->group, 0);
+        const std::uint32_t s = g.find_slot(user_id);
+        if (s == nil_id) return Error::not_found;
+        Member& m = g.members[s];
+        const std::uint32_t grp = g.group_of(m);
+        g.prepare_member_event(grp, 0);
         bool was = g.shown(g_offline);
         for (auto& l : g.lists)
-            if (g.in_list(*l, *m)) g.unplace(*l, *m, false);
-        g.by_id.erase(*m);
+            if (g.in_list(*l, m)) g.unplace(*l, m, grp, false);
+        g.by_id.erase(user_id, s);
         --g.live;
-        std::uint32_t slot = m->slot;
-        g.members[slot].reset();
-        g.free_slots.push_back(slot);
+        g.release(s);
         g.after_count_change(was);
         return Error::ok;
     });
 }
 
+// The hottest event (presence): a short path that reads the id table and
+// the member's record and, when the member keeps its group and no list logs
+// edits, writes the record and nothing else.
 Error Guild::set_status(std::uint64_t user_id, Status status) {
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (user_id == 0 || static_cast<unsigned>(status) > 3) return Error::invalid;
-        Member* m = g.find_member(user_id);
-        if (!m) return Error::not_found;
-        g.prepare_member_event(g.group_for(status, m->top), 0);
-        g.refile(*m, Impl::status_only, [&](Member& x) { x.status = status; });
+        const std::uint32_t s = g.find_slot(user_id);
+        if (s == nil_id) return Error::not_found;
+        // A move starts by reading the member's hook in list 0 (every
+        // member is in it): requested now, it arrives with the record.
+        __builtin_prefetch(&g.lists[0]->hooks[s]);
+        Member& m = g.members[s];
+        const std::uint32_t old_group = g.group_of(m);
+        const std::uint32_t new_group = g.group_for(status, m.top);
+        if (old_group == new_group) {
+            // Status does not decide visibility: the member stays where it
+            // is in every list; lists with a log get an update.
+            if (g.logs == 0) {
+                m.status = status;
+                m.rev = ++g.clock;
+                return Error::ok;
+            }
+            for (auto& l : g.lists)
+                if (l->log) reserve_more(*l->log, 1);
+            m.status = status;
+            m.rev = ++g.clock;
+            for (auto& l : g.lists)
+                if (l->log && g.in_list(*l, m)) g.log_update(*l, m);
+            return Error::ok;
+        }
+        for (auto& lp : g.lists) {
+            ListState& l = *lp;
+            if (!g.in_list(l, m)) continue;
+            g.tree_for(l, new_group).reserve_insert();
+            if (l.log) reserve_more(*l.log, 4);  // 2 removes, 2 inserts
+        }
+        m.status = status;
+        m.rev = ++g.clock;
+        for (auto& lp : g.lists) {
+            ListState& l = *lp;
+            if (!g.in_list(l, m)) continue;
+            g.unplace(l, m, old_group, false);
+            g.place(l, m, new_group, false);
+        }
         return Error::ok;
     });
 }
@@ -989,9 +1235,11 @@ Error Guild::set_name(std::uint64_t user_id, std::string_view name) {
         if (user_id == 0 || !valid_name(name)) return Error::invalid;
         Member* m = g.find_member(user_id);
         if (!m) return Error::not_found;
-        std::string new_name(name);
-        g.prepare_member_event(m->group, 0);
-        g.refile(*m, Impl::key_may_change, [&](Member& x) { x.name.swap(new_name); });
+        const bool custom = m->flags & f_custom_key;
+        Text text(name, custom, custom ? custom_key_of(*m) : std::string_view{});
+        const bool same_key = custom || compare_keys(key_bytes(*m), true, name, true) == 0;
+        g.prepare_member_event(g.group_of(*m), 0);
+        g.refile(*m, same_key, [&](Member& x) { install_text(x, text); });
         return Error::ok;
     });
 }
@@ -1005,15 +1253,11 @@ Error Guild::set_sort_key(std::uint64_t user_id, bool has_key,
         if (has_key && key.size() > g.cfg.max_sort_key_bytes) return Error::limit;
         Member* m = g.find_member(user_id);
         if (!m) return Error::not_found;
-        std::unique_ptr<std::string> new_key;
-        if (has_key)
-            new_key = std::make_unique<std::string>(reinterpret_cast<const char*>(key.data()),
-                                                    key.size());
-        g.prepare_member_event(m->group, 0);
-        g.refile(*m, Impl::key_may_change, [&](Member& x) {
-            x.custom_key = has_key;
-            x.key.swap(new_key);
-        });
+        const std::string_view bytes(reinterpret_cast<const char*>(key.data()), key.size());
+        Text text(name_of(*m), has_key, bytes);
+        const bool same_key = compare_keys(key_bytes(*m), key_folds(*m), text.key(), !has_key) == 0;
+        g.prepare_member_event(g.group_of(*m), 0);
+        g.refile(*m, same_key, [&](Member& x) { install_text(x, text); });
         return Error::ok;
     });
 }
@@ -1026,8 +1270,9 @@ Error Guild::set_roles(std::uint64_t user_id, std::span<const std::uint64_t> rol
         if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
         Member* m = g.find_member(user_id);
         if (!m) return Error::not_found;
+        Roles staged(slots);
         g.prepare_member_event(g.group_for(m->status, g.top_of(slots)), 0);
-        g.refile(*m, Impl::roles_may_change, [&](Member& x) { x.roles = std::move(slots); });
+        g.refile(*m, true, [&](Member& x) { install_roles(x, staged); });
         return Error::ok;
     });
 }
@@ -1079,7 +1324,7 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
             if (g.lists.size() - 1 >= g.cfg.max_lists) return Error::limit;
             fresh = std::make_unique<ListState>();
             fresh->id = list_id;
-            fresh->hooks.resize(g.members.size());
+            fresh->hooks.resize(g.members.high_water());
             l = fresh.get();
             reserve_more(g.lists, 1);
         }
@@ -1094,12 +1339,19 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
             list.role_ow.swap(role_ow);
             list.member_ow.swap(member_ow);
         };
-        const std::vector<Member*> all = g.all_members();
+        const std::vector<std::uint32_t> all = g.all_members();
         g.reserve(g.plan_with(swap_rule, swap_rule, [&](Impl::Plan& plan) {
             g.plan_refilter(list, all, plan);
         }));  // keyed by list: covers a new list's trees too
         swap_rule();
-        if (fresh) g.lists.push_back(std::move(fresh));  // capacity reserved above
+        if (fresh) {
+            // A membership bit, when one is free, is stale from a removed
+            // list: cleared before use.
+            list.bit = g.take_bit();
+            if (list.bit != no_bit)
+                for (std::uint32_t s : all) Impl::mark(list, g.members[s], false);
+            g.lists.push_back(std::move(fresh));  // capacity reserved above
+        }
         g.refilter(list, all);
         return Error::ok;
     });
@@ -1111,6 +1363,9 @@ Error Guild::remove_list(std::uint64_t list_id) {
         if (list_id == 0) return Error::invalid;
         for (std::size_t i = 1; i < g.lists.size(); ++i) {
             if (g.lists[i]->id == list_id) {
+                ListState& l = *g.lists[i];
+                if (l.bit != no_bit) g.free_bits |= 1u << l.bit;
+                if (l.log) --g.logs;
                 g.lists.erase(g.lists.begin() + static_cast<std::ptrdiff_t>(i));
                 return Error::ok;
             }
@@ -1197,8 +1452,10 @@ Error Guild::index_of(std::uint64_t list_id, std::uint64_t user_id, std::uint32_
     const ListState* l = g.find_list(list_id);
     if (!l) return Error::not_found;
     const Member* m = g.find_member(user_id);
-    if (!m || !g.in_list(*l, *m) || !g.shown(m->group)) return Error::not_found;
-    *out = g.offset(*l, m->group) + 1 + g.tree(*l, m->group)->index_of(m->slot);
+    if (!m || !g.in_list(*l, *m)) return Error::not_found;
+    const std::uint32_t grp = g.group_of(*m);
+    if (!g.shown(grp)) return Error::not_found;
+    *out = g.offset(*l, grp) + 1 + g.tree(*l, grp)->index_of(g.slot_of(*m));
     return Error::ok;
 }
 
@@ -1208,11 +1465,11 @@ Error Guild::member(std::uint64_t user_id, MemberView* out) const {
     const Member* m = g.find_member(user_id);
     if (!m) return Error::not_found;
     out->id = m->id;
-    out->name = m->name;
+    out->name = name_of(*m);
     out->status = m->status;
-    out->group = g.group_id(m->group);
+    out->group = g.group_id(g.group_of(*m));
     out->roles.clear();
-    for (std::uint32_t r : m->roles) out->roles.push_back(g.roles[r].id);
+    for (std::uint32_t r : roles_of(*m)) out->roles.push_back(g.roles[r].id);
     std::sort(out->roles.begin(), out->roles.end());
     return Error::ok;
 }
@@ -1220,6 +1477,7 @@ Error Guild::member(std::uint64_t user_id, MemberView* out) const {
 Error Guild::attach_log(std::uint64_t list_id, std::vector<RowEdit>* log) {
     ListState* l = impl_->find_list(list_id);
     if (!l) return Error::not_found;
+    impl_->logs += (log != nullptr) - (l->log != nullptr);
     l->log = log;
     return Error::ok;
 }
@@ -1231,17 +1489,14 @@ std::vector<RowEdit>* Guild::attached_log(std::uint64_t list_id) const {
 
 std::size_t Guild::memory_bytes() const {
     const Impl& g = *impl_;
-    auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
-    std::size_t bytes = g.members.capacity() * sizeof(void*) + g.by_id.memory_bytes();
-    for (const auto& m : g.members) {
-        if (!m) continue;
-        bytes += sizeof(Member) + heap(m->name) +
-                 (m->key ? sizeof(std::string) + heap(*m->key) : 0) +
-                 (m->roles.capacity() > 2 ? m->roles.capacity() * sizeof(std::uint32_t) : 0);
-    }
+    std::size_t bytes = g.members.memory_bytes() + g.by_id.memory_bytes();
+    for (std::uint32_t s = 0; s < g.members.high_water(); ++s)
+        if (g.members[s].id != 0) bytes += heap_bytes(g.members[s]);
     for (const auto& l : g.lists) {
-        bytes += sizeof(ListState) + l->hooks.capacity() * sizeof(BTreeHook);
-        for (const auto& [grp, t] : l->trees) bytes += sizeof(Tree) + t->memory_bytes();
+        bytes += sizeof(ListState) + l->hooks.capacity() * sizeof(BTreeHook) +
+                 l->trees.capacity() * sizeof(void*);
+        for (const auto& t : l->trees)
+            if (t) bytes += sizeof(Tree) + t->memory_bytes();
     }
     return bytes;
 }
@@ -1256,45 +1511,67 @@ bool Guild::check_invariants(std::string* why) const {
         w = msg;
         return false;
     };
+    std::string tw;
+    if (!g.by_id.check_invariants(&tw)) return fail("id table: " + tw);
     std::uint32_t live = 0;
-    for (std::uint32_t s = 0; s < g.members.size(); ++s) {
-        const Member* m = g.members[s].get();
-        if (!m) continue;
+    for (std::uint32_t s = 0; s < g.members.high_water(); ++s) {
+        const Member& m = g.members[s];
+        if (m.id == 0) continue;
         ++live;
-        if (m->slot != s) return fail("member slot mismatch");
-        if (g.find_member(m->id) != m) return fail("hash index disagrees with slots");
-        if (m->custom_key != (m->key != nullptr)) return fail("custom key flag disagrees");
-        if (m->prefix != key_prefix(m->key_bytes(), m->key_folds())) return fail("key prefix stale");
-        if (m->top != g.top_of(*m)) return fail("member top role stale");
-        if (m->group != g.group_of(*m)) return fail("member group stale");
-        if (!std::is_sorted(m->roles.begin(), m->roles.end())) return fail("roles unsorted");
-        for (std::uint32_t r : m->roles)
+        if (g.find_slot(m.id) != s) return fail("id table disagrees with slots");
+        if ((m.flags & f_custom_key) && !(m.flags & f_text_heap)) return fail("custom key without a block");
+        if (m.flags & ~(f_text_heap | f_custom_key | f_roles_heap)) return fail("unknown member flags");
+        if (!(m.flags & f_roles_heap) && m.nroles > 2) return fail("inline role count above 2");
+        if (!(m.flags & f_text_heap) && m.name_len > name_inline) return fail("long name inline");
+        if (!valid_name(name_of(m))) return fail("member name invalid");
+        if (m.prefix != key_prefix(key_bytes(m), key_folds(m))) return fail("key prefix stale");
+        if (m.top != g.top_of(m)) return fail("member top role stale");
+        if (static_cast<unsigned>(m.status) > 3) return fail("bad member status");
+        const auto held = roles_of(m);
+        if (std::adjacent_find(held.begin(), held.end(), std::greater_equal<std::uint32_t>()) != held.end())
+            return fail("roles unsorted");
+        for (std::uint32_t r : held)
             if (r >= g.roles.size() || !g.roles[r].live) return fail("member holds a dead role");
     }
-    if (live != g.live || g.by_id.size() != live) return fail("member count mismatch");
+    if (live != g.live || g.by_id.size() != live || g.members.live() != live)
+        return fail("member count mismatch");
+    unsigned logs = 0;
+    std::uint32_t bits = 0;
     for (const auto& lp : g.lists) {
         const ListState& l = *lp;
+        if (l.log) ++logs;
+        if (l.bit != no_bit) {
+            if (l.bit >= list_bits || (bits >> l.bit) & 1u || (g.free_bits >> l.bit) & 1u)
+                return fail("list membership bit owned twice");
+            bits |= 1u << l.bit;
+        }
         std::uint32_t total = 0;
-        for (const auto& [grp, t] : l.trees) {
-            std::string tw;
+        for (std::uint32_t i = 0; i < l.trees.size(); ++i) {
+            const Tree* t = l.trees[i].get();
+            if (!t) continue;
             if (!t->check_invariants(&tw)) return fail("list tree: " + tw);
             total += t->size();
             for (std::uint32_t k = 0; k < t->size(); ++k) {
-                const Member* m = g.members[t->at(k)].get();
-                if (!m || m->group != grp) return fail("tree holds a member of another group");
+                const std::uint32_t s = t->at(k);
+                if (s >= g.members.high_water() || g.members[s].id == 0 ||
+                    Impl::group_of(g.members[s]) != group_of_index(i))
+                    return fail("tree holds a member of another group");
             }
         }
         if (total != l.total) return fail("list total mismatch");
-        for (std::uint32_t s = 0; s < g.members.size(); ++s) {
-            const Member* m = g.members[s].get();
-            bool in = s < l.hooks.size() && l.hooks[s].leaf != nil_id;
-            if (!m) {
+        for (std::uint32_t s = 0; s < g.members.high_water(); ++s) {
+            const Member& m = g.members[s];
+            const bool in = s < l.hooks.size() && l.hooks[s].leaf != nil_id;
+            if (m.id == 0) {
                 if (in) return fail("hook of a free slot is linked");
                 continue;
             }
-            if (in != g.visible(l, *m)) return fail("list membership disagrees with visibility");
+            if (l.bit != no_bit && ((m.lists >> l.bit) & 1u) != in)
+                return fail("list membership bit disagrees with the hook");
+            if (in != g.visible(l, m)) return fail("list membership disagrees with visibility");
         }
     }
+    if (logs != g.logs) return fail("attached log count mismatch");
     return true;
 }
 

@@ -5,10 +5,14 @@
 // Rows are global over the list: each group that appears is one header row
 // followed by its members (§2).
 //
-// Layout: one member record per user (hash-indexed, stable address); per
-// list, per group, a counted B+tree of member slots (rank_btree.hpp), and a
-// 4-byte hook per member slot naming its leaf. Groups order is a small table,
-// so reordering roles or flipping the offline threshold moves no entries.
+// Layout: one 64-byte member record per user in a slab, named by its slot
+// (names up to 24 bytes and up to two roles inline, longer data in one heap
+// block the record owns), found through an open-addressing id -> slot table
+// (id_table.hpp); per list, per group, a counted B+tree of member slots
+// (rank_btree.hpp), and a 4-byte hook per member slot naming its leaf; in the
+// record, one membership bit per list (the first 32 lists), so a change that
+// keeps a member in place reads no hooks. Groups order is a small table, so
+// reordering roles or flipping the offline threshold moves no entries.
 //
 // Errors: every mutator validates all of its input before changing
 // anything; on any error the guild is unchanged. Allocation failure inside a

@@ -251,4 +251,88 @@ TEST_CASE("bulk add equals one-by-one adds; a bad spec rejects the whole batch")
     CHECK(a.member_total() == 302);
 }
 
+TEST_CASE("member storage: short names and two roles inline, the rest in heap blocks") {
+    // The record keeps names up to 24 bytes and up to two roles inline;
+    // longer names, host sort keys and more roles live in blocks the record
+    // owns. Every change across those boundaries must keep data and order.
+    Guild g;
+    for (std::uint64_t r = 1; r <= 5; ++r)
+        REQUIRE(g.upsert_role({r, static_cast<std::int32_t>(r), false, false, false}) == Error::ok);
+    const std::string n23(23, 'c'), n24(24, 'b'), n25(25, 'a'), n128(128, 'd');
+    REQUIRE(g.upsert_member(1, n24, none, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(2, n25, none, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(3, n23, none, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(4, n128, none, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(5, "e", none, Status::online, false) == Error::ok);
+    CHECK(dump(g) == "[on:5] 2 1 3 4 5");
+    auto name = [&](std::uint64_t id) {
+        Guild::MemberView v;
+        REQUIRE(g.member(id, &v) == Error::ok);
+        return std::string(v.name);
+    };
+    auto roles = [&](std::uint64_t id) {
+        Guild::MemberView v;
+        REQUIRE(g.member(id, &v) == Error::ok);
+        std::string out;
+        for (std::uint64_t r : v.roles) out += std::to_string(r);
+        return out;
+    };
+    CHECK(name(1) == n24);
+    CHECK(name(2) == n25);
+    CHECK(name(3) == n23);
+    CHECK(name(4) == n128);
+    CHECK(name(5) == "e");
+
+    // A host key moves an inline name into a block; renames keep the key.
+    const std::uint8_t key_z[] = {'z'};
+    REQUIRE(g.set_sort_key(3, true, key_z) == Error::ok);
+    CHECK(dump(g) == "[on:5] 2 1 4 5 3");
+    CHECK(name(3) == n23);
+    REQUIRE(g.set_name(3, "A") == Error::ok);
+    CHECK(dump(g) == "[on:5] 2 1 4 5 3");
+    CHECK(name(3) == "A");
+    REQUIRE(g.set_name(3, n128) == Error::ok);
+    CHECK(name(3) == n128);
+    REQUIRE(g.upsert_member(3, n25, none, Status::idle, true) == Error::ok);
+    CHECK(dump(g) == "[on:5] 2 1 4 5 3");
+    CHECK(name(3) == n25);
+    // Restoring the default key: the name decides again.
+    REQUIRE(g.set_sort_key(3, false, {}) == Error::ok);
+    CHECK(dump(g) == "[on:5] 2 3 1 4 5");
+    REQUIRE(g.set_name(3, "f") == Error::ok);
+    CHECK(dump(g) == "[on:5] 2 1 4 5 3");
+    CHECK(name(3) == "f");
+    // A long name shortened to an inline one and back.
+    REQUIRE(g.set_name(4, "bb") == Error::ok);
+    CHECK(name(4) == "bb");
+    CHECK(dump(g) == "[on:5] 2 4 1 5 3");  // "bb" < "bbb…b"
+    REQUIRE(g.set_name(4, n128) == Error::ok);
+    CHECK(name(4) == n128);
+
+    // Roles: inline up to two, a block beyond; shrinking keeps them right.
+    const std::vector<std::uint64_t> r12 = {2, 1}, r1234 = {4, 3, 2, 1};
+    REQUIRE(g.set_roles(5, r12) == Error::ok);
+    CHECK(roles(5) == "12");
+    REQUIRE(g.add_member_role(5, 5) == Error::ok);
+    CHECK(roles(5) == "125");
+    REQUIRE(g.remove_member_role(5, 2) == Error::ok);
+    CHECK(roles(5) == "15");
+    REQUIRE(g.set_roles(5, r1234) == Error::ok);
+    CHECK(roles(5) == "1234");
+    REQUIRE(g.remove_role(3) == Error::ok);  // erased in place from every holder
+    CHECK(roles(5) == "124");
+    REQUIRE(g.remove_role(1) == Error::ok);
+    REQUIRE(g.remove_role(2) == Error::ok);
+    CHECK(roles(5) == "4");
+    REQUIRE(g.set_roles(5, none) == Error::ok);
+    CHECK(roles(5) == "");
+    // A removed member's slot is reused with clean storage.
+    REQUIRE(g.remove_member(4) == Error::ok);
+    const std::vector<std::uint64_t> r45 = {4, 5};
+    REQUIRE(g.upsert_member(6, "g", r45, Status::offline, false) == Error::ok);
+    CHECK(name(6) == "g");
+    CHECK(roles(6) == "45");
+    CHECK(dump(g) == "[on:4] 2 1 5 3 [off:1] 6");
+}
+
 }  // TEST_SUITE

@@ -134,7 +134,7 @@ int exercise(const char* what, std::uint64_t n, const std::function<Error(Guild&
 TEST_SUITE("guild_oom") {
 
 TEST_CASE("every event survives a failed allocation at every point") {
-    const std::vector<std::uint64_t> r10 = {10}, r11_12 = {11, 12};
+    const std::vector<std::uint64_t> r10 = {10}, r11_12 = {11, 12}, r10_11_12 = {10, 11, 12};
     const std::vector<std::uint64_t> ids = {10, 11};
     const std::vector<std::int32_t> pos = {1, 9};
     const std::uint8_t key[] = {'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z'};
@@ -155,6 +155,7 @@ TEST_CASE("every event survives a failed allocation at every point") {
         {"rename", [](Guild& g) { return g.set_name(9, "a-completely-different-long-name"); }},
         {"sort key", [&](Guild& g) { return g.set_sort_key(9, true, key); }},
         {"set roles", [&](Guild& g) { return g.set_roles(8, r11_12); }},
+        {"set three roles", [&](Guild& g) { return g.set_roles(8, r10_11_12); }},  // a roles block
         {"add role", [](Guild& g) { return g.add_member_role(1, 10); }},
         {"remove role from member", [](Guild& g) { return g.remove_member_role(3, 10); }},
         {"touch", [](Guild& g) { return g.touch(4); }},

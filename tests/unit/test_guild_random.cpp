@@ -283,6 +283,8 @@ struct Params {
     double grow_weight = 25;        // weight of "add member" below the target
     u32 roles_max = 8;              // live roles the generator aims at (<= 30)
     u32 lists_max = 4;              // live lists besides list 0
+    u32 list_ids = 0;               // 0: list ids from kListPool; else 1000..1000+n-1
+    double list_weight = 1.2;       // weight of set_list among events
     u32 threshold_lo = 0, threshold_hi = 0;  // 0/0: default 1000 or near size
     u32 id_pool = 32;                        // distinct user ids used
     bool limits = false;  // events that exceed the (small) cfg limits
@@ -425,7 +427,10 @@ public:
 
     void run() {
         const auto t0 = std::chrono::steady_clock::now();
-        for (u32 i = 0; i < p_.events; ++i) step();
+        for (u32 i = 0; i < p_.events; ++i) {
+            step();
+            max_lists_ = std::max<std::size_t>(max_lists_, m_.lists.size());
+        }
         final_check();
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -433,7 +438,7 @@ public:
         std::ostringstream os;
         os << p_.name << " seed " << p_.seed << ": " << n_ << " events (" << ok_ << " ok, "
            << rejected_ << " rejected), max members " << max_members_ << ", max roles "
-           << max_roles_ << ", edits " << edits_ << ", resets " << resets_ << ", full list checks "
+           << max_roles_ << ", max lists " << max_lists_ << ", edits " << edits_ << ", resets " << resets_ << ", full list checks "
            << list_checks_ << ", offline flips " << flips_ << ", must-update checks " << update_checks_
            << ", " << secs << " s; suite total so far " << g_events_total;
         MESSAGE(os.str());
@@ -446,7 +451,11 @@ public:
         MESSAGE(ks.str());
     }
 
+    std::size_t max_lists() const { return max_lists_; }
+
 private:
+    std::size_t max_lists_ = 0;
+
     // ------------------------------------------------------------ helpers
     void fail(const std::string& what) const {
         std::ostringstream os;
@@ -659,7 +668,7 @@ private:
         w[k_role_update] = 2 * has_r;
         w[k_role_remove] = (m_.roles.size() > p_.roles_max / 2 ? 1.0 : 0.4) * has_r;
         w[k_role_reorder] = 1 * has_r;
-        w[k_list_set] = 1.2;
+        w[k_list_set] = p_.list_weight;
         w[k_list_remove] = m_.lists.empty() ? 0.0 : 0.6;
         w[k_threshold] = 0.6;
         w[k_everyone_view] = 0.5;
@@ -1001,8 +1010,13 @@ private:
         return s + "}";
     }
 
+    u64 pick_list_id() {
+        if (p_.list_ids) return 1000 + below(p_.list_ids);
+        return kListPool[below(std::size(kListPool))];
+    }
+
     void ev_list_set() {
-        u64 id = kListPool[below(std::size(kListPool))];
+        u64 id = pick_list_id();
         const bool exists = m_.lists.count(id) != 0;
         bool at_limit = false;
         if (!exists && m_.lists.size() >= p_.lists_max) {
@@ -1362,7 +1376,7 @@ private:
             case 27: {
                 // A malformed rule, on an existing list or on a new one while
                 // below max_lists.
-                u64 id = kListPool[below(std::size(kListPool))];
+                u64 id = pick_list_id();
                 if (!m_.lists.count(id) && m_.lists.size() >= p_.cfg.max_lists) id = m_.lists.begin()->first;
                 bool unknown = false;
                 ListRule rule = gen_rule(std::min<std::size_t>(3, p_.cfg.max_overwrites - 1), &unknown);
@@ -1675,6 +1689,31 @@ TEST_CASE("small guilds: 5-60 members, up to 30 roles, thresholds 5-60") {
         p.cfg.offline_threshold = 5 + static_cast<u32>(seed * 7 % 56);
         Runner r(p);
         r.run();
+    }
+}
+
+TEST_CASE("many lists: more lists than the members' membership bits (32)") {
+    // Lists past the 31st (besides list 0) have no bit in the member
+    // records and answer membership from their hooks; removed lists' bits
+    // are reused, stale, by new lists.
+    for (u64 seed = 1; seed <= 3; ++seed) {
+        Params p;
+        p.name = "many_lists";
+        p.seed = 0x1157 + seed * 104729;
+        p.events = 3000;
+        p.size_lo = 5;
+        p.size_hi = 40;
+        p.roles_max = 12;
+        p.lists_max = 45;
+        p.list_ids = 60;
+        p.list_weight = 6;
+        p.threshold_lo = 5;
+        p.threshold_hi = 40;
+        p.id_pool = 64;
+        p.cfg.offline_threshold = 20;
+        Runner r(p);
+        r.run();
+        CHECK(r.max_lists() > 32);
     }
 }
 

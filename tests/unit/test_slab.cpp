@@ -308,6 +308,41 @@ TEST_CASE("reserve") {
     }
 }
 
+TEST_CASE("reserve_more counts freed ids and grows like allocate") {
+    roster::Slab<P> s;
+    s.reserve_more(0);
+    CHECK(s.capacity() == 0);
+    s.reserve_more(1);  // first growth: 64, as allocate() would
+    CHECK(s.capacity() == 64);
+    for (std::uint32_t i = 0; i < 64; ++i) fill(s, s.allocate());
+    s.reserve_more(1);  // by half
+    CHECK(s.capacity() == 96);
+    s.reserve_more(500);  // more than a step: exactly what is needed
+    CHECK(s.capacity() == 564);
+    // Freed ids are counted: no growth while they cover the request.
+    for (std::uint32_t i = 0; i < 10; ++i) s.free(i);
+    P* before = s.data();
+    s.reserve_more(510);
+    CHECK(s.capacity() == 564);
+    for (std::uint32_t i = 0; i < 510; ++i) s.allocate();
+    CHECK(s.data() == before);
+    CHECK(s.high_water() == 564);
+    CHECK(s[10].c == 10);  // untouched objects kept their contents
+    CHECK(s[63].a == pattern_a(63));
+    s.reserve_more(1);  // full again: one step of growth
+    CHECK(s.capacity() == 846);
+    // Repeated single reserves stay geometric (few growths for many ids).
+    roster::Slab<P> t;
+    std::size_t growths = 0;
+    for (std::uint32_t i = 0; i < 100000; ++i) {
+        const std::uint32_t cap = t.capacity();
+        t.reserve_more(1);
+        growths += t.capacity() != cap;
+        t.allocate();
+    }
+    CHECK(growths < 40);
+}
+
 TEST_CASE("clear forgets every id but keeps the memory") {
     roster::Slab<P> s;
     for (std::uint32_t i = 0; i < 500; ++i) fill(s, s.allocate());
