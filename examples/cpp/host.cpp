@@ -20,10 +20,13 @@ std::string group_name(std::uint64_t id) {
 }
 
 std::string item(const roster_row& row) {
+    std::ostringstream out;
     if (row.kind == ROSTER_ROW_HEADER) {
-        return "H:" + group_name(row.group) + ":" + std::to_string(row.count);
+        out << "H:" << group_name(row.group) << ':' << row.count;
+    } else {
+        out << "M:" << row.user << ':' << group_name(row.group);
     }
-    return "M:" + std::to_string(row.user) + ":" + group_name(row.group);
+    return out.str();
 }
 
 // Formats one op of a frame kept beyond the callback (roster::Op).
@@ -98,8 +101,9 @@ int main() {
                                       Presence::offline};
         const std::vector<std::uint64_t> by_five[5] = {{101}, {102}, {103}, {101, 103}, {}};
         for (int i = 1; i <= 50; ++i) {
-            std::string name = "m" + std::to_string(i / 10) + std::to_string(i % 10);
-            g.add_member(1000 + i, name, by_five[i % 5], statuses[i % 4]);
+            std::ostringstream name;
+            name << 'm' << i / 10 << i % 10;
+            g.add_member(1000 + i, name.str(), by_five[i % 5], statuses[i % 4]);
         }
         roster::ListRule rule;
         rule.everyone = ROSTER_OVERWRITE_DENY;

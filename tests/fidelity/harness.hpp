@@ -43,7 +43,8 @@ inline roster_row to_c(const roster::Row& r) {
 inline std::string ranges_text(std::span<const roster_range> rs) {
     std::string s;
     for (const roster_range& r : rs)
-        s += "[" + std::to_string(r.start) + "," + std::to_string(r.end) + "]";
+        s.append("[").append(std::to_string(r.start)).append(",").append(std::to_string(r.end))
+            .append("]");
     return s.empty() ? "none" : s;
 }
 
@@ -316,7 +317,7 @@ private:
         if (record) {
             std::string who = "s";
             for (std::size_t i = 0; i < sorted.size(); ++i)
-                who += (i ? "," : "") + std::to_string(sorted[i]);
+                who.append(i ? "," : "").append(std::to_string(sorted[i]));
             recorded_.push_back(who + " " + text);
         }
         for (std::size_t i = 0; i < sorted.size(); ++i) {

@@ -46,7 +46,8 @@ std::string join(std::vector<std::string> v, bool sort) {
 
 std::string members(int first, int last, const char* group = "on") {
     std::string s;
-    for (int i = first; i <= last; ++i) s += " " + std::to_string(i) + "@" + group;
+    for (int i = first; i <= last; ++i)
+        s.append(" ").append(std::to_string(i)).append("@").append(group);
     return s;
 }
 

@@ -377,7 +377,7 @@ const char* status_name(Status s) {
 
 std::string ids_repr(const std::vector<u64>& v) {
     std::string s = "[";
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + hex(v[i]);
+    for (std::size_t i = 0; i < v.size(); ++i) s.append(i ? "," : "").append(hex(v[i]));
     return s + "]";
 }
 
@@ -1004,9 +1004,10 @@ private:
              : r.everyone == Overwrite::deny  ? "deny"
                                               : std::to_string(static_cast<int>(r.everyone));
         s += ", roles";
-        for (const auto& o : r.roles) s += " " + hex(o.id) + (o.allow ? "+" : "-");
+        for (const auto& o : r.roles) s.append(" ").append(hex(o.id)).append(o.allow ? "+" : "-");
         s += ", members";
-        for (const auto& o : r.members) s += " " + hex(o.id) + (o.allow ? "+" : "-");
+        for (const auto& o : r.members)
+            s.append(" ").append(hex(o.id)).append(o.allow ? "+" : "-");
         return s + "}";
     }
 
