@@ -1,8 +1,8 @@
 // Id -> slot: the member index of a guild (user id -> member slot).
 //
-// Why not a chained hash (hash_index.hpp): a lookup there reads the bucket
-// array and then the node, two dependent cache misses, and every record pays
-// for a link. Here the table is a flat array of 8-byte entries {tag, slot},
+// Why not a chained hash (the Boost.Intrusive unordered_set it replaced): a
+// lookup there reads the bucket array and then the node, two dependent cache
+// misses, and every record pays for a link. Here the table is a flat array of 8-byte entries {tag, slot},
 // eight to a cache line, probed linearly: a lookup reads one line of the
 // table and then the record it names, which the caller reads anyway.
 //
