@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <boost/container/small_vector.hpp>
+
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -33,6 +35,7 @@ bool sorted_contains(const std::vector<std::uint32_t>& v, std::uint32_t k) {
 }  // namespace
 
 struct Subscriptions::Chunk {
+    std::uint32_t k = 0;       // its number: rows [k * chunk, (k + 1) * chunk)
     std::vector<Row> rows;     // as every holder has them (as of the last flush)
     std::uint64_t stamp = 0;   // flush whose ops `ops` are
     std::uint32_t refs = 0;    // audiences holding the chunk
@@ -67,7 +70,9 @@ struct Subscriptions::Session {
 
 struct Subscriptions::Audience {
     std::vector<std::uint32_t> chunks;
-    std::vector<Chunk*> cached;  // chunks[i]'s cache entry (held: it stays while refs > 0)
+    // chunks[i]'s cache entry (held: it stays while refs > 0). Inline, so
+    // the flush's pass over audiences reads one object per audience.
+    boost::container::small_vector<Chunk*, 4> cached;
     std::vector<std::pair<Session*, SessionList*>> members;
     std::vector<std::uint64_t> ids;  // members' session ids, same order
 };
@@ -150,6 +155,7 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
         ls.order.push_back(slot.get());
         for (std::uint32_t k : sl.wanted) {
             Chunk& c = ls.chunks[k];
+            c.k = k;
             ++c.refs;
             slot->cached.push_back(&c);
         }
@@ -425,10 +431,13 @@ void Subscriptions::flush_list(ListSubs& ls) {
     // Ops of every chunk someone keeps, once per flush. When the list did
     // not change (only subscriptions did), steady audiences get nothing.
     const bool list_changed = !ls.log.empty() || counts_changed || ls.lost;
+    // (The passes over audiences prefetch a few audiences ahead: each is a
+    // heap object, and so is each chunk, and there may be thousands.)
     if (list_changed)
-        for (Audience* a : ls.order)
-            for (std::size_t i = 0; i < a->chunks.size(); ++i)
-                refresh(ls, a->chunks[i], *a->cached[i], false, true);
+        for (std::size_t i = 0; i < ls.order.size(); ++i) {
+            prefetch_audiences(ls, i);
+            for (Chunk* c : ls.order[i]->cached) refresh(ls, *c, false, true);
+        }
     for (auto [s, sl] : ls.pending)
         if (!sl->stale)
             for (std::uint32_t k : sl->held)
@@ -440,7 +449,10 @@ void Subscriptions::flush_list(ListSubs& ls) {
             if (sl->stale || !sorted_contains(sl->held, k)) refresh_chunk(ls, k, false);
 
     if (list_changed) {
-        for (Audience* a : std::vector<Audience*>(ls.order)) {
+        const std::vector<Audience*> order(ls.order);  // the sink may unsubscribe
+        for (std::size_t i = 0; i < order.size(); ++i) {
+            if (i + 2 < order.size()) __builtin_prefetch(order[i + 2]);
+            const Audience* a = order[i];
             items_.clear();
             ops_.clear();
             op_items_.clear();
@@ -510,12 +522,22 @@ void Subscriptions::flush_list(ListSubs& ls) {
 // compute their ops (once per flush); otherwise only the rows are needed.
 void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
     auto [it, created] = ls.chunks.try_emplace(k);
-    if (created) ls.unheld.push_back(k);  // until an audience holds it
-    refresh(ls, k, it->second, created, kept);
+    if (created) {
+        it->second.k = k;
+        ls.unheld.push_back(k);  // until an audience holds it
+    }
+    refresh(ls, it->second, created, kept);
 }
 
-void Subscriptions::refresh(ListSubs& ls, std::uint32_t k, Chunk& c, bool created, bool kept) {
+void Subscriptions::prefetch_audiences(const ListSubs& ls, std::size_t i) {
+    if (i + 4 < ls.order.size()) __builtin_prefetch(ls.order[i + 4]);
+    if (i + 2 < ls.order.size())
+        for (const Chunk* c : ls.order[i + 2]->cached) __builtin_prefetch(c);
+}
+
+void Subscriptions::refresh(ListSubs& ls, Chunk& c, bool created, bool kept) {
     if (c.stamp == flush_no_) return;
+    const std::uint32_t k = c.k;
     c.stamp = flush_no_;
     c.ops.clear();
     c.items.clear();
@@ -777,7 +799,8 @@ bool Subscriptions::check_invariants(std::string* why) const {
             for (std::size_t j = 0; j < a->chunks.size(); ++j) {
                 ++refs[a->chunks[j]];
                 auto it = ls.chunks.find(a->chunks[j]);
-                if (it == ls.chunks.end() || &it->second != a->cached[j])
+                if (it == ls.chunks.end() || &it->second != a->cached[j] ||
+                    it->second.k != a->chunks[j])
                     return fail("audience points to another chunk");
             }
         }

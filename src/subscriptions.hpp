@@ -67,7 +67,8 @@ private:
     void flush_list(ListSubs& ls);
     void flush_removed_list(ListSubs& ls);
     void refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept);
-    void refresh(ListSubs& ls, std::uint32_t k, Chunk& c, bool created, bool kept);
+    void refresh(ListSubs& ls, Chunk& c, bool created, bool kept);
+    static void prefetch_audiences(const ListSubs& ls, std::size_t i);
     std::span<const std::uint64_t> audience_ids(const Audience& a);
     void deliver(const roster_frame& frame, std::span<const std::uint64_t> ids);
     void emit_runs(std::uint32_t kind, std::span<const std::uint32_t> chunks, ListSubs& ls);
