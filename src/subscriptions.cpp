@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <new>
+#include <numeric>
 
 namespace roster {
 
@@ -634,9 +635,12 @@ void Subscriptions::assemble_rows(ListSubs& ls, const Chunk& c, std::uint32_t s,
             const std::uint32_t in0 = std::max(o0, s);
             const std::uint32_t in1 = std::min(o1 + 1, old_end);  // exclusive
             for (std::uint32_t o = o0; o < std::min(in0, o1 + 1); ++o) lack(-1);
-            for (std::uint32_t o = in0; o < in1; ++o) {
-                src_.push_back(static_cast<std::int64_t>(o - s));
-                rows_.push_back(c.rows[o - s]);
+            if (in0 < in1) {  // a run of rows kept as they are: copied at once
+                const std::size_t at = rows_.size();
+                rows_.insert(rows_.end(), c.rows.begin() + (in0 - s), c.rows.begin() + (in1 - s));
+                src_.resize(at + (in1 - in0));
+                std::iota(src_.begin() + static_cast<std::ptrdiff_t>(at), src_.end(),
+                          static_cast<std::int64_t>(in0 - s));
             }
             for (std::uint32_t o = std::max(in1, o0); o <= o1; ++o) lack(-1);
         }
