@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <memory>
 #include <span>
 #include <string>
@@ -88,16 +89,19 @@ struct ListRule {
     std::vector<IdOverwrite> members;
 };
 
+// A trivial type (no member initializers), so that vectors of rows copy
+// as memory: write Row{} for an empty one, or list the fields.
 struct Row {
-    bool header = false;
-    std::uint64_t group = 0;  // the header's group, or the member's group
-    std::uint64_t user = 0;   // members only
-    std::uint32_t count = 0;  // headers only: members in the group
+    bool header;
+    std::uint64_t group;  // the header's group, or the member's group
+    std::uint64_t user;   // members only
+    std::uint32_t count;  // headers only: members in the group
     // Members only: a stamp that changes whenever the member's data changes
     // (any member event, or losing a role that is removed from the guild),
     // so a diff can tell which unmoved rows need an update.
-    std::uint32_t rev = 0;
+    std::uint32_t rev;
 };
+static_assert(std::is_trivial_v<Row>);
 
 struct GroupCount {
     std::uint64_t id = 0;

@@ -265,8 +265,8 @@ struct Model {
             });
             const auto n = static_cast<u32>(b.size());
             v.groups.push_back(GroupCount{g, n});
-            v.rows.push_back(Row{true, g, 0, n});
-            for (const Entry& e : b) v.rows.push_back(Row{false, g, e.second, 0});
+            v.rows.push_back(Row{true, g, 0, n, 0});
+            for (const Entry& e : b) v.rows.push_back(Row{false, g, e.second, 0, 0});
         }
         return v;
     }
@@ -1411,7 +1411,7 @@ private:
         ev_.desc = "queries on unknown list " + hex(id);
         std::vector<RowEdit> dummy;
         u32 a = 0, b = 0;
-        Row r;
+        Row r{};
         std::vector<GroupCount> gs;
         std::vector<Row> rs;
         expect(g_.attach_log(id, &dummy), {Error::not_found});
@@ -1530,13 +1530,13 @@ private:
                 if (!same_row(rows[i], v.rows[a + i])) fail(L + "partial rows differ");
             for (int t = 0; t < 3; ++t) {
                 const u32 i = cbelow(len);
-                Row r;
+                Row r{};
                 if (g_.row_at(id, i, &r) != Error::ok || !same_row(r, v.rows[i]))
                     fail(L + "row_at(" + std::to_string(i) + ") differs");
             }
         }
         {
-            Row r;
+            Row r{};
             if (g_.row_at(id, len, &r) == Error::ok) fail(L + "row_at(length) succeeded");
         }
         // index_of: the subjects and a few random ids.
