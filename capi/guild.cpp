@@ -311,7 +311,7 @@ int roster_list_rows(roster_row* out, size_t cap, size_t* count, const roster_gu
             return code(e);
         for (size_t i = 0; i < rows.size() && i < cap; ++i) {
             const roster::Row& r = rows[i];
-            out[i] = roster_row{r.header ? ROSTER_ROW_HEADER : ROSTER_ROW_MEMBER, r.count, r.group,
+            out[i] = roster_row{r.header() ? ROSTER_ROW_HEADER : ROSTER_ROW_MEMBER, r.count, r.group,
                                 r.user};
         }
         *count = rows.size();

@@ -463,7 +463,7 @@ struct Guild::Impl {
             for (std::uint32_t j = 0; j < n; ++j) __builtin_prefetch(&members[slots[j]]);
             for (std::uint32_t j = 0; j < n; ++j) {
                 const Member& m = members[slots[j]];
-                out->push_back(Row{false, gid, m.id, 0, m.rev});
+                out->push_back(Row{gid, m.id, 0, m.rev});
             }
             from += n;
             count -= n;
@@ -1438,7 +1438,7 @@ Error Guild::rows(std::uint64_t list_id, std::uint32_t start, std::uint32_t end,
         if (last < start) continue;
         if (first > end) break;
         const std::uint64_t gid = g.group_id(o);
-        if (start <= first) out->push_back(Row{true, gid, 0, n, 0});
+        if (start <= first) out->push_back(Row{gid, 0, n, 0});
         const std::uint32_t from = std::max(start, first + 1) - (first + 1);
         const std::uint32_t to = std::min(end, last) - first;  // exclusive, in group
         if (from < to) g.member_rows(*t, from, to - from, gid, out);

@@ -90,18 +90,20 @@ struct ListRule {
 };
 
 // A trivial type (no member initializers), so that vectors of rows copy
-// as memory: write Row{} for an empty one, or list the fields.
+// as memory: write Row{} for an empty one, or list the fields. 24 bytes: a
+// header is the row without a user (user ids are never 0).
 struct Row {
-    bool header;
     std::uint64_t group;  // the header's group, or the member's group
-    std::uint64_t user;   // members only
+    std::uint64_t user;   // members only; 0 in a header
     std::uint32_t count;  // headers only: members in the group
     // Members only: a stamp that changes whenever the member's data changes
     // (any member event, or losing a role that is removed from the guild),
     // so a diff can tell which unmoved rows need an update.
     std::uint32_t rev;
+
+    bool header() const { return user == 0; }
 };
-static_assert(std::is_trivial_v<Row>);
+static_assert(std::is_trivial_v<Row> && sizeof(Row) == 24);
 
 struct GroupCount {
     std::uint64_t id = 0;

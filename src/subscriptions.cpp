@@ -26,7 +26,7 @@ struct ChunksHash {
 };
 
 roster_row to_c(const Row& r) {
-    return roster_row{r.header ? ROSTER_ROW_HEADER : ROSTER_ROW_MEMBER, r.count, r.group, r.user};
+    return roster_row{r.header() ? ROSTER_ROW_HEADER : ROSTER_ROW_MEMBER, r.count, r.group, r.user};
 }
 
 bool sorted_contains(const std::vector<std::uint32_t>& v, std::uint32_t k) {

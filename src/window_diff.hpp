@@ -37,12 +37,12 @@ inline std::uint32_t cost_resend(std::size_t n) { return 2 + 3 * static_cast<std
 
 // Same row (identity) and same content (what the client shows).
 inline bool same_identity(const Row& a, const Row& b) {
-    return a.header == b.header && (a.header ? a.group == b.group : a.user == b.user);
+    return a.header() == b.header() && (a.header() ? a.group == b.group : a.user == b.user);
 }
 // A number per identity, for hashing and sorting; distinct identities may
 // share one, so matches are confirmed with same_identity.
 inline std::uint64_t identity_of(const Row& r) {
-    return r.header ? (r.group ^ 0x8000000000000000ull) * 3 + 1 : r.user * 2;
+    return r.header() ? (r.group ^ 0x8000000000000000ull) * 3 + 1 : r.user * 2;
 }
 inline bool same_content(const Row& a, const Row& b) {
     return a.group == b.group && a.count == b.count && a.rev == b.rev;

@@ -36,8 +36,8 @@ using roster::Range;
 using roster::Status;
 
 inline roster_row to_c(const roster::Row& r) {
-    return roster_row{r.header ? ROSTER_ROW_HEADER : ROSTER_ROW_MEMBER, r.header ? r.count : 0u,
-                      r.group, r.header ? 0u : r.user};
+    return roster_row{r.header() ? ROSTER_ROW_HEADER : ROSTER_ROW_MEMBER, r.header() ? r.count : 0u,
+                      r.group, r.header() ? 0u : r.user};
 }
 
 inline std::string ranges_text(std::span<const roster_range> rs) {

@@ -22,7 +22,7 @@ std::string dump(const Guild& g, std::uint64_t list = 0) {
         const char* g_name = r.group == group_online ? "on" : r.group == group_offline ? "off" : nullptr;
         char role[32];
         std::snprintf(role, sizeof role, "r%llu", static_cast<unsigned long long>(r.group));
-        if (r.header)
+        if (r.header())
             std::snprintf(buf, sizeof buf, "%s[%s:%u]", out.empty() ? "" : " ", g_name ? g_name : role, r.count);
         else
             std::snprintf(buf, sizeof buf, "%s%llu", out.empty() ? "" : " ", static_cast<unsigned long long>(r.user));

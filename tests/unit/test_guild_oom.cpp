@@ -58,7 +58,7 @@ std::string snapshot(const Guild& g) {
         std::snprintf(buf, sizeof buf, "%u/%u:", mc, oc);
         out += buf;
         for (const Row& r : rows) {
-            std::snprintf(buf, sizeof buf, "%c%llu.%llu,", r.header ? 'h' : 'm',
+            std::snprintf(buf, sizeof buf, "%c%llu.%llu,", r.header() ? 'h' : 'm',
                           static_cast<unsigned long long>(r.group),
                           static_cast<unsigned long long>(r.user));
             out += buf;

@@ -178,7 +178,7 @@ struct View {
     // Row index of a shown member, or -1.
     long long find(u64 uid) const {
         for (std::size_t i = 0; i < rows.size(); ++i)
-            if (!rows[i].header && rows[i].user == uid) return static_cast<long long>(i);
+            if (!rows[i].header() && rows[i].user == uid) return static_cast<long long>(i);
         return -1;
     }
 };
@@ -265,8 +265,8 @@ struct Model {
             });
             const auto n = static_cast<u32>(b.size());
             v.groups.push_back(GroupCount{g, n});
-            v.rows.push_back(Row{true, g, 0, n, 0});
-            for (const Entry& e : b) v.rows.push_back(Row{false, g, e.second, 0, 0});
+            v.rows.push_back(Row{g, 0, n, 0});
+            for (const Entry& e : b) v.rows.push_back(Row{g, e.second, 0, 0});
         }
         return v;
     }
@@ -382,7 +382,7 @@ std::string ids_repr(const std::vector<u64>& v) {
 }
 
 std::string row_repr(const Row& r) {
-    if (r.header) return "H{" + hex(r.group) + ",n=" + std::to_string(r.count) + "}";
+    if (r.header()) return "H{" + hex(r.group) + ",n=" + std::to_string(r.count) + "}";
     return "M{" + hex(r.user) + " in " + hex(r.group) + "}";
 }
 
@@ -1481,8 +1481,8 @@ private:
     }
 
     static bool same_row(const Row& a, const Row& b) {
-        if (a.header != b.header || a.group != b.group) return false;
-        return a.header ? a.count == b.count : a.user == b.user;
+        if (a.header() != b.header() || a.group != b.group) return false;
+        return a.header() ? a.count == b.count : a.user == b.user;
     }
 
     void check_list(u64 id, ListState& st) {
@@ -1544,7 +1544,7 @@ private:
         for (int t = 0; t < 3; ++t) probe.push_back(pool_[cbelow(pool_.size())]);
         if (len > 0) {
             const Row& r = v.rows[cbelow(len)];
-            if (!r.header) probe.push_back(r.user);
+            if (!r.header()) probe.push_back(r.user);
         }
         for (u64 u : probe) {
             const long long want = v.find(u);
@@ -1596,7 +1596,7 @@ private:
                 if (snap[i].st != Snap::known) continue;
                 const Row& a = snap[i].row;
                 const Row& b = v.rows[i];
-                const bool eq = a.header == b.header && a.group == b.group && (a.header || a.user == b.user);
+                const bool eq = a.header() == b.header() && a.group == b.group && (a.header() || a.user == b.user);
                 if (!eq)
                     fail(L + "row " + std::to_string(i) + " was not edited but changed: " + row_repr(a) +
                          " -> " + row_repr(b));
