@@ -75,14 +75,21 @@ using Members = Slab<Member>;
 
 namespace {
 
-std::string_view name_of(const Member& m) {
-    return {(m.flags & f_text_heap) ? m.text.heap + 4 : m.text.inl, m.name_len};
+// A text block's name and key (layout above).
+std::string_view block_name(const char* block, std::size_t name_len) {
+    return {block + 4, name_len};
 }
-std::string_view custom_key_of(const Member& m) {
+std::string_view block_key(const char* block, std::size_t name_len) {
     std::uint32_t n;
-    std::memcpy(&n, m.text.heap, 4);
-    return {m.text.heap + 4 + m.name_len, n};
+    std::memcpy(&n, block, 4);
+    return {block + 4 + name_len, n};
 }
+
+std::string_view name_of(const Member& m) {
+    return (m.flags & f_text_heap) ? block_name(m.text.heap, m.name_len)
+                                   : std::string_view(m.text.inl, m.name_len);
+}
+std::string_view custom_key_of(const Member& m) { return block_key(m.text.heap, m.name_len); }
 // The sort key: the host's bytes, or the name folded on the fly.
 std::string_view key_bytes(const Member& m) {
     return (m.flags & f_custom_key) ? custom_key_of(m) : name_of(m);
@@ -126,14 +133,21 @@ struct Text {
         if (klen) std::memcpy(block + 4 + name.size(), key.data(), klen);
     }
 
-    std::string_view name() const { return {block ? block + 4 : inl, len}; }
-    std::string_view key() const {
-        if (!custom) return name();
-        std::uint32_t n;
-        std::memcpy(&n, block, 4);
-        return {block + 4 + len, n};
+    std::string_view name() const {
+        return block ? block_name(block, len) : std::string_view(inl, len);
     }
+    std::string_view key() const { return custom ? block_key(block, len) : name(); }
 };
+
+// m's text with a new name; a host sort key, if m has one, stays.
+Text renamed(const Member& m, std::string_view name) {
+    const bool custom = m.flags & f_custom_key;
+    return Text(name, custom, custom ? custom_key_of(m) : std::string_view{});
+}
+// Whether m's sort key is the same with text t (then it keeps its place).
+bool same_key(const Member& m, const Text& t) {
+    return compare_keys(key_bytes(m), key_folds(m), t.key(), !t.custom) == 0;
+}
 
 void drop_text(Member& m) noexcept {
     if (m.flags & f_text_heap) ::operator delete(m.text.heap);
@@ -1035,13 +1049,10 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
         if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
         if (Member* m = g.find_member(user_id)) {
             if (!replace) return Error::exists;
-            // A host sort key, if any, stays: the new text carries it.
-            const bool custom = m->flags & f_custom_key;
-            Text text(name, custom, custom ? custom_key_of(*m) : std::string_view{});
+            Text text = renamed(*m, name);
             Roles staged(slots);
-            const bool same_key = custom || compare_keys(key_bytes(*m), true, name, true) == 0;
             g.prepare_member_event(g.group_for(status, g.top_of(slots)), 0);
-            g.refile(*m, same_key, [&](Member& x) {
+            g.refile(*m, same_key(*m, text), [&](Member& x) {
                 install_text(x, text);
                 install_roles(x, staged);
                 x.status = status;
@@ -1197,18 +1208,16 @@ Error Guild::set_status(std::uint64_t user_id, Status status) {
         const std::uint32_t new_group = g.group_for(status, m.top);
         if (old_group == new_group) {
             // Status does not decide visibility: the member stays where it
-            // is in every list; lists with a log get an update.
-            if (g.logs == 0) {
-                m.status = status;
-                m.rev = ++g.clock;
-                return Error::ok;
-            }
-            for (auto& l : g.lists)
-                if (l->log) reserve_more(*l->log, 1);
+            // is in every list; lists with a log get an update. Without
+            // logs, only the record is written.
+            if (g.logs)
+                for (auto& l : g.lists)
+                    if (l->log) reserve_more(*l->log, 1);
             m.status = status;
             m.rev = ++g.clock;
-            for (auto& l : g.lists)
-                if (l->log && g.in_list(*l, m)) g.log_update(*l, m);
+            if (g.logs)
+                for (auto& l : g.lists)
+                    if (l->log && g.in_list(*l, m)) g.log_update(*l, m);
             return Error::ok;
         }
         for (auto& lp : g.lists) {
@@ -1235,11 +1244,9 @@ Error Guild::set_name(std::uint64_t user_id, std::string_view name) {
         if (user_id == 0 || !valid_name(name)) return Error::invalid;
         Member* m = g.find_member(user_id);
         if (!m) return Error::not_found;
-        const bool custom = m->flags & f_custom_key;
-        Text text(name, custom, custom ? custom_key_of(*m) : std::string_view{});
-        const bool same_key = custom || compare_keys(key_bytes(*m), true, name, true) == 0;
+        Text text = renamed(*m, name);
         g.prepare_member_event(g.group_of(*m), 0);
-        g.refile(*m, same_key, [&](Member& x) { install_text(x, text); });
+        g.refile(*m, same_key(*m, text), [&](Member& x) { install_text(x, text); });
         return Error::ok;
     });
 }
@@ -1255,9 +1262,8 @@ Error Guild::set_sort_key(std::uint64_t user_id, bool has_key,
         if (!m) return Error::not_found;
         const std::string_view bytes(reinterpret_cast<const char*>(key.data()), key.size());
         Text text(name_of(*m), has_key, bytes);
-        const bool same_key = compare_keys(key_bytes(*m), key_folds(*m), text.key(), !has_key) == 0;
         g.prepare_member_event(g.group_of(*m), 0);
-        g.refile(*m, same_key, [&](Member& x) { install_text(x, text); });
+        g.refile(*m, same_key(*m, text), [&](Member& x) { install_text(x, text); });
         return Error::ok;
     });
 }

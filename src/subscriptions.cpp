@@ -14,9 +14,6 @@ namespace roster {
 
 namespace {
 
-// op_items_ entry of an op whose items pointer is already set (a chunk's).
-constexpr std::size_t items_resolved = static_cast<std::size_t>(-1);
-
 struct ChunksHash {
     std::size_t operator()(const std::vector<std::uint32_t>& v) const {
         std::uint64_t h = 0xcbf29ce484222325ull;
@@ -85,6 +82,12 @@ struct Subscriptions::ListSubs {
     std::uint32_t member_count = 0, online_count = 0;
     std::vector<GroupCount> groups;  // as of the last flush
     std::unordered_map<std::uint32_t, Chunk> chunks;
+    // Chunk k's cache entry, made (and numbered) if missing; true if made.
+    std::pair<Chunk*, bool> entry(std::uint32_t k) {
+        auto [it, made] = chunks.try_emplace(k);
+        it->second.k = k;
+        return {&it->second, made};
+    }
     std::vector<std::uint32_t> unheld;  // chunks whose refs fell to 0 (or were fetched unheld)
     std::unordered_map<std::vector<std::uint32_t>, std::unique_ptr<Audience>, ChunksHash> audiences;
     std::vector<Audience*> order;  // audiences in creation order (deterministic delivery)
@@ -155,10 +158,9 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
         slot->chunks = sl.wanted;
         ls.order.push_back(slot.get());
         for (std::uint32_t k : sl.wanted) {
-            Chunk& c = ls.chunks[k];
-            c.k = k;
-            ++c.refs;
-            slot->cached.push_back(&c);
+            Chunk* c = ls.entry(k).first;
+            ++c->refs;
+            slot->cached.push_back(c);
         }
     }
     sl.audience = slot.get();
@@ -372,7 +374,7 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
     for (Audience* a : std::vector<Audience*>(ls.order)) {
         items_.clear();
         ops_.clear();
-        op_items_.clear();
+        run_items_.clear();
         emit_runs(ROSTER_OP_INVALIDATE, a->chunks, ls);
         send(ls, true, audience_ids(*a));
     }
@@ -380,7 +382,7 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
         if (s->removed || sl->closed || sl->held.empty()) continue;
         items_.clear();
         ops_.clear();
-        op_items_.clear();
+        run_items_.clear();
         emit_runs(ROSTER_OP_INVALIDATE, sl->held, ls);
         const std::uint64_t id = s->id;
         send(ls, true, std::span<const std::uint64_t>(&id, 1));
@@ -456,7 +458,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
             const Audience* a = order[i];
             items_.clear();
             ops_.clear();
-            op_items_.clear();
+            run_items_.clear();
             for (const Chunk* c : a->cached) emit_chunk_ops(*c);
             send(ls, counts_changed, audience_ids(*a));
         }
@@ -480,7 +482,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
         }
         items_.clear();
         ops_.clear();
-        op_items_.clear();
+        run_items_.clear();
         emit_runs(ROSTER_OP_INVALIDATE, dropped, ls);
         for (std::uint32_t k : kept) emit_chunk_ops(ls.chunks.find(k)->second);
         emit_runs(ROSTER_OP_SYNC, fresh, ls);
@@ -522,12 +524,9 @@ void Subscriptions::flush_list(ListSubs& ls) {
 // Brings chunk k's cached rows up to date. kept: its holders keep it, so
 // compute their ops (once per flush); otherwise only the rows are needed.
 void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
-    auto [it, created] = ls.chunks.try_emplace(k);
-    if (created) {
-        it->second.k = k;
-        ls.unheld.push_back(k);  // until an audience holds it
-    }
-    refresh(ls, it->second, created, kept);
+    auto [c, created] = ls.entry(k);
+    if (created) ls.unheld.push_back(k);  // until an audience holds it
+    refresh(ls, *c, created, kept);
 }
 
 void Subscriptions::prefetch_audiences(const ListSubs& ls, std::size_t i) {
@@ -716,7 +715,6 @@ int Subscriptions::script_from_map(std::span<const Row> O, std::span<const Row> 
 
 void Subscriptions::emit_chunk_ops(const Chunk& c) {
     ops_.insert(ops_.end(), c.ops.begin(), c.ops.end());
-    op_items_.insert(op_items_.end(), c.ops.size(), items_resolved);
 }
 
 // One op per maximal run of consecutive chunks; SYNC carries the rows of
@@ -735,7 +733,7 @@ void Subscriptions::emit_runs(std::uint32_t kind, std::span<const std::uint32_t>
             for (std::size_t q = i; q <= j; ++q)
                 for (const Row& r : ls.chunks.find(chunks[q])->second.rows)
                     items_.push_back(to_c(r));
-        op_items_.push_back(first);
+        run_items_.emplace_back(ops_.size(), first);
         ops_.push_back(roster_op{kind, start, end,
                                  static_cast<std::uint32_t>(items_.size() - first), nullptr});
         i = j + 1;
@@ -745,9 +743,8 @@ void Subscriptions::emit_runs(std::uint32_t kind, std::span<const std::uint32_t>
 void Subscriptions::send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids) {
     (void)ls;
     if (ids.empty() || (ops_.empty() && !counts_changed)) return;
-    for (std::size_t i = 0; i < ops_.size(); ++i)
-        if (op_items_[i] != items_resolved)
-            ops_[i].items = ops_[i].item_count ? items_.data() + op_items_[i] : nullptr;
+    for (auto [op, first] : run_items_)
+        ops_[op].items = ops_[op].item_count ? items_.data() + first : nullptr;
     if (!sink_) return;
     roster_frame f{};
     f.list_id = list_id_;

@@ -102,7 +102,10 @@ private:
     std::vector<std::uint32_t> fresh_;  // new rows of the chunk that are fresh in the map
     std::vector<roster_row> items_;      // items of the frame being built
     std::vector<roster_op> ops_;         // ops of the frame being built
-    std::vector<std::size_t> op_items_;  // per op: offset into items_
+    // Ops of the frame whose items are in items_ (SYNC runs): op index and
+    // offset of its first item, resolved once items_ stops growing. A
+    // chunk's ops point into the chunk already.
+    std::vector<std::pair<std::size_t, std::size_t>> run_items_;
     std::vector<roster_group> groups_;   // the list's groups, C layout
     std::vector<std::uint64_t> ids_;
     std::uint32_t member_count_ = 0, online_count_ = 0;

@@ -14,10 +14,10 @@ trap 'rm -rf "$stage"' EXIT
 meson install -C "$build" --no-rebuild --destdir "$stage" --quiet >"$stage.log" 2>&1 || {
   cat "$stage.log"; rm -f "$stage.log"; exit 1; }
 rm -f "$stage.log"
-prefix=$(meson introspect "$build" --buildoptions |
-  python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')
-libdir=$(meson introspect "$build" --buildoptions |
-  python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="libdir"))')
+read -r prefix libdir < <(meson introspect "$build" --buildoptions | python3 -c '
+import json, sys
+opts = {o["name"]: o["value"] for o in json.load(sys.stdin)}
+print(opts["prefix"], opts["libdir"])')
 case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
 root=$stage$prefix
 lib=$stage$libdir
