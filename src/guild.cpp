@@ -1452,6 +1452,73 @@ Error Guild::rows(std::uint64_t list_id, std::uint32_t start, std::uint32_t end,
     return Error::ok;
 }
 
+Error Guild::rows_at(std::uint64_t list_id, std::span<const std::uint32_t> positions,
+                     Row* out) const {
+    if (!out && !positions.empty()) return Error::invalid;
+    const Impl& g = *impl_;
+    const ListState* l = g.find_list(list_id);
+    if (!l) return Error::not_found;
+    // The group holding the current position: its header row `first`, its
+    // `n` members in tree t.
+    std::size_t gi = 0;
+    std::uint32_t first = 0, n = 0;
+    const Tree* t = nullptr;
+    std::uint64_t gid = 0;
+    auto next_group = [&](std::uint32_t from) {
+        for (; gi < g.order.size(); ++gi) {
+            const std::uint32_t o = g.order[gi];
+            const Tree* tr = g.tree(*l, o);
+            const std::uint32_t size = tr ? tr->size() : 0;
+            if (!size || !g.shown(o)) continue;
+            t = tr;
+            n = size;
+            first = from;
+            gid = g.group_id(o);
+            ++gi;
+            return true;
+        }
+        return false;
+    };
+    if (!next_group(0)) return positions.empty() ? Error::ok : Error::invalid;
+    Tree::Finger finger;
+    // Members in batches: slots found first (each record requested as
+    // soon as its slot is known), then the records read.
+    constexpr std::size_t batch = 64;
+    std::uint32_t slots[batch];
+    std::size_t at[batch];
+    std::size_t pending = 0;
+    auto drain = [&] {
+        for (std::size_t i = 0; i < pending; ++i) {
+            const Member& m = g.members[slots[i]];
+            out[at[i]].user = m.id;
+            out[at[i]].rev = m.rev;
+        }
+        pending = 0;
+    };
+    std::uint32_t prev = 0;
+    for (std::size_t i = 0; i < positions.size(); ++i) {
+        const std::uint32_t p = positions[i];
+        if (i > 0 && p <= prev) return Error::invalid;
+        prev = p;
+        while (p > first + n) {
+            if (!next_group(first + n + 1)) return Error::invalid;
+            finger = Tree::Finger{};
+        }
+        if (p == first) {
+            out[i] = Row{gid, 0, n, 0};
+            continue;
+        }
+        const std::uint32_t slot = t->seek(finger, p - first - 1);
+        __builtin_prefetch(&g.members[slot]);
+        out[i] = Row{gid, 0, 0, 0};
+        slots[pending] = slot;
+        at[pending] = i;
+        if (++pending == batch) drain();
+    }
+    drain();
+    return Error::ok;
+}
+
 Error Guild::index_of(std::uint64_t list_id, std::uint64_t user_id, std::uint32_t* out) const {
     if (!out || user_id == 0) return Error::invalid;
     const Impl& g = *impl_;

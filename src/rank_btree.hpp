@@ -220,6 +220,37 @@ public:
         return {lf.next, 0};
     }
 
+    // A remembered leaf for reading many rows in ascending order: seek()
+    // walks forward along the leaf chain from the last row it found when
+    // the next one is a few leaves on, and descends from the root only
+    // when it is farther (or behind).
+    struct Finger {
+        id_t leaf = nil_id;
+        id_t base = 0;  // index of the leaf's first entry
+    };
+    // Entry at row k (k < size()), moving the finger there. O(1) amortised
+    // for nearby ascending rows, O(log n) otherwise.
+    id_t seek(Finger& f, id_t k) const {
+        if (f.leaf != nil_id && k >= f.base) {
+            const Leaf* lf = &leaf(f.leaf);
+            for (unsigned hops = 0;; ++hops) {
+                if (k - f.base < lf->count) return lf->ids[k - f.base];
+                if (hops == 4 || lf->next == nil_id) break;
+                f.base += lf->count;
+                f.leaf = lf->next;
+                lf = &leaf(f.leaf);
+            }
+        }
+        const Cursor c = cursor_at(k);
+        if (c.leaf == nil_id) {
+            f = Finger{};
+            return nil_id;
+        }
+        f.leaf = c.leaf;
+        f.base = k - c.pos;
+        return leaf(c.leaf).ids[c.pos];
+    }
+
     // Calls f(id) for rows [start, start + count) that exist, in order.
     template <class F>
     void for_range(id_t start, id_t count, F&& f) const {

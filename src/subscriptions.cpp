@@ -34,13 +34,32 @@ bool sorted_contains(const std::vector<std::uint32_t>& v, std::uint32_t k) {
 
 struct Subscriptions::Chunk {
     std::uint32_t k = 0;       // its number: rows [k * chunk, (k + 1) * chunk)
-    std::vector<Row> rows;     // as every holder has them (as of the last flush)
+    RowWindow rows;            // as every holder has them (as of the last flush)
     std::uint64_t stamp = 0;   // flush whose ops `ops` are
     std::uint32_t refs = 0;    // audiences holding the chunk
+    std::uint32_t plan = 0;    // this flush's plan (WindowPlanner index)
     // This flush's ops for holders that keep it, ready to copy into a
     // frame: their items point into `items` (stable until the next flush).
     std::vector<roster_op> ops;
     std::vector<roster_row> items;
+
+    // Appends an op; its items are copied, and pointed to by seal().
+    void add(std::uint32_t kind, std::uint32_t index, std::uint32_t end,
+             std::span<const Row> rows) {
+        ops.push_back(roster_op{kind, index, end, static_cast<std::uint32_t>(rows.size()), nullptr});
+        for (const Row& r : rows) items.push_back(to_c(r));
+    }
+    void add(std::uint32_t kind, std::uint32_t index, const Row& row) {
+        ops.push_back(roster_op{kind, index, index, 1, nullptr});
+        items.push_back(to_c(row));
+    }
+    void seal() {
+        std::size_t off = 0;
+        for (roster_op& op : ops) {
+            op.items = op.item_count ? items.data() + off : nullptr;
+            off += op.item_count;
+        }
+    }
 };
 
 struct Subscriptions::SessionList {
@@ -436,20 +455,26 @@ void Subscriptions::flush_list(ListSubs& ls) {
     const bool list_changed = !ls.log.empty() || counts_changed || ls.lost;
     // (The passes over audiences prefetch a few audiences ahead: each is a
     // heap object, and so is each chunk, and there may be thousands.)
+    work_.clear();
     if (list_changed)
         for (std::size_t i = 0; i < ls.order.size(); ++i) {
             prefetch_audiences(ls, i);
-            for (Chunk* c : ls.order[i]->cached) refresh(ls, *c, false, true);
+            for (Chunk* c : ls.order[i]->cached) take_kept(ls, *c);
         }
     for (auto [s, sl] : ls.pending)
         if (!sl->stale)
             for (std::uint32_t k : sl->held)
-                if (sorted_contains(sl->wanted, k)) refresh_chunk(ls, k, true);
+                if (sorted_contains(sl->wanted, k)) {
+                    auto [c, created] = ls.entry(k);
+                    if (created) ls.unheld.push_back(k);  // until an audience holds it
+                    take_kept(ls, *c);
+                }
+    refresh_kept(ls);
     // Current rows of chunks someone gets anew (after the kept ones: a chunk
     // both kept and new must be diffed against its old rows first).
     for (auto [s, sl] : ls.pending)
         for (std::uint32_t k : sl->wanted)
-            if (sl->stale || !sorted_contains(sl->held, k)) refresh_chunk(ls, k, false);
+            if (sl->stale || !sorted_contains(sl->held, k)) refresh_chunk(ls, k);
 
     if (list_changed) {
         const std::vector<Audience*> order(ls.order);  // the sink may unsubscribe
@@ -521,12 +546,16 @@ void Subscriptions::flush_list(ListSubs& ls) {
     ls.lost = false;
 }
 
-// Brings chunk k's cached rows up to date. kept: its holders keep it, so
-// compute their ops (once per flush); otherwise only the rows are needed.
-void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept) {
+// Brings chunk k's cached rows up to date for sessions that get it anew
+// (no ops: they get a SYNC of the rows).
+void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k) {
     auto [c, created] = ls.entry(k);
     if (created) ls.unheld.push_back(k);  // until an audience holds it
-    refresh(ls, *c, created, kept);
+    if (c->stamp == flush_no_) return;
+    c->stamp = flush_no_;
+    c->ops.clear();
+    c->items.clear();
+    if (created || affected(ls, *c)) refresh_full(ls, *c, false);
 }
 
 void Subscriptions::prefetch_audiences(const ListSubs& ls, std::size_t i) {
@@ -535,182 +564,187 @@ void Subscriptions::prefetch_audiences(const ListSubs& ls, std::size_t i) {
         for (const Chunk* c : ls.order[i + 2]->cached) __builtin_prefetch(c);
 }
 
-void Subscriptions::refresh(ListSubs& ls, Chunk& c, bool created, bool kept) {
+// Rows [s, e] of chunk c: the window it covers.
+std::pair<std::uint32_t, std::uint32_t> Subscriptions::window(const Chunk& c) const {
+    const std::uint64_t s = std::uint64_t{c.k} * cfg_.chunk;
+    const std::uint64_t e = std::min<std::uint64_t>(s + cfg_.chunk - 1, UINT32_MAX);
+    return {static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(e)};
+}
+
+// Whether this flush's edits may have changed chunk c's rows.
+bool Subscriptions::affected(const ListSubs& ls, const Chunk& c) const {
+    const auto [s, e] = window(c);
+    if (ls.lost || e >= ls.affected_from) return true;
+    for (std::uint32_t h : ls.changed_headers)
+        if (h >= s && h <= e) return true;
+    return false;
+}
+
+// A chunk whose holders keep it: its ops are computed once this flush, by
+// refresh_kept, if the edits may have reached it.
+void Subscriptions::take_kept(ListSubs& ls, Chunk& c) {
     if (c.stamp == flush_no_) return;
-    const std::uint32_t k = c.k;
     c.stamp = flush_no_;
     c.ops.clear();
     c.items.clear();
-    const std::uint64_t s64 = static_cast<std::uint64_t>(k) * cfg_.chunk;
-    const std::uint64_t e64 = s64 + cfg_.chunk - 1;
-    const std::uint32_t s = static_cast<std::uint32_t>(s64);
-    const std::uint32_t e = static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(e64, std::numeric_limits<std::uint32_t>::max()));
-    bool affected = ls.lost || e >= ls.affected_from;
-    for (std::uint32_t h : ls.changed_headers)
-        if (h >= s && h <= e) affected = true;
-    if (!affected && !created) return;
-
-    rows_.clear();
-    const bool mapped = kept && ls.mapped && !c.rows.empty();
-    if (mapped)
-        assemble_rows(ls, c, s, e);
-    else if (s < ls.length)
-        engine_.guild_.rows(ls.id, s, e, &rows_);
-    if (kept) {
-        const std::span<const Row> O(c.rows), N(rows_);
-        // Items are appended to c.items in op order; the pointers are set
-        // once it is complete.
-        auto add = [&](std::uint32_t kind, std::uint32_t index, std::uint32_t end,
-                       std::span<const Row> items) {
-            c.ops.push_back(
-                roster_op{kind, index, end, static_cast<std::uint32_t>(items.size()), nullptr});
-            for (const Row& r : items) c.items.push_back(to_c(r));
-        };
-        if (N.empty()) {
-            if (ls.lost) add(ROSTER_OP_INVALIDATE, s, e, {});
-        } else if (O.empty()) {
-            add(ROSTER_OP_SYNC, s, e, N);
-        } else if (const int how = ls.lost ? 0 : mapped ? script_from_map(O, N) : 2;
-                   how == 1 || (how == 2 && differ_.diff(O, N))) {
-            for (const WindowOp& op : how == 1 ? map_ops_ : differ_.ops()) {
-                switch (op.kind) {
-                    case WindowOp::Kind::remove:
-                        add(ROSTER_OP_DELETE, s + op.pos, s + op.pos, {});
-                        break;
-                    case WindowOp::Kind::insert:
-                        add(ROSTER_OP_INSERT, s + op.pos, s + op.pos, N.subspan(op.pos, 1));
-                        break;
-                    case WindowOp::Kind::update:
-                        add(ROSTER_OP_UPDATE, s + op.pos, s + op.pos, N.subspan(op.pos, 1));
-                        break;
-                }
-            }
-        } else {
-            add(ROSTER_OP_INVALIDATE, s, e, {});
-            add(ROSTER_OP_SYNC, s, e, N);
-        }
-        std::size_t off = 0;
-        for (roster_op& op : c.ops) {
-            op.items = op.item_count ? c.items.data() + off : nullptr;
-            off += op.item_count;
-        }
-    }
-    c.rows.swap(rows_);
+    if (c.rows.empty() || affected(ls, c)) work_.push_back(&c);
 }
 
-// The chunk's new rows into rows_, from the rows its holders have (moved
-// where the row map says) plus the rows that are new, changed, or whose
-// header count changed, read from the list.
-void Subscriptions::assemble_rows(ListSubs& ls, const Chunk& c, std::uint32_t s,
-                                  std::uint32_t e) {
-    if (s >= ls.length) return;
-    const std::uint32_t last = std::min(e, ls.length - 1);
-    const std::uint32_t old_end = s + static_cast<std::uint32_t>(c.rows.size());  // exclusive
-    const auto& pieces = map_.pieces();
-    std::size_t pi = map_.piece_at(s);
-    fetch_.clear();
-    src_.clear();
-    fresh_.clear();
-    auto lack = [&](std::int64_t code) {  // a row read from the list below
-        fetch_.push_back(static_cast<std::uint32_t>(rows_.size()));
-        src_.push_back(code);
-        rows_.push_back(Row{});
-    };
-    for (std::uint32_t p = s; p <= last; ++pi) {
-        const RowMap::Piece& pc = pieces[pi];
-        const std::uint32_t q = std::min(pc.start + pc.run.len - 1, last);  // inclusive
-        if (pc.run.kind == RowMap::Kind::fresh) {
-            fresh_.push_back(static_cast<std::uint32_t>(rows_.size()));
-            lack(-1);
-        } else if (pc.run.kind == RowMap::Kind::dirty) {
-            const std::uint32_t o = pc.run.old;
-            lack(o >= s && o < old_end ? -2 - static_cast<std::int64_t>(o - s) : -1);
-        } else {
-            // Old positions o0..o0+(q-p): the part inside the old window is
-            // copied from the holders' rows, the rest read.
-            const std::uint32_t o0 = pc.run.old + (p - pc.start);
-            const std::uint32_t o1 = o0 + (q - p);
-            const std::uint32_t in0 = std::max(o0, s);
-            const std::uint32_t in1 = std::min(o1 + 1, old_end);  // exclusive
-            for (std::uint32_t o = o0; o < std::min(in0, o1 + 1); ++o) lack(-1);
-            if (in0 < in1) {  // a run of rows kept as they are: copied at once
-                const std::size_t at = rows_.size();
-                rows_.insert(rows_.end(), c.rows.begin() + (in0 - s), c.rows.begin() + (in1 - s));
-                src_.resize(at + (in1 - in0));
-                std::iota(src_.begin() + static_cast<std::ptrdiff_t>(at), src_.end(),
-                          static_cast<std::int64_t>(in0 - s));
-            }
-            for (std::uint32_t o = std::max(in1, o0); o <= o1; ++o) lack(-1);
-        }
-        p = q + 1;
+// The kept chunks' ops and new rows. With a row map, in three passes: plan
+// every chunk from the map (no rows read), read all the rows the plans
+// need in one ascending pass over the list, then apply each plan. Without
+// one (a reset or lost flush), each chunk is read whole and diffed.
+void Subscriptions::refresh_kept(ListSubs& ls) {
+    std::sort(work_.begin(), work_.end(), [](const Chunk* a, const Chunk* b) { return a->k < b->k; });
+    bool mapped = ls.mapped;
+    if (mapped) {
+        planner_.clear();
+        for (Chunk* c : work_)
+            c->plan = static_cast<std::uint32_t>(
+                planner_.plan(map_, window(*c).first, cfg_.chunk, ls.length,
+                              static_cast<std::uint32_t>(c->rows.size()), ls.changed_headers));
+        fetched_.resize(planner_.positions().size());
+        mapped = engine_.guild_.rows_at(ls.id, planner_.positions(), fetched_.data()) == Error::ok;
     }
-    // Headers whose count changed: same row, new content.
-    bool patched = false;
-    for (auto h = std::lower_bound(ls.changed_headers.begin(), ls.changed_headers.end(), s);
-         h != ls.changed_headers.end() && *h <= last; ++h) {
-        const std::uint32_t j = *h - s;
-        if (src_[j] < 0) continue;  // read already
-        src_[j] = -2 - src_[j];
-        fetch_.push_back(j);
-        patched = true;
-    }
-    if (patched) std::sort(fetch_.begin(), fetch_.end());
-    // Read the missing rows, one call per run of consecutive positions.
-    for (std::size_t i = 0; i < fetch_.size();) {
-        std::size_t j = i;
-        while (j + 1 < fetch_.size() && fetch_[j + 1] == fetch_[j] + 1) ++j;
-        engine_.guild_.rows(ls.id, s + fetch_[i], s + fetch_[j], &fetched_);
-        for (std::size_t q = 0; q < fetched_.size() && i + q <= j; ++q)
-            rows_[fetch_[i + q]] = fetched_[q];
-        i = j + 1;
-    }
+    if (slot_.size() < cfg_.chunk) slot_.resize(cfg_.chunk);
+    for (Chunk* c : work_) {
+        if (mapped)
+            apply_plan(*c, planner_[c->plan]);
+        else
+            refresh_full(ls, *c, true);
+        c->seal();
 #ifndef NDEBUG
-    engine_.guild_.rows(ls.id, s, e, &fetched_);
-    bool same = fetched_.size() == rows_.size();
-    for (std::size_t i = 0; same && i < rows_.size(); ++i)
-        same = same_identity(fetched_[i], rows_[i]) && same_content(fetched_[i], rows_[i]);
-    if (!same) std::abort();  // the row map disagrees with the list: a bug
+        // The plan and the row map must agree with the list.
+        const auto [s, e] = window(*c);
+        rows_.clear();
+        if (s < ls.length) engine_.guild_.rows(ls.id, s, e, &rows_);
+        const std::span<const Row> got = c->rows.rows();
+        bool same = got.size() == rows_.size();
+        for (std::size_t i = 0; same && i < got.size(); ++i)
+            same = same_identity(got[i], rows_[i]) && same_content(got[i], rows_[i]);
+        if (!same) std::abort();
 #endif
+    }
 }
 
-// The edit script the row map implies for a chunk (src_ from
-// assemble_rows), in WindowDiff's order and cost terms: old rows no new
-// row comes from are deleted, rows from elsewhere inserted, rows whose
-// content changed in place updated. It keeps every row the window still
-// shows unless a row was taken out and put back (a re-filed member): then
-// the diff must decide. Returns 1 (script in map_ops_), 0 (re-send the
-// chunk: cheaper) or 2 (run the diff).
-int Subscriptions::script_from_map(std::span<const Row> O, std::span<const Row> N) {
-    const std::size_t n_old = O.size(), n_new = N.size();
-    map_ops_.clear();
-    kept_.assign(n_old, 0);
-    std::uint64_t cost = 0;
-    for (std::int64_t x : src_)
-        if (x != -1) kept_[static_cast<std::size_t>(x >= 0 ? x : -2 - x)] = 1;
-    for (std::size_t i = n_old; i-- > 0;)
-        if (!kept_[i]) {
-            map_ops_.push_back({WindowOp::Kind::remove, static_cast<std::uint32_t>(i)});
-            cost += cost_delete;
+// Chunk c's new rows read whole from the list; kept: its ops too, from a
+// diff against what its holders have (or a re-send).
+void Subscriptions::refresh_full(ListSubs& ls, Chunk& c, bool kept) {
+    const auto [s, e] = window(c);
+    rows_.clear();
+    if (s < ls.length) engine_.guild_.rows(ls.id, s, e, &rows_);
+    const std::span<const Row> O = c.rows.rows(), N(rows_);
+    if (!kept) {
+    } else if (N.empty()) {
+        if (ls.lost) c.add(ROSTER_OP_INVALIDATE, s, e, {});
+    } else if (O.empty()) {
+        c.add(ROSTER_OP_SYNC, s, e, N);
+    } else if (!ls.lost && differ_.diff(O, N)) {
+        emit_script(c, s, differ_.ops(), N);
+    } else {
+        c.add(ROSTER_OP_INVALIDATE, s, e, {});
+        c.add(ROSTER_OP_SYNC, s, e, N);
+    }
+    c.rows.assign(rows_);
+}
+
+void Subscriptions::emit_script(Chunk& c, std::uint32_t s, std::span<const WindowOp> script,
+                                std::span<const Row> N) {
+    for (const WindowOp& op : script) {
+        switch (op.kind) {
+        case WindowOp::Kind::remove: c.add(ROSTER_OP_DELETE, s + op.pos, s + op.pos, {}); break;
+        case WindowOp::Kind::insert: c.add(ROSTER_OP_INSERT, s + op.pos, N[op.pos]); break;
+        case WindowOp::Kind::update: c.add(ROSTER_OP_UPDATE, s + op.pos, N[op.pos]); break;
         }
-    for (std::size_t j = 0; j < n_new; ++j)
-        if (src_[j] == -1) {
-            map_ops_.push_back({WindowOp::Kind::insert, static_cast<std::uint32_t>(j)});
-            cost += cost_item_op;
+    }
+}
+
+// A plan applied (its rows read into fetched_): ops, then the new rows.
+// Ops are the plan's script (deletes from the highest old position down,
+// inserts in ascending new position, then updates; see window_diff.hpp),
+// or a re-send when that is cheaper, or the diff's script when a row was
+// re-filed in place.
+void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
+    const auto [s, e] = window(c);
+    const auto need = planner_.need(p);
+    const Row* got = fetched_.data() + p.need0;
+    for (std::uint32_t i = 0; i < need.size(); ++i) slot_[need[i]] = i;
+    auto row = [&](std::uint32_t j) -> const Row& { return got[slot_[j]]; };
+    const auto kept = planner_.kept(p);
+    if (p.n_new == 0) {  // past the end now: the clients' resize drops it
+        c.rows.clear();
+        return;
+    }
+    if (p.n_old == 0) {
+        c.add(ROSTER_OP_SYNC, s, e, std::span<const Row>(got, p.n_new));
+        c.rows.assign(std::span<const Row>(got, p.n_new));
+        return;
+    }
+    const std::span<const Row> O = c.rows.rows();
+    if (refiled(p, O, row)) {
+        rows_.resize(p.n_new);
+        std::uint32_t j = 0;
+        for (const KeptRun& k : kept) {
+            for (; j < k.at; ++j) rows_[j] = row(j);
+            std::copy_n(O.begin() + k.old, k.len, rows_.begin() + j);
+            j += k.len;
         }
-    for (std::size_t j = 0; j < n_new; ++j)
-        if (src_[j] <= -2) {
-            map_ops_.push_back({WindowOp::Kind::update, static_cast<std::uint32_t>(j)});
-            cost += cost_item_op;
+        for (; j < p.n_new; ++j) rows_[j] = row(j);
+        for (std::uint32_t u : planner_.updates(p)) rows_[u] = row(u);
+        if (differ_.diff(O, rows_)) {
+            emit_script(c, s, differ_.ops(), rows_);
+        } else {
+            c.add(ROSTER_OP_INVALIDATE, s, e, {});
+            c.add(ROSTER_OP_SYNC, s, e, rows_);
         }
-    // A row both deleted and inserted (re-filed in place: it comes back as
-    // a fresh row): the same row could have been kept.
-    if (!fresh_.empty())
-        for (std::size_t i = 0; i < n_old; ++i)
-            if (!kept_[i])
-                for (std::uint32_t j : fresh_)
-                    if (same_identity(O[i], N[j])) return 2;
-    return cost <= cost_resend(n_new) ? 1 : 0;
+        c.rows.assign(rows_);
+        return;
+    }
+    const auto updates = planner_.updates(p);
+    const std::uint64_t cost = std::uint64_t{p.deletes} * cost_delete +
+                               (std::uint64_t{p.inserts} + updates.size()) * cost_item_op;
+    const bool resend = cost > cost_resend(p.n_new);
+    if (!resend) {
+        std::uint32_t hi = p.n_old;  // deletes: the gaps between kept runs, top down
+        for (std::size_t r = kept.size(); r-- > 0; hi = kept[r].old)
+            for (std::uint32_t i = hi; i-- > kept[r].old + kept[r].len;)
+                c.add(ROSTER_OP_DELETE, s + i, s + i, {});
+        for (std::uint32_t i = hi; i-- > 0;) c.add(ROSTER_OP_DELETE, s + i, s + i, {});
+        std::uint32_t j = 0;  // inserts: the gaps in the new window, ascending
+        for (const KeptRun& k : kept) {
+            for (; j < k.at; ++j) c.add(ROSTER_OP_INSERT, s + j, row(j));
+            j = k.at + k.len;
+        }
+        for (; j < p.n_new; ++j) c.add(ROSTER_OP_INSERT, s + j, row(j));
+        for (std::uint32_t u : updates) c.add(ROSTER_OP_UPDATE, s + u, row(u));
+    }
+    c.rows.rebuild(kept, p.n_new, row, window_scratch_);
+    for (std::uint32_t u : updates) c.rows.at(u) = row(u);
+    if (resend) {
+        c.add(ROSTER_OP_INVALIDATE, s, e, {});
+        c.add(ROSTER_OP_SYNC, s, e, c.rows.rows());
+    }
+}
+
+// A row deleted from the old window and inserted again as a fresh row
+// (taken out and put back by the log): the plan's script would delete and
+// insert it, where the diff can keep it.
+template <class RowOf>
+bool Subscriptions::refiled(const WindowPlan& p, std::span<const Row> O, RowOf&& row) const {
+    const auto fresh = planner_.fresh(p);
+    if (fresh.empty() || p.deletes == 0) return false;
+    const auto kept = planner_.kept(p);
+    for (std::uint32_t f : fresh) {
+        const Row& r = row(f);
+        std::uint32_t i = 0;
+        for (std::size_t k = 0; k <= kept.size(); ++k) {
+            const std::uint32_t gap_end = k < kept.size() ? kept[k].old : p.n_old;
+            for (; i < gap_end; ++i)
+                if (same_identity(O[i], r)) return true;
+            if (k < kept.size()) i = kept[k].old + kept[k].len;
+        }
+    }
+    return false;
 }
 
 void Subscriptions::emit_chunk_ops(const Chunk& c) {
@@ -731,7 +765,7 @@ void Subscriptions::emit_runs(std::uint32_t kind, std::span<const std::uint32_t>
         const std::size_t first = items_.size();
         if (kind == ROSTER_OP_SYNC)
             for (std::size_t q = i; q <= j; ++q)
-                for (const Row& r : ls.chunks.find(chunks[q])->second.rows)
+                for (const Row& r : ls.chunks.find(chunks[q])->second.rows.rows())
                     items_.push_back(to_c(r));
         run_items_.emplace_back(ops_.size(), first);
         ops_.push_back(roster_op{kind, start, end,
@@ -826,9 +860,10 @@ bool Subscriptions::check_invariants(std::string* why) const {
                                         static_cast<std::uint32_t>(std::min<std::uint64_t>(
                                             s + cfg_.chunk - 1, 0xFFFFFFFFu)),
                                         &rows);
-                if (rows.size() != c.rows.size()) return fail("chunk cache length");
+                const std::span<const Row> held = c.rows.rows();
+                if (rows.size() != held.size()) return fail("chunk cache length");
                 for (std::size_t r = 0; r < rows.size(); ++r)
-                    if (!same_identity(rows[r], c.rows[r]) || !same_content(rows[r], c.rows[r]))
+                    if (!same_identity(rows[r], held[r]) || !same_content(rows[r], held[r]))
                         return fail("chunk cache differs from the list");
             }
         }

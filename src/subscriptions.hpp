@@ -25,6 +25,8 @@
 
 #include "engine.hpp"
 #include "row_map.hpp"
+#include "row_window.hpp"
+#include "window_plan.hpp"
 #include "window_diff.hpp"
 
 namespace roster {
@@ -66,15 +68,22 @@ private:
     // One list's flush, in steps.
     void flush_list(ListSubs& ls);
     void flush_removed_list(ListSubs& ls);
-    void refresh_chunk(ListSubs& ls, std::uint32_t k, bool kept);
-    void refresh(ListSubs& ls, Chunk& c, bool created, bool kept);
+    void refresh_chunk(ListSubs& ls, std::uint32_t k);
+    std::pair<std::uint32_t, std::uint32_t> window(const Chunk& c) const;
+    bool affected(const ListSubs& ls, const Chunk& c) const;
+    void take_kept(ListSubs& ls, Chunk& c);
+    void refresh_kept(ListSubs& ls);
+    void refresh_full(ListSubs& ls, Chunk& c, bool kept);
+    void apply_plan(Chunk& c, const WindowPlan& p);
+    template <class RowOf>
+    bool refiled(const WindowPlan& p, std::span<const Row> O, RowOf&& row) const;
+    static void emit_script(Chunk& c, std::uint32_t s, std::span<const WindowOp> script,
+                            std::span<const Row> N);
     static void prefetch_audiences(const ListSubs& ls, std::size_t i);
     std::span<const std::uint64_t> audience_ids(const Audience& a);
     void deliver(const roster_frame& frame, std::span<const std::uint64_t> ids);
     void emit_runs(std::uint32_t kind, std::span<const std::uint32_t> chunks, ListSubs& ls);
     void emit_chunk_ops(const Chunk& c);
-    void assemble_rows(ListSubs& ls, const Chunk& c, std::uint32_t s, std::uint32_t e);
-    int script_from_map(std::span<const Row> O, std::span<const Row> N);
     void send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids);
 
     Engine& engine_;
@@ -89,17 +98,13 @@ private:
 
     // Scratch, reused across flushes.
     WindowDiff differ_;
-    std::vector<Row> rows_;
-    std::vector<Row> fetched_;
-    std::vector<std::uint32_t> fetch_;
+    WindowPlanner planner_;
     RowMap map_;
-    // Per new row of the chunk being assembled: its old position in the
-    // chunk (kept as is), -2 - that position (kept, content changed), or -1
-    // (not among the holders' rows).
-    std::vector<std::int64_t> src_;
-    std::vector<WindowOp> map_ops_;
-    std::vector<std::uint8_t> kept_;
-    std::vector<std::uint32_t> fresh_;  // new rows of the chunk that are fresh in the map
+    std::vector<Chunk*> work_;      // kept chunks this flush may change, by number
+    std::vector<Row> rows_;         // a chunk's new rows
+    std::vector<Row> fetched_;      // the rows planner_ asked for
+    std::vector<std::uint32_t> slot_;  // per row of a window: its index in the plan's rows
+    RowWindow::Scratch window_scratch_;
     std::vector<roster_row> items_;      // items of the frame being built
     std::vector<roster_op> ops_;         // ops of the frame being built
     // Ops of the frame whose items are in items_ (SYNC runs): op index and

@@ -16,6 +16,7 @@ struct Workload {
 constexpr Workload workloads[] = {
     {"w1", bench::run_w1, "ordered index alone: roster's B+tree and AVL tree vs GNU pb_ds"},
     {"guild", bench::run_guild, "the engine at 1M members: bulk load, memory, status changes"},
+    {"w2", bench::run_w2, "the engine under presence churn, sessions, frames to a no-op callback"},
     {"w3", bench::run_w3, "subscribe latency and a role reorder moving 100k members"},
 };
 

@@ -11,6 +11,10 @@ int run_w1(int argc, char** argv);
 // The guild engine at scale: bulk load, memory, status changes.
 int run_guild(int argc, char** argv);
 
+// W2: the whole engine under presence churn, through the C API, with a
+// frame callback that only counts.
+int run_w2(int argc, char** argv);
+
 // W3: subscribe latency and a role reorder that moves many members.
 int run_w3(int argc, char** argv);
 

@@ -1,0 +1,218 @@
+// roster-bench w2: the whole engine under presence churn (BENCH.md W2), the
+// engine alone.
+//
+// The same guild, sessions and events as roster-sim's default mode
+// (examples/sim/workload.hpp: 20 hoisted roles, 30% online, 70% status /
+// 10% name / 10% roles / 5% join / 5% leave; each session holds [0,99] and
+// one chunk at a log-uniform depth), driven through the public C API, with
+// a frame callback that only counts what it is handed (BENCH.md: "frame
+// delivery to a no-op callback included"). roster-sim serialises every
+// frame to JSON and runs the naive strategy between flushes, which is what
+// a host would do but not what the engine costs; this is the figure of the
+// engine.
+//
+// Timed: every batch as a whole (begin, its events, the commit with every
+// frame computed and delivered). Reported: events/s over all batches, the
+// flush (commit) p50 / p99, the events' share, ops / rows / frames per
+// event. R rounds (a fresh guild each) give a median.
+#include <algorithm>
+#include <array>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <roster/roster.h>
+
+#include "bench_util.hpp"
+#include "workload.hpp"
+#include "workloads.hpp"
+
+namespace bench {
+namespace {
+
+struct W2Cfg {
+    std::uint64_t members = 1000000;
+    std::uint64_t sessions = 10000;
+    std::uint64_t events = 200000;
+    std::uint64_t flush_every = 1000;
+    std::uint64_t rounds = 3;
+    std::uint64_t seed = 1;
+};
+
+struct Counts {
+    std::uint64_t callbacks = 0, frames = 0, ops = 0, rows = 0;
+};
+
+void on_frame(const roster_frame* f, const std::uint64_t*, std::size_t n, void* user) {
+    auto* c = static_cast<Counts*>(user);
+    ++c->callbacks;
+    c->frames += n;
+    c->ops += f->op_count * n;
+    for (std::size_t i = 0; i < f->op_count; ++i) c->rows += std::uint64_t{f->ops[i].item_count} * n;
+}
+
+void check(int rc, const char* what) {
+    if (rc != ROSTER_OK) die(std::string(what) + ": " + roster_status_str(rc));
+}
+
+int parse(int argc, char** argv, W2Cfg& cfg) {
+    for (int i = 0; i < argc; i += 2) {
+        std::uint64_t v = 0;
+        const std::string a = argv[i];
+        const bool ok = i + 1 < argc && parse_u64(argv[i + 1], v) && v >= 1 && v <= 100000000;
+        if (a == "--members" && ok) cfg.members = v;
+        else if (a == "--sessions" && ok) cfg.sessions = v;
+        else if (a == "--events" && ok) cfg.events = v;
+        else if (a == "--flush-every" && ok) cfg.flush_every = v;
+        else if (a == "--rounds" && ok) cfg.rounds = v;
+        else if (a == "--seed" && ok) cfg.seed = v;
+        else {
+            std::fprintf(stderr,
+                         "usage: roster-bench w2 [--members N] [--sessions S] [--events E] "
+                         "[--flush-every K] [--rounds R] [--seed X]\n");
+            return 2;
+        }
+    }
+    return -1;
+}
+
+double pct(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+struct Round {
+    double events_per_s = 0, flush_p50_us = 0, flush_p99_us = 0, event_ns = 0;
+    double ops = 0, rows = 0, frames = 0, computed = 0;
+    std::uint32_t held = 0;
+};
+
+Round run_round(const W2Cfg& cfg) {
+    sim::W2 w2(cfg.seed);
+    Counts counts;
+    roster_guild* g = nullptr;
+    roster_config config = ROSTER_CONFIG_INIT;
+    check(roster_guild_create(&g, &config), "roster_guild_create");
+    check(roster_guild_set_frame_callback(g, &on_frame, &counts), "set_frame_callback");
+    for (std::uint32_t i = 0; i < sim::W2::role_count; ++i) {
+        const roster_role role = sim::W2::role(i);
+        check(roster_role_upsert(g, &role), "roster_role_upsert");
+    }
+    {
+        std::vector<std::string> names;
+        std::vector<std::array<std::uint64_t, 2>> roles;
+        std::vector<roster_member_spec> specs;
+        names.reserve(cfg.members);
+        roles.reserve(cfg.members);
+        for (std::uint64_t i = 0; i < cfg.members; ++i) {
+            const sim::Event ev = w2.join();
+            names.emplace_back(ev.name, ev.name_len);
+            roles.push_back({ev.roles[0], ev.roles[1]});
+            specs.push_back(roster_member_spec{ev.user, nullptr, ev.name_len, nullptr,
+                                               ev.role_count, ev.status});
+        }
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            specs[i].name = names[i].data();
+            specs[i].roles = roles[i].data();
+        }
+        check(roster_members_add(g, specs.data(), specs.size()), "roster_members_add");
+    }
+    std::uint32_t rows = 0;
+    check(roster_list_length(&rows, g, 0), "roster_list_length");
+    const double chunks = std::max<double>((rows + 99) / 100, 1.0);
+    // The sessions exactly as roster-sim draws them (its own random stream).
+    sim::Rng rng(cfg.seed ^ 0x5E5510115ull);
+    std::vector<std::uint32_t> held;
+    check(roster_batch_begin(g), "roster_batch_begin");
+    for (std::uint64_t s = 1; s <= cfg.sessions; ++s) {
+        const auto k = std::max<std::uint32_t>(
+            1, static_cast<std::uint32_t>(std::floor(std::pow(chunks, rng.unit()))));
+        const roster_range ranges[2] = {{0, 99}, {k * 100, k * 100 + 99}};
+        check(roster_session_subscribe(g, s, 0, ranges, 2), "roster_session_subscribe");
+        held.push_back(k);
+    }
+    check(roster_batch_commit(g), "roster_batch_commit");
+    std::sort(held.begin(), held.end());
+    held.erase(std::unique(held.begin(), held.end()), held.end());
+
+    // The events are drawn ahead of each batch, outside the timed region.
+    counts = Counts{};
+    std::vector<sim::Event> batch;
+    std::vector<std::string> names;
+    std::vector<double> flush_ns;
+    std::uint64_t total_ns = 0, events_ns = 0;
+    for (std::uint64_t done = 0; done < cfg.events;) {
+        const std::uint64_t n = std::min(cfg.flush_every, cfg.events - done);
+        batch.clear();
+        names.clear();
+        names.reserve(n);
+        for (std::uint64_t i = 0; i < n; ++i) {
+            sim::Event ev = w2.next();
+            if (ev.name) {
+                names.emplace_back(ev.name, ev.name_len);
+                ev.name = names.back().data();
+            }
+            batch.push_back(ev);
+        }
+        const std::uint64_t t0 = now_ns();
+        check(roster_batch_begin(g), "roster_batch_begin");
+        for (const sim::Event& ev : batch) check(sim::apply_event(g, ev), "event");
+        const std::uint64_t t1 = now_ns();
+        check(roster_batch_commit(g), "roster_batch_commit");
+        const std::uint64_t t2 = now_ns();
+        total_ns += t2 - t0;
+        events_ns += t1 - t0;
+        flush_ns.push_back(static_cast<double>(t2 - t1));
+        done += n;
+    }
+    roster_guild_destroy(g);
+
+    Round r;
+    const double e = static_cast<double>(cfg.events);
+    r.events_per_s = e * 1e9 / static_cast<double>(total_ns);
+    r.flush_p50_us = pct(flush_ns, 0.5) / 1e3;
+    r.flush_p99_us = pct(flush_ns, 0.99) / 1e3;
+    r.event_ns = static_cast<double>(events_ns) / e;
+    r.ops = static_cast<double>(counts.ops) / e;
+    r.rows = static_cast<double>(counts.rows) / e;
+    r.frames = static_cast<double>(counts.frames) / e;
+    r.computed = static_cast<double>(counts.callbacks) / static_cast<double>(flush_ns.size());
+    r.held = static_cast<std::uint32_t>(held.size());
+    return r;
+}
+
+}  // namespace
+
+int run_w2(int argc, char** argv) {
+    W2Cfg cfg;
+    if (int rc = parse(argc, argv, cfg); rc >= 0) return rc;
+    std::printf("== w2  members=%" PRIu64 " sessions=%" PRIu64 " events=%" PRIu64
+                " flush_every=%" PRIu64 " rounds=%" PRIu64 " (no-op frame callback)\n",
+                cfg.members, cfg.sessions, cfg.events, cfg.flush_every, cfg.rounds);
+    std::vector<double> eps, fp50, fp99, evns;
+    Round last;
+    for (std::uint64_t i = 0; i < cfg.rounds; ++i) {
+        last = run_round(cfg);
+        eps.push_back(last.events_per_s);
+        fp50.push_back(last.flush_p50_us);
+        fp99.push_back(last.flush_p99_us);
+        evns.push_back(last.event_ns);
+        std::printf("round %" PRIu64 ": %9.0f events/s  flush p50 %7.1f us  p99 %7.1f us  "
+                    "events %6.0f ns each\n",
+                    i + 1, last.events_per_s, last.flush_p50_us, last.flush_p99_us, last.event_ns);
+        std::fflush(stdout);
+    }
+    std::printf("per event: %.3f ops, %.3f rows, %.3f frames; %.1f frames computed per flush; "
+                "%u chunks held\n",
+                last.ops, last.rows, last.frames, last.computed, last.held);
+    std::printf("W2 members=%" PRIu64 " sessions=%" PRIu64 " events_per_s=%.0f "
+                "flush_p50_us=%.1f flush_p99_us=%.1f event_ns=%.0f ops_per_event=%.3f\n",
+                cfg.members, cfg.sessions, median(eps), median(fp50), median(fp99), median(evns),
+                last.ops);
+    return 0;
+}
+
+}  // namespace bench
