@@ -278,6 +278,9 @@ struct ListState {
     std::unordered_map<std::uint64_t, bool> member_ow;  // user id -> allow
     std::vector<BTreeHook> hooks;                       // by member slot
     std::vector<std::unique_ptr<Tree>> trees;           // by tree_index(group)
+    // Members per group, by the group's rank in Impl::order: a group's first
+    // row is a sum over this short array, not a walk over its trees.
+    std::vector<std::uint32_t> by_rank;
     std::uint32_t total = 0;                            // visible members
     std::uint32_t bit = no_bit;  // membership bit in Member::lists, if any
     std::vector<RowEdit>* log = nullptr;
@@ -368,6 +371,20 @@ struct Guild::Impl {
         for (std::uint32_t i = 0; i < order.size(); ++i) role_rank[order[i]] = i;
         order.push_back(g_online);
         order.push_back(g_offline);
+        for (auto& l : lists) resync_ranks(*l);
+    }
+    // Rank of group g in order (g must be in it).
+    std::uint32_t rank_of(std::uint32_t g) const {
+        const std::uint32_t n = static_cast<std::uint32_t>(order.size());
+        return g == g_online ? n - 2 : g == g_offline ? n - 1 : role_rank[g];
+    }
+    // l.by_rank from the trees; capacity for it is reserved with the order's.
+    void resync_ranks(ListState& l) const noexcept {
+        l.by_rank.assign(order.size(), 0);
+        for (std::uint32_t r = 0; r < order.size(); ++r) l.by_rank[r] = group_size(l, order[r]);
+    }
+    void note_size(ListState& l, std::uint32_t g, const Tree& t) const noexcept {
+        l.by_rank[rank_of(g)] = t.size();
     }
 
     static std::uint32_t group_for(Status status, std::uint32_t top) {
@@ -431,22 +448,17 @@ struct Guild::Impl {
         return t ? t->size() : 0;
     }
     // First row of group g (its header), counting groups that appear.
+    // (Only OFFLINE, the last group, is ever hidden.)
     std::uint32_t offset(const ListState& l, std::uint32_t g) const {
+        const std::uint32_t* n = l.by_rank.data();
         std::uint32_t off = 0;
-        for (std::uint32_t o : order) {
-            if (o == g) break;
-            std::uint32_t n = group_size(l, o);
-            if (n && shown(o)) off += n + 1;
-        }
+        for (std::uint32_t r = 0, end = rank_of(g); r < end; ++r) off += n[r] + (n[r] != 0);
         return off;
     }
     std::uint32_t length(const ListState& l) const {
-        std::uint32_t len = 0;
-        for (std::uint32_t o : order) {
-            std::uint32_t n = group_size(l, o);
-            if (n && shown(o)) len += n + 1;
-        }
-        return len;
+        std::uint32_t len = offset(l, g_offline);
+        const std::uint32_t n = l.by_rank.back();
+        return len + (n && shown(g_offline) ? n + 1 : 0);
     }
     // Whether m is in l: its bit when l has one (no read of the hooks).
     bool in_list(const ListState& l, const Member& m) const {
@@ -494,6 +506,7 @@ struct Guild::Impl {
         const bool rows = !quiet && l.log && shown(g);
         const std::uint32_t off = rows ? offset(l, g) : 0;
         const std::uint32_t idx = t.erase(slot_of(m));
+        note_size(l, g, t);
         mark(l, m, false);
         --l.total;
         if (rows) {
@@ -508,6 +521,7 @@ struct Guild::Impl {
         Tree& t = tree_for(l, g);
         const bool was_empty = t.empty();
         const std::uint32_t idx = t.insert(s);
+        note_size(l, g, t);
         mark(l, m, true);
         ++l.total;
         if (!quiet && l.log && shown(g)) {
@@ -686,6 +700,7 @@ struct Guild::Impl {
             l.trees[tree_index(grp)].swap(fresh);  // the entry exists: tree_for
         }
         for (std::uint32_t s : p.built_slots) mark(l, members[s], true);
+        resync_ranks(l);
         for (std::uint32_t s : p.inserts) place(l, members[s], group_of(members[s]), true);
         if (p.changed) log(l, RowEdit::Kind::reset, 0);
     }
@@ -774,6 +789,7 @@ struct Guild::Impl {
     void reserve_order() {
         reserve_total(order, roles.size() + 2);
         reserve_total(role_rank, roles.size());
+        for (auto& l : lists) reserve_total(l->by_rank, roles.size() + 2);
     }
 
     // Gives (add) or takes (!add) one role; a no-op when already so.
@@ -907,6 +923,7 @@ Error Guild::upsert_role(const RoleSpec& spec) {
             reserve_more(g.roles, 1);
             reserve_total(g.order, g.roles.size() + 3);
             reserve_total(g.role_rank, g.roles.size() + 1);
+            for (auto& l : g.lists) reserve_total(l->by_rank, g.roles.size() + 3);
             g.role_slot.emplace(spec.id, slot);  // may throw: nothing changed yet
             if (reuse)
                 g.free_roles.pop_back();
@@ -1331,6 +1348,8 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
             fresh = std::make_unique<ListState>();
             fresh->id = list_id;
             fresh->hooks.resize(g.members.high_water());
+            reserve_total(fresh->by_rank, g.roles.size() + 2);
+            fresh->by_rank.assign(g.order.size(), 0);
             l = fresh.get();
             reserve_more(g.lists, 1);
         }
@@ -1452,14 +1471,13 @@ Error Guild::rows(std::uint64_t list_id, std::uint32_t start, std::uint32_t end,
     return Error::ok;
 }
 
-Error Guild::rows_at(std::uint64_t list_id, std::span<const std::uint32_t> positions,
-                     Row* out) const {
-    if (!out && !positions.empty()) return Error::invalid;
+Error Guild::rows_at(std::uint64_t list_id, std::span<const RowRun> runs, Row* out) const {
+    if (!out && !runs.empty()) return Error::invalid;
     const Impl& g = *impl_;
     const ListState* l = g.find_list(list_id);
     if (!l) return Error::not_found;
-    // The group holding the current position: its header row `first`, its
-    // `n` members in tree t.
+    // The group holding the current row: its header row `first`, its `n`
+    // members in tree t.
     std::size_t gi = 0;
     std::uint32_t first = 0, n = 0;
     const Tree* t = nullptr;
@@ -1467,10 +1485,9 @@ Error Guild::rows_at(std::uint64_t list_id, std::span<const std::uint32_t> posit
     auto next_group = [&](std::uint32_t from) {
         for (; gi < g.order.size(); ++gi) {
             const std::uint32_t o = g.order[gi];
-            const Tree* tr = g.tree(*l, o);
-            const std::uint32_t size = tr ? tr->size() : 0;
+            const std::uint32_t size = l->by_rank[gi];
             if (!size || !g.shown(o)) continue;
-            t = tr;
+            t = g.tree(*l, o);
             n = size;
             first = from;
             gid = g.group_id(o);
@@ -1479,41 +1496,51 @@ Error Guild::rows_at(std::uint64_t list_id, std::span<const std::uint32_t> posit
         }
         return false;
     };
-    if (!next_group(0)) return positions.empty() ? Error::ok : Error::invalid;
-    Tree::Finger finger;
-    // Members in batches: slots found first (each record requested as
-    // soon as its slot is known), then the records read.
-    constexpr std::size_t batch = 64;
+    if (!next_group(0)) return runs.empty() ? Error::ok : Error::invalid;
+    // Member rows in batches: their slots read from the leaves (each record
+    // requested as soon as its slot is known), then the records read, so
+    // that the misses of a batch are in flight together.
+    constexpr std::size_t batch = 128;
     std::uint32_t slots[batch];
-    std::size_t at[batch];
+    Row* dst[batch];
     std::size_t pending = 0;
     auto drain = [&] {
         for (std::size_t i = 0; i < pending; ++i) {
             const Member& m = g.members[slots[i]];
-            out[at[i]].user = m.id;
-            out[at[i]].rev = m.rev;
+            dst[i]->user = m.id;
+            dst[i]->rev = m.rev;
         }
         pending = 0;
     };
-    std::uint32_t prev = 0;
-    for (std::size_t i = 0; i < positions.size(); ++i) {
-        const std::uint32_t p = positions[i];
-        if (i > 0 && p <= prev) return Error::invalid;
-        prev = p;
-        while (p > first + n) {
-            if (!next_group(first + n + 1)) return Error::invalid;
-            finger = Tree::Finger{};
+    Tree::Finger finger;
+    std::uint64_t done = 0;  // end of the last run
+    for (const RowRun& run : runs) {
+        if (run.count == 0 || run.start < done) return Error::invalid;
+        std::uint64_t p = run.start;
+        const std::uint64_t end = p + run.count;
+        done = end;
+        while (p < end) {
+            while (p > std::uint64_t{first} + n) {
+                if (!next_group(first + n + 1)) return Error::invalid;
+                finger = Tree::Finger{};
+            }
+            if (p == first) {
+                *out++ = Row{gid, 0, n, 0};
+                ++p;
+                continue;
+            }
+            // Members p .. up to the group's end.
+            const std::uint32_t k = static_cast<std::uint32_t>(
+                std::min<std::uint64_t>(end, std::uint64_t{first} + n + 1) - p);
+            t->for_rows(finger, static_cast<std::uint32_t>(p - first - 1), k, [&](std::uint32_t s) {
+                __builtin_prefetch(&g.members[s]);
+                *out = Row{gid, 0, 0, 0};
+                slots[pending] = s;
+                dst[pending] = out++;
+                if (++pending == batch) drain();
+            });
+            p += k;
         }
-        if (p == first) {
-            out[i] = Row{gid, 0, n, 0};
-            continue;
-        }
-        const std::uint32_t slot = t->seek(finger, p - first - 1);
-        __builtin_prefetch(&g.members[slot]);
-        out[i] = Row{gid, 0, 0, 0};
-        slots[pending] = slot;
-        at[pending] = i;
-        if (++pending == batch) drain();
     }
     drain();
     return Error::ok;
@@ -1632,6 +1659,10 @@ bool Guild::check_invariants(std::string* why) const {
             }
         }
         if (total != l.total) return fail("list total mismatch");
+        if (l.by_rank.size() != g.order.size()) return fail("group sizes by rank: wrong length");
+        for (std::uint32_t r = 0; r < g.order.size(); ++r)
+            if (l.by_rank[r] != Impl::group_size(l, g.order[r]))
+                return fail("group sizes by rank disagree with the trees");
         for (std::uint32_t s = 0; s < g.members.high_water(); ++s) {
             const Member& m = g.members[s];
             const bool in = s < l.hooks.size() && l.hooks[s].leaf != nil_id;

@@ -105,6 +105,12 @@ struct Row {
 };
 static_assert(std::is_trivial_v<Row> && sizeof(Row) == 24);
 
+// Rows [start, start + count) of a list.
+struct RowRun {
+    std::uint32_t start;
+    std::uint32_t count;
+};
+
 struct GroupCount {
     std::uint64_t id = 0;
     std::uint32_t count = 0;
@@ -183,14 +189,13 @@ public:
     // Rows [start, end] that exist (end clipped to the list's last row).
     Error rows(std::uint64_t list_id, std::uint32_t start, std::uint32_t end,
                std::vector<Row>* out) const;
-    // The rows at `positions` (strictly ascending, each below the list's
-    // length) into out[0 .. positions.size()): invalid otherwise (out is
-    // then unspecified). For rows scattered over a list: one pass over the
-    // groups and ascending seeks in their trees, and the member records
+    // The rows of `runs` (ascending, not overlapping, not empty, inside the
+    // list) one after another into out: invalid otherwise (out is then
+    // unspecified). For rows scattered over a list: one pass over the
+    // groups, ascending seeks in their trees, and the member records
     // requested in batches so that their cache misses overlap. O(k) for k
-    // nearby rows, O(k log n) at worst.
-    Error rows_at(std::uint64_t list_id, std::span<const std::uint32_t> positions,
-                  Row* out) const;
+    // rows in nearby runs, O(k log n) at worst.
+    Error rows_at(std::uint64_t list_id, std::span<const RowRun> runs, Row* out) const;
     // Row of a member shown in the list; not_found when absent or hidden.
     Error index_of(std::uint64_t list_id, std::uint64_t user_id, std::uint32_t* out) const;
 

@@ -220,35 +220,51 @@ public:
         return {lf.next, 0};
     }
 
-    // A remembered leaf for reading many rows in ascending order: seek()
-    // walks forward along the leaf chain from the last row it found when
-    // the next one is a few leaves on, and descends from the root only
-    // when it is farther (or behind).
+    // Where row k is (k < size()), from the inner nodes alone: the leaf is
+    // not read, so a caller locating many rows can request every leaf line
+    // it needs (prefetch) before reading any. The finger remembers the
+    // lowest inner node of the last walk, so ascending nearby rows cost a
+    // few comparisons each; O(log n) otherwise.
     struct Finger {
-        id_t leaf = nil_id;
-        id_t base = 0;  // index of the leaf's first entry
+        id_t inner = nil_id;
+        unsigned slot = 0;
+        id_t base = 0;  // index of child[slot]'s first entry
+        id_t end = 0;   // index one past the inner node's last entry
     };
-    // Entry at row k (k < size()), moving the finger there. O(1) amortised
-    // for nearby ascending rows, O(log n) otherwise.
-    id_t seek(Finger& f, id_t k) const {
-        if (f.leaf != nil_id && k >= f.base) {
-            const Leaf* lf = &leaf(f.leaf);
-            for (unsigned hops = 0;; ++hops) {
-                if (k - f.base < lf->count) return lf->ids[k - f.base];
-                if (hops == 4 || lf->next == nil_id) break;
-                f.base += lf->count;
-                f.leaf = lf->next;
-                lf = &leaf(f.leaf);
+    Cursor locate(Finger& f, id_t k) const {
+        if (height_ == 0) return {root_, k};
+        if (f.inner != nil_id && k >= f.base && k < f.end) {
+            const Inner& in = inner(f.inner);
+            while (k - f.base >= in.cnt[f.slot]) f.base += in.cnt[f.slot++];
+            return {in.child[f.slot], k - f.base};
+        }
+        id_t node = root_, base = 0, end = size_;
+        for (unsigned h = height_;; --h) {
+            const Inner& in = inner(node);
+            unsigned i = 0;
+            while (k - base >= in.cnt[i]) base += in.cnt[i++];
+            if (h == 1) {
+                f = Finger{node, i, base, end};
+                return {in.child[i], k - base};
             }
+            end = base + in.cnt[i];
+            node = in.child[i];
         }
-        const Cursor c = cursor_at(k);
-        if (c.leaf == nil_id) {
-            f = Finger{};
-            return nil_id;
+    }
+    // Calls f(id) for rows [start, start + count) (all present), in order,
+    // starting from locate(finger, start).
+    template <class F>
+    void for_rows(Finger& finger, id_t start, id_t count, F&& f) const {
+        if (count == 0) return;
+        Cursor c = locate(finger, start);
+        for (;;) {
+            const Leaf& lf = leaf(c.leaf);
+            const unsigned n = std::min<id_t>(count, lf.count - c.pos);
+            for (unsigned i = 0; i < n; ++i) f(lf.ids[c.pos + i]);
+            count -= n;
+            if (count == 0) return;
+            c = Cursor{lf.next, 0};
         }
-        f.leaf = c.leaf;
-        f.base = k - c.pos;
-        return leaf(c.leaf).ids[c.pos];
     }
 
     // Calls f(id) for rows [start, start + count) that exist, in order.

@@ -38,6 +38,13 @@ public:
 
     void clear() { len_ = 0; }
 
+    // Requests the lines at both edges of the window, where a flush writes.
+    void prefetch() const {
+        if (len_ == 0) return;
+        __builtin_prefetch(buf_.data() + off_);
+        __builtin_prefetch(buf_.data() + off_ + len_ - 1);
+    }
+
     // Replaces the rows. May throw std::bad_alloc (rows unchanged).
     void assign(std::span<const Row> rows) {
         const std::size_t cap = 3 * std::max<std::size_t>(rows.size(), 1);

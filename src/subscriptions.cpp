@@ -34,31 +34,17 @@ bool sorted_contains(const std::vector<std::uint32_t>& v, std::uint32_t k) {
 
 struct Subscriptions::Chunk {
     std::uint32_t k = 0;       // its number: rows [k * chunk, (k + 1) * chunk)
-    RowWindow rows;            // as every holder has them (as of the last flush)
-    std::uint64_t stamp = 0;   // flush whose ops `ops` are
     std::uint32_t refs = 0;    // audiences holding the chunk
+    std::uint64_t stamp = 0;   // flush whose ops these are
+    // This flush's ops for holders that keep it: ops_arena_[ops0, ops0 +
+    // nops), ready to copy into a frame (or to be one).
+    std::uint32_t ops0 = 0, nops = 0;
     std::uint32_t plan = 0;    // this flush's plan (WindowPlanner index)
-    // This flush's ops for holders that keep it, ready to copy into a
-    // frame: their items point into `items` (stable until the next flush).
-    std::vector<roster_op> ops;
-    std::vector<roster_row> items;
+    RowWindow rows;            // as every holder has them (as of the last flush)
 
-    // Appends an op; its items are copied, and pointed to by seal().
-    void add(std::uint32_t kind, std::uint32_t index, std::uint32_t end,
-             std::span<const Row> rows) {
-        ops.push_back(roster_op{kind, index, end, static_cast<std::uint32_t>(rows.size()), nullptr});
-        for (const Row& r : rows) items.push_back(to_c(r));
-    }
-    void add(std::uint32_t kind, std::uint32_t index, const Row& row) {
-        ops.push_back(roster_op{kind, index, index, 1, nullptr});
-        items.push_back(to_c(row));
-    }
-    void seal() {
-        std::size_t off = 0;
-        for (roster_op& op : ops) {
-            op.items = op.item_count ? items.data() + off : nullptr;
-            off += op.item_count;
-        }
+    void start(std::uint64_t flush) {
+        stamp = flush;
+        ops0 = nops = 0;
     }
 };
 
@@ -456,6 +442,8 @@ void Subscriptions::flush_list(ListSubs& ls) {
     // (The passes over audiences prefetch a few audiences ahead: each is a
     // heap object, and so is each chunk, and there may be thousands.)
     work_.clear();
+    ops_arena_.clear();
+    items_arena_.clear();
     if (list_changed)
         for (std::size_t i = 0; i < ls.order.size(); ++i) {
             prefetch_audiences(ls, i);
@@ -484,6 +472,19 @@ void Subscriptions::flush_list(ListSubs& ls) {
             items_.clear();
             ops_.clear();
             run_items_.clear();
+            // One chunk with news (the usual case): its ops are the frame's.
+            const Chunk* only = nullptr;
+            std::size_t with_ops = 0;
+            for (const Chunk* c : a->cached)
+                if (c->nops) {
+                    only = c;
+                    ++with_ops;
+                }
+            if (with_ops == 1) {
+                send(ls, counts_changed, audience_ids(*a),
+                     std::span<const roster_op>(ops_arena_.data() + only->ops0, only->nops));
+                continue;
+            }
             for (const Chunk* c : a->cached) emit_chunk_ops(*c);
             send(ls, counts_changed, audience_ids(*a));
         }
@@ -552,9 +553,7 @@ void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k) {
     auto [c, created] = ls.entry(k);
     if (created) ls.unheld.push_back(k);  // until an audience holds it
     if (c->stamp == flush_no_) return;
-    c->stamp = flush_no_;
-    c->ops.clear();
-    c->items.clear();
+    c->start(flush_no_);
     if (created || affected(ls, *c)) refresh_full(ls, *c, false);
 }
 
@@ -584,10 +583,8 @@ bool Subscriptions::affected(const ListSubs& ls, const Chunk& c) const {
 // refresh_kept, if the edits may have reached it.
 void Subscriptions::take_kept(ListSubs& ls, Chunk& c) {
     if (c.stamp == flush_no_) return;
-    c.stamp = flush_no_;
-    c.ops.clear();
-    c.items.clear();
-    if (c.rows.empty() || affected(ls, c)) work_.push_back(&c);
+    c.start(flush_no_);
+    if (c.rows.empty() || affected(ls, c)) work_.emplace_back(c.k, &c);
 }
 
 // The kept chunks' ops and new rows. With a row map, in three passes: plan
@@ -595,24 +592,29 @@ void Subscriptions::take_kept(ListSubs& ls, Chunk& c) {
 // need in one ascending pass over the list, then apply each plan. Without
 // one (a reset or lost flush), each chunk is read whole and diffed.
 void Subscriptions::refresh_kept(ListSubs& ls) {
-    std::sort(work_.begin(), work_.end(), [](const Chunk* a, const Chunk* b) { return a->k < b->k; });
+    std::sort(work_.begin(), work_.end());
     bool mapped = ls.mapped;
     if (mapped) {
         planner_.clear();
-        for (Chunk* c : work_)
+        for (auto [k, c] : work_)
             c->plan = static_cast<std::uint32_t>(
                 planner_.plan(map_, window(*c).first, cfg_.chunk, ls.length,
                               static_cast<std::uint32_t>(c->rows.size()), ls.changed_headers));
-        fetched_.resize(planner_.positions().size());
-        mapped = engine_.guild_.rows_at(ls.id, planner_.positions(), fetched_.data()) == Error::ok;
+        fetched_.resize(planner_.rows());
+        mapped = engine_.guild_.rows_at(ls.id, planner_.runs(), fetched_.data()) == Error::ok;
     }
     if (slot_.size() < cfg_.chunk) slot_.resize(cfg_.chunk);
-    for (Chunk* c : work_) {
+    for (std::size_t i = 0; i < work_.size(); ++i) {
+        // Each chunk's storage is cold by now: request the next ones' early.
+        if (i + 4 < work_.size()) __builtin_prefetch(work_[i + 4].second);
+        if (i + 2 < work_.size()) work_[i + 2].second->rows.prefetch();
+        Chunk* c = work_[i].second;
+        c->ops0 = static_cast<std::uint32_t>(ops_arena_.size());
         if (mapped)
             apply_plan(*c, planner_[c->plan]);
         else
             refresh_full(ls, *c, true);
-        c->seal();
+        c->nops = static_cast<std::uint32_t>(ops_arena_.size()) - c->ops0;
 #ifndef NDEBUG
         // The plan and the row map must agree with the list.
         const auto [s, e] = window(*c);
@@ -625,6 +627,24 @@ void Subscriptions::refresh_kept(ListSubs& ls) {
         if (!same) std::abort();
 #endif
     }
+    // Items were appended in op order: point each op at its own.
+    std::size_t off = 0;
+    for (roster_op& op : ops_arena_) {
+        op.items = op.item_count ? items_arena_.data() + off : nullptr;
+        off += op.item_count;
+    }
+}
+
+void Subscriptions::add(std::uint32_t kind, std::uint32_t index, std::uint32_t end,
+                        std::span<const Row> rows) {
+    ops_arena_.push_back(
+        roster_op{kind, index, end, static_cast<std::uint32_t>(rows.size()), nullptr});
+    for (const Row& r : rows) items_arena_.push_back(to_c(r));
+}
+
+void Subscriptions::add(std::uint32_t kind, std::uint32_t index, const Row& row) {
+    ops_arena_.push_back(roster_op{kind, index, index, 1, nullptr});
+    items_arena_.push_back(to_c(row));
 }
 
 // Chunk c's new rows read whole from the list; kept: its ops too, from a
@@ -636,25 +656,25 @@ void Subscriptions::refresh_full(ListSubs& ls, Chunk& c, bool kept) {
     const std::span<const Row> O = c.rows.rows(), N(rows_);
     if (!kept) {
     } else if (N.empty()) {
-        if (ls.lost) c.add(ROSTER_OP_INVALIDATE, s, e, {});
+        if (ls.lost) add(ROSTER_OP_INVALIDATE, s, e, {});
     } else if (O.empty()) {
-        c.add(ROSTER_OP_SYNC, s, e, N);
+        add(ROSTER_OP_SYNC, s, e, N);
     } else if (!ls.lost && differ_.diff(O, N)) {
-        emit_script(c, s, differ_.ops(), N);
+        emit_script(s, differ_.ops(), N);
     } else {
-        c.add(ROSTER_OP_INVALIDATE, s, e, {});
-        c.add(ROSTER_OP_SYNC, s, e, N);
+        add(ROSTER_OP_INVALIDATE, s, e, {});
+        add(ROSTER_OP_SYNC, s, e, N);
     }
     c.rows.assign(rows_);
 }
 
-void Subscriptions::emit_script(Chunk& c, std::uint32_t s, std::span<const WindowOp> script,
+void Subscriptions::emit_script(std::uint32_t s, std::span<const WindowOp> script,
                                 std::span<const Row> N) {
     for (const WindowOp& op : script) {
         switch (op.kind) {
-        case WindowOp::Kind::remove: c.add(ROSTER_OP_DELETE, s + op.pos, s + op.pos, {}); break;
-        case WindowOp::Kind::insert: c.add(ROSTER_OP_INSERT, s + op.pos, N[op.pos]); break;
-        case WindowOp::Kind::update: c.add(ROSTER_OP_UPDATE, s + op.pos, N[op.pos]); break;
+        case WindowOp::Kind::remove: add(ROSTER_OP_DELETE, s + op.pos, s + op.pos, {}); break;
+        case WindowOp::Kind::insert: add(ROSTER_OP_INSERT, s + op.pos, N[op.pos]); break;
+        case WindowOp::Kind::update: add(ROSTER_OP_UPDATE, s + op.pos, N[op.pos]); break;
         }
     }
 }
@@ -666,9 +686,10 @@ void Subscriptions::emit_script(Chunk& c, std::uint32_t s, std::span<const Windo
 // re-filed in place.
 void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
     const auto [s, e] = window(c);
-    const auto need = planner_.need(p);
-    const Row* got = fetched_.data() + p.need0;
-    for (std::uint32_t i = 0; i < need.size(); ++i) slot_[need[i]] = i;
+    const Row* got = fetched_.data() + p.row0;
+    std::uint32_t got_n = 0;
+    for (const RowRun& r : planner_.need(p))
+        for (std::uint32_t i = 0; i < r.count; ++i) slot_[r.start - s + i] = got_n++;
     auto row = [&](std::uint32_t j) -> const Row& { return got[slot_[j]]; };
     const auto kept = planner_.kept(p);
     if (p.n_new == 0) {  // past the end now: the clients' resize drops it
@@ -676,7 +697,7 @@ void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
         return;
     }
     if (p.n_old == 0) {
-        c.add(ROSTER_OP_SYNC, s, e, std::span<const Row>(got, p.n_new));
+        add(ROSTER_OP_SYNC, s, e, std::span<const Row>(got, p.n_new));
         c.rows.assign(std::span<const Row>(got, p.n_new));
         return;
     }
@@ -692,10 +713,10 @@ void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
         for (; j < p.n_new; ++j) rows_[j] = row(j);
         for (std::uint32_t u : planner_.updates(p)) rows_[u] = row(u);
         if (differ_.diff(O, rows_)) {
-            emit_script(c, s, differ_.ops(), rows_);
+            emit_script(s, differ_.ops(), rows_);
         } else {
-            c.add(ROSTER_OP_INVALIDATE, s, e, {});
-            c.add(ROSTER_OP_SYNC, s, e, rows_);
+            add(ROSTER_OP_INVALIDATE, s, e, {});
+            add(ROSTER_OP_SYNC, s, e, rows_);
         }
         c.rows.assign(rows_);
         return;
@@ -708,21 +729,21 @@ void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
         std::uint32_t hi = p.n_old;  // deletes: the gaps between kept runs, top down
         for (std::size_t r = kept.size(); r-- > 0; hi = kept[r].old)
             for (std::uint32_t i = hi; i-- > kept[r].old + kept[r].len;)
-                c.add(ROSTER_OP_DELETE, s + i, s + i, {});
-        for (std::uint32_t i = hi; i-- > 0;) c.add(ROSTER_OP_DELETE, s + i, s + i, {});
+                add(ROSTER_OP_DELETE, s + i, s + i, {});
+        for (std::uint32_t i = hi; i-- > 0;) add(ROSTER_OP_DELETE, s + i, s + i, {});
         std::uint32_t j = 0;  // inserts: the gaps in the new window, ascending
         for (const KeptRun& k : kept) {
-            for (; j < k.at; ++j) c.add(ROSTER_OP_INSERT, s + j, row(j));
+            for (; j < k.at; ++j) add(ROSTER_OP_INSERT, s + j, row(j));
             j = k.at + k.len;
         }
-        for (; j < p.n_new; ++j) c.add(ROSTER_OP_INSERT, s + j, row(j));
-        for (std::uint32_t u : updates) c.add(ROSTER_OP_UPDATE, s + u, row(u));
+        for (; j < p.n_new; ++j) add(ROSTER_OP_INSERT, s + j, row(j));
+        for (std::uint32_t u : updates) add(ROSTER_OP_UPDATE, s + u, row(u));
     }
     c.rows.rebuild(kept, p.n_new, row, window_scratch_);
     for (std::uint32_t u : updates) c.rows.at(u) = row(u);
     if (resend) {
-        c.add(ROSTER_OP_INVALIDATE, s, e, {});
-        c.add(ROSTER_OP_SYNC, s, e, c.rows.rows());
+        add(ROSTER_OP_INVALIDATE, s, e, {});
+        add(ROSTER_OP_SYNC, s, e, c.rows.rows());
     }
 }
 
@@ -748,7 +769,7 @@ bool Subscriptions::refiled(const WindowPlan& p, std::span<const Row> O, RowOf&&
 }
 
 void Subscriptions::emit_chunk_ops(const Chunk& c) {
-    ops_.insert(ops_.end(), c.ops.begin(), c.ops.end());
+    ops_.insert(ops_.end(), ops_arena_.begin() + c.ops0, ops_arena_.begin() + c.ops0 + c.nops);
 }
 
 // One op per maximal run of consecutive chunks; SYNC carries the rows of
@@ -775,10 +796,15 @@ void Subscriptions::emit_runs(std::uint32_t kind, std::span<const std::uint32_t>
 }
 
 void Subscriptions::send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids) {
-    (void)ls;
-    if (ids.empty() || (ops_.empty() && !counts_changed)) return;
     for (auto [op, first] : run_items_)
         ops_[op].items = ops_[op].item_count ? items_.data() + first : nullptr;
+    send(ls, counts_changed, ids, ops_);
+}
+
+void Subscriptions::send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids,
+                         std::span<const roster_op> ops) {
+    (void)ls;
+    if (ids.empty() || (ops.empty() && !counts_changed)) return;
     if (!sink_) return;
     roster_frame f{};
     f.list_id = list_id_;
@@ -786,8 +812,8 @@ void Subscriptions::send(ListSubs& ls, bool counts_changed, std::span<const std:
     f.online_count = online_count_;
     f.groups = groups_.empty() ? nullptr : groups_.data();
     f.group_count = groups_.size();
-    f.ops = ops_.empty() ? nullptr : ops_.data();
-    f.op_count = ops_.size();
+    f.ops = ops.empty() ? nullptr : ops.data();
+    f.op_count = ops.size();
     deliver(f, ids);
 }
 

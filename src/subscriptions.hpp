@@ -77,14 +77,18 @@ private:
     void apply_plan(Chunk& c, const WindowPlan& p);
     template <class RowOf>
     bool refiled(const WindowPlan& p, std::span<const Row> O, RowOf&& row) const;
-    static void emit_script(Chunk& c, std::uint32_t s, std::span<const WindowOp> script,
-                            std::span<const Row> N);
+    void emit_script(std::uint32_t s, std::span<const WindowOp> script, std::span<const Row> N);
+    // Appends an op of the chunk being refreshed to the arenas.
+    void add(std::uint32_t kind, std::uint32_t index, std::uint32_t end, std::span<const Row> rows);
+    void add(std::uint32_t kind, std::uint32_t index, const Row& row);
     static void prefetch_audiences(const ListSubs& ls, std::size_t i);
     std::span<const std::uint64_t> audience_ids(const Audience& a);
     void deliver(const roster_frame& frame, std::span<const std::uint64_t> ids);
     void emit_runs(std::uint32_t kind, std::span<const std::uint32_t> chunks, ListSubs& ls);
     void emit_chunk_ops(const Chunk& c);
     void send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids);
+    void send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids,
+              std::span<const roster_op> ops);
 
     Engine& engine_;
     SessionConfig cfg_;
@@ -100,11 +104,17 @@ private:
     WindowDiff differ_;
     WindowPlanner planner_;
     RowMap map_;
-    std::vector<Chunk*> work_;      // kept chunks this flush may change, by number
+    // Kept chunks this flush may change, by number.
+    std::vector<std::pair<std::uint32_t, Chunk*>> work_;
     std::vector<Row> rows_;         // a chunk's new rows
     std::vector<Row> fetched_;      // the rows planner_ asked for
     std::vector<std::uint32_t> slot_;  // per row of a window: its index in the plan's rows
     RowWindow::Scratch window_scratch_;
+    // Every chunk's ops of the list being flushed (and their items, in op
+    // order): written in one stream, so no chunk's own buffers go cold
+    // between computing its ops and sending them.
+    std::vector<roster_op> ops_arena_;
+    std::vector<roster_row> items_arena_;
     std::vector<roster_row> items_;      // items of the frame being built
     std::vector<roster_op> ops_;         // ops of the frame being built
     // Ops of the frame whose items are in items_ (SYNC runs): op index and

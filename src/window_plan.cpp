@@ -7,15 +7,18 @@ namespace roster {
 void WindowPlanner::clear() {
     plans_.clear();
     kept_.clear();
-    need_.clear();
+    runs_.clear();
     updates_.clear();
     fresh_.clear();
-    positions_.clear();
+    rows_ = 0;
 }
 
 void WindowPlanner::need(std::uint32_t at) {
-    need_.push_back(at - s_);
-    positions_.push_back(at);
+    ++rows_;
+    if (runs_.size() > plans_.back().need0 && runs_.back().start + runs_.back().count == at)
+        ++runs_.back().count;
+    else
+        runs_.push_back(RowRun{at, 1});
 }
 
 // Rows [at, at + len) stay (global positions; old ones from `old`). Changed
@@ -40,7 +43,8 @@ std::size_t WindowPlanner::plan(const RowMap& map, std::uint32_t s, std::uint32_
     wp.start = s;
     wp.n_old = n_old;
     wp.kept0 = static_cast<std::uint32_t>(kept_.size());
-    wp.need0 = static_cast<std::uint32_t>(need_.size());
+    wp.need0 = static_cast<std::uint32_t>(runs_.size());
+    wp.row0 = rows_;
     wp.update0 = static_cast<std::uint32_t>(updates_.size());
     wp.fresh0 = static_cast<std::uint32_t>(fresh_.size());
     plans_.push_back(wp);
@@ -89,7 +93,7 @@ std::size_t WindowPlanner::plan(const RowMap& map, std::uint32_t s, std::uint32_
     WindowPlan& w = plans_.back();
     w.n_new = end - s;
     w.kept1 = static_cast<std::uint32_t>(kept_.size());
-    w.need1 = static_cast<std::uint32_t>(need_.size());
+    w.need1 = static_cast<std::uint32_t>(runs_.size());
     w.update1 = static_cast<std::uint32_t>(updates_.size());
     w.fresh1 = static_cast<std::uint32_t>(fresh_.size());
     std::uint32_t stay = 0;

@@ -33,7 +33,8 @@ struct WindowPlan {
     std::uint32_t n_old = 0;        // rows the clients hold
     std::uint32_t n_new = 0;        // rows the window has now
     std::uint32_t kept0 = 0, kept1 = 0;      // runs: rows that stay
-    std::uint32_t need0 = 0, need1 = 0;      // rows to read (window-relative)
+    std::uint32_t need0 = 0, need1 = 0;      // runs of rows to read (global)
+    std::uint32_t row0 = 0;                  // the first of them among all read
     std::uint32_t update0 = 0, update1 = 0;  // kept rows with new content
     std::uint32_t fresh0 = 0, fresh1 = 0;    // new rows (inserted by the log)
     std::uint32_t deletes = 0, inserts = 0;
@@ -46,8 +47,8 @@ public:
     // Plans window [s, s + chunk) of a list of `length` rows whose clients
     // hold n_old rows, from a successfully built map; changed_headers are
     // the new positions of header rows whose count changed, ascending.
-    // Appends the rows to read to positions() (global), so planning windows
-    // in ascending order keeps positions() ascending. Returns its index.
+    // Appends the rows to read to runs() (global positions), so planning
+    // windows in ascending order keeps runs() ascending. Returns its index.
     std::size_t plan(const RowMap& map, std::uint32_t s, std::uint32_t chunk,
                      std::uint32_t length, std::uint32_t n_old,
                      std::span<const std::uint32_t> changed_headers);
@@ -57,8 +58,8 @@ public:
     std::span<const KeptRun> kept(const WindowPlan& p) const {
         return std::span<const KeptRun>(kept_).subspan(p.kept0, p.kept1 - p.kept0);
     }
-    std::span<const std::uint32_t> need(const WindowPlan& p) const {
-        return std::span<const std::uint32_t>(need_).subspan(p.need0, p.need1 - p.need0);
+    std::span<const RowRun> need(const WindowPlan& p) const {
+        return std::span<const RowRun>(runs_).subspan(p.need0, p.need1 - p.need0);
     }
     std::span<const std::uint32_t> updates(const WindowPlan& p) const {
         return std::span<const std::uint32_t>(updates_).subspan(p.update0, p.update1 - p.update0);
@@ -66,8 +67,9 @@ public:
     std::span<const std::uint32_t> fresh(const WindowPlan& p) const {
         return std::span<const std::uint32_t>(fresh_).subspan(p.fresh0, p.fresh1 - p.fresh0);
     }
-    // Global positions of every plan's rows to read, plan after plan.
-    const std::vector<std::uint32_t>& positions() const { return positions_; }
+    // Every plan's rows to read, plan after plan, and how many rows.
+    const std::vector<RowRun>& runs() const { return runs_; }
+    std::uint32_t rows() const { return rows_; }
 
 private:
     void keep(std::uint32_t at, std::uint32_t old, std::uint32_t len);
@@ -75,7 +77,9 @@ private:
 
     std::vector<WindowPlan> plans_;
     std::vector<KeptRun> kept_;
-    std::vector<std::uint32_t> need_, updates_, fresh_, positions_;
+    std::vector<RowRun> runs_;
+    std::vector<std::uint32_t> updates_, fresh_;
+    std::uint32_t rows_ = 0;
     // The plan being made.
     std::uint32_t s_ = 0;
     std::span<const std::uint32_t> headers_;  // changed headers not yet passed
