@@ -10,16 +10,24 @@
 // an edge of the buffer it is copied back to the middle (amortised: at most
 // once per chunk-width of drift).
 //
+// The buffers of all chunks are blocks of one RowPool, a slab (slab.hpp):
+// a flush touches thousands of them, and as separate heap blocks each was
+// its own 4 KiB page, so most touches were TLB misses; in one mapping they
+// share a few huge pages.
+//
 // Thread-safety: none.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <span>
 #include <vector>
 
 #include "guild.hpp"
+#include "ids.hpp"
+#include "slab.hpp"
 
 namespace roster {
 
@@ -30,27 +38,82 @@ struct KeptRun {
     std::uint32_t len;
 };
 
+// Blocks of 3 * chunk rows. Freed blocks are reused first; the free list is
+// threaded through them, so free() never allocates. allocate() throws
+// std::bad_alloc with nothing changed. Blocks move when the pool grows:
+// hold ids, not pointers.
+class RowPool {
+public:
+    explicit RowPool(std::uint32_t chunk) : block_(3 * std::size_t{std::max<std::uint32_t>(chunk, 1)}) {}
+    RowPool(const RowPool&) = delete;
+    RowPool& operator=(const RowPool&) = delete;
+
+    std::size_t block_rows() const { return block_; }
+    Row* block(std::uint32_t id) { return static_cast<Row*>(mem_.data()) + id * block_; }
+    const Row* block(std::uint32_t id) const {
+        return static_cast<const Row*>(mem_.data()) + id * block_;
+    }
+
+    std::uint32_t allocate() {
+        if (free_ != nil_id) {
+            const std::uint32_t id = free_;
+            std::memcpy(&free_, block(id), sizeof free_);
+            return id;
+        }
+        if (high_ == capacity()) {
+            if (high_ >= max_blocks()) throw std::bad_alloc();
+            const std::size_t next = std::max<std::size_t>(16, high_ + high_ / 2);
+            mem_.grow(std::min<std::size_t>(next, max_blocks()) * block_ * sizeof(Row));
+        }
+        return high_++;
+    }
+    void free(std::uint32_t id) noexcept {
+        std::memcpy(block(id), &free_, sizeof free_);
+        free_ = id;
+    }
+
+private:
+    std::size_t capacity() const { return mem_.bytes() / (block_ * sizeof(Row)); }
+    std::size_t max_blocks() const { return std::min<std::size_t>(nil_id - 1, SIZE_MAX / (block_ * sizeof(Row))); }
+
+    std::size_t block_;
+    detail::SlabMemory mem_;
+    std::uint32_t high_ = 0;
+    std::uint32_t free_ = nil_id;
+};
+
 class RowWindow {
 public:
-    std::span<const Row> rows() const { return {buf_.data() + off_, len_}; }
+    explicit RowWindow(RowPool& pool) : pool_(&pool) {}
+    ~RowWindow() {
+        if (block_ != nil_id) pool_->free(block_);
+    }
+    RowWindow(const RowWindow&) = delete;
+    RowWindow& operator=(const RowWindow&) = delete;
+
+    std::span<const Row> rows() const {
+        return {block_ == nil_id ? nullptr : base() + off_, len_};
+    }
     std::size_t size() const { return len_; }
     bool empty() const { return len_ == 0; }
 
     void clear() { len_ = 0; }
 
-    // Requests the lines at both edges of the window, where a flush writes.
+    // Requests the lines at both edges of the window, where a flush that
+    // shifts it reads the rows leaving and writes the rows coming in.
     void prefetch() const {
         if (len_ == 0) return;
-        __builtin_prefetch(buf_.data() + off_);
-        __builtin_prefetch(buf_.data() + off_ + len_ - 1);
+        const Row* b = base();
+        __builtin_prefetch(b + off_);
+        __builtin_prefetch(b + off_ + len_ - 1);
     }
 
-    // Replaces the rows. May throw std::bad_alloc (rows unchanged).
+    // Replaces the rows (at most a chunk of them). May throw std::bad_alloc
+    // (rows unchanged).
     void assign(std::span<const Row> rows) {
-        const std::size_t cap = 3 * std::max<std::size_t>(rows.size(), 1);
-        if (buf_.size() < cap) buf_.resize(cap);
-        off_ = static_cast<std::uint32_t>((buf_.size() - rows.size()) / 2);
-        if (!rows.empty()) std::memmove(buf_.data() + off_, rows.data(), rows.size() * sizeof(Row));
+        if (block_ == nil_id) block_ = pool_->allocate();
+        off_ = static_cast<std::uint32_t>((cap() - rows.size()) / 2);
+        if (!rows.empty()) std::memmove(base() + off_, rows.data(), rows.size() * sizeof(Row));
         len_ = static_cast<std::uint32_t>(rows.size());
     }
 
@@ -65,55 +128,53 @@ public:
     };
     template <class Fill>
     void rebuild(std::span<const KeptRun> kept, std::uint32_t new_len, Fill&& fill,
-                 Scratch& scratch_) {
-        std::vector<Row>& scratch = scratch_.rows;
+                 Scratch& scratch) {
         std::size_t a = 0;  // the anchor: the longest kept run stays in place
         for (std::size_t i = 1; i < kept.size(); ++i)
             if (kept[i].len > kept[a].len) a = i;
         const std::int64_t new_off =
-            kept.empty() ? -1
-                         : static_cast<std::int64_t>(off_) + kept[a].old - kept[a].at;
-        if (kept.empty() || new_off < 0 ||
-            new_off + new_len > static_cast<std::int64_t>(buf_.size())) {
+            kept.empty() ? -1 : static_cast<std::int64_t>(off_) + kept[a].old - kept[a].at;
+        if (kept.empty() || new_off < 0 || new_off + new_len > static_cast<std::int64_t>(cap())) {
             // No anchor, or it drifted too far: rebuild in the middle.
-            scratch.resize(new_len);
-            write(scratch.data(), kept, 0, kept.size(), 0, new_len, rows().data(), fill);
-            assign(scratch);
+            scratch.rows.resize(new_len);
+            write(scratch.rows.data(), kept, 0, kept.size(), 0, new_len, rows().data(), fill);
+            assign(scratch.rows);
             return;
         }
-        Row* base = buf_.data() + new_off;
-        const Row* old = buf_.data() + off_;
+        Row* b = base();
+        Row* dst = b + new_off;
+        const Row* old = b + off_;
         // Old rows of the runs around the anchor are saved first: writing the
         // new rows on either side may overwrite them.
         std::size_t saved = 0;
         for (std::size_t i = 0; i < kept.size(); ++i)
             if (i != a) saved += kept[i].len;
-        scratch.resize(saved);
-        std::vector<KeptRun>& others_ = scratch_.runs;
-        others_.clear();
-        others_.reserve(kept.size());
-        Row* s = scratch.data();
-        // Runs before the anchor then after it, each re-pointed into scratch.
-        const std::uint32_t left_end = kept[a].at, right_begin = kept[a].at + kept[a].len;
+        scratch.rows.resize(saved);
+        scratch.runs.clear();
+        Row* s = scratch.rows.data();
         for (std::size_t i = 0; i < kept.size(); ++i) {
             if (i == a) continue;
             std::memcpy(s, old + kept[i].old, kept[i].len * sizeof(Row));
-            others_.push_back(KeptRun{kept[i].at, static_cast<std::uint32_t>(s - scratch.data()),
-                                    kept[i].len});
+            scratch.runs.push_back(
+                KeptRun{kept[i].at, static_cast<std::uint32_t>(s - scratch.rows.data()), kept[i].len});
             s += kept[i].len;
         }
-        const std::span<const KeptRun> others(others_);
-        const std::size_t split = a;  // others[0..a) are left of the anchor
-        write(base, others, 0, split, 0, left_end, scratch.data(), fill);
-        write(base, others, split, others.size(), right_begin, new_len, scratch.data(), fill);
+        // scratch.runs[0, a) are left of the anchor, the rest right of it.
+        const std::span<const KeptRun> others(scratch.runs);
+        write(dst, others, 0, a, 0, kept[a].at, scratch.rows.data(), fill);
+        write(dst, others, a, others.size(), kept[a].at + kept[a].len, new_len,
+              scratch.rows.data(), fill);
         off_ = static_cast<std::uint32_t>(new_off);
         len_ = new_len;
     }
 
     // Row j of the window (j < size()).
-    Row& at(std::uint32_t j) { return buf_[off_ + j]; }
+    Row& at(std::uint32_t j) { return base()[off_ + j]; }
 
 private:
+    Row* base() const { return pool_->block(block_); }
+    std::size_t cap() const { return pool_->block_rows(); }
+
     // Writes rows [from, to) of the new window at dst[j]: kept runs
     // runs[r0..r1) (their `old` indexing src), fill(j) elsewhere.
     template <class Fill>
@@ -128,7 +189,8 @@ private:
         for (; j < to; ++j) dst[j] = fill(j);
     }
 
-    std::vector<Row> buf_;
+    RowPool* pool_;
+    std::uint32_t block_ = nil_id;
     std::uint32_t off_ = 0, len_ = 0;
 };
 

@@ -42,6 +42,8 @@ struct Subscriptions::Chunk {
     std::uint32_t plan = 0;    // this flush's plan (WindowPlanner index)
     RowWindow rows;            // as every holder has them (as of the last flush)
 
+    explicit Chunk(RowPool& pool) : rows(pool) {}
+
     void start(std::uint64_t flush) {
         stamp = flush;
         ops0 = nops = 0;
@@ -88,8 +90,8 @@ struct Subscriptions::ListSubs {
     std::vector<GroupCount> groups;  // as of the last flush
     std::unordered_map<std::uint32_t, Chunk> chunks;
     // Chunk k's cache entry, made (and numbered) if missing; true if made.
-    std::pair<Chunk*, bool> entry(std::uint32_t k) {
-        auto [it, made] = chunks.try_emplace(k);
+    std::pair<Chunk*, bool> entry(std::uint32_t k, RowPool& pool) {
+        auto [it, made] = chunks.try_emplace(k, pool);
         it->second.k = k;
         return {&it->second, made};
     }
@@ -107,7 +109,7 @@ struct Subscriptions::ListSubs {
 };
 
 Subscriptions::Subscriptions(Engine& engine, const SessionConfig& config)
-    : engine_(engine), cfg_(config) {}
+    : engine_(engine), cfg_(config), pool_(config.chunk) {}
 
 Subscriptions::~Subscriptions() {
     for (auto& ls : lists_) engine_.guild_.attach_log(ls->id, nullptr);
@@ -163,7 +165,7 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
         slot->chunks = sl.wanted;
         ls.order.push_back(slot.get());
         for (std::uint32_t k : sl.wanted) {
-            Chunk* c = ls.entry(k).first;
+            Chunk* c = ls.entry(k, pool_).first;
             ++c->refs;
             slot->cached.push_back(c);
         }
@@ -453,7 +455,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
         if (!sl->stale)
             for (std::uint32_t k : sl->held)
                 if (sorted_contains(sl->wanted, k)) {
-                    auto [c, created] = ls.entry(k);
+                    auto [c, created] = ls.entry(k, pool_);
                     if (created) ls.unheld.push_back(k);  // until an audience holds it
                     take_kept(ls, *c);
                 }
@@ -550,7 +552,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
 // Brings chunk k's cached rows up to date for sessions that get it anew
 // (no ops: they get a SYNC of the rows).
 void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k) {
-    auto [c, created] = ls.entry(k);
+    auto [c, created] = ls.entry(k, pool_);
     if (created) ls.unheld.push_back(k);  // until an audience holds it
     if (c->stamp == flush_no_) return;
     c->start(flush_no_);
@@ -637,14 +639,15 @@ void Subscriptions::refresh_kept(ListSubs& ls) {
 
 void Subscriptions::add(std::uint32_t kind, std::uint32_t index, std::uint32_t end,
                         std::span<const Row> rows) {
-    ops_arena_.push_back(
-        roster_op{kind, index, end, static_cast<std::uint32_t>(rows.size()), nullptr});
-    for (const Row& r : rows) items_arena_.push_back(to_c(r));
+    *ops_arena_.extend(1) =
+        roster_op{kind, index, end, static_cast<std::uint32_t>(rows.size()), nullptr};
+    roster_row* it = items_arena_.extend(rows.size());
+    for (const Row& r : rows) *it++ = to_c(r);
 }
 
 void Subscriptions::add(std::uint32_t kind, std::uint32_t index, const Row& row) {
-    ops_arena_.push_back(roster_op{kind, index, index, 1, nullptr});
-    items_arena_.push_back(to_c(row));
+    *ops_arena_.extend(1) = roster_op{kind, index, index, 1, nullptr};
+    *items_arena_.extend(1) = to_c(row);
 }
 
 // Chunk c's new rows read whole from the list; kept: its ops too, from a
@@ -726,18 +729,31 @@ void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
                                (std::uint64_t{p.inserts} + updates.size()) * cost_item_op;
     const bool resend = cost > cost_resend(p.n_new);
     if (!resend) {
+        roster_op* op = ops_arena_.extend(p.deletes + p.inserts + updates.size());
+        roster_row* item = items_arena_.extend(p.inserts + updates.size());
+        auto one = [&](std::uint32_t kind, std::uint32_t j) {
+            *op++ = roster_op{kind, s + j, s + j, kind != ROSTER_OP_DELETE, nullptr};
+        };
         std::uint32_t hi = p.n_old;  // deletes: the gaps between kept runs, top down
         for (std::size_t r = kept.size(); r-- > 0; hi = kept[r].old)
-            for (std::uint32_t i = hi; i-- > kept[r].old + kept[r].len;)
-                add(ROSTER_OP_DELETE, s + i, s + i, {});
-        for (std::uint32_t i = hi; i-- > 0;) add(ROSTER_OP_DELETE, s + i, s + i, {});
+            for (std::uint32_t i = hi; i-- > kept[r].old + kept[r].len;) one(ROSTER_OP_DELETE, i);
+        for (std::uint32_t i = hi; i-- > 0;) one(ROSTER_OP_DELETE, i);
         std::uint32_t j = 0;  // inserts: the gaps in the new window, ascending
+        auto inserts = [&](std::uint32_t to) {
+            for (; j < to; ++j) {
+                one(ROSTER_OP_INSERT, j);
+                *item++ = to_c(row(j));
+            }
+        };
         for (const KeptRun& k : kept) {
-            for (; j < k.at; ++j) add(ROSTER_OP_INSERT, s + j, row(j));
+            inserts(k.at);
             j = k.at + k.len;
         }
-        for (; j < p.n_new; ++j) add(ROSTER_OP_INSERT, s + j, row(j));
-        for (std::uint32_t u : updates) add(ROSTER_OP_UPDATE, s + u, row(u));
+        inserts(p.n_new);
+        for (std::uint32_t u : updates) {
+            one(ROSTER_OP_UPDATE, u);
+            *item++ = to_c(row(u));
+        }
     }
     c.rows.rebuild(kept, p.n_new, row, window_scratch_);
     for (std::uint32_t u : updates) c.rows.at(u) = row(u);
@@ -769,7 +785,8 @@ bool Subscriptions::refiled(const WindowPlan& p, std::span<const Row> O, RowOf&&
 }
 
 void Subscriptions::emit_chunk_ops(const Chunk& c) {
-    ops_.insert(ops_.end(), ops_arena_.begin() + c.ops0, ops_arena_.begin() + c.ops0 + c.nops);
+    const roster_op* from = ops_arena_.data() + c.ops0;
+    ops_.insert(ops_.end(), from, from + c.nops);
 }
 
 // One op per maximal run of consecutive chunks; SYNC carries the rows of

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "pod_buffer.hpp"
 #include "row_map.hpp"
 #include "row_window.hpp"
 #include "window_plan.hpp"
@@ -92,6 +93,7 @@ private:
 
     Engine& engine_;
     SessionConfig cfg_;
+    RowPool pool_;  // the chunks' cached rows (before lists_: it outlives them)
     FrameSink sink_;
     std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
     std::vector<std::unique_ptr<ListSubs>> lists_;  // ascending list id
@@ -113,8 +115,8 @@ private:
     // Every chunk's ops of the list being flushed (and their items, in op
     // order): written in one stream, so no chunk's own buffers go cold
     // between computing its ops and sending them.
-    std::vector<roster_op> ops_arena_;
-    std::vector<roster_row> items_arena_;
+    PodBuffer<roster_op> ops_arena_;
+    PodBuffer<roster_row> items_arena_;
     std::vector<roster_row> items_;      // items of the frame being built
     std::vector<roster_op> ops_;         // ops of the frame being built
     // Ops of the frame whose items are in items_ (SYNC runs): op index and

@@ -13,12 +13,14 @@ void WindowPlanner::clear() {
     rows_ = 0;
 }
 
-void WindowPlanner::need(std::uint32_t at) {
-    ++rows_;
+// Rows [at, at + n) are read.
+void WindowPlanner::need(std::uint32_t at, std::uint32_t n) {
+    if (n == 0) return;
+    rows_ += n;
     if (runs_.size() > plans_.back().need0 && runs_.back().start + runs_.back().count == at)
-        ++runs_.back().count;
+        runs_.back().count += n;
     else
-        runs_.push_back(RowRun{at, 1});
+        runs_.push_back(RowRun{at, n});
 }
 
 // Rows [at, at + len) stay (global positions; old ones from `old`). Changed
@@ -32,7 +34,7 @@ void WindowPlanner::keep(std::uint32_t at, std::uint32_t old, std::uint32_t len)
     for (; !headers_.empty() && headers_.front() < at + len; headers_ = headers_.subspan(1)) {
         if (headers_.front() < at) continue;
         updates_.push_back(headers_.front() - s_);
-        need(headers_.front());
+        need(headers_.front(), 1);
     }
 }
 
@@ -54,7 +56,7 @@ std::size_t WindowPlanner::plan(const RowMap& map, std::uint32_t s, std::uint32_
     const std::uint32_t old_end = s + n_old;                                      // exclusive
     headers_ = changed_headers;
     if (n_old == 0) {
-        for (std::uint32_t p = s; p < end; ++p) need(p);
+        need(s, end - s);
     } else if (s < end) {
         const auto& pieces = map.pieces();
         std::size_t pi = map.piece_at(s);
@@ -66,14 +68,14 @@ std::size_t WindowPlanner::plan(const RowMap& map, std::uint32_t s, std::uint32_
             switch (pc.run.kind) {
             case RowMap::Kind::fresh:
                 fresh_.push_back(p - s);
-                need(p);
+                need(p, 1);
                 break;
             case RowMap::Kind::dirty:
                 if (o >= s && o < old_end) {
                     keep(p, o, 1);
                     updates_.push_back(p - s);
                 }
-                need(p);
+                need(p, 1);
                 break;
             case RowMap::Kind::kept: {
                 // Old rows o .. o + (q - p): those inside the old window
@@ -81,9 +83,9 @@ std::size_t WindowPlanner::plan(const RowMap& map, std::uint32_t s, std::uint32_
                 const std::uint32_t o_end = o + (q - p);
                 const std::uint32_t in0 = std::clamp(o, s, o_end);
                 const std::uint32_t in1 = std::clamp(old_end, in0, o_end);
-                for (std::uint32_t x = o; x < in0; ++x) need(p + (x - o));
+                need(p, in0 - o);
                 if (in0 < in1) keep(p + (in0 - o), in0, in1 - in0);
-                for (std::uint32_t x = in1; x < o_end; ++x) need(p + (x - o));
+                need(p + (in1 - o), o_end - in1);
                 break;
             }
             }

@@ -73,7 +73,7 @@ public:
 
 private:
     void keep(std::uint32_t at, std::uint32_t old, std::uint32_t len);
-    void need(std::uint32_t at);
+    void need(std::uint32_t at, std::uint32_t n);
 
     std::vector<WindowPlan> plans_;
     std::vector<KeptRun> kept_;
