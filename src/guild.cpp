@@ -322,8 +322,16 @@ struct Guild::Impl {
     }
 
     // ---------------------------------------------------------- lookups --
+    // The member's hook in list 0 (every member is in it) is requested
+    // with its record, before the record's id is read: a move reads it
+    // next, and this way the two misses overlap instead of following each
+    // other.
     std::uint32_t find_slot(std::uint64_t id) const {
-        return by_id.find(id, [this](std::uint32_t s) { return members[s].id; });
+        return by_id.find(id, [this](std::uint32_t s) {
+            const auto& hooks = lists[0]->hooks;
+            if (s < hooks.size()) __builtin_prefetch(&hooks[s]);
+            return members[s].id;
+        });
     }
     Member* find_member(std::uint64_t id) {
         const std::uint32_t s = find_slot(id);
@@ -574,6 +582,9 @@ struct Guild::Impl {
         m.top = top_of(m);
         const std::uint32_t new_group = group_of(m);
         const bool same_place = same_key && old_group == new_group;
+        if (!same_place)  // the new leaves arrive while the old places are erased
+            for (auto& lp : lists)
+                if (const Tree* t = tree(*lp, new_group)) t->prefetch_insert(slot_of(m));
         for (auto& lp : lists) {
             ListState& l = *lp;
             const bool now = visible(l, m);
@@ -1217,9 +1228,6 @@ Error Guild::set_status(std::uint64_t user_id, Status status) {
         if (user_id == 0 || static_cast<unsigned>(status) > 3) return Error::invalid;
         const std::uint32_t s = g.find_slot(user_id);
         if (s == nil_id) return Error::not_found;
-        // A move starts by reading the member's hook in list 0 (every
-        // member is in it): requested now, it arrives with the record.
-        __builtin_prefetch(&g.lists[0]->hooks[s]);
         Member& m = g.members[s];
         const std::uint32_t old_group = g.group_of(m);
         const std::uint32_t new_group = g.group_for(status, m.top);
@@ -1240,7 +1248,9 @@ Error Guild::set_status(std::uint64_t user_id, Status status) {
         for (auto& lp : g.lists) {
             ListState& l = *lp;
             if (!g.in_list(l, m)) continue;
-            g.tree_for(l, new_group).reserve_insert();
+            Tree& t = g.tree_for(l, new_group);
+            t.reserve_insert();
+            t.prefetch_insert(s);  // arrives while the old place is erased
             if (l.log) reserve_more(*l.log, 4);  // 2 removes, 2 inserts
         }
         m.status = status;

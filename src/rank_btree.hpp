@@ -146,6 +146,18 @@ public:
         return index + j;
     }
 
+    // Requests the leaf that insert(x) would put x in, reading only inner
+    // nodes (they are few and stay cached): a caller about to erase an entry
+    // and insert another (a move) lets the two leaf misses overlap. A hint:
+    // changes nothing.
+    void prefetch_insert(id_t x) const {
+        if (root_ == nil_id) return;
+        const std::uint64_t px = tr_.prefix(x);
+        id_t node = root_;
+        for (unsigned h = height_; h > 0; --h) node = inner(node).child[child_for(inner(node), x, px)];
+        prefetch_leaf(node, true);
+    }
+
     // Removes entry x (which must be in this tree); returns its old index.
     // O(log n). Never allocates, never throws.
     id_t erase(id_t x) {
