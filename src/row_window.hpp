@@ -108,6 +108,34 @@ public:
         __builtin_prefetch(b + off_ + len_ - 1);
     }
 
+    // Requests the lines rebuild(kept, new_len) will write (the rows around
+    // the anchor) and the old rows no kept run covers (a caller may read
+    // them first): a flush issues this a few chunks ahead, so that each
+    // chunk's misses overlap with the work on the ones before it.
+    void prefetch_rebuild(std::span<const KeptRun> kept, std::uint32_t new_len) const {
+        if (block_ == nil_id || kept.empty()) return;
+        std::size_t a = 0;
+        for (std::size_t i = 1; i < kept.size(); ++i)
+            if (kept[i].len > kept[a].len) a = i;
+        const std::int64_t new_off = static_cast<std::int64_t>(off_) + kept[a].old - kept[a].at;
+        if (new_off < 0 || new_off + new_len > static_cast<std::int64_t>(cap())) return;
+        const char* b = reinterpret_cast<const char*>(base());
+        auto lines = [&](std::int64_t from, std::int64_t to, int rw) {  // rows [from, to)
+            for (std::int64_t x = from * sizeof(Row); x < to * std::int64_t{sizeof(Row)}; x += 64)
+                rw ? __builtin_prefetch(b + x, 1) : __builtin_prefetch(b + x, 0);
+            if (from < to) rw ? __builtin_prefetch(b + to * sizeof(Row) - 1, 1)
+                              : __builtin_prefetch(b + to * sizeof(Row) - 1, 0);
+        };
+        lines(new_off, new_off + kept[a].at, 1);
+        lines(new_off + kept[a].at + kept[a].len, new_off + new_len, 1);
+        std::uint32_t o = 0;
+        for (const KeptRun& k : kept) {
+            lines(off_ + o, off_ + k.old, 0);
+            o = k.old + k.len;
+        }
+        lines(off_ + o, off_ + len_, 0);
+    }
+
     // Replaces the rows (at most a chunk of them). May throw std::bad_alloc
     // (rows unchanged).
     void assign(std::span<const Row> rows) {

@@ -89,6 +89,20 @@ struct Subscriptions::ListSubs {
     std::uint32_t member_count = 0, online_count = 0;
     std::vector<GroupCount> groups;  // as of the last flush
     std::unordered_map<std::uint32_t, Chunk> chunks;
+    // Chunks some audience holds (refs > 0), by number: a flush walks them
+    // in order without sorting.
+    std::vector<std::pair<std::uint32_t, Chunk*>> held;
+    void hold(Chunk* c) {
+        if (c->refs == 0)
+            held.insert(std::lower_bound(held.begin(), held.end(), std::pair{c->k, c}), {c->k, c});
+        ++c->refs;
+    }
+    void release(Chunk* c) {
+        if (--c->refs == 0) {
+            held.erase(std::lower_bound(held.begin(), held.end(), std::pair{c->k, c}));
+            unheld.push_back(c->k);
+        }
+    }
     // Chunk k's cache entry, made (and numbered) if missing; true if made.
     std::pair<Chunk*, bool> entry(std::uint32_t k, RowPool& pool) {
         auto [it, made] = chunks.try_emplace(k, pool);
@@ -150,6 +164,7 @@ void Subscriptions::restart(ListSubs& ls) {
         sl->stale = true;
     }
     ls.chunks.clear();
+    ls.held.clear();
     ls.unheld.clear();
     ls.log.clear();
     ls.lost = false;
@@ -166,7 +181,8 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
         ls.order.push_back(slot.get());
         for (std::uint32_t k : sl.wanted) {
             Chunk* c = ls.entry(k, pool_).first;
-            ++c->refs;
+            slot->cached.reserve(slot->cached.size() + 1);
+            ls.hold(c);
             slot->cached.push_back(c);
         }
     }
@@ -188,8 +204,7 @@ void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) {
     if (!a->members.empty()) return;
     // Chunks whose refs drop to 0 stay cached until the flush ends: a
     // pending session may still keep them.
-    for (std::size_t i = 0; i < a->chunks.size(); ++i)
-        if (--a->cached[i]->refs == 0) ls.unheld.push_back(a->chunks[i]);
+    for (Chunk* c : a->cached) ls.release(c);
     ls.order.erase(std::find(ls.order.begin(), ls.order.end(), a));
     ls.audiences.erase(a->chunks);
 }
@@ -401,6 +416,7 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
     ls.order.clear();
     ls.pending.clear();
     ls.chunks.clear();
+    ls.held.clear();
     ls.unheld.clear();
 }
 
@@ -447,9 +463,9 @@ void Subscriptions::flush_list(ListSubs& ls) {
     ops_arena_.clear();
     items_arena_.clear();
     if (list_changed)
-        for (std::size_t i = 0; i < ls.order.size(); ++i) {
-            prefetch_audiences(ls, i);
-            for (Chunk* c : ls.order[i]->cached) take_kept(ls, *c);
+        for (std::size_t i = 0; i < ls.held.size(); ++i) {
+            if (i + 4 < ls.held.size()) __builtin_prefetch(ls.held[i + 4].second);
+            take_kept(ls, *ls.held[i].second);
         }
     for (auto [s, sl] : ls.pending)
         if (!sl->stale)
@@ -559,12 +575,6 @@ void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k) {
     if (created || affected(ls, *c)) refresh_full(ls, *c, false);
 }
 
-void Subscriptions::prefetch_audiences(const ListSubs& ls, std::size_t i) {
-    if (i + 4 < ls.order.size()) __builtin_prefetch(ls.order[i + 4]);
-    if (i + 2 < ls.order.size())
-        for (const Chunk* c : ls.order[i + 2]->cached) __builtin_prefetch(c);
-}
-
 // Rows [s, e] of chunk c: the window it covers.
 std::pair<std::uint32_t, std::uint32_t> Subscriptions::window(const Chunk& c) const {
     const std::uint64_t s = std::uint64_t{c.k} * cfg_.chunk;
@@ -594,7 +604,9 @@ void Subscriptions::take_kept(ListSubs& ls, Chunk& c) {
 // need in one ascending pass over the list, then apply each plan. Without
 // one (a reset or lost flush), each chunk is read whole and diffed.
 void Subscriptions::refresh_kept(ListSubs& ls) {
-    std::sort(work_.begin(), work_.end());
+    // Held chunks came in order; kept chunks of pending sessions that no
+    // audience holds come after them.
+    if (!std::is_sorted(work_.begin(), work_.end())) std::sort(work_.begin(), work_.end());
     bool mapped = ls.mapped;
     if (mapped) {
         planner_.clear();
@@ -609,7 +621,14 @@ void Subscriptions::refresh_kept(ListSubs& ls) {
     for (std::size_t i = 0; i < work_.size(); ++i) {
         // Each chunk's storage is cold by now: request the next ones' early.
         if (i + 4 < work_.size()) __builtin_prefetch(work_[i + 4].second);
-        if (i + 2 < work_.size()) work_[i + 2].second->rows.prefetch();
+        if (i + 2 < work_.size()) {
+            const Chunk& next = *work_[i + 2].second;
+            if (mapped)
+                next.rows.prefetch_rebuild(planner_.kept(planner_[next.plan]),
+                                           planner_[next.plan].n_new);
+            else
+                next.rows.prefetch();
+        }
         Chunk* c = work_[i].second;
         c->ops0 = static_cast<std::uint32_t>(ops_arena_.size());
         if (mapped)
@@ -888,6 +907,13 @@ bool Subscriptions::check_invariants(std::string* why) const {
         }
         for (const auto& [k, n] : refs)
             if (!ls.chunks.count(k)) return fail("held chunk not cached");
+        if (ls.held.size() != refs.size()) return fail("held chunks: wrong count");
+        for (std::size_t j = 0; j < ls.held.size(); ++j) {
+            const auto [k, c] = ls.held[j];
+            if ((j && ls.held[j - 1].first >= k) || c->k != k || !refs.count(k) ||
+                &ls.chunks.find(k)->second != c)
+                return fail("held chunks: out of order or stale");
+        }
         // Between flushes, with nothing pending, each cache equals the rows.
         if (engine_.depth_ == 0 && ls.pending.empty() && ls.log.empty() && !ls.lost &&
             engine_.guild_.has_list(ls.id)) {

@@ -82,7 +82,6 @@ private:
     // Appends an op of the chunk being refreshed to the arenas.
     void add(std::uint32_t kind, std::uint32_t index, std::uint32_t end, std::span<const Row> rows);
     void add(std::uint32_t kind, std::uint32_t index, const Row& row);
-    static void prefetch_audiences(const ListSubs& ls, std::size_t i);
     std::span<const std::uint64_t> audience_ids(const Audience& a);
     void deliver(const roster_frame& frame, std::span<const std::uint64_t> ids);
     void emit_runs(std::uint32_t kind, std::span<const std::uint32_t> chunks, ListSubs& ls);
