@@ -24,6 +24,10 @@ namespace {
 constexpr std::uint32_t g_online = 1u << 20;
 constexpr std::uint32_t g_offline = g_online + 1;
 
+// The hook of a member parked in a list: offline while OFFLINE is hidden
+// (see ListState::parked).
+constexpr std::uint32_t parked_leaf = nil_id - 1;
+
 // A list without a membership bit in the member records (see Member::lists).
 constexpr std::uint32_t no_bit = ~0u;
 constexpr unsigned list_bits = 32;
@@ -282,6 +286,12 @@ struct ListState {
     // row is a sum over this short array, not a walk over its trees.
     std::vector<std::uint32_t> by_rank;
     std::uint32_t total = 0;                            // visible members
+    // Offline members while OFFLINE is hidden (the guild has at least
+    // offline_threshold members) are not filed in the OFFLINE tree, which
+    // stays empty: no row shows them, and at a million members keeping 70%
+    // of them sorted was most of the cost of presence events. Their hook is
+    // parked_leaf. When OFFLINE shows again they are sorted into it at once.
+    std::uint32_t parked = 0;
     std::uint32_t bit = no_bit;  // membership bit in Member::lists, if any
     std::vector<RowEdit>* log = nullptr;
 };
@@ -510,10 +520,18 @@ struct Guild::Impl {
 
     // Removes m (filed in group g) from l, logging the rows that go.
     void unplace(ListState& l, Member& m, std::uint32_t g, bool quiet) {
+        const std::uint32_t s = slot_of(m);
+        if (s < l.hooks.size() && l.hooks[s].leaf == parked_leaf) {
+            l.hooks[s].leaf = nil_id;
+            mark(l, m, false);
+            --l.total;
+            --l.parked;
+            return;
+        }
         Tree& t = *tree(l, g);
         const bool rows = !quiet && l.log && shown(g);
         const std::uint32_t off = rows ? offset(l, g) : 0;
-        const std::uint32_t idx = t.erase(slot_of(m));
+        const std::uint32_t idx = t.erase(s);
         note_size(l, g, t);
         mark(l, m, false);
         --l.total;
@@ -526,6 +544,13 @@ struct Guild::Impl {
     void place(ListState& l, Member& m, std::uint32_t g, bool quiet) {
         const std::uint32_t s = slot_of(m);
         if (l.hooks.size() <= s) l.hooks.resize(members.high_water());
+        if (g == g_offline && !shown(g_offline)) {
+            l.hooks[s].leaf = parked_leaf;
+            mark(l, m, true);
+            ++l.total;
+            ++l.parked;
+            return;
+        }
         Tree& t = tree_for(l, g);
         const bool was_empty = t.empty();
         const std::uint32_t idx = t.insert(s);
@@ -546,6 +571,69 @@ struct Guild::Impl {
     }
     void log_reset_all() {
         for (auto& l : lists) log(*l, RowEdit::Kind::reset, 0);
+    }
+
+    // ------------------------------------- OFFLINE hidden and shown ----
+    // OFFLINE became hidden: every list's offline members are parked and
+    // its OFFLINE tree emptied. Cannot fail.
+    void park_offline() noexcept {
+        for (auto& lp : lists) {
+            ListState& l = *lp;
+            Tree* t = tree(l, g_offline);
+            if (!t || t->empty()) continue;
+            t->for_range(0, t->size(), [&](std::uint32_t s) { l.hooks[s].leaf = parked_leaf; });
+            l.parked += t->size();
+            t->clear();
+            note_size(l, g_offline, *t);
+        }
+    }
+    // OFFLINE is about to show: each list's parked members (but `except`,
+    // a slot about to leave) sorted into a tree built aside. The trees set
+    // the members' hooks as they are built; unpark_commit installs them,
+    // and the destructor of an uncommitted plan parks the members again, so
+    // a failure part way (std::bad_alloc) changes nothing.
+    struct Unpark {
+        struct List {
+            ListState* list;
+            std::vector<std::uint32_t> slots;
+            std::unique_ptr<Tree> tree;
+        };
+        std::vector<List> built;
+        ~Unpark() {
+            for (List& b : built)
+                for (std::uint32_t s : b.slots) b.list->hooks[s].leaf = parked_leaf;
+        }
+    };
+    void unpark_prepare(Unpark& u, std::uint32_t except) {
+        u.built.reserve(lists.size());
+        for (auto& lp : lists) {
+            ListState& l = *lp;
+            if (l.parked == 0) continue;
+            tree_for(l, g_offline);  // its slot in l.trees exists for the commit
+            std::vector<std::uint32_t> slots;
+            slots.reserve(l.parked);
+            for (std::uint32_t s = 0; s < l.hooks.size(); ++s)
+                if (l.hooks[s].leaf == parked_leaf && s != except) slots.push_back(s);
+            TreeTraits tr{&members, &l};
+            std::sort(slots.begin(), slots.end(), [&](std::uint32_t a, std::uint32_t b) {
+                const std::uint64_t pa = members[a].prefix, pb = members[b].prefix;
+                return pa != pb ? pa < pb : tr.less(a, b);
+            });
+            auto fresh = std::make_unique<Tree>(tr);
+            u.built.push_back({&l, std::move(slots), nullptr});  // capacity reserved
+            Unpark::List& b = u.built.back();
+            b.tree = std::move(fresh);
+            b.tree->build(b.slots.data(), static_cast<std::uint32_t>(b.slots.size()));
+        }
+    }
+    // Installs the trees (their members are unparked). Cannot fail.
+    void unpark_commit(Unpark& u) noexcept {
+        for (Unpark::List& b : u.built) {
+            b.list->parked -= b.tree->size();
+            b.list->trees[tree_index(g_offline)].swap(b.tree);  // the empty tree goes
+            note_size(*b.list, g_offline, *tree(*b.list, g_offline));
+        }
+        u.built.clear();
     }
 
     // --------------------------------------------- re-filing a member ----
@@ -683,6 +771,10 @@ struct Guild::Impl {
             if (visible(l, m)) runs[group_of(m)].emplace_back(m.prefix, s);
         }
         for (auto& [grp, run] : runs) {
+            if (grp == g_offline && !shown(grp)) {  // parked by place()
+                for (auto& pr : run) p.inserts.push_back(pr.second);
+                continue;
+            }
             Tree& t = tree_for(l, grp);
             p.changed = p.changed || shown(grp);
             if (!t.empty()) {
@@ -912,8 +1004,12 @@ Error Guild::set_offline_threshold(std::uint32_t threshold) {
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         g.reserve(Impl::Plan{});  // room for the reset each log may get
-        bool was = g.shown(g_offline);
+        const bool was = g.shown(g_offline), will = g.live < threshold;
+        Impl::Unpark unpark;
+        if (!was && will) g.unpark_prepare(unpark, nil_id);
         g.cfg.offline_threshold = threshold;
+        if (!was && will) g.unpark_commit(unpark);
+        if (was && !will) g.park_offline();
         g.after_count_change(was);
         return Error::ok;
     });
@@ -1113,6 +1209,7 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
             l->hooks[s].leaf = nil_id;
             if (g.visible(*l, m)) g.place(*l, m, g.group_of(m), false);
         }
+        if (was && !g.shown(g_offline)) g.park_offline();
         g.after_count_change(was);
         return Error::ok;
     });
@@ -1194,6 +1291,7 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
             throw;
         }
         for (auto& p : prepared) g.bulk_commit(p);
+        if (was && !g.shown(g_offline)) g.park_offline();
         if (was != g.shown(g_offline)) g.log_reset_all();
         return Error::ok;
     });
@@ -1208,12 +1306,16 @@ Error Guild::remove_member(std::uint64_t user_id) {
         Member& m = g.members[s];
         const std::uint32_t grp = g.group_of(m);
         g.prepare_member_event(grp, 0);
-        bool was = g.shown(g_offline);
+        const bool was = g.shown(g_offline);
+        const bool shows = !was && g.live - 1 < g.cfg.offline_threshold;
+        Impl::Unpark unpark;  // OFFLINE shows once this member is gone
+        if (shows) g.unpark_prepare(unpark, s);
         for (auto& l : g.lists)
             if (g.in_list(*l, m)) g.unplace(*l, m, grp, false);
         g.by_id.erase(user_id, s);
         --g.live;
         g.release(s);
+        if (shows) g.unpark_commit(unpark);
         g.after_count_change(was);
         return Error::ok;
     });
@@ -1429,7 +1531,7 @@ Error Guild::counts(std::uint64_t list_id, std::uint32_t* member_count,
     const ListState* l = impl_->find_list(list_id);
     if (!l) return Error::not_found;
     *member_count = l->total;
-    *online_count = l->total - impl_->group_size(*l, g_offline);
+    *online_count = l->total - impl_->group_size(*l, g_offline) - l->parked;
     return Error::ok;
 }
 
@@ -1668,11 +1770,12 @@ bool Guild::check_invariants(std::string* why) const {
                     return fail("tree holds a member of another group");
             }
         }
-        if (total != l.total) return fail("list total mismatch");
+        if (total + l.parked != l.total) return fail("list total mismatch");
         if (l.by_rank.size() != g.order.size()) return fail("group sizes by rank: wrong length");
         for (std::uint32_t r = 0; r < g.order.size(); ++r)
             if (l.by_rank[r] != Impl::group_size(l, g.order[r]))
                 return fail("group sizes by rank disagree with the trees");
+        std::uint32_t parked = 0;
         for (std::uint32_t s = 0; s < g.members.high_water(); ++s) {
             const Member& m = g.members[s];
             const bool in = s < l.hooks.size() && l.hooks[s].leaf != nil_id;
@@ -1680,10 +1783,15 @@ bool Guild::check_invariants(std::string* why) const {
                 if (in) return fail("hook of a free slot is linked");
                 continue;
             }
+            const bool is_parked = in && l.hooks[s].leaf == parked_leaf;
+            parked += is_parked;
+            if (is_parked != (in && Impl::group_of(m) == g_offline && !g.shown(g_offline)))
+                return fail("parked: a member is (not) parked where it should (not) be");
             if (l.bit != no_bit && ((m.lists >> l.bit) & 1u) != in)
                 return fail("list membership bit disagrees with the hook");
             if (in != g.visible(l, m)) return fail("list membership disagrees with visibility");
         }
+        if (parked != l.parked) return fail("parked count mismatch");
     }
     if (logs != g.logs) return fail("attached log count mismatch");
     return true;

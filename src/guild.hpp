@@ -12,7 +12,9 @@
 // (rank_btree.hpp), and a 4-byte hook per member slot naming its leaf; in the
 // record, one membership bit per list (the first 32 lists), so a change that
 // keeps a member in place reads no hooks. Groups order is a small table, so
-// reordering roles or flipping the offline threshold moves no entries.
+// reordering roles moves no entries. While OFFLINE is hidden (at least
+// offline_threshold members) offline members are "parked": counted, but in
+// no tree; they are sorted into the OFFLINE trees when it shows again.
 //
 // Errors: every mutator validates all of its input before changing
 // anything; on any error the guild is unchanged. Allocation failure inside a

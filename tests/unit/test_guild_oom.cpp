@@ -169,6 +169,8 @@ TEST_CASE("every event survives a failed allocation at every point") {
         {"change list", [&](Guild& g) { return g.set_list(7, changed_rule); }},
         {"everyone view", [](Guild& g) { return g.set_everyone_view(false); }},
         {"offline threshold", [](Guild& g) { return g.set_offline_threshold(5); }},
+        // OFFLINE shown again: parked members are sorted into trees.
+        {"offline threshold up", [](Guild& g) { return g.set_offline_threshold(100000); }},
         {"bulk add", [&](Guild& g) { return g.add_members(bulk); }},
     };
     int points = 0;
@@ -177,6 +179,7 @@ TEST_CASE("every event survives a failed allocation at every point") {
     std::vector<std::uint64_t> sizes;
     for (std::uint64_t n = 10; n <= 64; ++n) sizes.push_back(n);
     for (std::uint64_t n = 2000; n <= 3200; n += 150) sizes.push_back(n);
+    sizes.push_back(1000);  // at the threshold: removing a member shows OFFLINE
     for (std::uint64_t n : sizes)
         for (auto& [what, event] : events) points += exercise(what, n, event);
     MESSAGE("allocation failure points exercised: " << points);
