@@ -35,6 +35,13 @@ bool sorted_contains(const std::vector<std::uint32_t>& v, std::uint32_t k) {
 struct Subscriptions::Chunk {
     std::uint32_t k = 0;       // its number: rows [k * chunk, (k + 1) * chunk)
     std::uint32_t refs = 0;    // audiences holding the chunk
+    // Audiences holding a later chunk too. When none does (and no pending
+    // session keeps the chunk), every holder has it as its last chunk of
+    // the list: its ops may leave the rows past its end shifted, rows no
+    // holder has, so the DELETEs of rows that only leave at the bottom
+    // are not sent.
+    std::uint32_t mid_refs = 0;
+    std::uint64_t kept_pending = 0;  // flush in which a pending session keeps it
     std::uint64_t stamp = 0;   // flush whose ops these are
     // This flush's ops for holders that keep it: ops_arena_[ops0, ops0 +
     // nops), ready to copy into a frame (or to be one).
@@ -184,6 +191,7 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
             slot->cached.reserve(slot->cached.size() + 1);
             ls.hold(c);
             slot->cached.push_back(c);
+            if (k != sl.wanted.back()) ++c->mid_refs;
         }
     }
     sl.audience = slot.get();
@@ -204,7 +212,10 @@ void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) {
     if (!a->members.empty()) return;
     // Chunks whose refs drop to 0 stay cached until the flush ends: a
     // pending session may still keep them.
-    for (Chunk* c : a->cached) ls.release(c);
+    for (Chunk* c : a->cached) {
+        if (c != a->cached.back()) --c->mid_refs;
+        ls.release(c);
+    }
     ls.order.erase(std::find(ls.order.begin(), ls.order.end(), a));
     ls.audiences.erase(a->chunks);
 }
@@ -473,6 +484,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
                 if (sorted_contains(sl->wanted, k)) {
                     auto [c, created] = ls.entry(k, pool_);
                     if (created) ls.unheld.push_back(k);  // until an audience holds it
+                    c->kept_pending = flush_no_;
                     take_kept(ls, *c);
                 }
     refresh_kept(ls);
@@ -744,16 +756,22 @@ void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
         return;
     }
     const auto updates = planner_.updates(p);
-    const std::uint64_t cost = std::uint64_t{p.deletes} * cost_delete +
+    // Rows that leave only at the bottom (after the last kept run): not
+    // deleted when every holder has this chunk last (see Chunk::mid_refs).
+    const std::uint32_t tail = kept.empty() ? p.n_old : kept.back().old + kept.back().len;
+    const std::uint32_t skipped =
+        c.mid_refs == 0 && c.kept_pending != flush_no_ ? p.n_old - tail : 0;
+    const std::uint32_t deletes = p.deletes - skipped;
+    const std::uint64_t cost = std::uint64_t{deletes} * cost_delete +
                                (std::uint64_t{p.inserts} + updates.size()) * cost_item_op;
     const bool resend = cost > cost_resend(p.n_new);
     if (!resend) {
-        roster_op* op = ops_arena_.extend(p.deletes + p.inserts + updates.size());
+        roster_op* op = ops_arena_.extend(deletes + p.inserts + updates.size());
         roster_row* item = items_arena_.extend(p.inserts + updates.size());
         auto one = [&](std::uint32_t kind, std::uint32_t j) {
             *op++ = roster_op{kind, s + j, s + j, kind != ROSTER_OP_DELETE, nullptr};
         };
-        std::uint32_t hi = p.n_old;  // deletes: the gaps between kept runs, top down
+        std::uint32_t hi = p.n_old - skipped;  // deletes: the gaps between kept runs, top down
         for (std::size_t r = kept.size(); r-- > 0; hi = kept[r].old)
             for (std::uint32_t i = hi; i-- > kept[r].old + kept[r].len;) one(ROSTER_OP_DELETE, i);
         for (std::uint32_t i = hi; i-- > 0;) one(ROSTER_OP_DELETE, i);
@@ -889,12 +907,13 @@ bool Subscriptions::check_invariants(std::string* why) const {
         const ListSubs& ls = *lists_[i];
         if (i && lists_[i - 1]->id >= ls.id) return fail("lists out of order");
         if (ls.order.size() != ls.audiences.size()) return fail("audience order");
-        std::map<std::uint32_t, std::uint32_t> refs;
+        std::map<std::uint32_t, std::uint32_t> refs, mid;
         for (const Audience* a : ls.order) {
             if (a->members.empty()) return fail("empty audience");
             if (a->cached.size() != a->chunks.size()) return fail("audience cache pointers");
             for (std::size_t j = 0; j < a->chunks.size(); ++j) {
                 ++refs[a->chunks[j]];
+                if (j + 1 < a->chunks.size()) ++mid[a->chunks[j]];
                 auto it = ls.chunks.find(a->chunks[j]);
                 if (it == ls.chunks.end() || &it->second != a->cached[j] ||
                     it->second.k != a->chunks[j])
@@ -904,6 +923,8 @@ bool Subscriptions::check_invariants(std::string* why) const {
         for (const auto& [k, c] : ls.chunks) {
             auto it = refs.find(k);
             if ((it == refs.end() ? 0u : it->second) != c.refs) return fail("chunk refs");
+            auto m = mid.find(k);
+            if ((m == mid.end() ? 0u : m->second) != c.mid_refs) return fail("chunk mid refs");
         }
         for (const auto& [k, n] : refs)
             if (!ls.chunks.count(k)) return fail("held chunk not cached");

@@ -7,7 +7,9 @@
 // change log may have touched is diffed (window_diff.hpp) against its new
 // rows once, and every session holding it gets those same ops: a session's
 // frame is the concatenation of its chunks' ops, which is sound because
-// each chunk's ops leave the rows below it where they were.
+// each chunk's ops leave the rows below it where they were. (A chunk that
+// every holder has as its last one skips the DELETEs of rows that only
+// leave at its bottom: they are pushed past every range of those holders.)
 //
 // Fan-out: sessions with identical chunk sets for a list form one Audience
 // and get one frame, delivered with all their ids. A session whose

@@ -339,8 +339,11 @@ ROSTER_API int roster_list_index_of(uint32_t *out, const roster_guild *guild, ui
  * Order of the ops in a frame: INVALIDATE of chunks the session no longer
  * holds; then, chunk by chunk in ascending order, the ops of the chunks it
  * keeps (each chunk's DELETEs from the bottom up, its INSERTs top down, then
- * its UPDATEs; a chunk's ops leave the rows below it where they were); then
- * SYNC of the chunks it holds anew (consecutive chunks as one range).
+ * its UPDATEs; a chunk's ops leave the rows below it where they were, but
+ * for the last chunk the session holds of the list: a row that only leaves
+ * at its bottom is not deleted, it is pushed past the range, where the
+ * client holds nothing); then SYNC of the chunks it holds anew (consecutive
+ * chunks as one range).
  *
  * Sessions whose subscriptions to a list are identical share one frame: the
  * callback receives it once, with the ids of all the sessions it is for.

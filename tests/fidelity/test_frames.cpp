@@ -95,10 +95,12 @@ TEST_CASE("deleting the last row") {
     fill(h, 1, 7);
     REQUIRE(h.subscribe(1, 0, {{0, 9}}) == Error::ok);
     FRAMES(h, "s1 L0 7/7 {on:7} SYNC 0-9 [on:7]" + members(1, 7));
+    // The last row goes: the resize drops it (no DELETE: it leaves at the
+    // bottom of the session's last chunk).
     REQUIRE(h.remove(7) == Error::ok);
-    FRAMES(h, "s1 L0 6/6 {on:6} UPDATE 0 [on:6]; DELETE 7");
+    FRAMES(h, "s1 L0 6/6 {on:6} UPDATE 0 [on:6]");
     REQUIRE(h.remove(6) == Error::ok);  // chunk 1 keeps one row
-    FRAMES(h, "s1 L0 5/5 {on:5} UPDATE 0 [on:5]; DELETE 6");
+    FRAMES(h, "s1 L0 5/5 {on:5} UPDATE 0 [on:5]");
     REQUIRE(h.remove(5) == Error::ok);  // chunk 1 becomes empty: the resize drops it
     FRAMES(h, "s1 L0 4/4 {on:4} UPDATE 0 [on:4]");
     CLEAN(h);
@@ -114,9 +116,33 @@ TEST_CASE("changes above a range are expressed at its edges") {
     FRAMES(h, "s1 L0 12/12 {on:12} DELETE 5; INSERT 9 10@on");
     REQUIRE(h.remove(1) == Error::ok);
     FRAMES(h, "s1 L0 11/11 {on:11} DELETE 5; INSERT 9 11@on");
-    // A row inserted above shifts one in at the start, one out at the end.
+    // A row inserted above shifts one in at the start; the one pushed out
+    // at the end goes past the session's last range, so it is not deleted.
     REQUIRE(h.add(13, "a") == Error::ok);
-    FRAMES(h, "s1 L0 12/12 {on:12} DELETE 9; INSERT 5 6@on");
+    FRAMES(h, "s1 L0 12/12 {on:12} INSERT 5 6@on");
+    CLEAN(h);
+}
+
+TEST_CASE("rows pushed past a session's last range are not deleted; past another range they are") {
+    Harness h({}, chunked(5));
+    fill(h, 1, 20);
+    REQUIRE(h.subscribe(1, 0, {{5, 14}}) == Error::ok);  // chunks 1 and 2
+    REQUIRE(h.subscribe(2, 0, {{10, 14}}) == Error::ok);  // chunk 2 alone
+    h.take();
+    // A row inserted above everything: chunk 1 is followed by chunk 2 in
+    // s1's view, so its bottom row is deleted to keep chunk 2 in place;
+    // chunk 2 is the last range of every session holding it.
+    REQUIRE(h.add(30, "a") == Error::ok);
+    FRAMES(h, "s1 L0 21/21 {on:21} DELETE 9; INSERT 5 4@on; INSERT 10 9@on",
+           "s2 L0 21/21 {on:21} INSERT 10 9@on");
+    // Once a session holds chunk 3 as well, chunk 2 is not last for all of
+    // its holders: its ops keep the rows below it in place, for everyone.
+    REQUIRE(h.subscribe(3, 0, {{10, 19}}) == Error::ok);
+    h.take();
+    REQUIRE(h.add(31, "b") == Error::ok);
+    FRAMES(h, "s1 L0 22/22 {on:22} DELETE 9; INSERT 5 3@on; DELETE 14; INSERT 10 8@on",
+           "s2 L0 22/22 {on:22} DELETE 14; INSERT 10 8@on",
+           "s3 L0 22/22 {on:22} DELETE 14; INSERT 10 8@on; INSERT 15 13@on");
     CLEAN(h);
 }
 
@@ -184,8 +210,8 @@ TEST_CASE("header counts are UPDATEs of the header row") {
         // Member 3 moves into r10, ahead of 1 and 2.
         REQUIRE(h.event([](Guild& g) { return g.add_member_role(3, 10); }, {3}) == Error::ok);
         FRAMES(h, "s1 L0 4/4 {r10:3,on:1} DELETE 4; INSERT 1 3@r10; UPDATE 0 [r10:3]; UPDATE 4 [on:1]");
-        REQUIRE(h.remove(4) == Error::ok);  // the online group disappears
-        FRAMES(h, "s1 L0 3/3 {r10:3} DELETE 5; DELETE 4");
+        REQUIRE(h.remove(4) == Error::ok);  // the online group disappears: the resize drops it
+        FRAMES(h, "s1 L0 3/3 {r10:3}");
         CLEAN(h);
     }
 }
@@ -490,8 +516,8 @@ TEST_CASE("inside the sink: remove_session is allowed and ends that session's fr
     REQUIRE(h.add(20, "a") == Error::ok);
     CHECK(done);
     h.hook = {};
-    FRAMES(h, "s1 L0 13/13 {on:13} DELETE 4; INSERT 1 20@on; UPDATE 0 [on:13]",
-           "s3 L0 13/13 {on:13} DELETE 9; INSERT 5 4@on");
+    FRAMES(h, "s1 L0 13/13 {on:13} INSERT 1 20@on; UPDATE 0 [on:13]",
+           "s3 L0 13/13 {on:13} INSERT 5 4@on");
     CHECK(h.engine.session_count() == 1);
     REQUIRE(h.touch(20) == Error::ok);
     NO_FRAMES(h);
@@ -514,7 +540,7 @@ TEST_CASE("inside the sink: unsubscribing is allowed; its INVALIDATE comes in th
         };
         REQUIRE(h.add(20, "a") == Error::ok);
         CHECK(done);
-        FRAMES(h, "s1 L0 13/13 {on:13} DELETE 4; INSERT 1 20@on; UPDATE 0 [on:13]",
+        FRAMES(h, "s1 L0 13/13 {on:13} INSERT 1 20@on; UPDATE 0 [on:13]",
                "s1 L7 13/13 {on:13} INVALIDATE 0-4");
     }
     SUBCASE("from the list being served") {
@@ -526,9 +552,9 @@ TEST_CASE("inside the sink: unsubscribing is allowed; its INVALIDATE comes in th
         };
         REQUIRE(h.add(20, "a") == Error::ok);
         CHECK(done);
-        FRAMES(h, "s1 L0 13/13 {on:13} DELETE 4; INSERT 1 20@on; UPDATE 0 [on:13]",
+        FRAMES(h, "s1 L0 13/13 {on:13} INSERT 1 20@on; UPDATE 0 [on:13]",
                "s1 L0 13/13 {on:13} INVALIDATE 0-4",
-               "s1 L7 13/13 {on:13} DELETE 4; INSERT 1 20@on; UPDATE 0 [on:13]");
+               "s1 L7 13/13 {on:13} INSERT 1 20@on; UPDATE 0 [on:13]");
     }
     h.hook = {};
     CLEAN(h);
