@@ -1588,6 +1588,13 @@ Error Guild::rows_at(std::uint64_t list_id, std::span<const RowRun> runs, Row* o
     const Impl& g = *impl_;
     const ListState* l = g.find_list(list_id);
     if (!l) return Error::not_found;
+    // All of it checked first: on bad input nothing is written.
+    std::uint64_t done = 0;  // end of the last run
+    for (const RowRun& run : runs) {
+        if (run.count == 0 || run.start < done) return Error::invalid;
+        done = std::uint64_t{run.start} + run.count;
+    }
+    if (done > g.length(*l)) return Error::invalid;
     // The group holding the current row: its header row `first`, its `n`
     // members in tree t.
     std::size_t gi = 0;
@@ -1625,12 +1632,9 @@ Error Guild::rows_at(std::uint64_t list_id, std::span<const RowRun> runs, Row* o
         pending = 0;
     };
     Tree::Finger finger;
-    std::uint64_t done = 0;  // end of the last run
     for (const RowRun& run : runs) {
-        if (run.count == 0 || run.start < done) return Error::invalid;
         std::uint64_t p = run.start;
         const std::uint64_t end = p + run.count;
-        done = end;
         while (p < end) {
             while (p > std::uint64_t{first} + n) {
                 if (!next_group(first + n + 1)) return Error::invalid;

@@ -596,7 +596,7 @@ std::pair<std::uint32_t, std::uint32_t> Subscriptions::window(const Chunk& c) co
 
 // Whether this flush's edits may have changed chunk c's rows.
 bool Subscriptions::affected(const ListSubs& ls, const Chunk& c) const {
-    const auto [s, e] = window(c);
+    const std::uint32_t s = window(c).first, e = window(c).second;
     if (ls.lost || e >= ls.affected_from) return true;
     for (std::uint32_t h : ls.changed_headers)
         if (h >= s && h <= e) return true;
@@ -684,7 +684,7 @@ void Subscriptions::add(std::uint32_t kind, std::uint32_t index, const Row& row)
 // Chunk c's new rows read whole from the list; kept: its ops too, from a
 // diff against what its holders have (or a re-send).
 void Subscriptions::refresh_full(ListSubs& ls, Chunk& c, bool kept) {
-    const auto [s, e] = window(c);
+    const std::uint32_t s = window(c).first, e = window(c).second;
     rows_.clear();
     if (s < ls.length) engine_.guild_.rows(ls.id, s, e, &rows_);
     const std::span<const Row> O = c.rows.rows(), N(rows_);
@@ -719,7 +719,7 @@ void Subscriptions::emit_script(std::uint32_t s, std::span<const WindowOp> scrip
 // or a re-send when that is cheaper, or the diff's script when a row was
 // re-filed in place.
 void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
-    const auto [s, e] = window(c);
+    const std::uint32_t s = window(c).first, e = window(c).second;
     const Row* got = fetched_.data() + p.row0;
     std::uint32_t got_n = 0;
     for (const RowRun& r : planner_.need(p))

@@ -97,6 +97,112 @@ TEST_CASE("offline threshold hides and shows the offline group") {
     CHECK(dump(g) == "[off:2] 1 3");
 }
 
+TEST_CASE("offline members while OFFLINE is hidden: counted, changed, and sorted in when it shows") {
+    GuildConfig cfg;
+    cfg.offline_threshold = 4;
+    Guild g(cfg);
+    REQUIRE(g.upsert_role({10, 1, true, false, false}) == Error::ok);
+    REQUIRE(g.upsert_member(1, "d", none, Status::offline, false) == Error::ok);
+    REQUIRE(g.upsert_member(2, "b", none, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(3, "c", none, Status::offline, false) == Error::ok);
+    REQUIRE(g.upsert_member(4, "a", none, Status::offline, false) == Error::ok);
+    CHECK(dump(g) == "[on:1] 2");
+    std::uint32_t mc = 0, oc = 0, at = 0;
+    REQUIRE(g.counts(0, &mc, &oc) == Error::ok);
+    CHECK((mc == 4 && oc == 1));
+    CHECK(g.index_of(0, 4, &at) == Error::not_found);  // hidden
+    // Hidden offline members change name, roles and status like any other.
+    REQUIRE(g.set_name(1, "aa") == Error::ok);
+    REQUIRE(g.set_roles(3, std::vector<std::uint64_t>{10}) == Error::ok);
+    REQUIRE(g.set_status(3, Status::online) == Error::ok);  // comes out under its role
+    CHECK(dump(g) == "[r10:1] 3 [on:1] 2");
+    REQUIRE(g.set_status(3, Status::offline) == Error::ok);
+    REQUIRE(g.upsert_member(5, "e", none, Status::offline, false) == Error::ok);
+    CHECK(dump(g) == "[on:1] 2");
+    // A higher threshold shows OFFLINE: sorted by name, whatever the order
+    // they went offline in.
+    REQUIRE(g.set_offline_threshold(10) == Error::ok);
+    CHECK(dump(g) == "[on:1] 2 [off:4] 4 1 3 5");
+    REQUIRE(g.index_of(0, 1, &at) == Error::ok);
+    CHECK(at == 4);
+    REQUIRE(g.set_offline_threshold(5) == Error::ok);  // 5 members: hidden again
+    CHECK(dump(g) == "[on:1] 2");
+    REQUIRE(g.counts(0, &mc, &oc) == Error::ok);
+    CHECK((mc == 5 && oc == 1));
+    // Removing a parked member below the threshold shows the others.
+    REQUIRE(g.remove_member(5) == Error::ok);
+    CHECK(dump(g) == "[on:1] 2 [off:3] 4 1 3");
+    // A list that hides some of them: each list parks its own.
+    ListRule rule;
+    rule.members = {{4, false}};
+    REQUIRE(g.set_list(7, rule) == Error::ok);
+    REQUIRE(g.upsert_member(6, "f", none, Status::offline, false) == Error::ok);  // 5 again
+    CHECK(dump(g, 7) == "[on:1] 2");
+    REQUIRE(g.counts(7, &mc, &oc) == Error::ok);
+    CHECK((mc == 4 && oc == 1));
+    REQUIRE(g.remove_member(2) == Error::ok);
+    CHECK(dump(g) == "[off:4] 4 1 3 6");
+    CHECK(dump(g, 7) == "[off:3] 1 3 6");
+}
+
+TEST_CASE("rows_at reads runs of rows scattered over a list, headers included") {
+    GuildConfig cfg;
+    cfg.offline_threshold = 100000;  // OFFLINE shown: four groups
+    Guild g(cfg);
+    REQUIRE(g.upsert_role({10, 2, true, false, false}) == Error::ok);
+    REQUIRE(g.upsert_role({11, 1, true, false, false}) == Error::ok);
+    std::vector<std::string> names;
+    for (std::uint64_t i = 1; i <= 3000; ++i) {
+        char name[16];
+        std::snprintf(name, sizeof name, "m%05llu", static_cast<unsigned long long>((i * 7919) % 3001));
+        std::vector<std::uint64_t> roles;
+        if (i % 5 == 0) roles.push_back(10);
+        if (i % 7 == 0) roles.push_back(11);
+        REQUIRE(g.upsert_member(i, name, roles, static_cast<Status>(i % 4), false) == Error::ok);
+    }
+    std::uint32_t len = 0;
+    REQUIRE(g.list_length(0, &len) == Error::ok);
+    std::vector<Row> all;
+    REQUIRE(g.rows(0, 0, len - 1, &all) == Error::ok);
+    auto same = [](const Row& a, const Row& b) {
+        return a.group == b.group && a.user == b.user && a.count == b.count && a.rev == b.rev;
+    };
+    std::uint64_t seed = 0x5eed;
+    auto next = [&](std::uint32_t bound) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        return static_cast<std::uint32_t>((seed >> 33) % bound);
+    };
+    for (int round = 0; round < 200; ++round) {
+        std::vector<RowRun> runs;
+        std::uint32_t total = 0;
+        for (std::uint32_t p = next(50); p < len; p += 1 + next(400)) {
+            const std::uint32_t n = std::min<std::uint32_t>(1 + next(120), len - p);
+            runs.push_back({p, n});
+            total += n;
+            p += n;
+        }
+        std::vector<Row> got(total);
+        REQUIRE(g.rows_at(0, runs, got.data()) == Error::ok);
+        std::size_t i = 0;
+        bool ok = true;
+        for (const RowRun& r : runs)
+            for (std::uint32_t k = 0; k < r.count; ++k) ok = ok && same(got[i++], all[r.start + k]);
+        CHECK(ok);
+    }
+    Row out[8] = {};
+    const RowRun unsorted[] = {{10, 2}, {5, 2}};
+    const RowRun overlapping[] = {{10, 5}, {12, 2}};
+    const RowRun empty_run[] = {{10, 0}};
+    const RowRun past_end[] = {{len - 1, 2}};
+    CHECK(g.rows_at(0, unsorted, out) == Error::invalid);
+    CHECK(g.rows_at(0, overlapping, out) == Error::invalid);
+    CHECK(g.rows_at(0, empty_run, out) == Error::invalid);
+    CHECK(g.rows_at(0, past_end, out) == Error::invalid);
+    CHECK(out[0].group == 0);  // bad input: nothing written
+    CHECK(g.rows_at(99, {}, out) == Error::not_found);
+    CHECK(g.rows_at(0, {}, nullptr) == Error::ok);
+}
+
 TEST_CASE("list rules: everyone overwrite, role deny then allow, member overwrite, admin") {
     Guild g;
     REQUIRE(g.upsert_role({100, 1, false, false, false}) == Error::ok);

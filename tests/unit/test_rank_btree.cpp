@@ -233,6 +233,33 @@ TEST_CASE("cursors and for_range read runs of rows across leaves") {
     CHECK(t.last() == all[299]);
 }
 
+TEST_CASE("locate through a finger: from the inner nodes, ascending rows, near and far") {
+    Store s;
+    Tree<8, 8> t(Traits{&s});
+    for (std::uint32_t i = 0; i < 3000; ++i) t.insert(s.make(i * 16));
+    const std::vector<std::uint32_t> all = contents(t);
+    Tree<8, 8>::Finger f;
+    // Ascending, with gaps small (same inner node) and large (a new walk).
+    for (std::uint32_t k : {0u, 1u, 5u, 8u, 9u, 40u, 41u, 200u, 1500u, 1501u, 2999u}) {
+        const auto c = t.locate(f, k);
+        CHECK(t.at(c) == all[k]);
+    }
+    // Behind the finger: a new walk from the root, still right.
+    CHECK(t.at(t.locate(f, 3)) == all[3]);
+    std::vector<std::uint32_t> got;
+    t.for_rows(f, 6, 30, [&](std::uint32_t id) { got.push_back(id); });
+    CHECK(got == std::vector<std::uint32_t>(all.begin() + 6, all.begin() + 36));
+    // One leaf: height 0.
+    Store s1;
+    Tree<8, 8> one(Traits{&s1});
+    for (std::uint32_t i = 0; i < 5; ++i) one.insert(s1.make(i));
+    Tree<8, 8>::Finger f1;
+    CHECK(one.at(one.locate(f1, 4)) == contents(one)[4]);
+    one.prefetch_insert(s1.make(2));  // a hint: no change
+    CHECK(one.size() == 5);
+    require_valid(one);
+}
+
 TEST_CASE("build from sorted ids, then insert and erase") {
     for (std::uint32_t n : {0u, 1u, 2u, 3u, 7u, 8u, 47u, 48u, 49u, 100u, 1000u, 5000u}) {
         Store s;
@@ -354,6 +381,19 @@ std::uint64_t random_run(const RandomRun& cfg) {
             std::uint32_t i = t.index_of(id);
             REQUIRE(t.next(id) == (i + 1 < ref.size() ? ref[i + 1] : nil_id));
             REQUIRE(t.prev(id) == (i > 0 ? ref[i - 1] : nil_id));
+        } else if (op == 5 && !ref.empty()) {  // ascending runs read through one finger
+            typename Tree<L, I>::Finger finger;
+            std::uint32_t k = static_cast<std::uint32_t>(rng() % ref.size());
+            for (int r = 0; r < 4 && k < ref.size(); ++r) {
+                const std::uint32_t n =
+                    std::min<std::uint32_t>(1 + static_cast<std::uint32_t>(rng() % 40),
+                                            static_cast<std::uint32_t>(ref.size()) - k);
+                std::vector<std::uint32_t> got;
+                t.for_rows(finger, k, n, [&](std::uint32_t id) { got.push_back(id); });
+                REQUIRE(got == std::vector<std::uint32_t>(ref.begin() + k, ref.begin() + k + n));
+                k += n + static_cast<std::uint32_t>(rng() % 200);
+            }
+            if (!live.empty()) t.prefetch_insert(live[rng() % live.size()]);  // a hint: no change
         } else if (op == 4 && step % 997 == 0) {  // rebuild from the reference
             t.build(ref.data(), static_cast<std::uint32_t>(ref.size()));
         } else {
