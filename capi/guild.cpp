@@ -2,6 +2,7 @@
 // cannot do (null pointers, struct sizes, enum ranges), exception barrier
 // (every exception becomes a status; nothing unwinds into C), and the
 // conversion between C structs and engine types.
+#include <algorithm>
 #include <cstddef>
 #include <new>
 #include <span>
@@ -45,6 +46,58 @@ std::span<const std::uint64_t> ids(const uint64_t* p, size_t n) {
 
 std::string_view text(const char* p, size_t n) {
     return p ? std::string_view(p, n) : std::string_view();
+}
+
+// One member event, as roster_events_apply and the single calls apply it:
+// the argument checks the engine cannot make, then the guild call.
+int check_event(const roster_event& e) {
+    switch (e.kind) {
+    case ROSTER_EVENT_STATUS: return valid_status(e.status) ? ROSTER_OK : ROSTER_EINVAL;
+    case ROSTER_EVENT_NAME: return e.name ? ROSTER_OK : ROSTER_EINVAL;
+    case ROSTER_EVENT_ROLES: return e.role_count && !e.roles ? ROSTER_EINVAL : ROSTER_OK;
+    case ROSTER_EVENT_ADD_ROLE:
+    case ROSTER_EVENT_REMOVE_ROLE:
+    case ROSTER_EVENT_TOUCH:
+    case ROSTER_EVENT_REMOVE: return ROSTER_OK;
+    case ROSTER_EVENT_ADD:
+    case ROSTER_EVENT_UPSERT:
+        return !e.name || (e.role_count && !e.roles) || !valid_status(e.status) ? ROSTER_EINVAL
+                                                                                : ROSTER_OK;
+    default: return ROSTER_EINVAL;
+    }
+}
+
+roster::Error do_event(roster::Guild& x, const roster_event& e) {
+    const auto status = static_cast<roster::Status>(e.status);
+    switch (e.kind) {
+    case ROSTER_EVENT_STATUS: return x.set_status(e.user_id, status);
+    case ROSTER_EVENT_NAME: return x.set_name(e.user_id, text(e.name, e.name_len));
+    case ROSTER_EVENT_ROLES: return x.set_roles(e.user_id, ids(e.roles, e.role_count));
+    case ROSTER_EVENT_ADD_ROLE: return x.add_member_role(e.user_id, e.role_id);
+    case ROSTER_EVENT_REMOVE_ROLE: return x.remove_member_role(e.user_id, e.role_id);
+    case ROSTER_EVENT_TOUCH: return x.touch(e.user_id);
+    case ROSTER_EVENT_REMOVE: return x.remove_member(e.user_id);
+    case ROSTER_EVENT_ADD:
+    case ROSTER_EVENT_UPSERT:
+        return x.upsert_member(e.user_id, text(e.name, e.name_len), ids(e.roles, e.role_count),
+                               status, e.kind == ROSTER_EVENT_UPSERT);
+    default: return roster::Error::invalid;
+    }
+}
+
+// A single-event call: checked, then applied (busy inside the callback,
+// flushed outside a batch).
+int single(roster_guild* g, const roster_event& e) {
+    if (!g) return ROSTER_EINVAL;
+    if (const int rc = check_event(e); rc != ROSTER_OK) return rc;
+    return mutate(g, [&](roster::Guild& x) { return do_event(x, e); });
+}
+
+roster_event event(std::uint32_t kind, std::uint64_t user_id) {
+    roster_event e{};
+    e.kind = kind;
+    e.user_id = user_id;
+    return e;
 }
 
 }  // namespace
@@ -144,13 +197,13 @@ int roster_roles_reorder(roster_guild* g, const uint64_t* role_ids, const int32_
 
 static int member_upsert(roster_guild* g, uint64_t user_id, const char* name, size_t name_len,
                          const uint64_t* roles, size_t role_count, int status, bool replace) {
-    if (!g || !name || (role_count && !roles) || !valid_status(status)) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
-        return code(g->engine.apply([&](roster::Guild& x) {
-            return x.upsert_member(user_id, text(name, name_len), ids(roles, role_count),
-                                   static_cast<roster::Status>(status), replace);
-        }));
-    });
+    roster_event e = event(replace ? ROSTER_EVENT_UPSERT : ROSTER_EVENT_ADD, user_id);
+    e.name = name;
+    e.name_len = name_len;
+    e.roles = roles;
+    e.role_count = role_count;
+    e.status = status;
+    return single(g, e);
 }
 
 int roster_member_add(roster_guild* g, uint64_t user_id, const char* name, size_t name_len,
@@ -181,20 +234,20 @@ int roster_members_add(roster_guild* g, const roster_member_spec* members, size_
 }
 
 int roster_member_remove(roster_guild* g, uint64_t user_id) {
-    if (!g) return ROSTER_EINVAL;
-    return mutate(g, [&](roster::Guild& x) { return x.remove_member(user_id); });
+    return single(g, event(ROSTER_EVENT_REMOVE, user_id));
 }
 
 int roster_member_set_status(roster_guild* g, uint64_t user_id, int status) {
-    if (!g || !valid_status(status)) return ROSTER_EINVAL;
-    return mutate(g, [&](roster::Guild& x) {
-        return x.set_status(user_id, static_cast<roster::Status>(status));
-    });
+    roster_event e = event(ROSTER_EVENT_STATUS, user_id);
+    e.status = status;
+    return single(g, e);
 }
 
 int roster_member_set_name(roster_guild* g, uint64_t user_id, const char* name, size_t name_len) {
-    if (!g || !name) return ROSTER_EINVAL;
-    return mutate(g, [&](roster::Guild& x) { return x.set_name(user_id, text(name, name_len)); });
+    roster_event e = event(ROSTER_EVENT_NAME, user_id);
+    e.name = name;
+    e.name_len = name_len;
+    return single(g, e);
 }
 
 int roster_member_set_sort_key(roster_guild* g, uint64_t user_id, const void* key, size_t key_len) {
@@ -210,24 +263,64 @@ int roster_member_set_sort_key(roster_guild* g, uint64_t user_id, const void* ke
 
 int roster_member_set_roles(roster_guild* g, uint64_t user_id, const uint64_t* roles,
                             size_t role_count) {
-    if (!g || (role_count && !roles)) return ROSTER_EINVAL;
-    return mutate(g,
-                  [&](roster::Guild& x) { return x.set_roles(user_id, ids(roles, role_count)); });
+    roster_event e = event(ROSTER_EVENT_ROLES, user_id);
+    e.roles = roles;
+    e.role_count = role_count;
+    return single(g, e);
 }
 
 int roster_member_add_role(roster_guild* g, uint64_t user_id, uint64_t role_id) {
-    if (!g) return ROSTER_EINVAL;
-    return mutate(g, [&](roster::Guild& x) { return x.add_member_role(user_id, role_id); });
+    roster_event e = event(ROSTER_EVENT_ADD_ROLE, user_id);
+    e.role_id = role_id;
+    return single(g, e);
 }
 
 int roster_member_remove_role(roster_guild* g, uint64_t user_id, uint64_t role_id) {
-    if (!g) return ROSTER_EINVAL;
-    return mutate(g, [&](roster::Guild& x) { return x.remove_member_role(user_id, role_id); });
+    roster_event e = event(ROSTER_EVENT_REMOVE_ROLE, user_id);
+    e.role_id = role_id;
+    return single(g, e);
 }
 
 int roster_member_touch(roster_guild* g, uint64_t user_id) {
-    if (!g) return ROSTER_EINVAL;
-    return mutate(g, [&](roster::Guild& x) { return x.touch(user_id); });
+    return single(g, event(ROSTER_EVENT_TOUCH, user_id));
+}
+
+int roster_events_apply(roster_guild* g, const roster_event* events, size_t count,
+                        size_t event_size, int* statuses) {
+    if (!g || (count && !events) || event_size < sizeof(roster_event) ||
+        event_size % alignof(roster_event) != 0)
+        return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        roster::Engine& en = g->engine;
+        if (const roster::Error e = en.begin(); e != roster::Error::ok) return code(e);
+        const char* base = reinterpret_cast<const char*>(events);
+        auto at = [&](size_t i) -> const roster_event& {
+            return *reinterpret_cast<const roster_event*>(base + i * event_size);
+        };
+        // Look ahead: the id table's line for the event `lookup` on, then,
+        // once it has arrived, the record of the event `record` on.
+        constexpr size_t lookup = 6, record = 3;
+        const roster::Guild& guild = en.guild();
+        for (size_t i = 0; i < std::min(count, lookup); ++i) guild.prefetch_lookup(at(i).user_id);
+        int first = ROSTER_OK;
+        try {
+            for (size_t i = 0; i < count; ++i) {
+                if (i + lookup < count) guild.prefetch_lookup(at(i + lookup).user_id);
+                if (i + record < count) guild.prefetch_member(at(i + record).user_id);
+                const roster_event& e = at(i);
+                int rc = check_event(e);
+                if (rc == ROSTER_OK)
+                    rc = code(en.apply([&](roster::Guild& x) { return do_event(x, e); }));
+                if (statuses) statuses[i] = rc;
+                if (first == ROSTER_OK) first = rc;
+            }
+        } catch (...) {
+            en.commit();
+            throw;
+        }
+        en.commit();
+        return first;
+    });
 }
 
 int roster_member_get(roster_member_info* out, uint64_t* roles, size_t cap, size_t* role_count,

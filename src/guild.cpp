@@ -1420,6 +1420,17 @@ Error Guild::remove_member_role(std::uint64_t user_id, std::uint64_t role_id) {
     return no_memory_on_throw([&] { return impl_->change_member_role(user_id, role_id, false); });
 }
 
+void Guild::prefetch_lookup(std::uint64_t user_id) const { impl_->by_id.prefetch(user_id); }
+
+void Guild::prefetch_member(std::uint64_t user_id) const {
+    const Impl& g = *impl_;
+    const std::uint32_t s = g.by_id.peek(user_id);
+    if (s == nil_id || s >= g.members.high_water()) return;
+    __builtin_prefetch(&g.members[s]);
+    const auto& hooks = g.lists[0]->hooks;
+    if (s < hooks.size()) __builtin_prefetch(&hooks[s]);
+}
+
 Error Guild::touch(std::uint64_t user_id) {
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;

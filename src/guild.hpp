@@ -176,6 +176,13 @@ public:
     // The member's data changed without moving it: an update of its rows.
     Error touch(std::uint64_t user_id);
 
+    // For a caller applying many events: requests what an event on user_id
+    // reads first, in two steps issued a few events ahead of it: the id
+    // table's line, then (when that has arrived) the member's record and its
+    // hook in list 0. Hints only: they change nothing.
+    void prefetch_lookup(std::uint64_t user_id) const;
+    void prefetch_member(std::uint64_t user_id) const;
+
     // ---- lists (list 0, "everyone", always exists and cannot be changed)
     Error set_list(std::uint64_t list_id, const ListRule& rule);  // create or replace
     Error remove_list(std::uint64_t list_id);

@@ -77,6 +77,22 @@ public:
         }
     }
 
+    // For callers that know which ids they will look up next: requests the
+    // table line of id's home, and later (once it has arrived) names the
+    // slot whose tag matches, unconfirmed (a tag collision names another
+    // member; that is harmless for a prefetch). nil_id when none matches.
+    void prefetch(std::uint64_t id) const {
+        if (cap_) __builtin_prefetch(&table()[home(tag_of(id))]);
+    }
+    std::uint32_t peek(std::uint64_t id) const {
+        if (size_ == 0) return nil_id;
+        const std::uint32_t tag = tag_of(id);
+        const Entry* t = table();
+        for (std::size_t i = home(tag);; i = (i + 1) & mask_) {
+            if (t[i].slot == nil_id || t[i].tag == tag) return t[i].slot;
+        }
+    }
+
     // Room for n entries in all without growing. Strong guarantee.
     void reserve(std::size_t n) {
         if (n > max_load(cap_)) rehash(capacity_for(n));

@@ -230,6 +230,48 @@ ROSTER_API int roster_member_remove_role(roster_guild *guild, uint64_t user_id,
 /* The member's data changed without moving it (avatar, activity, ...). */
 ROSTER_API int roster_member_touch(roster_guild *guild, uint64_t user_id);
 
+/* ---- Many member events in one call ---------------------------------------
+ * For hosts that receive events in bursts (presence updates from a queue):
+ * one call applies a whole array. Each event does exactly what its own call
+ * does (the kinds below), with the same checks and errors; an event that
+ * fails changes nothing, and the ones after it still apply. The frames of
+ * the whole array are delivered once, when the call returns (or at the
+ * commit of an enclosing batch). Faster than a call per event: while it
+ * applies one event the engine requests the records of the next ones, so
+ * their cache misses overlap; and an FFI host crosses into C once. */
+#define ROSTER_EVENT_STATUS 1u      /* status */
+#define ROSTER_EVENT_NAME 2u        /* name, name_len */
+#define ROSTER_EVENT_ROLES 3u       /* roles, role_count: the member's whole set */
+#define ROSTER_EVENT_ADD_ROLE 4u    /* role_id */
+#define ROSTER_EVENT_REMOVE_ROLE 5u /* role_id */
+#define ROSTER_EVENT_TOUCH 6u
+#define ROSTER_EVENT_ADD 7u         /* name, name_len, roles, role_count, status */
+#define ROSTER_EVENT_UPSERT 8u      /* as ADD; an existing member's data is replaced */
+#define ROSTER_EVENT_REMOVE 9u
+
+typedef struct roster_event {
+    uint32_t kind;         /* ROSTER_EVENT_* */
+    int32_t status;        /* roster_presence: STATUS, ADD, UPSERT */
+    uint64_t user_id;
+    const char *name;      /* NAME, ADD, UPSERT */
+    size_t name_len;
+    const uint64_t *roles; /* ROLES, ADD, UPSERT; may be NULL when role_count is 0 */
+    size_t role_count;
+    uint64_t role_id;      /* ADD_ROLE, REMOVE_ROLE */
+} roster_event;
+
+/* Applies events[0..count) in order. event_size is sizeof(roster_event) as
+ * the caller was built with (so that the struct can grow). statuses, when
+ * not NULL, receives each event's status: what the event's own call would
+ * return (EINVAL for an unknown kind). Returns ROSTER_OK when every event
+ * succeeded, else the status of the first that failed. Errors of the call
+ * itself (then nothing is applied and statuses is not written): EINVAL
+ * (guild NULL, events NULL with count > 0, event_size smaller than this
+ * header's roster_event or not a multiple of its alignment), EBUSY (inside
+ * the frame callback). O(count) events, each at its own call's cost. */
+ROSTER_API int roster_events_apply(roster_guild *guild, const roster_event *events,
+                                   size_t count, size_t event_size, int *statuses);
+
 /* A member's data. name points into the guild: valid until the next call
  * that changes the guild. Roles are written to roles[0..min(cap, count))
  * in ascending id order; *role_count receives the total.

@@ -233,6 +233,19 @@ public:
     }
     void touch(std::uint64_t id) { call(roster_member_touch(g_, id)); }
 
+    // Many member events in one call (see roster_events_apply). An event
+    // that fails does not stop the others and throws nothing: statuses (when
+    // given) receives each one's status, and the first failure's is
+    // returned (ROSTER_OK if none). Throws when called inside the frame
+    // handler (EBUSY), or rethrows a handler's exception.
+    int apply_events(const std::vector<roster_event>& events, std::vector<int>* statuses = nullptr) {
+        if (statuses) statuses->assign(events.size(), ROSTER_OK);
+        const int rc = roster_events_apply(g_, events.data(), events.size(), sizeof(roster_event),
+                                           statuses ? statuses->data() : nullptr);
+        call(rc == ROSTER_EBUSY ? rc : ROSTER_OK);  // no single event is ever busy
+        return rc;
+    }
+
     MemberInfo member(std::uint64_t id) const {
         roster_member_info info{};
         std::size_t n = 0;

@@ -39,6 +39,7 @@ struct W2Cfg {
     std::uint64_t flush_every = 1000;
     std::uint64_t rounds = 3;
     std::uint64_t seed = 1;
+    bool bulk = false;  // each batch's events in one roster_events_apply
 };
 
 struct Counts {
@@ -61,6 +62,11 @@ int parse(int argc, char** argv, W2Cfg& cfg) {
     for (int i = 0; i < argc; i += 2) {
         std::uint64_t v = 0;
         const std::string a = argv[i];
+        if (a == "--bulk") {
+            cfg.bulk = true;
+            --i;
+            continue;
+        }
         const bool ok = i + 1 < argc && parse_u64(argv[i + 1], v) && v >= 1 && v <= 100000000;
         if (a == "--members" && ok) cfg.members = v;
         else if (a == "--sessions" && ok) cfg.sessions = v;
@@ -71,11 +77,31 @@ int parse(int argc, char** argv, W2Cfg& cfg) {
         else {
             std::fprintf(stderr,
                          "usage: roster-bench w2 [--members N] [--sessions S] [--events E] "
-                         "[--flush-every K] [--rounds R] [--seed X]\n");
+                         "[--flush-every K] [--rounds R] [--seed X] [--bulk]\n"
+                         "  --bulk  each batch's events in one roster_events_apply call\n");
             return 2;
         }
     }
     return -1;
+}
+
+// The same event as sim::apply_event would make it, for roster_events_apply.
+roster_event to_event(const sim::Event& ev, const std::uint64_t* roles) {
+    roster_event e{};
+    e.user_id = ev.user;
+    switch (ev.kind) {
+    case sim::Event::Kind::status: e.kind = ROSTER_EVENT_STATUS; break;
+    case sim::Event::Kind::name: e.kind = ROSTER_EVENT_NAME; break;
+    case sim::Event::Kind::roles: e.kind = ROSTER_EVENT_ROLES; break;
+    case sim::Event::Kind::join: e.kind = ROSTER_EVENT_ADD; break;
+    case sim::Event::Kind::leave: e.kind = ROSTER_EVENT_REMOVE; break;
+    }
+    e.status = ev.status;
+    e.name = ev.name;
+    e.name_len = ev.name_len;
+    e.roles = ev.role_count ? roles : nullptr;
+    e.role_count = ev.role_count;
+    return e;
 }
 
 double pct(std::vector<double> v, double p) {
@@ -141,6 +167,8 @@ Round run_round(const W2Cfg& cfg) {
     // The events are drawn ahead of each batch, outside the timed region.
     counts = Counts{};
     std::vector<sim::Event> batch;
+    std::vector<roster_event> bulk;
+    std::vector<std::array<std::uint64_t, 2>> bulk_roles;
     std::vector<std::string> names;
     std::vector<double> flush_ns;
     std::uint64_t total_ns = 0, events_ns = 0;
@@ -157,9 +185,22 @@ Round run_round(const W2Cfg& cfg) {
             }
             batch.push_back(ev);
         }
+        if (cfg.bulk) {
+            bulk.clear();
+            bulk_roles.clear();
+            bulk_roles.reserve(batch.size());
+            for (const sim::Event& ev : batch) {
+                bulk_roles.push_back({ev.roles[0], ev.roles[1]});
+                bulk.push_back(to_event(ev, bulk_roles.back().data()));
+            }
+        }
         const std::uint64_t t0 = now_ns();
         check(roster_batch_begin(g), "roster_batch_begin");
-        for (const sim::Event& ev : batch) check(sim::apply_event(g, ev), "event");
+        if (cfg.bulk)
+            check(roster_events_apply(g, bulk.data(), bulk.size(), sizeof(roster_event), nullptr),
+                  "roster_events_apply");
+        else
+            for (const sim::Event& ev : batch) check(sim::apply_event(g, ev), "event");
         const std::uint64_t t1 = now_ns();
         check(roster_batch_commit(g), "roster_batch_commit");
         const std::uint64_t t2 = now_ns();
@@ -193,8 +234,9 @@ int run_w2(int argc, char** argv) {
     W2Cfg cfg;
     if (int rc = parse(argc, argv, cfg); rc >= 0) return rc;
     std::printf("== w2  members=%" PRIu64 " sessions=%" PRIu64 " events=%" PRIu64
-                " flush_every=%" PRIu64 " rounds=%" PRIu64 " (no-op frame callback)\n",
-                cfg.members, cfg.sessions, cfg.events, cfg.flush_every, cfg.rounds);
+                " flush_every=%" PRIu64 " rounds=%" PRIu64 " (no-op frame callback; %s)\n",
+                cfg.members, cfg.sessions, cfg.events, cfg.flush_every, cfg.rounds,
+                cfg.bulk ? "each batch in one roster_events_apply" : "one call per event");
     std::vector<double> eps, fp50, fp99, evns;
     Round last;
     for (std::uint64_t i = 0; i < cfg.rounds; ++i) {
@@ -212,10 +254,10 @@ int run_w2(int argc, char** argv) {
     std::printf("per event: %.3f ops, %.3f rows, %.3f frames; %.1f frames computed per flush; "
                 "%u chunks held\n",
                 last.ops, last.rows, last.frames, last.computed, last.held);
-    std::printf("W2 members=%" PRIu64 " sessions=%" PRIu64 " events_per_s=%.0f "
+    std::printf("W2 mode=%s members=%" PRIu64 " sessions=%" PRIu64 " events_per_s=%.0f "
                 "flush_p50_us=%.1f flush_p99_us=%.1f event_ns=%.0f ops_per_event=%.3f\n",
-                cfg.members, cfg.sessions, median(eps), median(fp50), median(fp99), median(evns),
-                last.ops);
+                cfg.bulk ? "bulk" : "calls", cfg.members, cfg.sessions, median(eps), median(fp50),
+                median(fp99), median(evns), last.ops);
     return 0;
 }
 

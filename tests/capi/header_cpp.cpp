@@ -102,6 +102,32 @@ int main() {
     });
     again.touch(2);
     CHECK(inner == ROSTER_EBUSY);
+    // Many events in one call: failures are statuses, not exceptions;
+    // inside a handler the call itself is busy.
+    again.on_frame(nullptr);
+    std::vector<roster_event> events(3);
+    events[0].kind = ROSTER_EVENT_STATUS;
+    events[0].user_id = 2;
+    events[0].status = ROSTER_DND;
+    events[1].kind = ROSTER_EVENT_TOUCH;
+    events[1].user_id = 99;  // unknown
+    events[2].kind = ROSTER_EVENT_TOUCH;
+    events[2].user_id = 1;
+    std::vector<int> statuses;
+    CHECK(again.apply_events(events, &statuses) == ROSTER_ENOTFOUND);
+    CHECK(statuses.size() == 3 && statuses[0] == ROSTER_OK && statuses[1] == ROSTER_ENOTFOUND &&
+          statuses[2] == ROSTER_OK);
+    CHECK(again.member(2).status == roster::Presence::dnd);
+    int busy = 0;
+    again.on_frame([&](const roster_frame&, roster::Sessions) {
+        try {
+            again.apply_events(events);
+        } catch (const roster::Error& e) {
+            busy = e.status();
+        }
+    });
+    again.touch(2);
+    CHECK(busy == ROSTER_EBUSY);
     again.unsubscribe(7, 0);
     again.remove_session(7);
     CHECK(again.session_count() == 0);

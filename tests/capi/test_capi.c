@@ -303,6 +303,7 @@ typedef struct recorder {
     int try_busy;     /* call what is refused inside the callback */
     int busy_failed;  /* how many of those calls did not return EBUSY */
     int unsubscribe;  /* session to unsubscribe from list 0 inside the callback */
+    int try_events;   /* call roster_events_apply inside the callback */
 } recorder;
 
 static void record_frame(const roster_frame *f, const uint64_t *sessions, size_t n, void *user) {
@@ -336,6 +337,15 @@ static void record_frame(const roster_frame *f, const uint64_t *sessions, size_t
         if (roster_guild_set_frame_callback(r->guild, NULL, NULL) != ROSTER_EBUSY) ++r->busy_failed;
         /* Queries are allowed. */
         if (roster_guild_session_count(&u, r->guild) != ROSTER_OK) ++r->busy_failed;
+    }
+    if (r->try_events) {
+        roster_event e;
+        int st = 99;
+        memset(&e, 0, sizeof e);
+        e.kind = ROSTER_EVENT_TOUCH;
+        e.user_id = 1;
+        if (roster_events_apply(r->guild, &e, 1, sizeof e, &st) != ROSTER_EBUSY || st != 99)
+            ++r->busy_failed;
     }
     if (r->unsubscribe) {
         if (roster_session_subscribe(r->guild, (uint64_t)r->unsubscribe, 0, NULL, 0) != ROSTER_OK)
@@ -570,6 +580,132 @@ static void test_session_config(void) {
     expect_rejected(&cfg, __LINE__);
 }
 
+
+/* roster_events_apply: every kind, the same result as one call per event,
+ * per-event statuses (a failing event changes nothing, the rest apply),
+ * one frame for the whole array, and its own bad input. */
+static roster_event ev(uint32_t kind, uint64_t user) {
+    roster_event e;
+    memset(&e, 0, sizeof e);
+    e.kind = kind;
+    e.user_id = user;
+    return e;
+}
+
+static void test_events_apply(void) {
+    static recorder rec;
+    roster_guild *one = make_guild(), *bulk = make_guild();
+    uint64_t r10[1] = {10}, r11[1] = {11};
+    roster_event es[12];
+    int st[12];
+    size_t n = 0, i;
+    char a[4096], b[4096];
+    es[n] = ev(ROSTER_EVENT_STATUS, 2), es[n++].status = ROSTER_DND;
+    es[n] = ev(ROSTER_EVENT_NAME, 3), es[n].name = "zed", es[n++].name_len = 3;
+    es[n] = ev(ROSTER_EVENT_ROLES, 2), es[n].roles = r10, es[n++].role_count = 1;
+    es[n] = ev(ROSTER_EVENT_ADD_ROLE, 3), es[n++].role_id = 11;
+    es[n] = ev(ROSTER_EVENT_REMOVE_ROLE, 1), es[n++].role_id = 10;
+    es[n] = ev(ROSTER_EVENT_TOUCH, 1), n++;
+    es[n] = ev(ROSTER_EVENT_ADD, 4), es[n].name = "dee", es[n].name_len = 3, es[n].roles = r11,
+    es[n].role_count = 1, es[n++].status = ROSTER_ONLINE;
+    es[n] = ev(ROSTER_EVENT_UPSERT, 1), es[n].name = "ann2", es[n].name_len = 4,
+    es[n++].status = ROSTER_IDLE;
+    es[n] = ev(ROSTER_EVENT_REMOVE, 2), n++;
+    /* The same events one call at a time. */
+    EXPECT(roster_member_set_status(one, 2, ROSTER_DND), ROSTER_OK);
+    EXPECT(roster_member_set_name(one, 3, "zed", 3), ROSTER_OK);
+    EXPECT(roster_member_set_roles(one, 2, r10, 1), ROSTER_OK);
+    EXPECT(roster_member_add_role(one, 3, 11), ROSTER_OK);
+    EXPECT(roster_member_remove_role(one, 1, 10), ROSTER_OK);
+    EXPECT(roster_member_touch(one, 1), ROSTER_OK);
+    EXPECT(roster_member_add(one, 4, "dee", 3, r11, 1, ROSTER_ONLINE), ROSTER_OK);
+    EXPECT(roster_member_upsert(one, 1, "ann2", 4, NULL, 0, ROSTER_IDLE), ROSTER_OK);
+    EXPECT(roster_member_remove(one, 2), ROSTER_OK);
+    for (i = 0; i < n; ++i) st[i] = 99;
+    EXPECT(roster_events_apply(bulk, es, n, sizeof(roster_event), st), ROSTER_OK);
+    for (i = 0; i < n; ++i) CHECK(st[i] == ROSTER_OK);
+    snapshot(one, a, sizeof a);
+    snapshot(bulk, b, sizeof b);
+    CHECK(strcmp(a, b) == 0);
+
+    /* Failures: each reports its own status and changes nothing; the
+     * events around it apply; the call returns the first failure. */
+    n = 0;
+    es[n] = ev(ROSTER_EVENT_STATUS, 3), es[n++].status = ROSTER_ONLINE;
+    es[n] = ev(ROSTER_EVENT_STATUS, 77), es[n++].status = ROSTER_ONLINE; /* unknown member */
+    es[n] = ev(ROSTER_EVENT_STATUS, 3), es[n++].status = 9;             /* bad status */
+    es[n] = ev(42, 3), n++;                                              /* unknown kind */
+    es[n] = ev(ROSTER_EVENT_NAME, 3), n++;                               /* NULL name */
+    es[n] = ev(ROSTER_EVENT_ADD, 4), es[n].name = "x", es[n].name_len = 1, n++; /* exists */
+    es[n] = ev(ROSTER_EVENT_ADD_ROLE, 3), es[n++].role_id = 999;         /* unknown role */
+    es[n] = ev(ROSTER_EVENT_TOUCH, 4), n++;
+    EXPECT(roster_events_apply(bulk, es, n, sizeof(roster_event), st), ROSTER_ENOTFOUND);
+    CHECK(st[0] == ROSTER_OK && st[1] == ROSTER_ENOTFOUND && st[2] == ROSTER_EINVAL);
+    CHECK(st[3] == ROSTER_EINVAL && st[4] == ROSTER_EINVAL && st[5] == ROSTER_EEXIST);
+    CHECK(st[6] == ROSTER_ENOTFOUND && st[7] == ROSTER_OK);
+    EXPECT(roster_member_set_status(one, 3, ROSTER_ONLINE), ROSTER_OK);
+    snapshot(one, a, sizeof a);
+    snapshot(bulk, b, sizeof b);
+    CHECK(strcmp(a, b) == 0);
+    /* statuses may be NULL; count 0 is fine with events NULL. */
+    EXPECT(roster_events_apply(bulk, es + 7, 1, sizeof(roster_event), NULL), ROSTER_OK);
+    EXPECT(roster_events_apply(bulk, NULL, 0, sizeof(roster_event), NULL), ROSTER_OK);
+
+    /* Bad calls: nothing applied, statuses not written. */
+    st[0] = 99;
+    es[0] = ev(ROSTER_EVENT_REMOVE, 4);
+    snapshot(bulk, a, sizeof a);
+    EXPECT(roster_events_apply(NULL, es, 1, sizeof(roster_event), st), ROSTER_EINVAL);
+    EXPECT(roster_events_apply(bulk, NULL, 1, sizeof(roster_event), st), ROSTER_EINVAL);
+    EXPECT(roster_events_apply(bulk, es, 1, sizeof(roster_event) - 8, st), ROSTER_EINVAL);
+    EXPECT(roster_events_apply(bulk, es, 1, sizeof(roster_event) + 1, st), ROSTER_EINVAL);
+    CHECK(st[0] == 99);
+    snapshot(bulk, b, sizeof b);
+    CHECK(strcmp(a, b) == 0);
+    roster_guild_destroy(one);
+    roster_guild_destroy(bulk);
+
+    /* A larger element (a caller built against a future header whose
+     * roster_event has grown) is read with its stride. */
+    {
+        struct wider {
+            roster_event e;
+            uint64_t future;
+        } w[2];
+        roster_guild *g = make_guild();
+        memset(w, 0, sizeof w);
+        w[0].e = ev(ROSTER_EVENT_STATUS, 1), w[0].e.status = ROSTER_DND;
+        w[1].e = ev(ROSTER_EVENT_STATUS, 2), w[1].e.status = ROSTER_OFFLINE;
+        EXPECT(roster_events_apply(g, &w[0].e, 2, sizeof w[0], st), ROSTER_OK);
+        {
+            roster_member_info info;
+            EXPECT(roster_member_get(&info, NULL, 0, NULL, g, 2), ROSTER_OK);
+            CHECK(info.status == ROSTER_OFFLINE);
+        }
+        roster_guild_destroy(g);
+    }
+
+    /* Sessions: one frame for the whole array; EBUSY inside the callback. */
+    {
+        roster_guild *g = make_session_guild(&rec);
+        roster_range r = {0, 4};
+        roster_event two[2];
+        if (!g) return;
+        EXPECT(roster_session_subscribe(g, 1, 0, &r, 1), ROSTER_OK);
+        rec.count = 0;
+        two[0] = ev(ROSTER_EVENT_STATUS, 1), two[0].status = ROSTER_DND;
+        two[1] = ev(ROSTER_EVENT_TOUCH, 2);
+        EXPECT(roster_events_apply(g, two, 2, sizeof(roster_event), NULL), ROSTER_OK);
+        CHECK(rec.count == 1 && rec.frames[0].op_count == 2);
+        rec.count = 0;
+        rec.try_events = 1;
+        EXPECT(roster_member_touch(g, 3), ROSTER_OK);
+        rec.try_events = 0;
+        CHECK(rec.count == 1 && rec.busy_failed == 0);
+        roster_guild_destroy(g);
+    }
+}
+
 int main(void) {
     test_good_paths();
     test_bad_input_leaves_guild_unchanged();
@@ -577,6 +713,7 @@ int main(void) {
     test_sessions_good_paths();
     test_sessions_bad_input();
     test_session_config();
+    test_events_apply();
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
     return failures ? 1 : 0;
 }
