@@ -114,6 +114,7 @@ struct Round {
     double events_per_s = 0, flush_p50_us = 0, flush_p99_us = 0, flush_mean_us = 0, event_ns = 0;
     double ops = 0, rows = 0, frames = 0, computed = 0;
     std::uint32_t held = 0;
+    double subscribe_ms = 0;  // every session subscribing, in one batch
 };
 
 Round run_round(const W2Cfg& cfg) {
@@ -152,6 +153,7 @@ Round run_round(const W2Cfg& cfg) {
     // The sessions exactly as roster-sim draws them (its own random stream).
     sim::Rng rng(cfg.seed ^ 0x5E5510115ull);
     std::vector<std::uint32_t> held;
+    const std::uint64_t sub0 = now_ns();
     check(roster_batch_begin(g), "roster_batch_begin");
     for (std::uint64_t s = 1; s <= cfg.sessions; ++s) {
         const auto k = std::max<std::uint32_t>(
@@ -161,6 +163,7 @@ Round run_round(const W2Cfg& cfg) {
         held.push_back(k);
     }
     check(roster_batch_commit(g), "roster_batch_commit");
+    const double subscribe_ms = static_cast<double>(now_ns() - sub0) / 1e6;
     std::sort(held.begin(), held.end());
     held.erase(std::unique(held.begin(), held.end()), held.end());
 
@@ -225,6 +228,7 @@ Round run_round(const W2Cfg& cfg) {
     r.frames = static_cast<double>(counts.frames) / e;
     r.computed = static_cast<double>(counts.callbacks) / static_cast<double>(flush_ns.size());
     r.held = static_cast<std::uint32_t>(held.size());
+    r.subscribe_ms = subscribe_ms;
     return r;
 }
 
@@ -252,8 +256,8 @@ int run_w2(int argc, char** argv) {
         std::fflush(stdout);
     }
     std::printf("per event: %.3f ops, %.3f rows, %.3f frames; %.1f frames computed per flush; "
-                "%u chunks held\n",
-                last.ops, last.rows, last.frames, last.computed, last.held);
+                "%u chunks held (subscribing them all: %.1f ms)\n",
+                last.ops, last.rows, last.frames, last.computed, last.held, last.subscribe_ms);
     std::printf("W2 mode=%s members=%" PRIu64 " sessions=%" PRIu64 " events_per_s=%.0f "
                 "flush_p50_us=%.1f flush_p99_us=%.1f event_ns=%.0f ops_per_event=%.3f\n",
                 cfg.bulk ? "bulk" : "calls", cfg.members, cfg.sessions, median(eps), median(fp50),
