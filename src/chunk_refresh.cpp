@@ -1,0 +1,255 @@
+// A held chunk's rows and ops at a flush (Subscriptions, continued): which
+// chunks the flush must look at, their plans from the row map, the rows the
+// plans need, the scripts written into the ops arena, and the cached rows
+// rebuilt; or, without a row map, each chunk read whole and diffed.
+#include <cstring>
+
+#include "subscriptions_state.hpp"
+
+namespace roster {
+
+// Brings chunk k's cached rows up to date for sessions that get it anew
+// (no ops: they get a SYNC of the rows).
+void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k) {
+    auto [c, created] = ls.entry(k, pool_);
+    if (created) ls.unheld.push_back(k);  // until an audience holds it
+    if (c->stamp == flush_no_) return;
+    c->start(flush_no_);
+    if (created || affected(ls, *c)) refresh_full(ls, *c, false);
+}
+
+// Rows [s, e] of chunk c: the window it covers.
+std::pair<std::uint32_t, std::uint32_t> Subscriptions::window(const Chunk& c) const {
+    const std::uint64_t s = std::uint64_t{c.k} * cfg_.chunk;
+    const std::uint64_t e = std::min<std::uint64_t>(s + cfg_.chunk - 1, UINT32_MAX);
+    return {static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(e)};
+}
+
+// Whether this flush's edits may have changed chunk c's rows.
+bool Subscriptions::affected(const ListSubs& ls, const Chunk& c) const {
+    const std::uint32_t s = window(c).first, e = window(c).second;
+    if (ls.lost || e >= ls.affected_from) return true;
+    for (std::uint32_t h : ls.changed_headers)
+        if (h >= s && h <= e) return true;
+    return false;
+}
+
+// A chunk whose holders keep it: its ops are computed once this flush, by
+// refresh_kept, if the edits may have reached it.
+void Subscriptions::take_kept(ListSubs& ls, Chunk& c) {
+    if (c.stamp == flush_no_) return;
+    c.start(flush_no_);
+    if (c.rows.empty() || affected(ls, c)) work_.emplace_back(c.k, &c);
+}
+
+// The kept chunks' ops and new rows. With a row map, in three passes: plan
+// every chunk from the map (no rows read), read all the rows the plans
+// need in one ascending pass over the list, then apply each plan. Without
+// one (a reset or lost flush), each chunk is read whole and diffed.
+void Subscriptions::refresh_kept(ListSubs& ls) {
+    // Held chunks came in order; kept chunks of pending sessions that no
+    // audience holds come after them.
+    if (!std::is_sorted(work_.begin(), work_.end())) std::sort(work_.begin(), work_.end());
+    bool mapped = ls.mapped;
+    if (mapped) {
+        planner_.clear();
+        for (auto [k, c] : work_)
+            c->plan = static_cast<std::uint32_t>(
+                planner_.plan(map_, window(*c).first, cfg_.chunk, ls.length,
+                              static_cast<std::uint32_t>(c->rows.size()), ls.changed_headers));
+        fetched_.resize(planner_.rows());
+        mapped = engine_.guild_.rows_at(ls.id, planner_.runs(), fetched_.data()) == Error::ok;
+    }
+    if (slot_.size() < cfg_.chunk) slot_.resize(cfg_.chunk);
+    for (std::size_t i = 0; i < work_.size(); ++i) {
+        // Each chunk's storage is cold by now: request the next ones' early.
+        if (i + 4 < work_.size()) __builtin_prefetch(work_[i + 4].second);
+        if (i + 2 < work_.size()) {
+            const Chunk& next = *work_[i + 2].second;
+            if (mapped)
+                next.rows.prefetch_rebuild(planner_.kept(planner_[next.plan]),
+                                           planner_[next.plan].n_new);
+            else
+                next.rows.prefetch();
+        }
+        Chunk* c = work_[i].second;
+        c->ops0 = static_cast<std::uint32_t>(ops_arena_.size());
+        if (mapped)
+            apply_plan(*c, planner_[c->plan]);
+        else
+            refresh_full(ls, *c, true);
+        c->nops = static_cast<std::uint32_t>(ops_arena_.size()) - c->ops0;
+#ifndef NDEBUG
+        // The plan and the row map must agree with the list.
+        const auto [s, e] = window(*c);
+        rows_.clear();
+        if (s < ls.length) engine_.guild_.rows(ls.id, s, e, &rows_);
+        const std::span<const Row> got = c->rows.rows();
+        bool same = got.size() == rows_.size();
+        for (std::size_t i = 0; same && i < got.size(); ++i)
+            same = same_identity(got[i], rows_[i]) && same_content(got[i], rows_[i]);
+        if (!same) std::abort();
+#endif
+    }
+    // Items were appended in op order: point each op at its own.
+    std::size_t off = 0;
+    for (roster_op& op : ops_arena_) {
+        op.items = op.item_count ? items_arena_.data() + off : nullptr;
+        off += op.item_count;
+    }
+}
+
+void Subscriptions::add(std::uint32_t kind, std::uint32_t index, std::uint32_t end,
+                        std::span<const Row> rows) {
+    *ops_arena_.extend(1) =
+        roster_op{kind, index, end, static_cast<std::uint32_t>(rows.size()), nullptr};
+    roster_row* it = items_arena_.extend(rows.size());
+    for (const Row& r : rows) *it++ = to_c(r);
+}
+
+void Subscriptions::add(std::uint32_t kind, std::uint32_t index, const Row& row) {
+    *ops_arena_.extend(1) = roster_op{kind, index, index, 1, nullptr};
+    *items_arena_.extend(1) = to_c(row);
+}
+
+// Chunk c's new rows read whole from the list; kept: its ops too, from a
+// diff against what its holders have (or a re-send).
+void Subscriptions::refresh_full(ListSubs& ls, Chunk& c, bool kept) {
+    const std::uint32_t s = window(c).first, e = window(c).second;
+    rows_.clear();
+    if (s < ls.length) engine_.guild_.rows(ls.id, s, e, &rows_);
+    const std::span<const Row> O = c.rows.rows(), N(rows_);
+    if (!kept) {
+    } else if (N.empty()) {
+        if (ls.lost) add(ROSTER_OP_INVALIDATE, s, e, {});
+    } else if (O.empty()) {
+        add(ROSTER_OP_SYNC, s, e, N);
+    } else if (!ls.lost && differ_.diff(O, N)) {
+        emit_script(s, differ_.ops(), N);
+    } else {
+        add(ROSTER_OP_INVALIDATE, s, e, {});
+        add(ROSTER_OP_SYNC, s, e, N);
+    }
+    c.rows.assign(rows_);
+}
+
+void Subscriptions::emit_script(std::uint32_t s, std::span<const WindowOp> script,
+                                std::span<const Row> N) {
+    for (const WindowOp& op : script) {
+        switch (op.kind) {
+        case WindowOp::Kind::remove: add(ROSTER_OP_DELETE, s + op.pos, s + op.pos, {}); break;
+        case WindowOp::Kind::insert: add(ROSTER_OP_INSERT, s + op.pos, N[op.pos]); break;
+        case WindowOp::Kind::update: add(ROSTER_OP_UPDATE, s + op.pos, N[op.pos]); break;
+        }
+    }
+}
+
+// A plan applied (its rows read into fetched_): ops, then the new rows.
+// Ops are the plan's script (deletes from the highest old position down,
+// inserts in ascending new position, then updates; see window_diff.hpp),
+// or a re-send when that is cheaper, or the diff's script when a row was
+// re-filed in place.
+void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
+    const std::uint32_t s = window(c).first, e = window(c).second;
+    const Row* got = fetched_.data() + p.row0;
+    std::uint32_t got_n = 0;
+    for (const RowRun& r : planner_.need(p))
+        for (std::uint32_t i = 0; i < r.count; ++i) slot_[r.start - s + i] = got_n++;
+    auto row = [&](std::uint32_t j) -> const Row& { return got[slot_[j]]; };
+    const auto kept = planner_.kept(p);
+    if (p.n_new == 0) {  // past the end now: the clients' resize drops it
+        c.rows.clear();
+        return;
+    }
+    if (p.n_old == 0) {
+        add(ROSTER_OP_SYNC, s, e, std::span<const Row>(got, p.n_new));
+        c.rows.assign(std::span<const Row>(got, p.n_new));
+        return;
+    }
+    const std::span<const Row> O = c.rows.rows();
+    if (refiled(p, O, row)) {
+        rows_.resize(p.n_new);
+        std::uint32_t j = 0;
+        for (const KeptRun& k : kept) {
+            for (; j < k.at; ++j) rows_[j] = row(j);
+            std::copy_n(O.begin() + k.old, k.len, rows_.begin() + j);
+            j += k.len;
+        }
+        for (; j < p.n_new; ++j) rows_[j] = row(j);
+        for (std::uint32_t u : planner_.updates(p)) rows_[u] = row(u);
+        if (differ_.diff(O, rows_)) {
+            emit_script(s, differ_.ops(), rows_);
+        } else {
+            add(ROSTER_OP_INVALIDATE, s, e, {});
+            add(ROSTER_OP_SYNC, s, e, rows_);
+        }
+        c.rows.assign(rows_);
+        return;
+    }
+    const auto updates = planner_.updates(p);
+    // Rows that leave only at the bottom (after the last kept run): not
+    // deleted when every holder has this chunk last (see Chunk::mid_refs).
+    const std::uint32_t tail = kept.empty() ? p.n_old : kept.back().old + kept.back().len;
+    const std::uint32_t skipped =
+        c.mid_refs == 0 && c.kept_pending != flush_no_ ? p.n_old - tail : 0;
+    const std::uint32_t deletes = p.deletes - skipped;
+    const std::uint64_t cost = std::uint64_t{deletes} * cost_delete +
+                               (std::uint64_t{p.inserts} + updates.size()) * cost_item_op;
+    const bool resend = cost > cost_resend(p.n_new);
+    if (!resend) {
+        roster_op* op = ops_arena_.extend(deletes + p.inserts + updates.size());
+        roster_row* item = items_arena_.extend(p.inserts + updates.size());
+        auto one = [&](std::uint32_t kind, std::uint32_t j) {
+            *op++ = roster_op{kind, s + j, s + j, kind != ROSTER_OP_DELETE, nullptr};
+        };
+        std::uint32_t hi = p.n_old - skipped;  // deletes: the gaps between kept runs, top down
+        for (std::size_t r = kept.size(); r-- > 0; hi = kept[r].old)
+            for (std::uint32_t i = hi; i-- > kept[r].old + kept[r].len;) one(ROSTER_OP_DELETE, i);
+        for (std::uint32_t i = hi; i-- > 0;) one(ROSTER_OP_DELETE, i);
+        std::uint32_t j = 0;  // inserts: the gaps in the new window, ascending
+        auto inserts = [&](std::uint32_t to) {
+            for (; j < to; ++j) {
+                one(ROSTER_OP_INSERT, j);
+                *item++ = to_c(row(j));
+            }
+        };
+        for (const KeptRun& k : kept) {
+            inserts(k.at);
+            j = k.at + k.len;
+        }
+        inserts(p.n_new);
+        for (std::uint32_t u : updates) {
+            one(ROSTER_OP_UPDATE, u);
+            *item++ = to_c(row(u));
+        }
+    }
+    c.rows.rebuild(kept, p.n_new, row, window_scratch_);
+    for (std::uint32_t u : updates) c.rows.at(u) = row(u);
+    if (resend) {
+        add(ROSTER_OP_INVALIDATE, s, e, {});
+        add(ROSTER_OP_SYNC, s, e, c.rows.rows());
+    }
+}
+
+// A row deleted from the old window and inserted again as a fresh row
+// (taken out and put back by the log): the plan's script would delete and
+// insert it, where the diff can keep it.
+template <class RowOf>
+bool Subscriptions::refiled(const WindowPlan& p, std::span<const Row> O, RowOf&& row) const {
+    const auto fresh = planner_.fresh(p);
+    if (fresh.empty() || p.deletes == 0) return false;
+    const auto kept = planner_.kept(p);
+    for (std::uint32_t f : fresh) {
+        const Row& r = row(f);
+        std::uint32_t i = 0;
+        for (std::size_t k = 0; k <= kept.size(); ++k) {
+            const std::uint32_t gap_end = k < kept.size() ? kept[k].old : p.n_old;
+            for (; i < gap_end; ++i)
+                if (same_identity(O[i], r)) return true;
+            if (k < kept.size()) i = kept[k].old + kept[k].len;
+        }
+    }
+    return false;
+}
+
+}  // namespace roster

@@ -1,0 +1,141 @@
+// The private records of Subscriptions (subscriptions.hpp): chunks, the
+// sessions' subscriptions, audiences and per-list state. Shared by
+// subscriptions.cpp (bookkeeping, flush, frames) and chunk_refresh.cpp (a
+// held chunk's rows and ops at a flush); nothing else includes it.
+#pragma once
+
+#include <boost/container/small_vector.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "subscriptions.hpp"
+
+namespace roster {
+
+namespace subs_detail {
+
+struct ChunksHash {
+    std::size_t operator()(const std::vector<std::uint32_t>& v) const {
+        std::uint64_t h = 0xcbf29ce484222325ull;
+        for (std::uint32_t x : v) h = (h ^ x) * 0x100000001b3ull;
+        return static_cast<std::size_t>(h);
+    }
+};
+
+inline roster_row to_c(const Row& r) {
+    return roster_row{r.header() ? ROSTER_ROW_HEADER : ROSTER_ROW_MEMBER, r.count, r.group, r.user};
+}
+
+inline bool sorted_contains(const std::vector<std::uint32_t>& v, std::uint32_t k) {
+    return std::binary_search(v.begin(), v.end(), k);
+}
+
+}  // namespace subs_detail
+
+using subs_detail::ChunksHash;
+using subs_detail::sorted_contains;
+using subs_detail::to_c;
+
+struct Subscriptions::Chunk {
+    std::uint32_t k = 0;       // its number: rows [k * chunk, (k + 1) * chunk)
+    std::uint32_t refs = 0;    // audiences holding the chunk
+    // Audiences holding a later chunk too. When none does (and no pending
+    // session keeps the chunk), every holder has it as its last chunk of
+    // the list: its ops may leave the rows past its end shifted, rows no
+    // holder has, so the DELETEs of rows that only leave at the bottom
+    // are not sent.
+    std::uint32_t mid_refs = 0;
+    std::uint64_t kept_pending = 0;  // flush in which a pending session keeps it
+    std::uint64_t stamp = 0;   // flush whose ops these are
+    // This flush's ops for holders that keep it: ops_arena_[ops0, ops0 +
+    // nops), ready to copy into a frame (or to be one).
+    std::uint32_t ops0 = 0, nops = 0;
+    std::uint32_t plan = 0;    // this flush's plan (WindowPlanner index)
+    RowWindow rows;            // as every holder has them (as of the last flush)
+
+    explicit Chunk(RowPool& pool) : rows(pool) {}
+
+    void start(std::uint64_t flush) {
+        stamp = flush;
+        ops0 = nops = 0;
+    }
+};
+
+struct Subscriptions::SessionList {
+    std::uint64_t list_id = 0;
+    std::vector<std::uint32_t> held;    // chunks as of the session's last frame
+    std::vector<std::uint32_t> wanted;  // chunks now
+    Audience* audience = nullptr;       // set when steady (held == wanted)
+    std::size_t slot = 0;               // index in audience->members
+    bool pending = false;               // in its ListSubs' pending list
+    bool closed = false;                // unsubscribed inside the sink
+    bool stale = false;                 // held rows belong to a removed list
+};
+
+struct Subscriptions::Session {
+    std::uint64_t id = 0;
+    std::vector<std::unique_ptr<SessionList>> lists;
+    bool removed = false;  // removed inside the sink; dropped after delivery
+
+    SessionList* find(std::uint64_t list_id) const {
+        for (const auto& l : lists)
+            if (l->list_id == list_id) return l.get();
+        return nullptr;
+    }
+};
+
+struct Subscriptions::Audience {
+    std::vector<std::uint32_t> chunks;
+    // chunks[i]'s cache entry (held: it stays while refs > 0). Inline, so
+    // the flush's pass over audiences reads one object per audience.
+    boost::container::small_vector<Chunk*, 4> cached;
+    std::vector<std::pair<Session*, SessionList*>> members;
+    std::vector<std::uint64_t> ids;  // members' session ids, same order
+};
+
+struct Subscriptions::ListSubs {
+    std::uint64_t id = 0;
+    std::vector<RowEdit> log;
+    bool lost = false;  // a flush failed: every holder gets its chunks re-sent
+    std::uint32_t member_count = 0, online_count = 0;
+    std::vector<GroupCount> groups;  // as of the last flush
+    std::unordered_map<std::uint32_t, Chunk> chunks;
+    // Chunks some audience holds (refs > 0), by number: a flush walks them
+    // in order without sorting.
+    std::vector<std::pair<std::uint32_t, Chunk*>> held;
+    void hold(Chunk* c) {
+        if (c->refs == 0)
+            held.insert(std::lower_bound(held.begin(), held.end(), std::pair{c->k, c}), {c->k, c});
+        ++c->refs;
+    }
+    void release(Chunk* c) {
+        if (--c->refs == 0) {
+            held.erase(std::lower_bound(held.begin(), held.end(), std::pair{c->k, c}));
+            unheld.push_back(c->k);
+        }
+    }
+    // Chunk k's cache entry, made (and numbered) if missing; true if made.
+    std::pair<Chunk*, bool> entry(std::uint32_t k, RowPool& pool) {
+        auto [it, made] = chunks.try_emplace(k, pool);
+        it->second.k = k;
+        return {&it->second, made};
+    }
+    std::vector<std::uint32_t> unheld;  // chunks whose refs fell to 0 (or were fetched unheld)
+    std::unordered_map<std::vector<std::uint32_t>, std::unique_ptr<Audience>, ChunksHash> audiences;
+    std::vector<Audience*> order;  // audiences in creation order (deterministic delivery)
+    std::vector<std::pair<Session*, SessionList*>> pending;
+
+    // This flush: rows from `affected_from` on may have changed, and so may
+    // the header rows in `changed_headers`.
+    std::uint32_t affected_from = 0;
+    std::vector<std::uint32_t> changed_headers;
+    std::uint32_t length = 0;
+    bool mapped = false;  // map_ describes this flush's edits
+};
+
+}  // namespace roster
