@@ -1,0 +1,990 @@
+// The guild's private state (guild.hpp has the contract): the member
+// record and its text and role blocks, the per-list state, and Guild::Impl
+// with everything the public calls share. Included by guild.cpp (settings,
+// roles, lists, queries, invariants) and guild_members.cpp (member events)
+// only.
+#pragma once
+
+#include "guild.hpp"
+#include "grow.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <new>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <boost/container/small_vector.hpp>
+
+#include "id_table.hpp"
+#include "rank_btree.hpp"
+#include "slab.hpp"
+#include "text.hpp"
+
+
+namespace roster {
+
+
+namespace guild_detail {
+
+// Group slots: a hoisted role's slot, or one of these.
+constexpr std::uint32_t g_online = 1u << 20;
+constexpr std::uint32_t g_offline = g_online + 1;
+
+// The hook of a member parked in a list: offline while OFFLINE is hidden
+// (see ListState::parked).
+constexpr std::uint32_t parked_leaf = nil_id - 1;
+
+// A list without a membership bit in the member records (see Member::lists).
+constexpr std::uint32_t no_bit = ~0u;
+constexpr unsigned list_bits = 32;
+
+// Names up to this many bytes live in the member record.
+constexpr std::size_t name_inline = 24;
+
+enum MemberFlags : std::uint8_t {
+    f_text_heap = 1,   // name (and custom key) in a heap block
+    f_custom_key = 2,  // the block also holds a host sort key
+    f_roles_heap = 4,  // roles in a heap block
+};
+
+}  // namespace guild_detail
+using namespace guild_detail;
+
+// A member's role slots, ascending (validation and staging).
+using RoleSlots = boost::container::small_vector<std::uint32_t, 2>;
+
+// One member: 64 bytes, one cache line, in a slab named by 32-bit slots.
+// Most members need nothing else: a name of up to 24 bytes and up to two
+// roles are inline. A longer name, a host sort key or more roles live in a
+// heap block that the record owns (the slab moves records by memcpy, so the
+// record is trivially copyable and its blocks are freed by hand).
+//  - text block: [u32 key length][name bytes][key bytes]
+//  - roles block: [u32 count][role slots, ascending]
+// A status change reads and writes this line only (plus the id table).
+struct Member {
+    std::uint32_t rev;    // Row::rev. First: a free slot holds the slab's link here
+    std::uint32_t top;    // group when not offline: top hoisted role, or g_online
+    std::uint64_t id;     // 0: the slot is free
+    std::uint64_t prefix; // first 8 bytes of the sort key, big-endian
+    std::uint32_t lists;  // bit b: in the list that owns bit b (ListState::bit)
+    Status status;
+    std::uint8_t flags;   // MemberFlags
+    std::uint8_t name_len;
+    std::uint8_t nroles;  // inline roles (when not f_roles_heap)
+    union {
+        std::uint32_t inl[2];
+        std::uint32_t* heap;
+    } roles;
+    union {
+        char inl[name_inline];
+        char* heap;
+    } text;
+};
+static_assert(sizeof(Member) == 64, "a member record is one cache line");
+
+using Members = Slab<Member>;
+
+namespace guild_detail {
+
+// A text block's name and key (layout above).
+inline std::string_view block_name(const char* block, std::size_t name_len) {
+    return {block + 4, name_len};
+}
+inline std::string_view block_key(const char* block, std::size_t name_len) {
+    std::uint32_t n;
+    std::memcpy(&n, block, 4);
+    return {block + 4 + name_len, n};
+}
+
+inline std::string_view name_of(const Member& m) {
+    return (m.flags & f_text_heap) ? block_name(m.text.heap, m.name_len)
+                                   : std::string_view(m.text.inl, m.name_len);
+}
+inline std::string_view custom_key_of(const Member& m) { return block_key(m.text.heap, m.name_len); }
+// The sort key: the host's bytes, or the name folded on the fly.
+inline std::string_view key_bytes(const Member& m) {
+    return (m.flags & f_custom_key) ? custom_key_of(m) : name_of(m);
+}
+inline bool key_folds(const Member& m) { return !(m.flags & f_custom_key); }
+
+inline std::span<const std::uint32_t> roles_of(const Member& m) {
+    if (m.flags & f_roles_heap) return {m.roles.heap + 1, m.roles.heap[0]};
+    return {m.roles.inl, m.nroles};
+}
+
+inline int compare_member_keys(const Member& x, const Member& y) {
+    return compare_keys(key_bytes(x), key_folds(x), key_bytes(y), key_folds(y));
+}
+
+// A member's text (name, optional host key) built aside: making it may
+// throw; installing it into a record cannot, and frees the record's old
+// block.
+struct Text {
+    char* block = nullptr;  // owned until installed
+    std::uint8_t len = 0;
+    bool custom = false;
+    char inl[name_inline] = {};
+
+    Text() = default;
+    Text(const Text&) = delete;
+    Text& operator=(const Text&) = delete;
+    ~Text() { ::operator delete(block); }
+
+    Text(std::string_view name, bool has_key, std::string_view key) {
+        len = static_cast<std::uint8_t>(name.size());  // names are <= 128 bytes
+        custom = has_key;
+        if (!has_key && name.size() <= name_inline) {
+            std::memcpy(inl, name.data(), name.size());
+            return;
+        }
+        const std::uint32_t klen = has_key ? static_cast<std::uint32_t>(key.size()) : 0;
+        block = static_cast<char*>(::operator new(4 + name.size() + klen));
+        std::memcpy(block, &klen, 4);
+        std::memcpy(block + 4, name.data(), name.size());
+        if (klen) std::memcpy(block + 4 + name.size(), key.data(), klen);
+    }
+
+    std::string_view name() const {
+        return block ? block_name(block, len) : std::string_view(inl, len);
+    }
+    std::string_view key() const { return custom ? block_key(block, len) : name(); }
+};
+
+// m's text with a new name; a host sort key, if m has one, stays.
+inline Text renamed(const Member& m, std::string_view name) {
+    const bool custom = m.flags & f_custom_key;
+    return Text(name, custom, custom ? custom_key_of(m) : std::string_view{});
+}
+// Whether m's sort key is the same with text t (then it keeps its place).
+inline bool same_key(const Member& m, const Text& t) {
+    return compare_keys(key_bytes(m), key_folds(m), t.key(), !t.custom) == 0;
+}
+
+inline void drop_text(Member& m) noexcept {
+    if (m.flags & f_text_heap) ::operator delete(m.text.heap);
+    m.flags &= static_cast<std::uint8_t>(~(f_text_heap | f_custom_key));
+}
+inline void install_text(Member& m, Text& t) noexcept {
+    drop_text(m);
+    m.name_len = t.len;
+    if (t.block) {
+        m.text.heap = t.block;
+        t.block = nullptr;
+        m.flags |= f_text_heap;
+        if (t.custom) m.flags |= f_custom_key;
+    } else {
+        std::memcpy(m.text.inl, t.inl, name_inline);
+    }
+}
+
+// Role slots built aside, like Text.
+struct Roles {
+    std::uint32_t* block = nullptr;  // owned until installed
+    std::uint8_t n = 0;
+    std::uint32_t inl[2] = {};
+
+    Roles() = default;
+    Roles(const Roles&) = delete;
+    Roles& operator=(const Roles&) = delete;
+    ~Roles() { ::operator delete(block); }
+
+    explicit Roles(const RoleSlots& r) : Roles(std::span<const std::uint32_t>(r.data(), r.size())) {}
+    explicit Roles(std::span<const std::uint32_t> slots) {
+        if (slots.size() <= 2) {
+            n = static_cast<std::uint8_t>(slots.size());
+            std::copy(slots.begin(), slots.end(), inl);
+            return;
+        }
+        block = static_cast<std::uint32_t*>(::operator new((slots.size() + 1) * sizeof(std::uint32_t)));
+        block[0] = static_cast<std::uint32_t>(slots.size());
+        std::copy(slots.begin(), slots.end(), block + 1);
+    }
+};
+
+inline void drop_roles(Member& m) noexcept {
+    if (m.flags & f_roles_heap) ::operator delete(m.roles.heap);
+    m.flags &= static_cast<std::uint8_t>(~f_roles_heap);
+    m.nroles = 0;
+}
+inline void install_roles(Member& m, Roles& r) noexcept {
+    drop_roles(m);
+    if (r.block) {
+        m.roles.heap = r.block;
+        r.block = nullptr;
+        m.flags |= f_roles_heap;
+    } else {
+        m.nroles = r.n;
+        m.roles.inl[0] = r.inl[0];
+        m.roles.inl[1] = r.inl[1];
+    }
+}
+// Drops one role slot the member holds, in place (never allocates).
+inline void erase_role(Member& m, std::uint32_t slot) noexcept {
+    std::uint32_t* first;
+    std::uint32_t* count_word = nullptr;
+    std::uint32_t n;
+    if (m.flags & f_roles_heap) {
+        count_word = m.roles.heap;
+        first = m.roles.heap + 1;
+        n = m.roles.heap[0];
+    } else {
+        first = m.roles.inl;
+        n = m.nroles;
+    }
+    std::uint32_t* end = first + n;
+    std::uint32_t* it = std::find(first, end, slot);
+    if (it == end) return;
+    std::copy(it + 1, end, it);
+    if (count_word)
+        --*count_word;
+    else
+        --m.nroles;
+}
+
+inline std::size_t heap_bytes(const Member& m) {
+    std::size_t b = 0;
+    if (m.flags & f_text_heap) b += 4 + m.name_len + ((m.flags & f_custom_key) ? custom_key_of(m).size() : 0);
+    if (m.flags & f_roles_heap) b += (m.roles.heap[0] + 1) * sizeof(std::uint32_t);
+    return b;
+}
+
+}  // namespace guild_detail
+
+struct Role {
+    std::uint64_t id = 0;
+    std::int32_t position = 0;
+    bool hoist = false, view = false, admin = false;
+    bool live = false;
+};
+
+struct ListState;
+
+struct TreeTraits {
+    const Members* members;
+    ListState* list;
+    BTreeHook& hook(std::uint32_t slot) const;
+    std::uint64_t prefix(std::uint32_t slot) const { return (*members)[slot].prefix; }
+    bool less(std::uint32_t a, std::uint32_t b) const {
+        const Member& x = (*members)[a];
+        const Member& y = (*members)[b];
+        int c = compare_member_keys(x, y);
+        return c != 0 ? c < 0 : x.id < y.id;
+    }
+};
+
+using Tree = RankBTree<TreeTraits>;
+
+// Index of a group's tree in ListState::trees.
+inline std::uint32_t tree_index(std::uint32_t g) {
+    return g == g_online ? 0 : g == g_offline ? 1 : g + 2;
+}
+inline std::uint32_t group_of_index(std::uint32_t i) {
+    return i == 0 ? g_online : i == 1 ? g_offline : i - 2;
+}
+
+struct ListState {
+    std::uint64_t id = 0;
+    Overwrite everyone = Overwrite::none;
+    std::unordered_map<std::uint64_t, bool> role_ow;    // role id -> allow
+    std::unordered_map<std::uint64_t, bool> member_ow;  // user id -> allow
+    std::vector<BTreeHook> hooks;                       // by member slot
+    std::vector<std::unique_ptr<Tree>> trees;           // by tree_index(group)
+    // Members per group, by the group's rank in Impl::order: a group's first
+    // row is a sum over this short array, not a walk over its trees.
+    std::vector<std::uint32_t> by_rank;
+    std::uint32_t total = 0;                            // visible members
+    // Offline members while OFFLINE is hidden (the guild has at least
+    // offline_threshold members) are not filed in the OFFLINE tree, which
+    // stays empty: no row shows them, and at a million members keeping 70%
+    // of them sorted was most of the cost of presence events. Their hook is
+    // parked_leaf. When OFFLINE shows again they are sorted into it at once.
+    std::uint32_t parked = 0;
+    std::uint32_t bit = no_bit;  // membership bit in Member::lists, if any
+    std::vector<RowEdit>* log = nullptr;
+};
+
+inline BTreeHook& TreeTraits::hook(std::uint32_t slot) const { return list->hooks[slot]; }
+
+struct Guild::Impl {
+    GuildConfig cfg;
+    Members members;  // by slot; id 0 = free
+    IdTable by_id;    // user id -> slot
+    std::uint32_t live = 0;
+    std::uint32_t clock = 0;  // source of Member::rev stamps
+
+    std::vector<Role> roles;  // by slot
+    std::vector<std::uint32_t> free_roles;
+    std::unordered_map<std::uint64_t, std::uint32_t> role_slot;  // id -> slot
+    std::vector<std::uint32_t> order;       // hoisted role slots, then online, offline
+    std::vector<std::uint32_t> role_rank;   // by role slot: rank among hoisted (or ~0)
+
+    std::vector<std::unique_ptr<ListState>> lists;  // lists[0] is "everyone"
+    std::uint32_t free_bits = ~0u;  // list membership bits not owned by a list
+    unsigned logs = 0;              // lists with a log attached
+
+    explicit Impl(const GuildConfig& c) : cfg(c) {
+        auto everyone = std::make_unique<ListState>();
+        everyone->id = 0;
+        everyone->bit = take_bit();
+        lists.push_back(std::move(everyone));
+        rebuild_order();
+    }
+    ~Impl() {
+        for (std::uint32_t s = 0; s < members.high_water(); ++s) {
+            Member& m = members[s];
+            if (m.id == 0) continue;
+            drop_text(m);
+            drop_roles(m);
+        }
+    }
+
+    // ---------------------------------------------------------- lookups --
+    // The member's hook in list 0 (every member is in it) is requested
+    // with its record, before the record's id is read: a move reads it
+    // next, and this way the two misses overlap instead of following each
+    // other.
+    std::uint32_t find_slot(std::uint64_t id) const {
+        return by_id.find(id, [this](std::uint32_t s) {
+            const auto& hooks = lists[0]->hooks;
+            if (s < hooks.size()) __builtin_prefetch(&hooks[s]);
+            return members[s].id;
+        });
+    }
+    Member* find_member(std::uint64_t id) {
+        const std::uint32_t s = find_slot(id);
+        return s == nil_id ? nullptr : &members[s];
+    }
+    const Member* find_member(std::uint64_t id) const {
+        const std::uint32_t s = find_slot(id);
+        return s == nil_id ? nullptr : &members[s];
+    }
+    std::uint32_t slot_of(const Member& m) const {
+        return static_cast<std::uint32_t>(&m - members.data());
+    }
+    ListState* find_list(std::uint64_t id) const {
+        for (const auto& l : lists)
+            if (l->id == id) return l.get();
+        return nullptr;
+    }
+    std::uint32_t find_role(std::uint64_t id) const {
+        auto it = role_slot.find(id);
+        return it == role_slot.end() ? ~0u : it->second;
+    }
+    std::uint64_t group_id(std::uint32_t g) const {
+        if (g == g_online) return group_online;
+        if (g == g_offline) return group_offline;
+        return roles[g].id;
+    }
+    std::uint32_t take_bit() {
+        if (free_bits == 0) return no_bit;
+        const std::uint32_t b = static_cast<std::uint32_t>(__builtin_ctz(free_bits));
+        free_bits &= ~(1u << b);
+        return b;
+    }
+
+    // ------------------------------------------------------------ groups --
+    void rebuild_order() {
+        order.clear();
+        for (std::uint32_t r = 0; r < roles.size(); ++r)
+            if (roles[r].live && roles[r].hoist) order.push_back(r);
+        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            if (roles[a].position != roles[b].position)
+                return roles[a].position > roles[b].position;
+            return roles[a].id < roles[b].id;
+        });
+        role_rank.assign(roles.size(), ~0u);
+        for (std::uint32_t i = 0; i < order.size(); ++i) role_rank[order[i]] = i;
+        order.push_back(g_online);
+        order.push_back(g_offline);
+        for (auto& l : lists) resync_ranks(*l);
+    }
+    // Rank of group g in order (g must be in it).
+    std::uint32_t rank_of(std::uint32_t g) const {
+        const std::uint32_t n = static_cast<std::uint32_t>(order.size());
+        return g == g_online ? n - 2 : g == g_offline ? n - 1 : role_rank[g];
+    }
+    // l.by_rank from the trees; capacity for it is reserved with the order's.
+    void resync_ranks(ListState& l) const noexcept {
+        l.by_rank.assign(order.size(), 0);
+        for (std::uint32_t r = 0; r < order.size(); ++r) l.by_rank[r] = group_size(l, order[r]);
+    }
+    void note_size(ListState& l, std::uint32_t g, const Tree& t) const noexcept {
+        l.by_rank[rank_of(g)] = t.size();
+    }
+
+    static std::uint32_t group_for(Status status, std::uint32_t top) {
+        return status == Status::offline ? g_offline : top;
+    }
+    static std::uint32_t group_of(const Member& m) { return group_for(m.status, m.top); }
+    // The member's highest hoisted role, or online: its group when present.
+    std::uint32_t top_of(const Member& m) const { return top_of(roles_of(m)); }
+    std::uint32_t top_of(const RoleSlots& r) const {
+        return top_of(std::span<const std::uint32_t>(r.data(), r.size()));
+    }
+    std::uint32_t top_of(std::span<const std::uint32_t> role_slots) const {
+        std::uint32_t best = g_online, best_rank = ~0u;
+        for (std::uint32_t r : role_slots) {
+            std::uint32_t rank = role_rank[r];
+            if (rank < best_rank) {
+                best_rank = rank;
+                best = r;
+            }
+        }
+        return best;
+    }
+
+    bool shown(std::uint32_t g) const { return g != g_offline || live < cfg.offline_threshold; }
+
+    // ------------------------------------------------------- visibility --
+    bool visible(const ListState& l, const Member& m) const {
+        if (l.id == 0) return true;
+        bool admin = false, view = false, deny = false, allow = false;
+        for (std::uint32_t r : roles_of(m)) {
+            const Role& role = roles[r];
+            admin |= role.admin;
+            view |= role.view;
+            auto it = l.role_ow.find(role.id);
+            if (it != l.role_ow.end()) (it->second ? allow : deny) = true;
+        }
+        if (admin) return true;
+        bool v = cfg.everyone_view || view;
+        if (l.everyone == Overwrite::allow) v = true;
+        if (l.everyone == Overwrite::deny) v = false;
+        if (deny) v = false;
+        if (allow) v = true;
+        auto it = l.member_ow.find(m.id);
+        if (it != l.member_ow.end()) v = it->second;
+        return v;
+    }
+
+    // ---------------------------------------------------------- rows ----
+    static Tree* tree(const ListState& l, std::uint32_t g) {
+        const std::uint32_t i = tree_index(g);
+        return i < l.trees.size() ? l.trees[i].get() : nullptr;
+    }
+    Tree& tree_for(ListState& l, std::uint32_t g) {
+        const std::uint32_t i = tree_index(g);
+        if (i >= l.trees.size()) l.trees.resize(std::max<std::size_t>(i + 1, roles.size() + 2));
+        if (!l.trees[i]) l.trees[i] = std::make_unique<Tree>(TreeTraits{&members, &l});
+        return *l.trees[i];
+    }
+    static std::uint32_t group_size(const ListState& l, std::uint32_t g) {
+        const Tree* t = tree(l, g);
+        return t ? t->size() : 0;
+    }
+    // First row of group g (its header), counting groups that appear.
+    // (Only OFFLINE, the last group, is ever hidden.)
+    std::uint32_t offset(const ListState& l, std::uint32_t g) const {
+        const std::uint32_t* n = l.by_rank.data();
+        std::uint32_t off = 0;
+        for (std::uint32_t r = 0, end = rank_of(g); r < end; ++r) off += n[r] + (n[r] != 0);
+        return off;
+    }
+    std::uint32_t length(const ListState& l) const {
+        std::uint32_t len = offset(l, g_offline);
+        const std::uint32_t n = l.by_rank.back();
+        return len + (n && shown(g_offline) ? n + 1 : 0);
+    }
+    // Whether m is in l: its bit when l has one (no read of the hooks).
+    bool in_list(const ListState& l, const Member& m) const {
+        if (l.bit != no_bit) return (m.lists >> l.bit) & 1u;
+        const std::uint32_t s = slot_of(m);
+        return s < l.hooks.size() && l.hooks[s].leaf != nil_id;
+    }
+    static void mark(const ListState& l, Member& m, bool in) {
+        if (l.bit == no_bit) return;
+        if (in)
+            m.lists |= 1u << l.bit;
+        else
+            m.lists &= ~(1u << l.bit);
+    }
+
+    // Appends rows for `count` members of tree t from index `from`. The
+    // member records are scattered, so they are gathered first and
+    // prefetched: the misses overlap instead of costing one round trip per
+    // row.
+    void member_rows(const Tree& t, std::uint32_t from, std::uint32_t count, std::uint64_t gid,
+                     std::vector<Row>* out) const {
+        constexpr std::uint32_t batch = 32;
+        std::uint32_t slots[batch];
+        while (count > 0) {
+            const std::uint32_t n = std::min(count, batch);
+            std::uint32_t i = 0;
+            t.for_range(from, n, [&](std::uint32_t slot) { slots[i++] = slot; });
+            for (std::uint32_t j = 0; j < n; ++j) __builtin_prefetch(&members[slots[j]]);
+            for (std::uint32_t j = 0; j < n; ++j) {
+                const Member& m = members[slots[j]];
+                out->push_back(Row{gid, m.id, 0, m.rev});
+            }
+            from += n;
+            count -= n;
+        }
+    }
+
+    void log(ListState& l, RowEdit::Kind k, std::uint32_t index) {
+        if (l.log) l.log->push_back(RowEdit{k, index});
+    }
+
+    // Removes m (filed in group g) from l, logging the rows that go.
+    void unplace(ListState& l, Member& m, std::uint32_t g, bool quiet) {
+        const std::uint32_t s = slot_of(m);
+        if (s < l.hooks.size() && l.hooks[s].leaf == parked_leaf) {
+            l.hooks[s].leaf = nil_id;
+            mark(l, m, false);
+            --l.total;
+            --l.parked;
+            return;
+        }
+        Tree& t = *tree(l, g);
+        const bool rows = !quiet && l.log && shown(g);
+        const std::uint32_t off = rows ? offset(l, g) : 0;
+        const std::uint32_t idx = t.erase(s);
+        note_size(l, g, t);
+        mark(l, m, false);
+        --l.total;
+        if (rows) {
+            log(l, RowEdit::Kind::remove, off + 1 + idx);
+            if (t.empty()) log(l, RowEdit::Kind::remove, off);
+        }
+    }
+    // Inserts m into group g's tree in l, logging the rows that come.
+    void place(ListState& l, Member& m, std::uint32_t g, bool quiet) {
+        const std::uint32_t s = slot_of(m);
+        if (l.hooks.size() <= s) l.hooks.resize(members.high_water());
+        if (g == g_offline && !shown(g_offline)) {
+            l.hooks[s].leaf = parked_leaf;
+            mark(l, m, true);
+            ++l.total;
+            ++l.parked;
+            return;
+        }
+        Tree& t = tree_for(l, g);
+        const bool was_empty = t.empty();
+        const std::uint32_t idx = t.insert(s);
+        note_size(l, g, t);
+        mark(l, m, true);
+        ++l.total;
+        if (!quiet && l.log && shown(g)) {
+            const std::uint32_t off = offset(l, g);
+            if (was_empty) log(l, RowEdit::Kind::insert, off);
+            log(l, RowEdit::Kind::insert, off + 1 + idx);
+        }
+    }
+    void log_update(ListState& l, const Member& m) {
+        const std::uint32_t g = group_of(m);
+        if (!l.log || !shown(g)) return;
+        const std::uint32_t idx = tree(l, g)->index_of(slot_of(m));
+        log(l, RowEdit::Kind::update, offset(l, g) + 1 + idx);
+    }
+    void log_reset_all() {
+        for (auto& l : lists) log(*l, RowEdit::Kind::reset, 0);
+    }
+
+    // ------------------------------------- OFFLINE hidden and shown ----
+    // OFFLINE became hidden: every list's offline members are parked and
+    // its OFFLINE tree emptied. Cannot fail.
+    void park_offline() noexcept {
+        for (auto& lp : lists) {
+            ListState& l = *lp;
+            Tree* t = tree(l, g_offline);
+            if (!t || t->empty()) continue;
+            t->for_range(0, t->size(), [&](std::uint32_t s) { l.hooks[s].leaf = parked_leaf; });
+            l.parked += t->size();
+            t->clear();
+            note_size(l, g_offline, *t);
+        }
+    }
+    // OFFLINE is about to show: each list's parked members (but `except`,
+    // a slot about to leave) sorted into a tree built aside. The trees set
+    // the members' hooks as they are built; unpark_commit installs them,
+    // and the destructor of an uncommitted plan parks the members again, so
+    // a failure part way (std::bad_alloc) changes nothing.
+    struct Unpark {
+        struct List {
+            ListState* list;
+            std::vector<std::uint32_t> slots;
+            std::unique_ptr<Tree> tree;
+        };
+        std::vector<List> built;
+        ~Unpark() {
+            for (List& b : built)
+                for (std::uint32_t s : b.slots) b.list->hooks[s].leaf = parked_leaf;
+        }
+    };
+    void unpark_prepare(Unpark& u, std::uint32_t except) {
+        u.built.reserve(lists.size());
+        for (auto& lp : lists) {
+            ListState& l = *lp;
+            if (l.parked == 0) continue;
+            tree_for(l, g_offline);  // its slot in l.trees exists for the commit
+            std::vector<std::uint32_t> slots;
+            slots.reserve(l.parked);
+            for (std::uint32_t s = 0; s < l.hooks.size(); ++s)
+                if (l.hooks[s].leaf == parked_leaf && s != except) slots.push_back(s);
+            TreeTraits tr{&members, &l};
+            std::sort(slots.begin(), slots.end(), [&](std::uint32_t a, std::uint32_t b) {
+                const std::uint64_t pa = members[a].prefix, pb = members[b].prefix;
+                return pa != pb ? pa < pb : tr.less(a, b);
+            });
+            auto fresh = std::make_unique<Tree>(tr);
+            u.built.push_back({&l, std::move(slots), nullptr});  // capacity reserved
+            Unpark::List& b = u.built.back();
+            b.tree = std::move(fresh);
+            b.tree->build(b.slots.data(), static_cast<std::uint32_t>(b.slots.size()));
+        }
+    }
+    // Installs the trees (their members are unparked). Cannot fail.
+    void unpark_commit(Unpark& u) noexcept {
+        for (Unpark::List& b : u.built) {
+            b.list->parked -= b.tree->size();
+            b.list->trees[tree_index(g_offline)].swap(b.tree);  // the empty tree goes
+            note_size(*b.list, g_offline, *tree(*b.list, g_offline));
+        }
+        u.built.clear();
+    }
+
+    // --------------------------------------------- re-filing a member ----
+    // Allocation-failure safety for single-member events: everything such
+    // an event can allocate is reserved here, before anything changes, so
+    // the commit that follows cannot fail (std::bad_alloc from here leaves
+    // the guild untouched). Covers: each list's hooks for `extra_slots` new
+    // member slots, the target group's tree (created if missing, room for
+    // one insert), and room for the edits one member can cause in a log.
+    void prepare_member_event(std::uint32_t target_group, std::size_t extra_slots) {
+        for (auto& lp : lists) {
+            ListState& l = *lp;
+            reserve_total(l.hooks, members.high_water() + extra_slots);
+            tree_for(l, target_group).reserve_insert();
+            if (l.log) reserve_more(*l.log, 5);  // 2 removes, 2 inserts, reset
+        }
+    }
+
+    void refresh_key(Member& m) { m.prefix = key_prefix(key_bytes(m), key_folds(m)); }
+    void refresh_group(Member& m) { m.top = top_of(m); }
+
+    // Generic "mutate one member" driver; the mutation must not fail. The
+    // member stays in its trees during the mutation (erase needs only the
+    // hook, and nothing compares keys meanwhile), and its membership (bits
+    // and hooks) still says where it was; where its place is the same
+    // afterwards (same group and, unless `same_key` is false, same key),
+    // lists get an update instead of a move.
+    template <class F>
+    void refile(Member& m, bool same_key, F&& mutate) {
+        const std::uint32_t old_group = group_of(m);
+        mutate(m);
+        m.rev = ++clock;
+        refresh_key(m);
+        m.top = top_of(m);
+        const std::uint32_t new_group = group_of(m);
+        const bool same_place = same_key && old_group == new_group;
+        if (!same_place)  // the new leaves arrive while the old places are erased
+            for (auto& lp : lists)
+                if (const Tree* t = tree(*lp, new_group)) t->prefetch_insert(slot_of(m));
+        for (auto& lp : lists) {
+            ListState& l = *lp;
+            const bool now = visible(l, m);
+            if (in_list(l, m)) {
+                if (same_place && now) {
+                    log_update(l, m);
+                    continue;
+                }
+                unplace(l, m, old_group, false);
+            }
+            if (now) place(l, m, new_group, false);
+        }
+    }
+
+    // Applies `mutate` to the guild with the given members re-filed around
+    // it (out before with the old state, in after with the new), every list
+    // logging per-member edits unless `quiet` (then the caller logs resets).
+    //
+    // Members are taken out and put back in list order (group, then key):
+    // consecutive erases and inserts then touch neighbouring leaves, which
+    // stay in cache, instead of a random leaf each (a reorder moving 100k
+    // members runs several times faster).
+    template <class F>
+    void refile_many(const std::vector<std::uint32_t>& affected, F&& mutate, bool quiet) {
+        // (group, key prefix, slot): sorted without touching the records
+        // except on prefix ties.
+        struct Place {
+            std::uint32_t group;
+            std::uint32_t slot;
+            std::uint64_t prefix;
+        };
+        std::vector<Place> ms(affected.size());  // may throw: nothing changed yet
+        auto sort_places = [&] {
+            for (Place& p : ms) {
+                const Member& m = members[p.slot];
+                p.group = group_of(m);
+                p.prefix = m.prefix;
+            }
+            std::sort(ms.begin(), ms.end(), [&](const Place& a, const Place& b) {
+                if (a.group != b.group) return a.group < b.group;
+                if (a.prefix != b.prefix) return a.prefix < b.prefix;
+                const Member& x = members[a.slot];
+                const Member& y = members[b.slot];
+                const int c = compare_member_keys(x, y);
+                return c != 0 ? c < 0 : x.id < y.id;
+            });
+        };
+        for (std::size_t i = 0; i < ms.size(); ++i) ms[i].slot = affected[i];
+        sort_places();
+        for (const Place& p : ms)
+            for (auto& l : lists)
+                if (in_list(*l, members[p.slot])) unplace(*l, members[p.slot], p.group, quiet);
+        mutate();
+        for (const Place& p : ms) refresh_group(members[p.slot]);
+        sort_places();
+        for (const Place& p : ms)
+            for (auto& l : lists)
+                if (visible(*l, members[p.slot])) place(*l, members[p.slot], p.group, quiet);
+    }
+
+    // Membership of `ms` in every list except list 0 recomputed after a
+    // change that cannot move anyone inside a list (groups and keys kept).
+    void refilter(const std::vector<std::uint32_t>& ms) {
+        for (std::size_t i = 1; i < lists.size(); ++i) refilter(*lists[i], ms);
+    }
+    void refilter(ListState& l, const std::vector<std::uint32_t>& ms) {
+        for (std::uint32_t s : ms) {
+            Member& m = members[s];
+            const bool was = in_list(l, m);
+            const bool now = visible(l, m);
+            if (was && !now) unplace(l, m, group_of(m), false);
+            if (!was && now) place(l, m, group_of(m), false);
+        }
+    }
+
+    // Placing many new members in l, in two steps. Prepare may allocate
+    // and changes nothing visible: groups that are empty get a tree built
+    // aside from a sorted run; the others get room reserved for their
+    // inserts. Commit cannot fail: it swaps the built trees in, marks their
+    // members, and inserts the rest. Logged as one reset.
+    struct BulkPrepared {
+        ListState* list = nullptr;
+        std::vector<std::pair<std::uint32_t, std::unique_ptr<Tree>>> built;
+        std::vector<std::uint32_t> built_slots;  // members of the built trees
+        std::vector<std::uint32_t> inserts;
+        bool changed = false;
+    };
+    BulkPrepared bulk_prepare(ListState& l, const std::vector<std::uint32_t>& ms) {
+        BulkPrepared p;
+        p.list = &l;
+        l.hooks.resize(members.high_water());  // within the reserved capacity
+        std::map<std::uint32_t, std::vector<std::pair<std::uint64_t, std::uint32_t>>> runs;
+        for (std::uint32_t s : ms) {
+            const Member& m = members[s];
+            l.hooks[s].leaf = nil_id;
+            if (visible(l, m)) runs[group_of(m)].emplace_back(m.prefix, s);
+        }
+        for (auto& [grp, run] : runs) {
+            if (grp == g_offline && !shown(grp)) {  // parked by place()
+                for (auto& pr : run) p.inserts.push_back(pr.second);
+                continue;
+            }
+            Tree& t = tree_for(l, grp);
+            p.changed = p.changed || shown(grp);
+            if (!t.empty()) {
+                t.reserve_inserts(run.size());
+                for (auto& pr : run) p.inserts.push_back(pr.second);
+                continue;
+            }
+            TreeTraits tr{&members, &l};
+            std::sort(run.begin(), run.end(), [&](const auto& a, const auto& b) {
+                if (a.first != b.first) return a.first < b.first;
+                return tr.less(a.second, b.second);
+            });
+            std::vector<std::uint32_t> ids(run.size());
+            for (std::size_t i = 0; i < run.size(); ++i) ids[i] = run[i].second;
+            auto fresh = std::make_unique<Tree>(tr);
+            fresh->build(ids.data(), static_cast<std::uint32_t>(ids.size()));
+            p.built_slots.insert(p.built_slots.end(), ids.begin(), ids.end());
+            p.built.emplace_back(grp, std::move(fresh));
+        }
+        return p;
+    }
+    void bulk_commit(BulkPrepared& p) noexcept {
+        ListState& l = *p.list;
+        for (auto& [grp, fresh] : p.built) {
+            l.total += fresh->size();
+            l.trees[tree_index(grp)].swap(fresh);  // the entry exists: tree_for
+        }
+        for (std::uint32_t s : p.built_slots) mark(l, members[s], true);
+        resync_ranks(l);
+        for (std::uint32_t s : p.inserts) place(l, members[s], group_of(members[s]), true);
+        if (p.changed) log(l, RowEdit::Kind::reset, 0);
+    }
+
+    // Frees a member's slot and storage (the member is in no list and not
+    // indexed).
+    void release(std::uint32_t s) noexcept {
+        Member& m = members[s];
+        drop_text(m);
+        drop_roles(m);
+        m.id = 0;
+        members.free(s);
+    }
+
+    // Undoes the linking step of add_members (cannot fail).
+    // The first n records of `added` were indexed.
+    void unlink_added(const std::vector<std::uint32_t>& added, std::size_t n) noexcept {
+        for (auto& l : lists)
+            for (std::size_t i = 0; i < n; ++i)
+                if (added[i] < l->hooks.size()) l->hooks[added[i]].leaf = nil_id;
+        for (std::size_t i = n; i-- > 0;) {
+            by_id.erase(members[added[i]].id, added[i]);
+            --live;
+        }
+    }
+
+    // ---------------------------------------------- bulk-event plans ----
+    // Events that re-file many members reserve, before changing anything,
+    // room for every insert each (list, group) tree will take and for every
+    // edit each log will get. The plan is computed with the event's settings
+    // applied tentatively (plain assignments that the caller restores), so
+    // it sees the groups and visibility the event will produce.
+    struct Plan {
+        std::map<std::pair<ListState*, std::uint32_t>, std::uint64_t> inserts;
+        std::map<ListState*, std::uint64_t> edits;
+    };
+    // Plans with the event's settings applied tentatively: apply() and
+    // restore() are plain assignments that cannot fail; restore() runs on
+    // every path, so planning (which may allocate) changes nothing.
+    template <class Apply, class Restore, class Fill>
+    Plan plan_with(Apply&& apply, Restore&& restore, Fill&& fill) {
+        Plan plan;
+        apply();
+        try {
+            fill(plan);
+        } catch (...) {
+            restore();
+            throw;
+        }
+        restore();
+        return plan;
+    }
+    // Affected members leave every list and come back where visible.
+    void plan_refile(const std::vector<std::uint32_t>& ms, Plan& plan) {
+        for (std::uint32_t s : ms) {
+            const Member& m = members[s];
+            const std::uint32_t grp = group_for(m.status, top_of(m));
+            for (auto& lp : lists) {
+                ListState* l = lp.get();
+                if (in_list(*l, m)) plan.edits[l] += 2;
+                if (visible(*l, m)) {
+                    ++plan.inserts[{l, grp}];
+                    plan.edits[l] += 2;
+                }
+            }
+        }
+    }
+    // Members whose visibility in l may change (groups and keys kept).
+    void plan_refilter(ListState& l, const std::vector<std::uint32_t>& ms, Plan& plan) {
+        for (std::uint32_t s : ms) {
+            const Member& m = members[s];
+            const bool was = in_list(l, m), now = visible(l, m);
+            if (was != now) plan.edits[&l] += 2;
+            if (!was && now) ++plan.inserts[{&l, group_of(m)}];
+        }
+    }
+    void reserve(const Plan& plan) {
+        for (const auto& [key, k] : plan.inserts) tree_for(*key.first, key.second).reserve_inserts(k);
+        for (auto& lp : lists)
+            if (lp->log) {
+                auto it = plan.edits.find(lp.get());
+                reserve_more(*lp->log, (it == plan.edits.end() ? 0 : it->second) + 1);
+            }
+    }
+    // Room to rebuild the group order without allocating.
+    void reserve_order() {
+        reserve_total(order, roles.size() + 2);
+        reserve_total(role_rank, roles.size());
+        for (auto& l : lists) reserve_total(l->by_rank, roles.size() + 2);
+    }
+
+    // Gives (add) or takes (!add) one role; a no-op when already so.
+    Error change_member_role(std::uint64_t user_id, std::uint64_t role_id, bool add) {
+        if (user_id == 0 || role_id == 0 || role_id >= group_online) return Error::invalid;
+        Member* m = find_member(user_id);
+        if (!m) return Error::not_found;
+        const std::uint32_t r = find_role(role_id);
+        if (r == ~0u) return Error::not_found;
+        const std::span<const std::uint32_t> held = roles_of(*m);
+        auto it = std::lower_bound(held.begin(), held.end(), r);
+        const bool has = it != held.end() && *it == r;
+        if (has == add) return Error::ok;
+        if (add && held.size() >= cfg.max_roles_per_member) return Error::limit;
+        RoleSlots slots(held.begin(), held.end());
+        const auto pos = slots.begin() + (it - held.begin());
+        if (add)
+            slots.insert(pos, r);
+        else
+            slots.erase(pos);
+        Roles staged(slots);
+        prepare_member_event(group_for(m->status, top_of(slots)), 0);
+        refile(*m, true, [&](Member& x) { install_roles(x, staged); });
+        return Error::ok;
+    }
+
+    std::vector<std::uint32_t> holders(std::uint32_t role) const {
+        std::vector<std::uint32_t> out;
+        for (std::uint32_t s = 0; s < members.high_water(); ++s) {
+            const Member& m = members[s];
+            if (m.id == 0) continue;
+            const auto held = roles_of(m);
+            if (std::binary_search(held.begin(), held.end(), role)) out.push_back(s);
+        }
+        return out;
+    }
+    std::vector<std::uint32_t> all_members() const {
+        std::vector<std::uint32_t> out;
+        out.reserve(live);
+        for (std::uint32_t s = 0; s < members.high_water(); ++s)
+            if (members[s].id != 0) out.push_back(s);
+        return out;
+    }
+
+    // Offline section shown/hidden flips with the member count: every list
+    // changes wholesale.
+    void after_count_change(bool offline_was_shown) {
+        if (offline_was_shown != shown(g_offline)) log_reset_all();
+    }
+
+    // ---------------------------------------------------- validation ----
+    Error check_role_ids(std::span<const std::uint64_t> ids,
+                         RoleSlots* slots) const {
+        slots->clear();
+        for (std::uint64_t id : ids) {
+            if (id == 0 || id >= group_online) return Error::invalid;
+            std::uint32_t s = find_role(id);
+            if (s == ~0u) return Error::not_found;
+            slots->push_back(s);
+        }
+        std::sort(slots->begin(), slots->end());
+        slots->erase(std::unique(slots->begin(), slots->end()), slots->end());
+        if (slots->size() > cfg.max_roles_per_member) return Error::limit;
+        return Error::ok;
+    }
+};
+
+// ===================================================================== API
+
+namespace guild_detail {
+
+// std::bad_alloc becomes Error::no_memory. Single-member events (and role
+// creation) reserve everything before changing anything, so for them the
+// guild is then unchanged; see prepare_member_event.
+template <class F>
+Error no_memory_on_throw(F&& f) {
+    try {
+        return f();
+    } catch (const std::bad_alloc&) {
+        return Error::no_memory;
+    }
+}
+
+}  // namespace guild_detail
+
+}  // namespace roster

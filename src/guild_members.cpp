@@ -1,0 +1,290 @@
+// The guild's member events (guild.hpp has the contract; guild_impl.hpp
+// the state they share with the rest of the guild).
+#include "guild_impl.hpp"
+
+namespace roster {
+
+Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
+                           std::span<const std::uint64_t> roles, Status status, bool replace) {
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0 || !valid_name(name)) return Error::invalid;
+        if (static_cast<unsigned>(status) > 3) return Error::invalid;
+        RoleSlots slots;
+        if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
+        if (Member* m = g.find_member(user_id)) {
+            if (!replace) return Error::exists;
+            Text text = renamed(*m, name);
+            Roles staged(slots);
+            g.prepare_member_event(g.group_for(status, g.top_of(slots)), 0);
+            g.refile(*m, same_key(*m, text), [&](Member& x) {
+                install_text(x, text);
+                install_roles(x, staged);
+                x.status = status;
+            });
+            return Error::ok;
+        }
+        if (g.live >= g.cfg.max_members) return Error::limit;
+        const bool was = g.shown(g_offline);
+        // Everything that can fail first: the record's storage, room in the
+        // slab, the id table and every list.
+        Text text(name, false, {});
+        Roles staged(slots);
+        const std::uint32_t top = g.top_of(slots);
+        g.members.reserve_more(1);
+        g.by_id.reserve(g.live + 1);
+        g.prepare_member_event(g.group_for(status, top), 1);
+        const std::uint32_t s = g.members.allocate();  // within capacity: cannot fail
+        Member& m = g.members[s];
+        m.id = user_id;
+        m.status = status;
+        m.rev = ++g.clock;
+        m.top = top;
+        install_text(m, text);
+        install_roles(m, staged);
+        g.refresh_key(m);
+        g.by_id.insert(user_id, s, [&](std::uint32_t x) { return g.members[x].id; });
+        ++g.live;
+        for (auto& l : g.lists) {
+            if (l->hooks.size() <= s) l->hooks.resize(g.members.high_water());
+            l->hooks[s].leaf = nil_id;
+            if (g.visible(*l, m)) g.place(*l, m, g.group_of(m), false);
+        }
+        if (was && !g.shown(g_offline)) g.park_offline();
+        g.after_count_change(was);
+        return Error::ok;
+    });
+}
+
+Error Guild::add_members(std::span<const MemberSpec> specs) {
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (specs.size() > g.cfg.max_members - g.live) return Error::limit;
+        // 1. Records are written into fresh slots while the specs are
+        // validated; nothing indexes them yet, so an error (or a failed
+        // allocation) only has to release them.
+        std::vector<std::uint32_t> added;
+        auto release_all = [&]() noexcept {
+            for (auto it = added.rbegin(); it != added.rend(); ++it) g.release(*it);
+            added.clear();
+        };
+        try {
+            added.reserve(specs.size());
+            g.members.reserve_more(static_cast<std::uint32_t>(specs.size()));  // <= max_members
+            RoleSlots slots;
+            for (const MemberSpec& spec : specs) {
+                if (spec.id == 0 || !valid_name(spec.name) || static_cast<unsigned>(spec.status) > 3) {
+                    release_all();
+                    return Error::invalid;
+                }
+                if (Error e = g.check_role_ids(spec.roles, &slots); e != Error::ok) {
+                    release_all();
+                    return e;
+                }
+                if (g.find_slot(spec.id) != nil_id) {
+                    release_all();
+                    return Error::exists;
+                }
+                Text text(spec.name, false, {});
+                Roles staged(slots);
+                const std::uint32_t s = g.members.allocate();  // reserved: cannot fail
+                added.push_back(s);
+                Member& m = g.members[s];
+                m.id = spec.id;
+                m.status = spec.status;
+                m.rev = ++g.clock;
+                install_text(m, text);
+                install_roles(m, staged);
+                g.refresh_key(m);
+                g.refresh_group(m);
+            }
+            g.by_id.reserve(g.live + specs.size());
+            for (auto& l : g.lists) {
+                reserve_total(l->hooks, g.members.high_water());
+                if (l->log) reserve_more(*l->log, 1);
+            }
+        } catch (...) {
+            release_all();
+            throw;
+        }
+        const bool was = g.shown(g_offline);
+        // 2. Index the records (cannot fail now); the same id twice in this
+        // batch is found here.
+        auto id_of = [&](std::uint32_t x) { return g.members[x].id; };
+        for (std::size_t i = 0; i < added.size(); ++i) {
+            if (!g.by_id.insert(g.members[added[i]].id, added[i], id_of)) {
+                g.unlink_added(added, i);
+                release_all();
+                return Error::exists;
+            }
+            ++g.live;
+        }
+        // 3. Prepare every list (may fail: then unlink and rethrow), then
+        // commit every list (cannot fail).
+        std::vector<Impl::BulkPrepared> prepared;
+        try {
+            prepared.reserve(g.lists.size());
+            for (auto& l : g.lists) prepared.push_back(g.bulk_prepare(*l, added));
+        } catch (...) {
+            prepared.clear();
+            g.unlink_added(added, added.size());
+            release_all();
+            throw;
+        }
+        for (auto& p : prepared) g.bulk_commit(p);
+        if (was && !g.shown(g_offline)) g.park_offline();
+        if (was != g.shown(g_offline)) g.log_reset_all();
+        return Error::ok;
+    });
+}
+
+Error Guild::remove_member(std::uint64_t user_id) {
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0) return Error::invalid;
+        const std::uint32_t s = g.find_slot(user_id);
+        if (s == nil_id) return Error::not_found;
+        Member& m = g.members[s];
+        const std::uint32_t grp = g.group_of(m);
+        g.prepare_member_event(grp, 0);
+        const bool was = g.shown(g_offline);
+        const bool shows = !was && g.live - 1 < g.cfg.offline_threshold;
+        Impl::Unpark unpark;  // OFFLINE shows once this member is gone
+        if (shows) g.unpark_prepare(unpark, s);
+        for (auto& l : g.lists)
+            if (g.in_list(*l, m)) g.unplace(*l, m, grp, false);
+        g.by_id.erase(user_id, s);
+        --g.live;
+        g.release(s);
+        if (shows) g.unpark_commit(unpark);
+        g.after_count_change(was);
+        return Error::ok;
+    });
+}
+
+// The hottest event (presence): a short path that reads the id table and
+// the member's record and, when the member keeps its group and no list logs
+// edits, writes the record and nothing else.
+Error Guild::set_status(std::uint64_t user_id, Status status) {
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0 || static_cast<unsigned>(status) > 3) return Error::invalid;
+        const std::uint32_t s = g.find_slot(user_id);
+        if (s == nil_id) return Error::not_found;
+        Member& m = g.members[s];
+        const std::uint32_t old_group = g.group_of(m);
+        const std::uint32_t new_group = g.group_for(status, m.top);
+        if (old_group == new_group) {
+            // Status does not decide visibility: the member stays where it
+            // is in every list; lists with a log get an update. Without
+            // logs, only the record is written.
+            if (g.logs)
+                for (auto& l : g.lists)
+                    if (l->log) reserve_more(*l->log, 1);
+            m.status = status;
+            m.rev = ++g.clock;
+            if (g.logs)
+                for (auto& l : g.lists)
+                    if (l->log && g.in_list(*l, m)) g.log_update(*l, m);
+            return Error::ok;
+        }
+        for (auto& lp : g.lists) {
+            ListState& l = *lp;
+            if (!g.in_list(l, m)) continue;
+            Tree& t = g.tree_for(l, new_group);
+            t.reserve_insert();
+            t.prefetch_insert(s);  // arrives while the old place is erased
+            if (l.log) reserve_more(*l.log, 4);  // 2 removes, 2 inserts
+        }
+        m.status = status;
+        m.rev = ++g.clock;
+        for (auto& lp : g.lists) {
+            ListState& l = *lp;
+            if (!g.in_list(l, m)) continue;
+            g.unplace(l, m, old_group, false);
+            g.place(l, m, new_group, false);
+        }
+        return Error::ok;
+    });
+}
+
+Error Guild::set_name(std::uint64_t user_id, std::string_view name) {
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0 || !valid_name(name)) return Error::invalid;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        Text text = renamed(*m, name);
+        g.prepare_member_event(g.group_of(*m), 0);
+        g.refile(*m, same_key(*m, text), [&](Member& x) { install_text(x, text); });
+        return Error::ok;
+    });
+}
+
+Error Guild::set_sort_key(std::uint64_t user_id, bool has_key,
+                          std::span<const std::uint8_t> key) {
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0) return Error::invalid;
+        if (has_key && key.empty()) return Error::invalid;
+        if (has_key && key.size() > g.cfg.max_sort_key_bytes) return Error::limit;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        const std::string_view bytes(reinterpret_cast<const char*>(key.data()), key.size());
+        Text text(name_of(*m), has_key, bytes);
+        g.prepare_member_event(g.group_of(*m), 0);
+        g.refile(*m, same_key(*m, text), [&](Member& x) { install_text(x, text); });
+        return Error::ok;
+    });
+}
+
+Error Guild::set_roles(std::uint64_t user_id, std::span<const std::uint64_t> roles) {
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0) return Error::invalid;
+        RoleSlots slots;
+        if (Error e = g.check_role_ids(roles, &slots); e != Error::ok) return e;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        Roles staged(slots);
+        g.prepare_member_event(g.group_for(m->status, g.top_of(slots)), 0);
+        g.refile(*m, true, [&](Member& x) { install_roles(x, staged); });
+        return Error::ok;
+    });
+}
+
+Error Guild::add_member_role(std::uint64_t user_id, std::uint64_t role_id) {
+    return no_memory_on_throw([&] { return impl_->change_member_role(user_id, role_id, true); });
+}
+
+Error Guild::remove_member_role(std::uint64_t user_id, std::uint64_t role_id) {
+    return no_memory_on_throw([&] { return impl_->change_member_role(user_id, role_id, false); });
+}
+
+void Guild::prefetch_lookup(std::uint64_t user_id) const { impl_->by_id.prefetch(user_id); }
+
+void Guild::prefetch_member(std::uint64_t user_id) const {
+    const Impl& g = *impl_;
+    const std::uint32_t s = g.by_id.peek(user_id);
+    if (s == nil_id || s >= g.members.high_water()) return;
+    __builtin_prefetch(&g.members[s]);
+    const auto& hooks = g.lists[0]->hooks;
+    if (s < hooks.size()) __builtin_prefetch(&hooks[s]);
+}
+
+Error Guild::touch(std::uint64_t user_id) {
+    return no_memory_on_throw([&]() -> Error {
+        Impl& g = *impl_;
+        if (user_id == 0) return Error::invalid;
+        Member* m = g.find_member(user_id);
+        if (!m) return Error::not_found;
+        for (auto& l : g.lists)
+            if (l->log) reserve_more(*l->log, 1);
+        m->rev = ++g.clock;
+        for (auto& l : g.lists)
+            if (g.in_list(*l, *m)) g.log_update(*l, *m);
+        return Error::ok;
+    });
+}
+
+}  // namespace roster
