@@ -449,7 +449,37 @@ Error Guild::attach_log(std::uint64_t list_id, std::vector<RowEdit>* log) {
     if (!l) return Error::not_found;
     impl_->logs += (log != nullptr) - (l->log != nullptr);
     l->log = log;
+    l->touched.clear();
     return Error::ok;
+}
+
+Error Guild::take_touched(std::uint64_t list_id, std::vector<std::uint32_t>* rows) {
+    if (!rows) return Error::invalid;
+    const Impl& g = *impl_;
+    ListState* l = g.find_list(list_id);
+    if (!l) return Error::not_found;
+    rows->clear();
+    rows->reserve(l->touched.size());  // may throw: nothing forgotten yet
+    // The records and hooks requested first, so that their misses overlap.
+    for (std::uint32_t s : l->touched) {
+        __builtin_prefetch(&g.members[s]);
+        if (s < l->hooks.size()) __builtin_prefetch(&l->hooks[s]);
+    }
+    for (std::uint32_t s : l->touched) {
+        const Member& m = g.members[s];
+        if (m.id == 0 || !g.in_list(*l, m)) continue;  // gone (a freed slot, or out of the list)
+        const std::uint32_t grp = Impl::group_of(m);
+        if (!g.shown(grp)) continue;
+        rows->push_back(g.offset(*l, grp) + 1 + Impl::tree(*l, grp)->index_of(s));
+    }
+    std::sort(rows->begin(), rows->end());
+    rows->erase(std::unique(rows->begin(), rows->end()), rows->end());
+    l->touched.clear();
+    return Error::ok;
+}
+
+void Guild::clear_touched(std::uint64_t list_id) noexcept {
+    if (ListState* l = impl_->find_list(list_id)) l->touched.clear();
 }
 
 std::vector<RowEdit>* Guild::attached_log(std::uint64_t list_id) const {
@@ -552,6 +582,8 @@ bool Guild::check_invariants(std::string* why) const {
         if (parked != l.parked) return fail("parked count mismatch");
     }
     if (logs != g.logs) return fail("attached log count mismatch");
+    for (const auto& lp : g.lists)
+        if (!lp->log && !lp->touched.empty()) return fail("touched members without a log");
     return true;
 }
 

@@ -24,7 +24,12 @@
 // Changes: when a list has a change log attached, every mutation appends the
 // row-level edits that turn the list's previous rows into its new rows
 // (RowEdit), in order, each index meaning the list as it stands after the
-// previous edit. Sessions and frames (SPEC §4–§6) are built on these.
+// previous edit. A member whose row changes content in place (a status
+// change within its group, a touch, a rename that keeps its sort key) is
+// not logged as an edit at the time: the guild remembers the member, and
+// take_touched() gives the rows of all such members as the list stands when
+// it is called (an update of the row at that position, after every edit).
+// Sessions and frames (SPEC §4–§6) are built on these.
 //
 // Thread-safety: none; one thread at a time per guild.
 #pragma once
@@ -225,6 +230,13 @@ public:
     // The log attached to list_id (nullptr when none or no such list): a
     // list removed and created again starts without one.
     std::vector<RowEdit>* attached_log(std::uint64_t list_id) const;
+    // The rows, as the list stands now, of the members whose rows changed
+    // content in place since the log was attached (or this was last
+    // called), into *rows: ascending, distinct; members no longer shown in
+    // the list are left out. Forgets them. Attaching or detaching a log
+    // forgets them too, as does clear_touched. O(k log n) for k members.
+    Error take_touched(std::uint64_t list_id, std::vector<std::uint32_t>* rows);
+    void clear_touched(std::uint64_t list_id) noexcept;
 
     // Bytes held by the engine's own structures (members, hash, lists,
     // trees), for the memory figures; excludes allocator overhead.

@@ -303,6 +303,13 @@ struct ListState {
     std::uint32_t parked = 0;
     std::uint32_t bit = no_bit;  // membership bit in Member::lists, if any
     std::vector<RowEdit>* log = nullptr;
+    // With a log attached: members whose rows changed content in place
+    // (status within the group, touch, a rename that keeps the key), by
+    // slot, since the log was attached or last taken. Their row index is
+    // found when the flush asks for it (Guild::take_touched) instead of at
+    // every event: for a status change that stays, that walk up the tree
+    // was most of the event.
+    std::vector<std::uint32_t> touched;
 };
 
 inline BTreeHook& TreeTraits::hook(std::uint32_t slot) const { return list->hooks[slot]; }
@@ -572,11 +579,17 @@ struct Guild::Impl {
             log(l, RowEdit::Kind::insert, off + 1 + idx);
         }
     }
+    // m's row changed in place: remembered by slot (room reserved with
+    // reserve_log), resolved to a row at the flush.
     void log_update(ListState& l, const Member& m) {
-        const std::uint32_t g = group_of(m);
-        if (!l.log || !shown(g)) return;
-        const std::uint32_t idx = tree(l, g)->index_of(slot_of(m));
-        log(l, RowEdit::Kind::update, offset(l, g) + 1 + idx);
+        if (!l.log || !shown(group_of(m))) return;
+        l.touched.push_back(slot_of(m));
+    }
+    // Room for `edits` more edits in l's log and one touched member.
+    static void reserve_log(ListState& l, std::size_t edits) {
+        if (!l.log) return;
+        reserve_more(*l.log, edits);
+        reserve_more(l.touched, 1);
     }
     void log_reset_all() {
         for (auto& l : lists) log(*l, RowEdit::Kind::reset, 0);
@@ -657,7 +670,7 @@ struct Guild::Impl {
             ListState& l = *lp;
             reserve_total(l.hooks, members.high_water() + extra_slots);
             tree_for(l, target_group).reserve_insert();
-            if (l.log) reserve_more(*l.log, 5);  // 2 removes, 2 inserts, reset
+            reserve_log(l, 5);  // 2 removes, 2 inserts, reset
         }
     }
 

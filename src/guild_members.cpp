@@ -180,7 +180,7 @@ Error Guild::set_status(std::uint64_t user_id, Status status) {
             // logs, only the record is written.
             if (g.logs)
                 for (auto& l : g.lists)
-                    if (l->log) reserve_more(*l->log, 1);
+                    Impl::reserve_log(*l, 1);
             m.status = status;
             m.rev = ++g.clock;
             if (g.logs)
@@ -194,7 +194,7 @@ Error Guild::set_status(std::uint64_t user_id, Status status) {
             Tree& t = g.tree_for(l, new_group);
             t.reserve_insert();
             t.prefetch_insert(s);  // arrives while the old place is erased
-            if (l.log) reserve_more(*l.log, 4);  // 2 removes, 2 inserts
+            Impl::reserve_log(l, 4);  // 2 removes, 2 inserts
         }
         m.status = status;
         m.rev = ++g.clock;
@@ -279,7 +279,7 @@ Error Guild::touch(std::uint64_t user_id) {
         Member* m = g.find_member(user_id);
         if (!m) return Error::not_found;
         for (auto& l : g.lists)
-            if (l->log) reserve_more(*l->log, 1);
+            Impl::reserve_log(*l, 1);
         m->rev = ++g.clock;
         for (auto& l : g.lists)
             if (g.in_list(*l, *m)) g.log_update(*l, *m);

@@ -8,7 +8,8 @@ namespace {
 constexpr std::size_t block_cap = 64;
 }
 
-bool RowMap::build(std::span<const RowEdit> log, std::uint32_t old_len) {
+bool RowMap::build(std::span<const RowEdit> log, std::uint32_t old_len,
+                   std::span<const std::uint32_t> updated) {
     blocks_.clear();
     flat_.clear();
     length_ = old_len;
@@ -27,6 +28,8 @@ bool RowMap::build(std::span<const RowEdit> log, std::uint32_t old_len) {
         }
         if (!ok) return false;
     }
+    for (std::uint32_t p : updated)
+        if (!update(p)) return false;
     std::uint32_t at = 0;
     for (const Block& b : blocks_)
         for (const Run& r : b.runs) {

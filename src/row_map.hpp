@@ -34,9 +34,12 @@ public:
         Run run;
     };
 
-    // Replays `log` over a list of old_len rows. False (and the map unusable)
-    // when the log holds a reset or an index the replay cannot place.
-    bool build(std::span<const RowEdit> log, std::uint32_t old_len);
+    // Replays `log` over a list of old_len rows, then marks the rows at
+    // `updated` (positions in the new list, as Guild::take_touched gives
+    // them) as changed in place. False (and the map unusable) when the log
+    // holds a reset or a position the replay cannot place.
+    bool build(std::span<const RowEdit> log, std::uint32_t old_len,
+               std::span<const std::uint32_t> updated = {});
 
     // The new list as pieces, ascending; valid after a successful build.
     const std::vector<Piece>& pieces() const { return flat_; }

@@ -256,6 +256,7 @@ void Subscriptions::flush() {
         for (auto& ls : lists_) {
             ls->lost = true;
             ls->log.clear();
+            engine_.guild_.clear_touched(ls->id);
         }
         try {
             apply_deferred();
@@ -332,21 +333,24 @@ void Subscriptions::flush_list(ListSubs& ls) {
         if (!old || old->count != now[i].count) ls.changed_headers.push_back(ls.length);
         ls.length += now[i].count + 1;
     }
-    ls.affected_from = std::numeric_limits<std::uint32_t>::max();
+    // Rows changed in place, as the list stands now: updates after every edit.
+    g.take_touched(ls.id, &touched_);
+    ls.affected_from = touched_.empty() ? std::numeric_limits<std::uint32_t>::max() : touched_[0];
     for (const RowEdit& e : ls.log)
         ls.affected_from =
             std::min(ls.affected_from, e.kind == RowEdit::Kind::reset ? 0u : e.index);
     if (ls.lost) ls.affected_from = 0;
-    ls.mapped = !ls.lost && !ls.log.empty() && map_.build(ls.log, old_length) &&
+    const bool edited = !ls.log.empty() || !touched_.empty();
+    ls.mapped = !ls.lost && edited && map_.build(ls.log, old_length, touched_) &&
                 map_.length() == ls.length;
-    if (ls.log.empty() && !counts_changed && ls.pending.empty() && !ls.lost) return;
+    if (!edited && !counts_changed && ls.pending.empty() && !ls.lost) return;
 
     groups_.clear();
     for (const GroupCount& gc : now) groups_.push_back(roster_group{gc.id, gc.count});
 
     // Ops of every chunk someone keeps, once per flush. When the list did
     // not change (only subscriptions did), steady audiences get nothing.
-    const bool list_changed = !ls.log.empty() || counts_changed || ls.lost;
+    const bool list_changed = edited || counts_changed || ls.lost;
     // (The passes over audiences prefetch a few audiences ahead: each is a
     // heap object, and so is each chunk, and there may be thousands.)
     work_.clear();

@@ -107,6 +107,7 @@ private:
     WindowDiff differ_;
     WindowPlanner planner_;
     RowMap map_;
+    std::vector<std::uint32_t> touched_;  // the list's rows changed in place (Guild::take_touched)
     // Kept chunks this flush may change, by number.
     std::vector<std::pair<std::uint32_t, Chunk*>> work_;
     std::vector<Row> rows_;         // a chunk's new rows

@@ -275,29 +275,48 @@ TEST_CASE("bad input is rejected and changes nothing") {
     CHECK(dump(g) == before);
 }
 
-TEST_CASE("change log: moves are remove + insert, in-place changes are updates") {
+TEST_CASE("change log: moves are remove + insert, in-place changes are touched rows") {
     Guild g;
     std::vector<RowEdit> log;
+    std::vector<std::uint32_t> rows;
     REQUIRE(g.attach_log(0, &log) == Error::ok);
     REQUIRE(g.upsert_member(1, "a", none, Status::online, false) == Error::ok);
     REQUIRE(log.size() == 2);  // header then member
     CHECK((log[0].kind == RowEdit::Kind::insert && log[0].index == 0));
     CHECK((log[1].kind == RowEdit::Kind::insert && log[1].index == 1));
     log.clear();
+    REQUIRE(g.take_touched(0, &rows) == Error::ok);
+    CHECK(rows.empty());
+    // In place: no edit; the member's row comes back from take_touched, as
+    // the list stands when it is asked (here, after two more members
+    // sorted above it).
     REQUIRE(g.set_status(1, Status::idle) == Error::ok);  // same group
-    REQUIRE(log.size() == 1);
-    CHECK((log[0].kind == RowEdit::Kind::update && log[0].index == 1));
-    log.clear();
     REQUIRE(g.touch(1) == Error::ok);
-    REQUIRE(log.size() == 1);
-    CHECK(log[0].kind == RowEdit::Kind::update);
+    CHECK(log.empty());
+    REQUIRE(g.upsert_member(2, "0", none, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(3, "00", none, Status::dnd, false) == Error::ok);
+    REQUIRE(g.touch(3) == Error::ok);
+    REQUIRE(g.take_touched(0, &rows) == Error::ok);
+    CHECK(rows == std::vector<std::uint32_t>{2, 3});  // 3 at row 2, 1 at row 3: once each
+    REQUIRE(g.take_touched(0, &rows) == Error::ok);
+    CHECK(rows.empty());  // taken
+    // A touched member that leaves, or moves to a hidden group, is left out.
+    REQUIRE(g.touch(2) == Error::ok);
+    REQUIRE(g.remove_member(2) == Error::ok);
+    REQUIRE(g.take_touched(0, &rows) == Error::ok);
+    CHECK(rows.empty());
+    REQUIRE(g.touch(1) == Error::ok);
+    REQUIRE(g.attach_log(0, &log) == Error::ok);  // re-attaching forgets
+    REQUIRE(g.take_touched(0, &rows) == Error::ok);
+    CHECK(rows.empty());
     log.clear();
     REQUIRE(g.set_status(1, Status::offline) == Error::ok);  // online -> offline group
-    REQUIRE(log.size() == 4);
-    CHECK((log[0].kind == RowEdit::Kind::remove && log[0].index == 1));
-    CHECK((log[1].kind == RowEdit::Kind::remove && log[1].index == 0));
-    CHECK((log[2].kind == RowEdit::Kind::insert && log[2].index == 0));
-    CHECK((log[3].kind == RowEdit::Kind::insert && log[3].index == 1));
+    REQUIRE(log.size() == 3);  // [on:2] 3 1 -> [on:1] 3 [off:1] 1
+    CHECK((log[0].kind == RowEdit::Kind::remove && log[0].index == 2));
+    CHECK((log[1].kind == RowEdit::Kind::insert && log[1].index == 2));  // the OFFLINE header
+    CHECK((log[2].kind == RowEdit::Kind::insert && log[2].index == 3));
+    CHECK(g.take_touched(99, &rows) == Error::not_found);
+    CHECK(g.take_touched(0, nullptr) == Error::invalid);
 }
 
 TEST_CASE("bulk add equals one-by-one adds; a bad spec rejects the whole batch") {

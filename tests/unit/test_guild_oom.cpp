@@ -123,6 +123,9 @@ int exercise(const char* what, std::uint64_t n, const std::function<Error(Guild&
         CHECK(snapshot(g) == before);
         CHECK(log0.empty());
         CHECK(log7.empty());
+        std::vector<std::uint32_t> touched;  // nor a member remembered as changed
+        REQUIRE(g.take_touched(0, &touched) == Error::ok);
+        CHECK(touched.empty());
         std::string why;
         CHECK_MESSAGE(g.check_invariants(&why), why);
     }

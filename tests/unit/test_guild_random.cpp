@@ -23,8 +23,9 @@
 // ids; check_invariants() must pass. Every list has a change log attached and
 // the log is verified: the previous rows, with the logged RowEdits applied
 // (insert -> a 'fresh' placeholder, remove -> erase, update -> mark 'fresh',
-// reset -> everything unknown), must have the new length and every row still
-// 'known' must equal the new true row. Further contract checks on the logs:
+// reset -> everything unknown) and then the rows take_touched() gives marked
+// 'fresh', must have the new length and every row still 'known' must equal
+// the new true row. Further contract checks on the logs:
 //   - an event that is rejected (any error) appends no edit to any log;
 //   - touch, a status change, a name change, replace=true and (with
 //     kRoleChangeMustUpdate) a change of its role set, of a shown member, must
@@ -1592,6 +1593,15 @@ private:
             if (reset) snap.assign(len, SnapRow{Snap::unknown, Row{}});
             if (snap.size() != len)
                 fail(L + "edits give " + std::to_string(snap.size()) + " rows, the list has " + std::to_string(len));
+            // Rows changed in place: positions in the list as it is now.
+            std::vector<std::uint32_t> touched;
+            if (g_.take_touched(id, &touched) != Error::ok) fail(L + "take_touched failed");
+            for (std::size_t k = 0; k < touched.size(); ++k) {
+                if (touched[k] >= len || (k && touched[k] <= touched[k - 1]))
+                    fail(L + "touched rows out of range or order");
+                else if (!reset)
+                    snap[touched[k]].st = Snap::fresh;
+            }
             for (std::size_t i = 0; i < len; ++i) {
                 if (snap[i].st != Snap::known) continue;
                 const Row& a = snap[i].row;
@@ -1608,6 +1618,10 @@ private:
                     fail(L + "member " + hex(u) + " at row " + std::to_string(i) +
                          " changed data but its row got no edit");
             }
+        }
+        if (st.fresh_list) {  // its touched members, too, are before the snapshot
+            std::vector<std::uint32_t> touched;
+            g_.take_touched(id, &touched);
         }
         st.fresh_list = false;
         st.snap.resize(len);
