@@ -460,10 +460,16 @@ Error Guild::take_touched(std::uint64_t list_id, std::vector<std::uint32_t>* row
     if (!l) return Error::not_found;
     rows->clear();
     rows->reserve(l->touched.size());  // may throw: nothing forgotten yet
-    // The records and hooks requested first, so that their misses overlap.
+    // Records and hooks requested first, then (once those have arrived)
+    // the leaves, so that the misses of each kind overlap.
     for (std::uint32_t s : l->touched) {
         __builtin_prefetch(&g.members[s]);
         if (s < l->hooks.size()) __builtin_prefetch(&l->hooks[s]);
+    }
+    for (std::uint32_t s : l->touched) {
+        const Member& m = g.members[s];
+        if (m.id == 0 || s >= l->hooks.size() || l->hooks[s].leaf >= parked_leaf) continue;
+        if (const Tree* t = Impl::tree(*l, Impl::group_of(m))) t->prefetch_entry(s);
     }
     for (std::uint32_t s : l->touched) {
         const Member& m = g.members[s];

@@ -158,6 +158,13 @@ public:
         prefetch_leaf(node, true);
     }
 
+    // Requests the leaf holding entry x (reads x's hook; a stale hook that
+    // names no leaf of this tree is ignored). A hint: changes nothing.
+    void prefetch_entry(id_t x) const {
+        const id_t l = tr_.hook(x).leaf;
+        if (l < leaves_.high_water()) prefetch_leaf(l, false);
+    }
+
     // Removes entry x (which must be in this tree); returns its old index.
     // O(log n). Never allocates, never throws.
     id_t erase(id_t x) {
