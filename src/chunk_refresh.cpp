@@ -11,11 +11,18 @@ namespace roster {
 // Brings chunk k's cached rows up to date for sessions that get it anew
 // (no ops: they get a SYNC of the rows).
 void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k) {
-    auto [c, created] = ls.entry(k, pool_);
-    if (created) ls.unheld.push_back(k);  // until an audience holds it
+    auto [c, created] = entry(ls, k);
     if (c->stamp == flush_no_) return;
     c->start(flush_no_);
     if (created || affected(ls, *c)) refresh_full(ls, *c, false);
+}
+
+// Chunk k's cache entry for this flush; one made here waits in `unheld`
+// until an audience holds it.
+std::pair<Subscriptions::Chunk*, bool> Subscriptions::entry(ListSubs& ls, std::uint32_t k) {
+    const auto made = ls.entry(k, pool_);
+    if (made.second) ls.unheld.push_back(k);
+    return made;
 }
 
 // Rows [s, e] of chunk c: the window it covers.
@@ -27,7 +34,7 @@ std::pair<std::uint32_t, std::uint32_t> Subscriptions::window(const Chunk& c) co
 
 // Whether this flush's edits may have changed chunk c's rows.
 bool Subscriptions::affected(const ListSubs& ls, const Chunk& c) const {
-    const std::uint32_t s = window(c).first, e = window(c).second;
+    const auto [s, e] = window(c);
     if (ls.lost || e >= ls.affected_from) return true;
     for (std::uint32_t h : ls.changed_headers)
         if (h >= s && h <= e) return true;
@@ -86,8 +93,8 @@ void Subscriptions::refresh_kept(ListSubs& ls) {
         if (s < ls.length) engine_.guild_.rows(ls.id, s, e, &rows_);
         const std::span<const Row> got = c->rows.rows();
         bool same = got.size() == rows_.size();
-        for (std::size_t i = 0; same && i < got.size(); ++i)
-            same = same_identity(got[i], rows_[i]) && same_content(got[i], rows_[i]);
+        for (std::size_t r = 0; same && r < got.size(); ++r)
+            same = same_identity(got[r], rows_[r]) && same_content(got[r], rows_[r]);
         if (!same) std::abort();
 #endif
     }
@@ -115,7 +122,7 @@ void Subscriptions::add(std::uint32_t kind, std::uint32_t index, const Row& row)
 // Chunk c's new rows read whole from the list; kept: its ops too, from a
 // diff against what its holders have (or a re-send).
 void Subscriptions::refresh_full(ListSubs& ls, Chunk& c, bool kept) {
-    const std::uint32_t s = window(c).first, e = window(c).second;
+    const auto [s, e] = window(c);
     rows_.clear();
     if (s < ls.length) engine_.guild_.rows(ls.id, s, e, &rows_);
     const std::span<const Row> O = c.rows.rows(), N(rows_);
@@ -150,7 +157,8 @@ void Subscriptions::emit_script(std::uint32_t s, std::span<const WindowOp> scrip
 // or a re-send when that is cheaper, or the diff's script when a row was
 // re-filed in place.
 void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
-    const std::uint32_t s = window(c).first, e = window(c).second;
+    const auto w = window(c);
+    const std::uint32_t s = w.first, e = w.second;  // not a binding: lambdas capture s
     const Row* got = fetched_.data() + p.row0;
     std::uint32_t got_n = 0;
     for (const RowRun& r : planner_.need(p))
@@ -169,13 +177,7 @@ void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
     const std::span<const Row> O = c.rows.rows();
     if (refiled(p, O, row)) {
         rows_.resize(p.n_new);
-        std::uint32_t j = 0;
-        for (const KeptRun& k : kept) {
-            for (; j < k.at; ++j) rows_[j] = row(j);
-            std::copy_n(O.begin() + k.old, k.len, rows_.begin() + j);
-            j += k.len;
-        }
-        for (; j < p.n_new; ++j) rows_[j] = row(j);
+        RowWindow::compose(rows_.data(), kept, p.n_new, O.data(), row);
         for (std::uint32_t u : planner_.updates(p)) rows_[u] = row(u);
         if (differ_.diff(O, rows_)) {
             emit_script(s, differ_.ops(), rows_);

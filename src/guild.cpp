@@ -34,9 +34,7 @@ Error Guild::set_offline_threshold(std::uint32_t threshold) {
         Impl::Unpark unpark;
         if (!was && will) g.unpark_prepare(unpark, nil_id);
         g.cfg.offline_threshold = threshold;
-        if (!was && will) g.unpark_commit(unpark);
-        if (was && !will) g.park_offline();
-        g.after_count_change(was);
+        g.after_count_change(was, &unpark);
         return Error::ok;
     });
 }
@@ -319,22 +317,11 @@ Error Guild::rows(std::uint64_t list_id, std::uint32_t start, std::uint32_t end,
     if (!l) return Error::not_found;
     out->clear();
     if (end < start) return Error::invalid;
-    std::uint32_t off = 0;
-    for (std::uint32_t o : g.order) {
-        const Tree* t = g.tree(*l, o);
-        const std::uint32_t n = t ? t->size() : 0;
-        if (!n || !g.shown(o)) continue;
-        const std::uint32_t first = off, last = off + n;  // header, last member
-        off = last + 1;
-        if (last < start) continue;
-        if (first > end) break;
-        const std::uint64_t gid = g.group_id(o);
-        if (start <= first) out->push_back(Row{gid, 0, n, 0});
-        const std::uint32_t from = std::max(start, first + 1) - (first + 1);
-        const std::uint32_t to = std::min(end, last) - first;  // exclusive, in group
-        if (from < to) g.member_rows(*t, from, to - from, gid, out);
-    }
-    return Error::ok;
+    const std::uint32_t len = g.length(*l);
+    if (start >= len) return Error::ok;
+    const RowRun run{start, std::min(end, len - 1) - start + 1};
+    out->resize(run.count);
+    return rows_at(list_id, std::span<const RowRun>(&run, 1), out->data());
 }
 
 Error Guild::rows_at(std::uint64_t list_id, std::span<const RowRun> runs, Row* out) const {

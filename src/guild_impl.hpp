@@ -144,10 +144,15 @@ struct Guild::Impl {
     // other.
     std::uint32_t find_slot(std::uint64_t id) const {
         return by_id.find(id, [this](std::uint32_t s) {
-            const auto& hooks = lists[0]->hooks;
-            if (s < hooks.size()) __builtin_prefetch(&hooks[s]);
+            prefetch_hook(s);
             return members[s].id;
         });
+    }
+    // Requests slot s's hook in list 0 (every member is in it): a move or
+    // an index reads it right after the record.
+    void prefetch_hook(std::uint32_t s) const {
+        const auto& hooks = lists[0]->hooks;
+        if (s < hooks.size()) __builtin_prefetch(&hooks[s]);
     }
     Member* find_member(std::uint64_t id) {
         const std::uint32_t s = find_slot(id);
@@ -296,28 +301,6 @@ struct Guild::Impl {
             m.lists |= 1u << l.bit;
         else
             m.lists &= ~(1u << l.bit);
-    }
-
-    // Appends rows for `count` members of tree t from index `from`. The
-    // member records are scattered, so they are gathered first and
-    // prefetched: the misses overlap instead of costing one round trip per
-    // row.
-    void member_rows(const Tree& t, std::uint32_t from, std::uint32_t count, std::uint64_t gid,
-                     std::vector<Row>* out) const {
-        constexpr std::uint32_t batch = 32;
-        std::uint32_t slots[batch];
-        while (count > 0) {
-            const std::uint32_t n = std::min(count, batch);
-            std::uint32_t i = 0;
-            t.for_range(from, n, [&](std::uint32_t slot) { slots[i++] = slot; });
-            for (std::uint32_t j = 0; j < n; ++j) __builtin_prefetch(&members[slots[j]]);
-            for (std::uint32_t j = 0; j < n; ++j) {
-                const Member& m = members[slots[j]];
-                out->push_back(Row{gid, m.id, 0, m.rev});
-            }
-            from += n;
-            count -= n;
-        }
     }
 
     void log(ListState& l, RowEdit::Kind k, std::uint32_t index) {
@@ -754,10 +737,16 @@ struct Guild::Impl {
         return out;
     }
 
-    // Offline section shown/hidden flips with the member count: every list
-    // changes wholesale.
-    void after_count_change(bool offline_was_shown) {
-        if (offline_was_shown != shown(g_offline)) log_reset_all();
+    // Offline section shown/hidden flips with the member count (or the
+    // threshold): its members are parked or sorted in, and every list
+    // changes wholesale. `unpark`: prepared (unpark_prepare) by a caller
+    // whose change can show OFFLINE; installed here if it did.
+    void after_count_change(bool offline_was_shown, Unpark* unpark = nullptr) {
+        const bool now = shown(g_offline);
+        if (offline_was_shown == now) return;
+        if (now && unpark) unpark_commit(*unpark);
+        if (!now) park_offline();
+        log_reset_all();
     }
 
     // ---------------------------------------------------- validation ----

@@ -50,7 +50,6 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
             l->hooks[s].leaf = nil_id;
             if (g.visible(*l, m)) g.place(*l, m, g.group_of(m), false);
         }
-        if (was && !g.shown(g_offline)) g.park_offline();
         g.after_count_change(was);
         return Error::ok;
     });
@@ -132,8 +131,7 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
             throw;
         }
         for (auto& p : prepared) g.bulk_commit(p);
-        if (was && !g.shown(g_offline)) g.park_offline();
-        if (was != g.shown(g_offline)) g.log_reset_all();
+        g.after_count_change(was);
         return Error::ok;
     });
 }
@@ -156,8 +154,7 @@ Error Guild::remove_member(std::uint64_t user_id) {
         g.by_id.erase(user_id, s);
         --g.live;
         g.release(s);
-        if (shows) g.unpark_commit(unpark);
-        g.after_count_change(was);
+        g.after_count_change(was, &unpark);
         return Error::ok;
     });
 }
@@ -176,8 +173,8 @@ Error Guild::set_status(std::uint64_t user_id, Status status) {
         const std::uint32_t new_group = g.group_for(status, m.top);
         if (old_group == new_group) {
             // Status does not decide visibility: the member stays where it
-            // is in every list; lists with a log get an update. Without
-            // logs, only the record is written.
+            // is in every list; lists with a log remember it as touched.
+            // Without logs, only the record is written.
             if (g.logs)
                 for (auto& l : g.lists)
                     Impl::reserve_log(*l, 1);
@@ -268,8 +265,7 @@ void Guild::prefetch_member(std::uint64_t user_id) const {
     const std::uint32_t s = g.by_id.peek(user_id);
     if (s == nil_id || s >= g.members.high_water()) return;
     __builtin_prefetch(&g.members[s]);
-    const auto& hooks = g.lists[0]->hooks;
-    if (s < hooks.size()) __builtin_prefetch(&hooks[s]);
+    g.prefetch_hook(s);
 }
 
 Error Guild::touch(std::uint64_t user_id) {

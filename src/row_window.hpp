@@ -165,7 +165,7 @@ public:
         if (kept.empty() || new_off < 0 || new_off + new_len > static_cast<std::int64_t>(cap())) {
             // No anchor, or it drifted too far: rebuild in the middle.
             scratch.rows.resize(new_len);
-            write(scratch.rows.data(), kept, 0, kept.size(), 0, new_len, rows().data(), fill);
+            compose(scratch.rows.data(), kept, new_len, rows().data(), fill);
             assign(scratch.rows);
             return;
         }
@@ -198,6 +198,14 @@ public:
 
     // Row j of the window (j < size()).
     Row& at(std::uint32_t j) { return base()[off_ + j]; }
+
+    // The new window's rows [0, new_len) into dst: kept runs from src (the
+    // old rows), fill(j) elsewhere, in ascending j.
+    template <class Fill>
+    static void compose(Row* dst, std::span<const KeptRun> kept, std::uint32_t new_len,
+                        const Row* src, Fill&& fill) {
+        write(dst, kept, 0, kept.size(), 0, new_len, src, fill);
+    }
 
 private:
     Row* base() const { return pool_->block(block_); }

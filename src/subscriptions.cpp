@@ -350,9 +350,9 @@ void Subscriptions::flush_list(ListSubs& ls) {
 
     // Ops of every chunk someone keeps, once per flush. When the list did
     // not change (only subscriptions did), steady audiences get nothing.
+    // (Chunks and audiences are heap objects, thousands of them: the passes
+    // over them request a few ahead.)
     const bool list_changed = edited || counts_changed || ls.lost;
-    // (The passes over audiences prefetch a few audiences ahead: each is a
-    // heap object, and so is each chunk, and there may be thousands.)
     work_.clear();
     ops_arena_.clear();
     items_arena_.clear();
@@ -365,8 +365,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
         if (!sl->stale)
             for (std::uint32_t k : sl->held)
                 if (sorted_contains(sl->wanted, k)) {
-                    auto [c, created] = ls.entry(k, pool_);
-                    if (created) ls.unheld.push_back(k);  // until an audience holds it
+                    Chunk* c = entry(ls, k).first;
                     c->kept_pending = flush_no_;
                     take_kept(ls, *c);
                 }

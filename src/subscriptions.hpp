@@ -72,6 +72,7 @@ private:
     void flush_list(ListSubs& ls);
     void flush_removed_list(ListSubs& ls);
     void refresh_chunk(ListSubs& ls, std::uint32_t k);
+    std::pair<Chunk*, bool> entry(ListSubs& ls, std::uint32_t k);
     std::pair<std::uint32_t, std::uint32_t> window(const Chunk& c) const;
     bool affected(const ListSubs& ls, const Chunk& c) const;
     void take_kept(ListSubs& ls, Chunk& c);
