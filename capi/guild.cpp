@@ -10,12 +10,15 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "internal.hpp"
 #include "roster/roster.h"
 
 struct roster_guild {
     roster_guild(const roster::GuildConfig& c, const roster::SessionConfig& s) : engine(c, s) {}
     roster::Engine engine;
 };
+
+const roster::Engine& roster::engine_of(const roster_guild* guild) { return guild->engine; }
 
 namespace {
 
@@ -169,6 +172,11 @@ int roster_batch_commit(roster_guild* g) {
     return guarded([&]() -> int { return code(g->engine.commit()); });
 }
 
+int roster_guild_flush(roster_guild* g) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded([&]() -> int { return code(g->engine.flush_now()); });
+}
+
 int roster_role_upsert(roster_guild* g, const roster_role* role) {
     if (!g || !role) return ROSTER_EINVAL;
     if (role->flags & ~(ROSTER_ROLE_HOIST | ROSTER_ROLE_VIEW | ROSTER_ROLE_ADMIN))
@@ -303,23 +311,22 @@ int roster_events_apply(roster_guild* g, const roster_event* events, size_t coun
         const roster::Guild& guild = en.guild();
         for (size_t i = 0; i < std::min(count, lookup); ++i) guild.prefetch_lookup(at(i).user_id);
         int first = ROSTER_OK;
-        try {
-            for (size_t i = 0; i < count; ++i) {
-                if (i + lookup < count) guild.prefetch_lookup(at(i + lookup).user_id);
-                if (i + record < count) guild.prefetch_member(at(i + record).user_id);
-                const roster_event& e = at(i);
-                int rc = check_event(e);
-                if (rc == ROSTER_OK)
-                    rc = code(en.apply([&](roster::Guild& x) { return do_event(x, e); }));
-                if (statuses) statuses[i] = rc;
-                if (first == ROSTER_OK) first = rc;
-            }
-        } catch (...) {
-            en.commit();
-            throw;
+        for (size_t i = 0; i < count; ++i) {
+            if (i + lookup < count) guild.prefetch_lookup(at(i + lookup).user_id);
+            if (i + record < count) guild.prefetch_member(at(i + record).user_id);
+            const roster_event& e = at(i);
+            // Inside the batch opened above: nothing here flushes, and an
+            // event that runs out of memory fails alone.
+            int rc = check_event(e);
+            if (rc == ROSTER_OK)
+                rc = guarded([&]() -> int {
+                    return code(en.apply([&](roster::Guild& x) { return do_event(x, e); }));
+                });
+            if (statuses) statuses[i] = rc;
+            if (first == ROSTER_OK) first = rc;
         }
-        en.commit();
-        return first;
+        const roster::Error flushed = en.commit();
+        return flushed != roster::Error::ok ? code(flushed) : first;
     });
 }
 

@@ -19,6 +19,7 @@ const char *roster_status_str(int status) {
         case ROSTER_ECORRUPT: return "corrupt";
         case ROSTER_EVERSION: return "incompatible version";
         case ROSTER_EINTERNAL: return "internal error";
+        case ROSTER_EFLUSH: return "flush failed";
         default: return "unknown status";
     }
 }

@@ -11,18 +11,10 @@ namespace roster {
 // Brings chunk k's cached rows up to date for sessions that get it anew
 // (no ops: they get a SYNC of the rows).
 void Subscriptions::refresh_chunk(ListSubs& ls, std::uint32_t k) {
-    auto [c, created] = entry(ls, k);
+    auto [c, created] = ls.entry(k, pool_);
     if (c->stamp == flush_no_) return;
     c->start(flush_no_);
     if (created || affected(ls, *c)) refresh_full(ls, *c, false);
-}
-
-// Chunk k's cache entry for this flush; one made here waits in `unheld`
-// until an audience holds it.
-std::pair<Subscriptions::Chunk*, bool> Subscriptions::entry(ListSubs& ls, std::uint32_t k) {
-    const auto made = ls.entry(k, pool_);
-    if (made.second) ls.unheld.push_back(k);
-    return made;
 }
 
 // Rows [s, e] of chunk c: the window it covers.

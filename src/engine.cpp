@@ -27,15 +27,21 @@ Error Engine::begin() {
 Error Engine::commit() {
     if (delivering_) return Error::busy;
     if (depth_ == 0) return Error::invalid;
-    if (--depth_ == 0) flush();
+    if (--depth_ == 0) return flush();
     return Error::ok;
+}
+
+Error Engine::flush_now() {
+    if (delivering_) return Error::busy;
+    if (depth_ != 0) return Error::invalid;
+    return flush();
 }
 
 Error Engine::subscribe(std::uint64_t session, std::uint64_t list_id,
                         std::span<const Range> ranges) {
     const bool inside = delivering_;
     Error e = subs_->subscribe(session, list_id, ranges);
-    if (e == Error::ok && depth_ == 0 && !inside) flush();
+    if (e == Error::ok && depth_ == 0 && !inside) e = flush();
     return e;
 }
 
@@ -48,7 +54,7 @@ Error Engine::session_ranges(std::uint64_t session, std::uint64_t list_id,
 
 std::size_t Engine::session_count() const { return subs_->session_count(); }
 
-void Engine::flush() { subs_->flush(); }
+Error Engine::flush() { return subs_->flush(); }
 
 bool Engine::check_invariants(std::string* why) const {
     if (!guild_.check_invariants(why)) return false;

@@ -56,17 +56,21 @@ public:
     Error set_sink(FrameSink sink);
 
     // Runs f(Guild&) -> Error. busy inside the sink; on success outside a
-    // batch, flushes.
+    // batch, flushes (flush_failed: the change stands, its frames come at
+    // the next flush; see Subscriptions::flush).
     template <class F>
     Error apply(F&& f) {
         if (delivering_) return Error::busy;
         Error e = f(guild_);
-        if (e == Error::ok && depth_ == 0) flush();
+        if (e == Error::ok && depth_ == 0) e = flush();
         return e;
     }
 
     Error begin();
     Error commit();
+    // Delivers what is pending now (after flush_failed: the frames that
+    // resynchronise the sessions). invalid inside a batch, busy in the sink.
+    Error flush_now();
     std::uint32_t batch_depth() const { return depth_; }
 
     // Replaces the session's subscription to list_id (created on first
@@ -84,7 +88,7 @@ public:
     bool check_invariants(std::string* why) const;
 
 private:
-    void flush();
+    Error flush();
 
     Guild guild_;
     std::unique_ptr<Subscriptions> subs_;

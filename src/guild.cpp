@@ -592,6 +592,7 @@ const char* error_name(Error e) {
     case Error::corrupt: return "corrupt";
     case Error::version: return "incompatible version";
     case Error::internal: return "internal error";
+    case Error::flush_failed: return "flush failed";
     }
     return "unknown status";
 }

@@ -55,6 +55,7 @@ enum class Error : int {
     corrupt = -7,
     version = -8,
     internal = -9,
+    flush_failed = -10,  // the change stands; its frames could not be built
 };
 
 enum class Status : std::uint8_t { offline = 0, online = 1, idle = 2, dnd = 3 };

@@ -17,14 +17,12 @@ Subscriptions::~Subscriptions() {
 
 // ------------------------------------------------------------ bookkeeping --
 
+// The list's subscription state, made if missing (a made one that nobody
+// ends up holding is dropped at the next flush).
 Subscriptions::ListSubs& Subscriptions::list_subs(std::uint64_t list_id) {
     auto it = std::lower_bound(lists_.begin(), lists_.end(), list_id,
                                [](const auto& l, std::uint64_t id) { return l->id < id; });
-    if (it != lists_.end() && (*it)->id == list_id) {
-        ListSubs& ls = **it;
-        if (engine_.guild_.attached_log(list_id) != &ls.log) restart(ls);
-        return ls;
-    }
+    if (it != lists_.end() && (*it)->id == list_id) return **it;
     auto ls = std::make_unique<ListSubs>();
     ls->id = list_id;
     engine_.guild_.counts(list_id, &ls->member_count, &ls->online_count);
@@ -34,52 +32,82 @@ Subscriptions::ListSubs& Subscriptions::list_subs(std::uint64_t list_id) {
     return ref;
 }
 
+Subscriptions::ListSubs* Subscriptions::find_list_subs(std::uint64_t list_id) const {
+    auto it = std::lower_bound(lists_.begin(), lists_.end(), list_id,
+                               [](const auto& l, std::uint64_t id) { return l->id < id; });
+    return it != lists_.end() && (*it)->id == list_id ? it->get() : nullptr;
+}
+
+// What restart() needs, allocated beforehand.
+struct Subscriptions::Restart {
+    bool needed = false;
+    std::vector<std::pair<Session*, SessionList*>> moved;  // audience members, in order
+    std::vector<GroupCount> groups;
+};
+
 // The list was removed and created again inside the batch, and someone
-// subscribes to the new one. Subscriptions to the old list end (their
-// holders get INVALIDATE of everything at the commit); the caches and the
-// log start over on the new list.
-void Subscriptions::restart(ListSubs& ls) {
-    for (Audience* a : std::vector<Audience*>(ls.order))
-        for (auto [s, sl] : std::vector<std::pair<Session*, SessionList*>>(a->members)) {
-            leave_audience(ls, *sl);
-            sl->pending = true;
-            ls.pending.emplace_back(s, sl);
-        }
+// subscribes to the new one: prepares restart().
+void Subscriptions::prepare_restart(ListSubs& ls, Restart& r) {
+    r.needed = engine_.guild_.attached_log(ls.id) != &ls.log;
+    if (!r.needed) return;
+    for (const Audience* a : ls.order) r.moved.insert(r.moved.end(), a->members.begin(), a->members.end());
+    engine_.guild_.groups(ls.id, &r.groups);
+    ls.pending.reserve(ls.pending.size() + r.moved.size() + 1);
+}
+
+// Subscriptions to the old list end (their holders get INVALIDATE of
+// everything at the commit); the caches and the log start over on the new
+// list.
+void Subscriptions::restart(ListSubs& ls, Restart& r) noexcept {
+    for (auto [s, sl] : r.moved) {
+        leave_audience(ls, *sl);
+        sl->pending = true;
+        ls.pending.emplace_back(s, sl);  // reserved
+    }
     for (auto [s, sl] : ls.pending) {
         sl->wanted.clear();
         sl->stale = true;
     }
-    ls.chunks.clear();
-    ls.held.clear();
-    ls.unheld.clear();
+    ls.drop_chunks();
     ls.log.clear();
     ls.lost = false;
     engine_.guild_.counts(ls.id, &ls.member_count, &ls.online_count);
-    engine_.guild_.groups(ls.id, &ls.groups);
+    ls.groups.swap(r.groups);
     engine_.guild_.attach_log(ls.id, &ls.log);
 }
 
+// Joins the audience of sl.wanted, made if missing. Strong guarantee: on
+// an exception nothing changed but chunk entries made (listed as unheld).
 void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
-    auto& slot = ls.audiences[sl.wanted];
-    if (!slot) {
-        slot = std::make_unique<Audience>();
-        slot->chunks = sl.wanted;
-        ls.order.push_back(slot.get());
-        for (std::uint32_t k : sl.wanted) {
-            Chunk* c = ls.entry(k, pool_).first;
-            slot->cached.reserve(slot->cached.size() + 1);
+    Audience* a = nullptr;
+    if (auto found = ls.audiences.find(sl.wanted); found != ls.audiences.end()) {
+        a = found->second.get();
+        a->members.reserve(a->members.size() + 1);
+        a->ids.reserve(a->ids.size() + 1);
+    } else {
+        auto made = std::make_unique<Audience>();
+        made->chunks = sl.wanted;
+        made->cached.reserve(sl.wanted.size());
+        made->members.reserve(1);
+        made->ids.reserve(1);
+        for (std::uint32_t k : sl.wanted) made->cached.push_back(ls.entry(k, pool_).first);
+        ls.order.reserve(ls.order.size() + 1);
+        ls.held.reserve(ls.held.size() + sl.wanted.size());
+        a = made.get();
+        ls.audiences.emplace(sl.wanted, std::move(made));  // the last step that may throw
+        ls.order.push_back(a);
+        for (Chunk* c : a->cached) {
             ls.hold(c);
-            slot->cached.push_back(c);
-            if (k != sl.wanted.back()) ++c->mid_refs;
+            if (c != a->cached.back()) ++c->mid_refs;
         }
     }
-    sl.audience = slot.get();
-    sl.slot = slot->members.size();
-    slot->members.emplace_back(&s, &sl);
-    slot->ids.push_back(s.id);
+    sl.audience = a;
+    sl.slot = a->members.size();
+    a->members.emplace_back(&s, &sl);
+    a->ids.push_back(s.id);
 }
 
-void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) {
+void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) noexcept {
     Audience* a = sl.audience;
     if (!a) return;
     sl.audience = nullptr;
@@ -96,31 +124,27 @@ void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) {
         ls.release(c);
     }
     ls.order.erase(std::find(ls.order.begin(), ls.order.end(), a));
-    ls.audiences.erase(a->chunks);
+    ls.audiences.erase(ls.audiences.find(a->chunks));
 }
 
-Error Subscriptions::resubscribe(Session& s, std::uint64_t list_id,
-                                 std::vector<std::uint32_t> chunks) {
-    SessionList* sl = s.find(list_id);
-    if (!sl) {
-        if (chunks.empty()) return Error::ok;
-        if (s.lists.size() >= cfg_.max_lists) return Error::limit;
-        s.lists.push_back(std::make_unique<SessionList>());
-        sl = s.lists.back().get();
-        sl->list_id = list_id;
+// The session's subscription to the list becomes `chunks` (swapped in);
+// false when it already was. Needs room for one more pending entry.
+bool Subscriptions::replace_chunks(ListSubs& ls, Session& s, SessionList& sl,
+                                   std::vector<std::uint32_t>& chunks) noexcept {
+    sl.closed = false;
+    if (sl.wanted == chunks) return false;
+    leave_audience(ls, sl);
+    sl.wanted.swap(chunks);
+    if (!sl.pending) {
+        sl.pending = true;
+        ls.pending.emplace_back(&s, &sl);  // reserved
     }
-    ListSubs& ls = list_subs(list_id);  // first: it may restart a re-created list
-    sl->closed = false;
-    if (sl->wanted == chunks) return Error::ok;
-    leave_audience(ls, *sl);
-    sl->wanted = std::move(chunks);
-    if (!sl->pending) {
-        sl->pending = true;
-        ls.pending.emplace_back(&s, sl);
-    }
-    return Error::ok;
+    return true;
 }
 
+// Reserve, then commit: everything that allocates happens before the first
+// change, so a failure (ENOMEM) leaves sessions, subscriptions and lists as
+// they were.
 Error Subscriptions::subscribe(std::uint64_t session, std::uint64_t list_id,
                                std::span<const Range> ranges) {
     if (session == 0) return Error::invalid;
@@ -138,34 +162,57 @@ Error Subscriptions::subscribe(std::uint64_t session, std::uint64_t list_id,
     chunks.erase(std::unique(chunks.begin(), chunks.end()), chunks.end());
 
     auto it = sessions_.find(session);
-    if (engine_.delivering_) {  // only unsubscribing gets here
-        if (it == sessions_.end() || it->second->removed) return Error::ok;
-        if (SessionList* sl = it->second->find(list_id)) {
-            sl->closed = true;
-            deferred_unsubs_.emplace_back(session, list_id);
-        }
+    Session* s = it == sessions_.end() || it->second->removed ? nullptr : it->second.get();
+    SessionList* sl = s ? s->find(list_id) : nullptr;
+    if (engine_.delivering_) {  // only unsubscribing gets here: applied after delivery
+        // Already unsubscribed (its INVALIDATE is on its way): nothing to do.
+        // Deferring it again would make another round, and a sink that
+        // unsubscribes on every frame would never let the flush end.
+        if (!sl || sl->wanted.empty()) return Error::ok;
+        ListSubs& ls = *find_list_subs(list_id);  // sl is pending or in an audience of it
+        ls.pending.reserve(ls.pending.size() + deferred_unsubs_.size() + 1);
+        deferred_unsubs_.emplace_back(session, list_id);
+        sl->closed = true;
         return Error::ok;
     }
-    if (it == sessions_.end()) {
-        if (chunks.empty()) return Error::ok;
+    if (!sl && chunks.empty()) return Error::ok;
+    if (it != sessions_.end() && !s) return Error::internal;  // removed ones go at delivery's end
+    std::unique_ptr<Session> new_session;
+    if (!s) {
         if (sessions_.size() >= cfg_.max_sessions) return Error::limit;
-        if (cfg_.max_lists == 0) return Error::limit;
-        auto s = std::make_unique<Session>();
-        s->id = session;
-        it = sessions_.emplace(session, std::move(s)).first;
+        new_session = std::make_unique<Session>();
+        new_session->id = session;
+        s = new_session.get();
     }
-    return resubscribe(*it->second, list_id, std::move(chunks));
+    std::unique_ptr<SessionList> new_list;
+    if (!sl) {
+        if (s->lists.size() >= cfg_.max_lists) return Error::limit;
+        new_list = std::make_unique<SessionList>();
+        new_list->list_id = list_id;
+        s->lists.reserve(s->lists.size() + 1);
+    }
+    ListSubs& ls = list_subs(list_id);
+    Restart restart_with;
+    prepare_restart(ls, restart_with);
+    ls.pending.reserve(ls.pending.size() + 1);
+    if (new_session) sessions_.emplace(session, std::move(new_session));  // last that may throw
+
+    if (restart_with.needed) restart(ls, restart_with);
+    if (new_list) {
+        sl = new_list.get();
+        s->lists.push_back(std::move(new_list));  // reserved
+    }
+    replace_chunks(ls, *s, *sl, chunks);
+    return Error::ok;
 }
 
-void Subscriptions::drop_session(Session& s) {
+void Subscriptions::drop_session(Session& s) noexcept {
     for (auto& slp : s.lists) {
         SessionList& sl = *slp;
-        auto lit = std::find_if(lists_.begin(), lists_.end(),
-                                [&](const auto& l) { return l->id == sl.list_id; });
-        if (lit == lists_.end()) continue;
-        ListSubs& ls = **lit;
-        leave_audience(ls, sl);
-        if (sl.pending) std::erase_if(ls.pending, [&](const auto& p) { return p.second == &sl; });
+        ListSubs* ls = find_list_subs(sl.list_id);
+        if (!ls) continue;
+        leave_audience(*ls, sl);
+        if (sl.pending) std::erase_if(ls->pending, [&](const auto& p) { return p.second == &sl; });
     }
     sessions_.erase(s.id);
 }
@@ -175,8 +222,9 @@ Error Subscriptions::remove_session(std::uint64_t session) {
     auto it = sessions_.find(session);
     if (it == sessions_.end() || it->second->removed) return Error::not_found;
     if (engine_.delivering_) {
+        deferred_removals_.push_back(session);  // may throw: nothing changed yet
         it->second->removed = true;
-        deferred_removals_.push_back(session);
+        ++removed_in_delivery_;
         return Error::ok;
     }
     drop_session(*it->second);
@@ -206,6 +254,8 @@ Error Subscriptions::session_ranges(std::uint64_t session, std::uint64_t list_id
 
 // Requests made from inside the sink. Returns true when unsubscribes left
 // sessions pending, so the flush needs another round for their frames.
+// Cannot fail: a deferred unsubscribe reserved its pending entry when it
+// was made, and removals and unsubscribes otherwise only release.
 bool Subscriptions::apply_deferred() {
     bool again = false;
     for (std::uint64_t id : deferred_removals_) {
@@ -213,25 +263,28 @@ bool Subscriptions::apply_deferred() {
         if (it != sessions_.end()) drop_session(*it->second);
     }
     deferred_removals_.clear();
-    auto unsubs = std::move(deferred_unsubs_);
-    deferred_unsubs_.clear();
-    for (auto [sid, lid] : unsubs) {
+    removed_in_delivery_ = 0;
+    for (auto [sid, lid] : deferred_unsubs_) {
         auto it = sessions_.find(sid);
-        if (it == sessions_.end() || !it->second->find(lid)) continue;
-        resubscribe(*it->second, lid, {});
-        again = true;
+        SessionList* sl = it == sessions_.end() ? nullptr : it->second->find(lid);
+        ListSubs* ls = sl ? find_list_subs(lid) : nullptr;
+        if (!ls) continue;
+        std::vector<std::uint32_t> none;
+        again |= replace_chunks(*ls, *it->second, *sl, none);
     }
+    deferred_unsubs_.clear();
     return again;
 }
 
 // ------------------------------------------------------------------ flush --
 
-void Subscriptions::flush() {
+Error Subscriptions::flush() {
     try {
         do {
             ++flush_no_;
             for (std::size_t i = 0; i < lists_.size(); ++i) {
                 ListSubs& ls = *lists_[i];
+                flushing_ = &ls;
                 // A list removed and created again inside a batch is a new
                 // list under the same id: its subscriptions ended with the
                 // old one (its log, too, went with it).
@@ -240,6 +293,7 @@ void Subscriptions::flush() {
                 else
                     flush_removed_list(ls);
             }
+            flushing_ = nullptr;
             std::erase_if(lists_, [&](const std::unique_ptr<ListSubs>& ls) {
                 if (!ls->audiences.empty() || !ls->pending.empty()) return false;
                 if (engine_.guild_.attached_log(ls->id) == &ls->log)
@@ -247,25 +301,25 @@ void Subscriptions::flush() {
                 return true;
             });
         } while (apply_deferred());
+        return Error::ok;
     } catch (...) {
-        // The guild has already changed and cannot be rolled back, so the
-        // event stands; what the clients hold is now unknown to us. The next
-        // flush re-sends every held chunk. Out of memory is absorbed here;
-        // anything else (a throwing C++ sink) goes back to the caller.
+        // The guild has changed and stays changed. The list being flushed
+        // lost track of what its clients hold (some frames went out, some
+        // caches were rebuilt): its next flush re-sends every held chunk.
+        // Lists not reached keep their logs and flush as usual next time.
         engine_.delivering_ = false;
-        for (auto& ls : lists_) {
+        if (ListSubs* ls = flushing_) {
             ls->lost = true;
             ls->log.clear();
             engine_.guild_.clear_touched(ls->id);
+            ls->sweep_unheld();
         }
-        try {
-            apply_deferred();
-        } catch (...) {
-            deferred_unsubs_.clear();
-        }
+        flushing_ = nullptr;
+        apply_deferred();
         try {
             throw;
         } catch (const std::bad_alloc&) {
+            return Error::flush_failed;
         }
     }
 }
@@ -291,7 +345,9 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
         emit_runs(ROSTER_OP_INVALIDATE, a->chunks, ls);
         send(ls, true, audience_ids(*a));
     }
-    for (auto [s, sl] : ls.pending) {
+    // By index: the sink may unsubscribe, which reserves room in ls.pending.
+    for (std::size_t p = 0; p < ls.pending.size(); ++p) {
+        auto [s, sl] = ls.pending[p];
         if (s->removed || sl->closed || sl->held.empty()) continue;
         items_.clear();
         ops_.clear();
@@ -306,9 +362,7 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
     ls.audiences.clear();
     ls.order.clear();
     ls.pending.clear();
-    ls.chunks.clear();
-    ls.held.clear();
-    ls.unheld.clear();
+    ls.drop_chunks();
 }
 
 void Subscriptions::flush_list(ListSubs& ls) {
@@ -365,7 +419,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
         if (!sl->stale)
             for (std::uint32_t k : sl->held)
                 if (sorted_contains(sl->wanted, k)) {
-                    Chunk* c = entry(ls, k).first;
+                    Chunk* c = ls.entry(k, pool_).first;
                     c->kept_pending = flush_no_;
                     take_kept(ls, *c);
                 }
@@ -402,7 +456,9 @@ void Subscriptions::flush_list(ListSubs& ls) {
         }
     }
     std::vector<std::uint32_t> dropped, kept, fresh;
-    for (auto [s, sl] : ls.pending) {
+    // By index: the sink may unsubscribe, which reserves room in ls.pending.
+    for (std::size_t p = 0; p < ls.pending.size(); ++p) {
+        auto [s, sl] = ls.pending[p];
         if (s->removed || sl->closed) continue;
         dropped.clear();
         kept.clear();
@@ -428,35 +484,52 @@ void Subscriptions::flush_list(ListSubs& ls) {
         send(ls, counts_changed, std::span<const std::uint64_t>(&id, 1));
     }
 
-    // Pending sessions now hold what they want.
-    auto pending = std::move(ls.pending);
-    ls.pending.clear();
-    for (auto [s, sl] : pending) {
-        if (sl->closed && !s->removed) {
-            // Unsubscribed inside the sink before its frame: it still holds
-            // its old chunks; the unsubscribe's round invalidates them.
-            ls.pending.emplace_back(s, sl);
-            continue;
-        }
-        sl->pending = false;
-        if (s->removed) continue;
-        sl->held = sl->wanted;
-        sl->stale = false;
-        if (!sl->wanted.empty())
-            join_audience(ls, *s, *sl);
-        else
-            std::erase_if(s->lists, [gone = sl](const auto& p) { return p.get() == gone; });
-    }
-    for (std::uint32_t k : ls.unheld) {
-        auto it = ls.chunks.find(k);
-        if (it != ls.chunks.end() && it->second.refs == 0) ls.chunks.erase(it);
-    }
-    ls.unheld.clear();
+    settle_pending(ls);
+    ls.sweep_unheld();
     ls.member_count = member_count_;
     ls.online_count = online_count_;
     ls.groups = std::move(now);
     ls.log.clear();
     ls.lost = false;
+}
+
+// Pending sessions now hold what they want. Each is settled on its own
+// (strong guarantee), so when memory runs out the rest simply stay pending.
+void Subscriptions::settle_pending(ListSubs& ls) {
+    std::size_t keep = 0, i = 0;
+    try {
+        for (; i < ls.pending.size(); ++i) {
+            auto [s, sl] = ls.pending[i];
+            // Unsubscribed inside the sink before its frame: it still holds
+            // its old chunks; the unsubscribe's round invalidates them.
+            if (sl->closed && !s->removed)
+                ls.pending[keep++] = ls.pending[i];
+            else
+                settle(ls, *s, *sl);
+        }
+    } catch (...) {
+        ls.pending.erase(ls.pending.begin() + static_cast<std::ptrdiff_t>(keep),
+                         ls.pending.begin() + static_cast<std::ptrdiff_t>(i));
+        throw;
+    }
+    ls.pending.resize(keep);
+}
+
+void Subscriptions::settle(ListSubs& ls, Session& s, SessionList& sl) {
+    if (s.removed) {  // dropped when delivery ends
+        sl.pending = false;
+        return;
+    }
+    if (sl.wanted.empty()) {
+        sl.pending = false;
+        std::erase_if(s.lists, [gone = &sl](const auto& p) { return p.get() == gone; });
+        return;
+    }
+    std::vector<std::uint32_t> held(sl.wanted);
+    join_audience(ls, s, sl);
+    sl.held.swap(held);
+    sl.stale = false;
+    sl.pending = false;
 }
 
 void Subscriptions::emit_chunk_ops(const Chunk& c) {

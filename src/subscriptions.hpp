@@ -46,10 +46,16 @@ public:
     Error remove_session(std::uint64_t session);
     Error session_ranges(std::uint64_t session, std::uint64_t list_id,
                          std::vector<Range>* out) const;
-    std::size_t session_count() const { return sessions_.size(); }
+    // Sessions removed inside the sink are gone for the host already.
+    std::size_t session_count() const { return sessions_.size() - removed_in_delivery_; }
 
     // Computes and delivers the frames of everything since the last flush.
-    void flush();
+    // Out of memory: flush_failed, with everything consistent. What was not
+    // delivered goes out at the next flush: the list being flushed when
+    // memory ran out re-sends every held chunk (INVALIDATE + SYNC), lists
+    // not reached yet keep their change logs. Other exceptions (a throwing
+    // sink) leave the same state and propagate.
+    Error flush();
 
     bool check_invariants(std::string* why) const;
 
@@ -60,19 +66,24 @@ public:
     struct Chunk;
 
 private:
-    Error resubscribe(Session& s, std::uint64_t list_id, std::vector<std::uint32_t> chunks);
+    struct Restart;
     ListSubs& list_subs(std::uint64_t list_id);
-    void restart(ListSubs& ls);
-    void leave_audience(ListSubs& ls, SessionList& sl);
+    ListSubs* find_list_subs(std::uint64_t list_id) const;
+    void prepare_restart(ListSubs& ls, Restart& r);
+    void restart(ListSubs& ls, Restart& r) noexcept;
+    bool replace_chunks(ListSubs& ls, Session& s, SessionList& sl,
+                        std::vector<std::uint32_t>& chunks) noexcept;
+    void leave_audience(ListSubs& ls, SessionList& sl) noexcept;
     void join_audience(ListSubs& ls, Session& s, SessionList& sl);
-    void drop_session(Session& s);
+    void settle(ListSubs& ls, Session& s, SessionList& sl);
+    void settle_pending(ListSubs& ls);
+    void drop_session(Session& s) noexcept;
     bool apply_deferred();
 
     // One list's flush, in steps.
     void flush_list(ListSubs& ls);
     void flush_removed_list(ListSubs& ls);
     void refresh_chunk(ListSubs& ls, std::uint32_t k);
-    std::pair<Chunk*, bool> entry(ListSubs& ls, std::uint32_t k);
     std::pair<std::uint32_t, std::uint32_t> window(const Chunk& c) const;
     bool affected(const ListSubs& ls, const Chunk& c) const;
     void take_kept(ListSubs& ls, Chunk& c);
@@ -103,6 +114,7 @@ private:
     // Requests made from inside the sink, applied when delivery ends.
     std::vector<std::uint64_t> deferred_removals_;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> deferred_unsubs_;  // session, list
+    std::size_t removed_in_delivery_ = 0;  // sessions marked removed, not dropped yet
 
     // Scratch, reused across flushes.
     WindowDiff differ_;
@@ -131,6 +143,7 @@ private:
     std::uint32_t member_count_ = 0, online_count_ = 0;
     std::uint64_t list_id_ = 0;
     std::uint64_t flush_no_ = 0;
+    ListSubs* flushing_ = nullptr;  // the list whose flush is under way
 };
 
 }  // namespace roster

@@ -57,6 +57,9 @@ struct Subscriptions::Chunk {
     std::uint32_t ops0 = 0, nops = 0;
     std::uint32_t plan = 0;    // this flush's plan (WindowPlanner index)
     RowWindow rows;            // as every holder has them (as of the last flush)
+    // Next in its list's `unheld` chain (see ListSubs::unheld).
+    Chunk* next_unheld = nullptr;
+    bool listed_unheld = false;
 
     explicit Chunk(RowPool& pool) : rows(pool) {}
 
@@ -98,6 +101,10 @@ struct Subscriptions::Audience {
     std::vector<std::uint64_t> ids;  // members' session ids, same order
 };
 
+// Bookkeeping that a failing call must not leave half-done is changed only
+// by operations that cannot fail: leaving an audience, releasing a chunk,
+// settling a pending session into a reserved slot. Whatever they need is
+// allocated beforehand (see Subscriptions::subscribe and join_audience).
 struct Subscriptions::ListSubs {
     std::uint64_t id = 0;
     std::vector<RowEdit> log;
@@ -108,26 +115,60 @@ struct Subscriptions::ListSubs {
     // Chunks some audience holds (refs > 0), by number: a flush walks them
     // in order without sorting.
     std::vector<std::pair<std::uint32_t, Chunk*>> held;
-    void hold(Chunk* c) {
+    // Cannot fail when `held` has room for one more (reserve first).
+    void hold(Chunk* c) noexcept {
         if (c->refs == 0)
             held.insert(std::lower_bound(held.begin(), held.end(), std::pair{c->k, c}), {c->k, c});
         ++c->refs;
     }
-    void release(Chunk* c) {
+    void release(Chunk* c) noexcept {
         if (--c->refs == 0) {
             held.erase(std::lower_bound(held.begin(), held.end(), std::pair{c->k, c}));
-            unheld.push_back(c->k);
+            list_unheld(c);
         }
     }
     // Chunk k's cache entry, made (and numbered) if missing; true if made.
+    // A new entry is listed as unheld until an audience holds it.
     std::pair<Chunk*, bool> entry(std::uint32_t k, RowPool& pool) {
         auto [it, made] = chunks.try_emplace(k, pool);
         it->second.k = k;
+        if (made) list_unheld(&it->second);
         return {&it->second, made};
     }
-    std::vector<std::uint32_t> unheld;  // chunks whose refs fell to 0 (or were fetched unheld)
+    // Chunks whose refs fell to 0, or that were made for a flush and may
+    // not be held: dropped at the end of the flush if still unheld. A chain
+    // through the chunks themselves, so that listing one never allocates.
+    Chunk* unheld = nullptr;
+    void list_unheld(Chunk* c) noexcept {
+        if (c->listed_unheld) return;
+        c->listed_unheld = true;
+        c->next_unheld = unheld;
+        unheld = c;
+    }
+    // Drops the listed chunks nobody holds; clears the chain.
+    void sweep_unheld() noexcept {
+        for (Chunk* c = unheld; c;) {
+            Chunk* next = c->next_unheld;
+            c->listed_unheld = false;
+            c->next_unheld = nullptr;
+            if (c->refs == 0) {
+                const std::uint32_t k = c->k;  // not a reference into the entry erased
+                chunks.erase(k);
+            }
+            c = next;
+        }
+        unheld = nullptr;
+    }
+    // Every chunk entry goes (the chain with them).
+    void drop_chunks() noexcept {
+        chunks.clear();
+        held.clear();
+        unheld = nullptr;
+    }
     std::unordered_map<std::vector<std::uint32_t>, std::unique_ptr<Audience>, ChunksHash> audiences;
     std::vector<Audience*> order;  // audiences in creation order (deterministic delivery)
+    // Sessions whose subscription changed since their last frame, in the
+    // order they changed; each has its SessionList::pending set.
     std::vector<std::pair<Session*, SessionList*>> pending;
 
     // This flush: rows from `affected_from` on may have changed, and so may

@@ -9,7 +9,9 @@
  *    the negative ROSTER_E* codes below. The codes are fixed forever: new
  *    ones may be added, none is ever renumbered or reused.
  *  - Out-parameters come first, user_data pointers last.
- *  - On any error, the object the call was given is unchanged.
+ *  - On any error, the object the call was given is unchanged. The one
+ *    exception is ROSTER_EFLUSH, which says that the change was made but
+ *    its frames were not all delivered (see "When memory runs out" below).
  *
  * Thread-safety: the version and status functions are pure and may be
  * called from any thread at any time; guild calls are described below.
@@ -58,7 +60,9 @@ typedef enum roster_status {
     ROSTER_EBUSY = -6,     /* called from inside this guild's own frame callback */
     ROSTER_ECORRUPT = -7,  /* damaged or truncated snapshot */
     ROSTER_EVERSION = -8,  /* snapshot of an incompatible format version */
-    ROSTER_EINTERNAL = -9  /* a bug in roster; the guild is unchanged */
+    ROSTER_EINTERNAL = -9, /* a bug in roster; the guild is unchanged */
+    ROSTER_EFLUSH = -10    /* the change was made, but memory ran out while its
+                              frames were built or delivered: see below */
 } roster_status;
 
 /* Static, lower-case name of a status ("ok", "invalid argument", ...), or
@@ -147,9 +151,35 @@ ROSTER_API int roster_guild_member_count(uint32_t *out, const roster_guild *guil
  * instead: each event still takes effect (and is validated) when it is
  * called, and the frames of the whole batch are delivered at the outermost
  * commit (batches nest). Errors: EINVAL (commit without begin), EBUSY
- * (inside the frame callback). */
+ * (inside the frame callback); the commit that flushes: EFLUSH (see below;
+ * the batch is closed all the same). */
 ROSTER_API int roster_batch_begin(roster_guild *guild);
 ROSTER_API int roster_batch_commit(roster_guild *guild);
+
+/* ---- When memory runs out ------------------------------------------------
+ * A call that fails for lack of memory before it changed anything returns
+ * ROSTER_ENOMEM and the guild, its sessions and their subscriptions are
+ * exactly as before; no frame was delivered. This holds for every call,
+ * subscriptions and session removal included.
+ *
+ * Memory can also run out after the change was made, while the flush at
+ * the end of the call (or at the outermost roster_batch_commit) builds or
+ * delivers frames. Then the call returns ROSTER_EFLUSH: the change stands
+ * (do not repeat it), the guild is consistent, and some sessions may have
+ * received this flush's frame while others have not. Nothing is lost: the
+ * next flush that can allocate (the next call that flushes, or
+ * roster_guild_flush) brings every session up to date. The sessions of the
+ * list whose frames were being built when memory ran out get INVALIDATE +
+ * SYNC of every chunk they hold (a session that had already received this
+ * flush's frame may get its rows again); the frames of lists not reached
+ * yet come as ordinary incremental ops. */
+
+/* Flushes now: delivers the frames of everything not delivered yet. After
+ * a ROSTER_EFLUSH this resynchronises the sessions without waiting for the
+ * next event. Nothing to deliver: ROSTER_OK, no frame. Errors: EINVAL (NULL
+ * guild, or inside a batch: the commit flushes), EBUSY (inside the frame
+ * callback), EFLUSH (memory ran out again; the same holds). */
+ROSTER_API int roster_guild_flush(roster_guild *guild);
 
 /* ---- Roles ----------------------------------------------------------------- */
 
@@ -268,7 +298,11 @@ typedef struct roster_event {
  * itself (then nothing is applied and statuses is not written): EINVAL
  * (guild NULL, events NULL with count > 0, event_size smaller than this
  * header's roster_event or not a multiple of its alignment), EBUSY (inside
- * the frame callback). O(count) events, each at its own call's cost. */
+ * the frame callback). An event that runs out of memory gets ENOMEM and
+ * changes nothing, like any failing event. EFLUSH when the events were
+ * applied (see statuses) but the flush at the end ran out of memory: it
+ * takes precedence over the events' own failures, since it concerns the
+ * whole call. O(count) events, each at its own call's cost. */
 ROSTER_API int roster_events_apply(roster_guild *guild, const roster_event *events,
                                    size_t count, size_t event_size, int *statuses);
 
@@ -449,14 +483,17 @@ ROSTER_API int roster_guild_set_frame_callback(roster_guild *guild, roster_frame
  * range_count 0 unsubscribes from the list (the session itself stays until
  * roster_session_remove). Errors: EINVAL (NULL guild, session id 0, ranges NULL with a
  * count), ENOTFOUND (unknown list), ELIMIT (max_ranges, max_range_span,
- * max_session_lists, max_sessions), EBUSY. O(ranges + chunks) plus the
- * flush. */
+ * max_session_lists, max_sessions), EBUSY, ENOMEM (nothing changed: no
+ * session made, the old ranges stand), EFLUSH (the new ranges stand; the
+ * frames come at the next flush). O(ranges + chunks) plus the flush. */
 ROSTER_API int roster_session_subscribe(roster_guild *guild, uint64_t session_id,
                                         uint64_t list_id, const roster_range *ranges,
                                         size_t range_count);
 
 /* Removes the session and all its subscriptions; it gets no more frames.
- * Allowed inside the frame callback. Errors: EINVAL, ENOTFOUND. */
+ * Allowed inside the frame callback. Errors: EINVAL, ENOTFOUND, ENOMEM
+ * (only inside the callback, where the removal is recorded for the end of
+ * delivery; the session stays). O(lists of the session). */
 ROSTER_API int roster_session_remove(roster_guild *guild, uint64_t session_id);
 
 /* The session's normalised ranges for a list (whole chunks, ascending,

@@ -2,7 +2,9 @@
 //
 // roster::Guild owns a roster_guild (move-only; destroyed with it). Calls
 // throw roster::Error (carrying the status code) on failure; the guild is
-// then unchanged, as with the C API. Nothing here adds ABI: it compiles
+// then unchanged, as with the C API, except for ROSTER_EFLUSH (the change
+// was made, its frames come at the next flush: see roster.h, "When memory
+// runs out"; Guild::flush() retries). Nothing here adds ABI: it compiles
 // against roster.h only, so it works with any libroster of the same major
 // version. Requires C++17.
 //
@@ -167,6 +169,8 @@ public:
 
     void batch_begin() { call(roster_batch_begin(g_)); }
     void batch_commit() { call(roster_batch_commit(g_)); }
+    // Delivers what is not delivered yet (after an EFLUSH).
+    void flush() { call(roster_guild_flush(g_)); }
     // Runs fn inside a batch: begin, fn(), commit. The batch is committed
     // (its frames delivered) even when fn throws; the exception then
     // propagates.
@@ -236,7 +240,8 @@ public:
     // Many member events in one call (see roster_events_apply). An event
     // that fails does not stop the others and throws nothing: statuses (when
     // given) receives each one's status, and the first failure's is
-    // returned (ROSTER_OK if none). Throws when called inside the frame
+    // returned (ROSTER_OK if none; ROSTER_EFLUSH if the events were applied
+    // but their frames are late, see flush()). Throws when called inside the frame
     // handler (EBUSY), or rethrows a handler's exception.
     int apply_events(const std::vector<roster_event>& events, std::vector<int>* statuses = nullptr) {
         if (statuses) statuses->assign(events.size(), ROSTER_OK);

@@ -304,12 +304,22 @@ typedef struct recorder {
     int busy_failed;  /* how many of those calls did not return EBUSY */
     int unsubscribe;  /* session to unsubscribe from list 0 inside the callback */
     int try_events;   /* call roster_events_apply inside the callback */
+    int unsubscribe_always; /* session unsubscribed from list 0 at every frame */
+    size_t calls;     /* callback invocations, recorded or not */
+    int try_flush;    /* call roster_guild_flush inside the callback */
 } recorder;
 
 static void record_frame(const roster_frame *f, const uint64_t *sessions, size_t n, void *user) {
     recorder *r = (recorder *)user;
     rec_frame *out;
     size_t i, k;
+    ++r->calls;
+    /* Unsubscribing again on every frame must not keep the flush going;
+     * the cap only keeps a regression from hanging the test. */
+    if (r->unsubscribe_always && r->calls < 1000 &&
+        roster_session_subscribe(r->guild, (uint64_t)r->unsubscribe_always, 0, NULL, 0) != ROSTER_OK)
+        ++r->busy_failed;
+    if (r->try_flush && roster_guild_flush(r->guild) != ROSTER_EBUSY) ++r->busy_failed;
     if (r->count == REC_FRAMES) return;
     out = &r->frames[r->count++];
     memset(out, 0, sizeof *out);
@@ -706,6 +716,45 @@ static void test_events_apply(void) {
     }
 }
 
+/* roster_guild_flush: nothing pending gives no frame; refused inside a
+ * batch and inside the callback. Unsubscribing the same session on every
+ * frame ends with its INVALIDATE frame. */
+static void test_flush_and_repeated_unsubscribe(void) {
+    static recorder rec;
+    roster_range r0 = {0, 4};
+    roster_guild *g = make_session_guild(&rec);
+    if (!g) return;
+    EXPECT(roster_guild_flush(NULL), ROSTER_EINVAL);
+    EXPECT(roster_session_subscribe(g, 1, 0, &r0, 1), ROSTER_OK);
+    EXPECT(roster_session_subscribe(g, 2, 0, &r0, 1), ROSTER_OK);
+    rec.count = rec.calls = 0;
+    EXPECT(roster_guild_flush(g), ROSTER_OK);
+    CHECK(rec.calls == 0);
+    EXPECT(roster_batch_begin(g), ROSTER_OK);
+    EXPECT(roster_member_touch(g, 1), ROSTER_OK);
+    EXPECT(roster_guild_flush(g), ROSTER_EINVAL);
+    CHECK(rec.calls == 0);
+    rec.try_flush = 1;
+    EXPECT(roster_batch_commit(g), ROSTER_OK);
+    rec.try_flush = 0;
+    CHECK(rec.calls == 1 && rec.busy_failed == 0);
+
+    rec.count = rec.calls = 0;
+    rec.unsubscribe_always = 2;
+    EXPECT(roster_member_touch(g, 2), ROSTER_OK);
+    rec.unsubscribe_always = 0;
+    /* The touch's frame (sessions 1 and 2 share it), then session 2's
+     * INVALIDATE. */
+    CHECK(rec.calls == 2);
+    CHECK(rec.busy_failed == 0);
+    if (rec.count == 2) {
+        CHECK(rec.frames[1].session_count == 1 && rec.frames[1].sessions[0] == 2);
+        CHECK(rec.frames[1].op_count == 1 && rec.frames[1].ops[0].kind == ROSTER_OP_INVALIDATE);
+    }
+    CHECK(strcmp(roster_status_str(ROSTER_EFLUSH), "flush failed") == 0);
+    roster_guild_destroy(g);
+}
+
 int main(void) {
     test_good_paths();
     test_bad_input_leaves_guild_unchanged();
@@ -714,6 +763,7 @@ int main(void) {
     test_sessions_bad_input();
     test_session_config();
     test_events_apply();
+    test_flush_and_repeated_unsubscribe();
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
     return failures ? 1 : 0;
 }

@@ -16,34 +16,14 @@
 
 #include "guild.hpp"
 
-namespace {
-
-// Countdown allocator: when armed, the n-th allocation throws.
-long g_countdown = -1;
-
-}  // namespace
-
-// GCC flags free() inside a replaced operator delete; the pairing with the
-// malloc() in operator new below is deliberate.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t n) {
-    if (g_countdown > 0 && --g_countdown == 0) throw std::bad_alloc();
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "countdown_new.hpp"
 
 using namespace roster;
 
 namespace {
 
 std::string snapshot(const Guild& g) {
-    const long saved = g_countdown;
-    g_countdown = -1;
+    const Unarmed unarmed;
     std::string out;
     for (std::uint64_t list : {0ull, 7ull}) {
         std::uint32_t len = 0, mc = 0, oc = 0;
@@ -65,7 +45,6 @@ std::string snapshot(const Guild& g) {
         }
         out += ';';
     }
-    g_countdown = saved;
     return out;
 }
 

@@ -1,0 +1,373 @@
+// Allocation failure at every point of every session-related call, through
+// the C API: subscribe (new session, new audience, changed ranges, a second
+// list, unsubscribe), session removal, a batch commit that flushes many
+// sessions, list removal with subscribers, a list re-created inside a batch,
+// roster_events_apply, an offline-threshold flip, and removals and
+// unsubscribes made from inside the frame callback.
+//
+// For each call, on a fresh guild every time, the 1st, 2nd, 3rd ...
+// allocation fails until the call succeeds. After every failure:
+//  - ENOMEM: every list, every session's ranges and the session count read
+//    exactly as before, and no frame was delivered;
+//  - EFLUSH: the change stands; roster_guild_flush then succeeds, and from
+//    then on every session's replica holds the true rows;
+//  - the engine's invariants hold, and ordinary calls (events, a new
+//    subscription, a removal) work and keep every replica exact.
+// Run under ASan, a half-updated bookkeeping shows up as a memory error in
+// those later calls if the checks above miss it. Its own program: it
+// replaces the global operator new.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <set>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "internal.hpp"
+#include "replica.hpp"
+#include "roster/roster.h"
+
+#include "countdown_new.hpp"
+
+namespace {
+
+const std::uint64_t kLists[] = {0, 7, 8};
+
+// A guild, the frames it delivers applied to one replica per (session,
+// list), and a hook that acts from inside the callback.
+struct World {
+    roster_guild* g = nullptr;
+    std::map<std::pair<std::uint64_t, std::uint64_t>, sim::Replica> replicas;
+    std::set<std::uint64_t> sessions;  // every session id the test used
+    long frames = 0;
+    std::uint64_t stamp = 0;
+    std::function<void(const roster_frame&)> hook;
+
+    World() {
+        roster_config c = ROSTER_CONFIG_INIT;
+        c.chunk_size = 4;
+        c.max_range_span = 12;
+        c.offline_threshold = 1000;
+        REQUIRE(roster_guild_create(&g, &c) == ROSTER_OK);
+        REQUIRE(roster_guild_set_frame_callback(g, on_frame, this) == ROSTER_OK);
+    }
+    ~World() { roster_guild_destroy(g); }
+    World(const World&) = delete;
+    World& operator=(const World&) = delete;
+
+    static void on_frame(const roster_frame* f, const uint64_t* ids, size_t n, void* self) {
+        auto& w = *static_cast<World*>(self);
+        {
+            const Unarmed unarmed;
+            ++w.frames;
+            for (size_t i = 0; i < n; ++i) {
+                const std::string bad = w.replicas[{ids[i], f->list_id}].apply(*f, ++w.stamp);
+                CHECK_MESSAGE(bad.empty(), bad);
+            }
+        }
+        if (w.hook) w.hook(*f);  // armed: its calls may fail too
+    }
+
+    // (An initializer list: building the ranges allocates nothing.)
+    int subscribe(std::uint64_t s, std::uint64_t list, std::initializer_list<roster_range> ranges) {
+        {
+            const Unarmed unarmed;
+            sessions.insert(s);
+        }
+        return roster_session_subscribe(g, s, list, ranges.size() ? ranges.begin() : nullptr,
+                                        ranges.size());
+    }
+};
+
+void add_members(World& w, std::uint64_t from, std::uint64_t to) {
+    for (std::uint64_t i = from; i <= to; ++i) {
+        std::vector<std::uint64_t> roles;
+        if (i % 3 == 0) roles.push_back(10);
+        if (i % 4 == 0) roles.push_back(11);
+        if (i % 5 == 0) roles.push_back(12);
+        char name[32];
+        std::snprintf(name, sizeof name, "member-%03llu", static_cast<unsigned long long>(i));
+        REQUIRE(roster_member_add(w.g, i, name, std::strlen(name), roles.data(), roles.size(),
+                                  static_cast<int>(i % 4)) == ROSTER_OK);
+    }
+}
+
+// Roles, 40 members, lists 7 (role 12 only) and 8 (everyone), and twelve
+// sessions over the three lists, some sharing their chunks.
+void populate(World& w) {
+    const roster_role roles[] = {{10, 5, ROSTER_ROLE_HOIST}, {11, 3, ROSTER_ROLE_HOIST},
+                                 {12, 1, ROSTER_ROLE_VIEW}};
+    for (const roster_role& r : roles) REQUIRE(roster_role_upsert(w.g, &r) == ROSTER_OK);
+    add_members(w, 1, 40);
+    roster_overwrite allow12[] = {{12, 1}};
+    roster_list_rule rule = ROSTER_LIST_RULE_INIT;
+    rule.everyone = ROSTER_OVERWRITE_DENY;
+    rule.roles = allow12;
+    rule.role_count = 1;
+    REQUIRE(roster_list_set(w.g, 7, &rule) == ROSTER_OK);
+    roster_list_rule all = ROSTER_LIST_RULE_INIT;
+    REQUIRE(roster_list_set(w.g, 8, &all) == ROSTER_OK);
+    REQUIRE(roster_batch_begin(w.g) == ROSTER_OK);
+    for (std::uint64_t s = 1; s <= 12; ++s) {
+        const std::uint32_t at = static_cast<std::uint32_t>((s % 4) * 8);
+        REQUIRE(w.subscribe(s, kLists[s % 3], {{0, 3}, {at, at + 5}}) == ROSTER_OK);
+        if (s % 5 == 0) REQUIRE(w.subscribe(s, kLists[(s + 1) % 3], {{4, 9}}) == ROSTER_OK);
+    }
+    REQUIRE(roster_batch_commit(w.g) == ROSTER_OK);
+}
+
+// Lists, sessions and their ranges, as text.
+std::string state(const World& w) {
+    const Unarmed unarmed;
+    std::string out;
+    char buf[96];
+    for (std::uint64_t list : kLists) {
+        std::uint32_t len = 0, mc = 0, oc = 0;
+        if (roster_list_length(&len, w.g, list) != ROSTER_OK) {
+            out += "none;";
+            continue;
+        }
+        REQUIRE(roster_list_counts(&mc, &oc, w.g, list) == ROSTER_OK);
+        std::vector<roster_row> rows(len);
+        size_t n = 0;
+        if (len) REQUIRE(roster_list_rows(rows.data(), len, &n, w.g, list, 0, len - 1) == ROSTER_OK);
+        std::snprintf(buf, sizeof buf, "%u/%u:", mc, oc);
+        out += buf;
+        for (size_t i = 0; i < n; ++i) out += sim::describe(rows[i]) + ",";
+        out += ';';
+    }
+    std::uint32_t count = 0;
+    REQUIRE(roster_guild_session_count(&count, w.g) == ROSTER_OK);
+    out += "sessions " + std::to_string(count) + ";";
+    // Every id any scenario uses, whether it exists yet or not.
+    for (std::uint64_t s : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 100, 101})
+        for (std::uint64_t list : kLists) {
+            roster_range rs[8];
+            size_t n = 0;
+            const int rc = roster_session_ranges(rs, 8, &n, w.g, s, list);
+            std::snprintf(buf, sizeof buf, "s%llu/%llu:", static_cast<unsigned long long>(s),
+                          static_cast<unsigned long long>(list));
+            out += buf;
+            if (rc != ROSTER_OK) {
+                out += roster_status_str(rc);
+                continue;
+            }
+            for (size_t i = 0; i < n && i < 8; ++i)
+                out += std::to_string(rs[i].start) + "-" + std::to_string(rs[i].end) + " ";
+        }
+    return out;
+}
+
+// Every subscribed range of every session holds the true rows.
+void check_replicas(World& w, const char* when) {
+    const Unarmed unarmed;
+    INFO(when);
+    std::string why;
+    CHECK_MESSAGE(roster::engine_of(w.g).check_invariants(&why), why);
+    for (std::uint64_t s : w.sessions)
+        for (std::uint64_t list : kLists) {
+            roster_range rs[8];
+            size_t n = 0;
+            if (roster_session_ranges(rs, 8, &n, w.g, s, list) != ROSTER_OK || n == 0) continue;
+            std::uint32_t len = 0, mc = 0, oc = 0;
+            REQUIRE(roster_list_length(&len, w.g, list) == ROSTER_OK);
+            REQUIRE(roster_list_counts(&mc, &oc, w.g, list) == ROSTER_OK);
+            const sim::Replica& rep = w.replicas[{s, list}];
+            for (size_t i = 0; i < n; ++i) {
+                std::vector<roster_row> truth(rs[i].end - rs[i].start + 1);
+                size_t got = 0;
+                REQUIRE(roster_list_rows(truth.data(), truth.size(), &got, w.g, list, rs[i].start,
+                                         rs[i].end) == ROSTER_OK);
+                truth.resize(got);
+                const std::string bad = rep.check_range(rs[i], truth);
+                CHECK_MESSAGE(bad.empty(), "session " << s << " list " << list << ": " << bad);
+            }
+            if (len) CHECK(rep.member_count() == mc);
+        }
+}
+
+// Calls any host makes next: they must work on whatever the failure left.
+void ordinary_calls(World& w) {
+    const Unarmed unarmed;
+    REQUIRE(roster_member_set_status(w.g, 9, ROSTER_ONLINE) == ROSTER_OK);
+    REQUIRE(roster_member_set_name(w.g, 10, "aaa", 3) == ROSTER_OK);
+    REQUIRE(roster_member_add_role(w.g, 11, 10) == ROSTER_OK);
+    REQUIRE(w.subscribe(300, 0, {{0, 7}}) == ROSTER_OK);
+    REQUIRE(w.subscribe(2, 8, {{8, 11}}) == ROSTER_OK);
+    const int rm = roster_session_remove(w.g, 12);
+    CHECK((rm == ROSTER_OK || rm == ROSTER_ENOTFOUND));
+    REQUIRE(roster_member_remove(w.g, 13) == ROSTER_OK);
+    check_replicas(w, "after ordinary calls");
+}
+
+struct Scenario {
+    const char* name;
+    std::function<void(World&)> prep;  // unarmed
+    std::function<int(World&)> call;   // armed
+    bool events = false;               // ENOMEM of one event does not fail the call
+    std::function<void(World&)> after = nullptr;  // unarmed, after the call's own checks
+};
+
+// Sweeps the allocation that fails over the whole call. Returns the number
+// of failure points.
+long sweep(const Scenario& sc) {
+    for (long k = 1; k < 20000; ++k) {
+        World w;
+        populate(w);
+        check_replicas(w, "populated");
+        if (sc.prep) sc.prep(w);
+        const std::string before = state(w);
+        const long frames_before = w.frames;
+        g_countdown = k;
+        const int rc = sc.call(w);
+        const bool failed = g_countdown == 0;
+        g_countdown = -1;
+        w.hook = nullptr;
+        INFO(std::string(sc.name) << ", allocation " << k << ": " << roster_status_str(rc));
+        if (!failed) {
+            CHECK(rc == ROSTER_OK);
+            if (sc.after) sc.after(w);
+            check_replicas(w, "succeeded");
+            ordinary_calls(w);
+            return k - 1;
+        }
+        if (rc == ROSTER_ENOMEM && !sc.events) {
+            const std::string after = state(w);
+            std::size_t at = 0;
+            while (at < after.size() && at < before.size() && after[at] == before[at]) ++at;
+            CHECK_MESSAGE(after == before, "differs at: " << after.substr(at > 40 ? at - 40 : 0, 120)
+                                                          << " | was: "
+                                                          << before.substr(at > 40 ? at - 40 : 0, 120));
+            CHECK(w.frames == frames_before);
+        } else if (rc == ROSTER_EFLUSH) {
+            CHECK(roster_guild_flush(w.g) == ROSTER_OK);
+        } else if (!sc.events) {
+            FAIL_CHECK("a failed allocation gave " << roster_status_str(rc));
+        } else {
+            CHECK((rc == ROSTER_OK || rc == ROSTER_ENOMEM));
+        }
+        if (sc.after) sc.after(w);
+        check_replicas(w, "after the failure");
+        ordinary_calls(w);
+    }
+    FAIL("the call never succeeded");
+    return 0;
+}
+
+roster_event status_event(std::uint64_t id, int st) {
+    roster_event e{};
+    e.kind = ROSTER_EVENT_STATUS;
+    e.user_id = id;
+    e.status = st;
+    return e;
+}
+
+}  // namespace
+
+TEST_SUITE("sessions_oom") {
+
+TEST_CASE("every session call survives a failed allocation at every point") {
+    std::vector<Scenario> scenarios;
+    scenarios.push_back({"subscribe a new session", nullptr,
+                         [](World& w) { return w.subscribe(100, 0, {{0, 7}}); }});
+    scenarios.push_back({"subscribe a new session to a new audience", nullptr,
+                         [](World& w) { return w.subscribe(101, 8, {{8, 11}, {20, 23}}); }});
+    scenarios.push_back({"change a session's ranges", nullptr,
+                         [](World& w) { return w.subscribe(1, 7, {{12, 15}}); }});
+    scenarios.push_back({"subscribe a session to a second list", nullptr,
+                         [](World& w) { return w.subscribe(2, 8, {{0, 3}}); }});
+    scenarios.push_back({"unsubscribe", nullptr, [](World& w) { return w.subscribe(3, 0, {}); }});
+    scenarios.push_back(
+        {"remove a session", nullptr, [](World& w) { return roster_session_remove(w.g, 4); }});
+    scenarios.push_back({"commit a batch that flushes many sessions",
+                         [](World& w) {
+                             REQUIRE(roster_batch_begin(w.g) == ROSTER_OK);
+                             for (std::uint64_t m = 1; m <= 40; m += 3)
+                                 REQUIRE(roster_member_set_status(w.g, m, (m / 3) % 4) ==
+                                         ROSTER_OK);
+                             REQUIRE(roster_member_remove(w.g, 2) == ROSTER_OK);
+                             add_members(w, 41, 44);
+                             REQUIRE(w.subscribe(5, 0, {{4, 7}}) == ROSTER_OK);
+                         },
+                         [](World& w) { return roster_batch_commit(w.g); }});
+    scenarios.push_back({"remove a list with subscribers", nullptr,
+                         [](World& w) { return roster_list_remove(w.g, 7); }});
+    scenarios.push_back({"subscribe to a list re-created inside a batch",
+                         [](World& w) {
+                             REQUIRE(roster_batch_begin(w.g) == ROSTER_OK);
+                             REQUIRE(roster_list_remove(w.g, 7) == ROSTER_OK);
+                             roster_list_rule all = ROSTER_LIST_RULE_INIT;
+                             REQUIRE(roster_list_set(w.g, 7, &all) == ROSTER_OK);
+                         },
+                         [](World& w) { return w.subscribe(6, 7, {{0, 3}}); }, false,
+                         [](World& w) { REQUIRE(roster_batch_commit(w.g) == ROSTER_OK); }});
+    scenarios.push_back({"commit a re-created list's batch",
+                         [](World& w) {
+                             REQUIRE(roster_batch_begin(w.g) == ROSTER_OK);
+                             REQUIRE(roster_list_remove(w.g, 7) == ROSTER_OK);
+                             roster_list_rule all = ROSTER_LIST_RULE_INIT;
+                             REQUIRE(roster_list_set(w.g, 7, &all) == ROSTER_OK);
+                             REQUIRE(w.subscribe(6, 7, {{0, 3}}) == ROSTER_OK);
+                         },
+                         [](World& w) { return roster_batch_commit(w.g); }});
+    scenarios.push_back({"events_apply with frames", nullptr,
+                         [](World& w) {
+                             Unarmed unarmed;  // the test's own vector
+                             std::vector<roster_event> ev;
+                             for (std::uint64_t m = 1; m <= 40; m += 2)
+                                 ev.push_back(status_event(m, static_cast<int>((m + 1) % 4)));
+                             roster_event add{};
+                             add.kind = ROSTER_EVENT_ADD;
+                             add.user_id = 77;
+                             add.name = "zed";
+                             add.name_len = 3;
+                             add.status = ROSTER_ONLINE;
+                             ev.push_back(add);
+                             unarmed.rearm();
+                             return roster_events_apply(w.g, ev.data(), ev.size(), sizeof ev[0],
+                                                        nullptr);
+                         },
+                         true});
+    scenarios.push_back({"cross the offline threshold", nullptr, [](World& w) {
+                             return roster_guild_set_offline_threshold(w.g, 20);
+                         }});
+    scenarios.push_back({"remove and unsubscribe sessions inside the callback", nullptr,
+                         [](World& w) {
+                             {
+                                 const Unarmed unarmed;
+                                 w.hook = [&w](const roster_frame&) {
+                                 roster_session_remove(w.g, 6);
+                                 roster_session_subscribe(w.g, 7, 7, nullptr, 0);
+                                 roster_session_subscribe(w.g, 8, 0, nullptr, 0);
+                                 };
+                             }
+                             Unarmed unarmed;  // the test's own vector
+                             std::vector<roster_event> ev;
+                             for (std::uint64_t m = 1; m <= 40; m += 5)
+                                 ev.push_back(status_event(m, static_cast<int>((m + 2) % 4)));
+                             unarmed.rearm();
+                             return roster_events_apply(w.g, ev.data(), ev.size(), sizeof ev[0],
+                                                        nullptr);
+                         },
+                         true});
+    long points = 0;
+    for (const Scenario& sc : scenarios) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const long n = sweep(sc);
+        if (getenv("OOM_DEBUG"))
+            fprintf(stderr, "%s: %.1f s\n", sc.name,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        MESSAGE(std::string(sc.name) << ": " << n << " failure points");
+        points += n;
+    }
+    CHECK(points > 200);  // the sweeps really failed allocations
+}
+
+}  // TEST_SUITE
