@@ -614,9 +614,29 @@ bool Subscriptions::check_invariants(std::string* why) const {
             if (!sl->pending && sl->held != sl->wanted) return fail("steady but held != wanted");
         }
     }
+    // Every subscription is pending (listed once in its list's pending
+    // entries) or steady in an audience; every pending entry names one.
+    std::size_t pending_flags = 0, pending_entries = 0;
+    for (const auto& [id, s] : sessions_)
+        for (const auto& sl : s->lists) {
+            if (sl->pending && sl->audience) return fail("pending session in an audience");
+            if (!sl->pending) continue;
+            ++pending_flags;
+            const ListSubs* ls = find_list_subs(sl->list_id);
+            if (!ls) return fail("pending subscription to a list without state");
+            if (std::count(ls->pending.begin(), ls->pending.end(),
+                           std::pair<Session*, SessionList*>(s.get(), sl.get())) != 1)
+                return fail("pending subscription not listed once");
+        }
+    for (const auto& ls : lists_) pending_entries += ls->pending.size();
+    if (pending_entries != pending_flags) return fail("pending entries without a pending session");
     for (std::size_t i = 0; i < lists_.size(); ++i) {
         const ListSubs& ls = *lists_[i];
         if (i && lists_[i - 1]->id >= ls.id) return fail("lists out of order");
+        for (const Chunk* c = ls.unheld; c; c = c->next_unheld)
+            if (!c->listed_unheld || ls.chunks.find(c->k) == ls.chunks.end() ||
+                &ls.chunks.find(c->k)->second != c)
+                return fail("unheld chain names a chunk that is not cached");
         if (ls.order.size() != ls.audiences.size()) return fail("audience order");
         std::map<std::uint32_t, std::uint32_t> refs, mid;
         for (const Audience* a : ls.order) {
