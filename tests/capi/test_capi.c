@@ -580,6 +580,152 @@ static void test_session_config(void) {
     expect_rejected(&cfg, __LINE__);
 }
 
+static void expect_created(const roster_config *cfg, int line) {
+    roster_guild *g = NULL;
+    const int got = roster_guild_create(&g, cfg);
+    if (got != ROSTER_OK || g == NULL) {
+        fprintf(stderr, "%s:%d: roster_guild_create returned %d (%s), expected ROSTER_OK\n",
+                __FILE__, line, got, roster_status_str(got));
+        ++failures;
+    }
+    roster_guild_destroy(g);
+}
+
+/* Every field that sizes memory is accepted at its bound and refused one
+ * above it; cfg is a config in which that bound is the only limit hit, and
+ * field points into it. */
+static void check_bound(const roster_config *cfg, uint32_t *field, uint32_t max, int line) {
+    *field = max;
+    expect_created(cfg, line);
+    *field = max + 1;
+    expect_rejected(cfg, line);
+}
+
+#define CHECK_BOUND(field, max)                           \
+    do {                                                  \
+        check_bound(&base, &base.field, max, __LINE__);   \
+        base = (roster_config)ROSTER_CONFIG_INIT;         \
+    } while (0)
+
+static void test_config_bounds(void) {
+    roster_config base = ROSTER_CONFIG_INIT, cfg;
+    CHECK_BOUND(max_members, ROSTER_MAX_MEMBERS);
+    CHECK_BOUND(max_roles, ROSTER_MAX_ROLES);
+    CHECK_BOUND(max_roles_per_member, ROSTER_MAX_ROLES_PER_MEMBER);
+    CHECK_BOUND(max_lists, ROSTER_MAX_LISTS);
+    CHECK_BOUND(max_overwrites, ROSTER_MAX_OVERWRITES);
+    CHECK_BOUND(max_sort_key_bytes, ROSTER_MAX_SORT_KEY_BYTES);
+    CHECK_BOUND(chunk_size, ROSTER_MAX_CHUNK_SIZE);
+    CHECK_BOUND(max_session_lists, ROSTER_MAX_SESSION_LISTS);
+    CHECK_BOUND(max_sessions, ROSTER_MAX_SESSIONS);
+    /* Ranges within one chunk each: 500 * (99 / 100 + 2) = 1000 chunks. */
+    base.max_range_span = 99;
+    CHECK_BOUND(max_ranges, ROSTER_MAX_RANGES);
+    /* One range of 10,000-row chunks: 1 * (1,000,000 / 10,000 + 2) = 102. */
+    base.chunk_size = ROSTER_MAX_CHUNK_SIZE;
+    base.max_ranges = 1;
+    CHECK_BOUND(max_range_span, ROSTER_MAX_RANGE_SPAN);
+
+    /* Chunks per subscription: 3 * (33,199 / 100 + 2) = 999 is allowed,
+     * 3 * (33,200 / 100 + 2) = 1002 is not; the other fields as bounded. */
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.max_range_span = 33199;
+    expect_created(&cfg, __LINE__);
+    cfg.max_range_span = 33200;
+    expect_rejected(&cfg, __LINE__);
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.chunk_size = 1;
+    cfg.max_ranges = 1;
+    cfg.max_range_span = ROSTER_MAX_SUBSCRIPTION_CHUNKS - 2; /* 998 + 2 chunks */
+    expect_created(&cfg, __LINE__);
+    cfg.max_range_span = ROSTER_MAX_SUBSCRIPTION_CHUNKS - 1;
+    expect_rejected(&cfg, __LINE__);
+    /* The review's cases: one subscribe building 4 billion chunk numbers,
+     * and a chunk whose row cache could never be allocated. */
+    cfg.max_range_span = 0xFFFFFFFFu;
+    expect_rejected(&cfg, __LINE__);
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.chunk_size = 50000000u;
+    expect_rejected(&cfg, __LINE__);
+    /* A config from an older header: its guild fields are bounded too. */
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.size = (uint32_t)offsetof(roster_config, chunk_size);
+    cfg.max_roles = ROSTER_MAX_ROLES + 1;
+    expect_rejected(&cfg, __LINE__);
+}
+
+/* What the frames of test_max_chunk_guild said. */
+typedef struct big_rec {
+    size_t frames, ops, sessions;
+    uint32_t member_count;
+    roster_op first;      /* items not kept */
+    uint64_t first_user;  /* the user of the first op's first member row */
+} big_rec;
+
+static void big_frame(const roster_frame *f, const uint64_t *sessions, size_t n, void *user) {
+    big_rec *r = (big_rec *)user;
+    size_t k;
+    (void)sessions;
+    ++r->frames;
+    r->ops += f->op_count;
+    r->sessions += n;
+    r->member_count = f->member_count;
+    if (f->op_count == 0) return;
+    r->first = f->ops[0];
+    r->first.items = NULL;
+    r->first_user = 0;
+    for (k = 0; k < f->ops[0].item_count && !r->first_user; ++k)
+        r->first_user = f->ops[0].items[k].user;
+}
+
+/* A guild at the largest chunk size works: two chunks of 10,000 rows are
+ * synced, and events reach them. */
+static void test_max_chunk_guild(void) {
+    enum { members = 10050 };
+    static roster_member_spec specs[members];
+    static char names[members][8];
+    roster_config cfg = ROSTER_CONFIG_INIT;
+    roster_guild *g = NULL;
+    roster_range ranges[2] = {{0, 0}, {ROSTER_MAX_CHUNK_SIZE, ROSTER_MAX_CHUNK_SIZE + 5}}, got[2];
+    big_rec rec;
+    size_t i, n = 0;
+    cfg.chunk_size = ROSTER_MAX_CHUNK_SIZE;
+    EXPECT(roster_guild_create(&g, &cfg), ROSTER_OK);
+    if (!g) return;
+    for (i = 0; i < members; ++i) {
+        snprintf(names[i], sizeof names[i], "m%05u", (unsigned)i);
+        specs[i].id = i + 1;
+        specs[i].name = names[i];
+        specs[i].name_len = 6;
+        specs[i].status = ROSTER_ONLINE;
+    }
+    EXPECT(roster_members_add(g, specs, members), ROSTER_OK);
+    memset(&rec, 0, sizeof rec);
+    EXPECT(roster_guild_set_frame_callback(g, big_frame, &rec), ROSTER_OK);
+
+    /* Rows: [online] m00000 (id 1, row 1) ... m10049 (id 10050, row 10050). */
+    EXPECT(roster_session_subscribe(g, 1, 0, ranges, 2), ROSTER_OK);
+    CHECK(rec.frames == 1 && rec.ops == 1 && rec.sessions == 1);
+    CHECK(rec.member_count == members);
+    CHECK(rec.first.kind == ROSTER_OP_SYNC && rec.first.index == 0 &&
+          rec.first.end == 2 * ROSTER_MAX_CHUNK_SIZE - 1 && rec.first.item_count == members + 1);
+    CHECK(rec.first_user == 1);
+    EXPECT(roster_session_ranges(got, 2, &n, g, 1, 0), ROSTER_OK);
+    CHECK(n == 1 && got[0].start == 0 && got[0].end == 2 * ROSTER_MAX_CHUNK_SIZE - 1);
+
+    /* A member in the second chunk changes in place: one UPDATE. */
+    memset(&rec, 0, sizeof rec);
+    EXPECT(roster_member_touch(g, 10040), ROSTER_OK);
+    CHECK(rec.frames == 1 && rec.ops == 1);
+    CHECK(rec.first.kind == ROSTER_OP_UPDATE && rec.first.index == 10040 && rec.first_user == 10040);
+
+    /* The first member leaves: every later row shifts, across the chunks. */
+    memset(&rec, 0, sizeof rec);
+    EXPECT(roster_member_remove(g, 1), ROSTER_OK);
+    CHECK(rec.frames == 1 && rec.ops >= 1 && rec.member_count == members - 1);
+    CHECK(rec.first.kind == ROSTER_OP_DELETE && rec.first.index == 1);
+    roster_guild_destroy(g);
+}
 
 /* roster_events_apply: every kind, the same result as one call per event,
  * per-event statuses (a failing event changes nothing, the rest apply),
@@ -713,6 +859,8 @@ int main(void) {
     test_sessions_good_paths();
     test_sessions_bad_input();
     test_session_config();
+    test_config_bounds();
+    test_max_chunk_guild();
     test_events_apply();
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
     return failures ? 1 : 0;
