@@ -46,7 +46,10 @@ public:
     Error remove_session(std::uint64_t session);
     Error session_ranges(std::uint64_t session, std::uint64_t list_id,
                          std::vector<Range>* out) const;
-    std::size_t session_count() const { return sessions_.size(); }
+    // Sessions removed inside the sink stay in sessions_ until delivery
+    // ends, but are gone for the host already: one entry each in
+    // deferred_removals_ (a second removal is refused).
+    std::size_t session_count() const { return sessions_.size() - deferred_removals_.size(); }
 
     // Computes and delivers the frames of everything since the last flush.
     void flush();

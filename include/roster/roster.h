@@ -497,7 +497,10 @@ ROSTER_API int roster_session_ranges(roster_range *out, size_t cap, size_t *coun
                                      const roster_guild *guild, uint64_t session_id,
                                      uint64_t list_id);
 
-/* Number of sessions. Errors: EINVAL (NULL). */
+/* Number of sessions. A session removed inside the frame callback is not
+ * counted from the moment roster_session_remove returns (as
+ * roster_session_ranges then reports it unknown), though the engine frees
+ * it when the delivery ends. O(1). Errors: EINVAL (NULL). */
 ROSTER_API int roster_guild_session_count(uint32_t *out, const roster_guild *guild);
 
 #ifdef __cplusplus

@@ -304,6 +304,9 @@ typedef struct recorder {
     int busy_failed;  /* how many of those calls did not return EBUSY */
     int unsubscribe;  /* session to unsubscribe from list 0 inside the callback */
     int try_events;   /* call roster_events_apply inside the callback */
+    int remove;       /* session to remove inside the callback */
+    uint32_t sessions_after_remove; /* roster_guild_session_count right after */
+    int remove_failed; /* the removal, or the queries after it, said otherwise */
 } recorder;
 
 static void record_frame(const roster_frame *f, const uint64_t *sessions, size_t n, void *user) {
@@ -346,6 +349,18 @@ static void record_frame(const roster_frame *f, const uint64_t *sessions, size_t
         e.user_id = 1;
         if (roster_events_apply(r->guild, &e, 1, sizeof e, &st) != ROSTER_EBUSY || st != 99)
             ++r->busy_failed;
+    }
+    if (r->remove) {
+        roster_range got[2];
+        size_t n = 0;
+        if (roster_session_remove(r->guild, (uint64_t)r->remove) != ROSTER_OK) ++r->remove_failed;
+        if (roster_guild_session_count(&r->sessions_after_remove, r->guild) != ROSTER_OK)
+            ++r->remove_failed;
+        if (roster_session_ranges(got, 2, &n, r->guild, (uint64_t)r->remove, 0) != ROSTER_ENOTFOUND)
+            ++r->remove_failed;
+        if (roster_session_remove(r->guild, (uint64_t)r->remove) != ROSTER_ENOTFOUND)
+            ++r->remove_failed;
+        r->remove = 0;
     }
     if (r->unsubscribe) {
         if (roster_session_subscribe(r->guild, (uint64_t)r->unsubscribe, 0, NULL, 0) != ROSTER_OK)
@@ -476,6 +491,34 @@ static void test_sessions_good_paths(void) {
     EXPECT(roster_session_remove(g, 1), ROSTER_OK);
     EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
     CHECK(u == 0);
+    roster_guild_destroy(g);
+}
+
+/* A session removed inside the callback is gone at once for every query,
+ * the session count included, though the removal itself ends with the
+ * delivery. */
+static void test_session_count_in_callback(void) {
+    static recorder rec;
+    roster_guild *g = make_session_guild(&rec);
+    roster_range r04 = {0, 4};
+    uint32_t u = 0;
+    if (!g) return;
+    EXPECT(roster_session_subscribe(g, 1, 0, &r04, 1), ROSTER_OK);
+    EXPECT(roster_session_subscribe(g, 2, 0, &r04, 1), ROSTER_OK);
+    EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
+    CHECK(u == 2);
+    rec.count = 0;
+    rec.remove = 2;
+    rec.sessions_after_remove = 99;
+    EXPECT(roster_member_touch(g, 1), ROSTER_OK);
+    CHECK(rec.count == 1 && rec.remove == 0 && rec.remove_failed == 0);
+    CHECK(rec.sessions_after_remove == 1);
+    EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
+    CHECK(u == 1);
+    /* The slot it freed can be taken again (max_sessions is 2). */
+    EXPECT(roster_session_subscribe(g, 3, 0, &r04, 1), ROSTER_OK);
+    EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
+    CHECK(u == 2);
     roster_guild_destroy(g);
 }
 
@@ -857,6 +900,7 @@ int main(void) {
     test_bad_input_leaves_guild_unchanged();
     test_config_validation();
     test_sessions_good_paths();
+    test_session_count_in_callback();
     test_sessions_bad_input();
     test_session_config();
     test_config_bounds();
