@@ -236,21 +236,35 @@ int roster_member_upsert(roster_guild* g, uint64_t user_id, const char* name, si
     return member_upsert(g, user_id, name, name_len, roles, role_count, status, true);
 }
 
+int roster_members_add_at(size_t* failed_index, roster_guild* g,
+                          const roster_member_spec* members, size_t count) {
+    std::size_t bad = count;  // not about one entry, unless the engine names one
+    int rc = ROSTER_EINVAL;
+    if (g && (!count || members)) {
+        rc = guarded([&]() -> int {
+            // An entry the engine cannot be handed (NULL name, NULL roles
+            // with a count, a status out of range) goes with an empty name,
+            // which the engine refuses as invalid before anything else of
+            // that entry: its checks, in array order, then find the first
+            // bad entry whatever made it bad.
+            std::vector<roster::Guild::MemberSpec> specs(count);
+            for (size_t i = 0; i < count; ++i) {
+                const roster_member_spec& m = members[i];
+                specs[i].id = m.id;
+                if (!m.name || (m.role_count && !m.roles) || !valid_status(m.status)) continue;
+                specs[i] = {m.id, text(m.name, m.name_len), ids(m.roles, m.role_count),
+                            static_cast<roster::Status>(m.status)};
+            }
+            return code(
+                g->engine.apply([&](roster::Guild& x) { return x.add_members(specs, &bad); }));
+        });
+    }
+    if (rc != ROSTER_OK && failed_index) *failed_index = bad;
+    return rc;
+}
+
 int roster_members_add(roster_guild* g, const roster_member_spec* members, size_t count) {
-    if (!g || (count && !members)) return ROSTER_EINVAL;
-    for (size_t i = 0; i < count; ++i)
-        if (!members[i].name || (members[i].role_count && !members[i].roles) ||
-            !valid_status(members[i].status))
-            return ROSTER_EINVAL;
-    return guarded([&]() -> int {
-        std::vector<roster::Guild::MemberSpec> specs(count);
-        for (size_t i = 0; i < count; ++i) {
-            const roster_member_spec& m = members[i];
-            specs[i] = {m.id, text(m.name, m.name_len), ids(m.roles, m.role_count),
-                        static_cast<roster::Status>(m.status)};
-        }
-        return code(g->engine.apply([&](roster::Guild& x) { return x.add_members(specs); }));
-    });
+    return roster_members_add_at(nullptr, g, members, count);
 }
 
 int roster_member_remove(roster_guild* g, uint64_t user_id) {

@@ -161,14 +161,19 @@ public:
     // Adds many new members at once: all or nothing. Validates every spec
     // (ids distinct and new, names, roles, limits) before changing anything;
     // empty groups are then built in O(k) from sorted runs instead of k
-    // inserts, so loading a whole guild costs one sort per list.
+    // inserts, so loading a whole guild costs one sort per list. The error
+    // is that of the first spec that fails (checked in order, each as
+    // upsert_member checks a new member; an id given by an earlier spec
+    // exists); on an error *failed (when given) receives its index, or
+    // specs.size() when the error is not about one spec (limit of the
+    // member total, no_memory).
     struct MemberSpec {
         std::uint64_t id = 0;
         std::string_view name;
         std::span<const std::uint64_t> roles;
         Status status = Status::offline;
     };
-    Error add_members(std::span<const MemberSpec> specs);
+    Error add_members(std::span<const MemberSpec> specs, std::size_t* failed = nullptr);
     Error remove_member(std::uint64_t user_id);
     Error set_status(std::uint64_t user_id, Status status);
     Error set_name(std::uint64_t user_id, std::string_view name);

@@ -618,13 +618,41 @@ struct Guild::Impl {
         members.free(s);
     }
 
-    // Undoes the linking step of add_members (cannot fail).
-    // The first n records of `added` were indexed.
-    void unlink_added(const std::vector<std::uint32_t>& added, std::size_t n) noexcept {
+    // One spec of add_members, checked as upsert_member checks a new
+    // member (and an id already indexed, an earlier spec's included, as
+    // existing), then written into a fresh slot (appended to `added`) and
+    // indexed. Room in the slab and the id table is reserved by the caller;
+    // the record's text may throw (nothing of this spec is kept then).
+    Error add_record(const Guild::MemberSpec& spec, RoleSlots& slots,
+                     std::vector<std::uint32_t>& added) {
+        if (spec.id == 0 || !valid_name(spec.name) || static_cast<unsigned>(spec.status) > 3)
+            return Error::invalid;
+        if (Error e = check_role_ids(spec.roles, &slots); e != Error::ok) return e;
+        if (find_slot(spec.id) != nil_id) return Error::exists;
+        Text text(spec.name, false, {});
+        Roles staged(slots);
+        const std::uint32_t s = members.allocate();  // reserved: cannot fail
+        added.push_back(s);                           // reserved
+        Member& m = members[s];
+        m.id = spec.id;
+        m.status = spec.status;
+        m.rev = ++clock;
+        install_text(m, text);
+        install_roles(m, staged);
+        refresh_key(m);
+        refresh_group(m);
+        by_id.insert(spec.id, s, [this](std::uint32_t x) { return members[x].id; });  // reserved
+        ++live;
+        return Error::ok;
+    }
+
+    // Unindexes the records add_members indexed (all of `added`), and
+    // unlinks any hook a list gave them. Cannot fail.
+    void unlink_added(const std::vector<std::uint32_t>& added) noexcept {
         for (auto& l : lists)
-            for (std::size_t i = 0; i < n; ++i)
-                if (added[i] < l->hooks.size()) l->hooks[added[i]].leaf = nil_id;
-        for (std::size_t i = n; i-- > 0;) {
+            for (std::uint32_t s : added)
+                if (s < l->hooks.size()) l->hooks[s].leaf = nil_id;
+        for (std::size_t i = added.size(); i-- > 0;) {
             by_id.erase(members[added[i]].id, added[i]);
             --live;
         }

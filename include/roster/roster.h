@@ -234,13 +234,23 @@ typedef struct roster_member_spec {
     int32_t status; /* roster_presence */
 } roster_member_spec;
 
-/* Adds count new members at once, all or nothing: every spec is checked as
- * roster_member_add would (and ids must be distinct) before anything
- * changes. Loading a guild this way costs one sort per list instead of
- * count inserts. Errors: as roster_member_add, for the first bad spec.
- * O(count log count) plus O(n) when the lists already hold members. */
+/* Adds count new members at once, all or nothing. Loading a guild this way
+ * costs one sort per list instead of count inserts. Each entry is checked
+ * exactly as roster_member_add would check it, and an id given earlier in
+ * the array counts as existing (EEXIST for the later entry); the status
+ * returned is that of the first failing entry in array order. Errors not
+ * about one entry: EINVAL (guild NULL, members NULL with count > 0),
+ * ELIMIT (the guild would exceed max_members; checked before the entries),
+ * ENOMEM, EBUSY. O(count log count) plus O(n) when the lists already hold
+ * members. */
 ROSTER_API int roster_members_add(roster_guild *guild, const roster_member_spec *members,
                                   size_t count);
+
+/* roster_members_add, which on an error also writes to *failed_index (when
+ * not NULL) the index of the first failing entry, or count when the error
+ * is not about one entry. *failed_index is not written on success. */
+ROSTER_API int roster_members_add_at(size_t *failed_index, roster_guild *guild,
+                                     const roster_member_spec *members, size_t count);
 
 /* Errors for the calls below: EINVAL (id 0 or bad argument), ENOTFOUND
  * (unknown member or role). Each is O(r + L log n). */

@@ -55,7 +55,7 @@ static void snapshot(const roster_guild *g, char *buf, size_t cap) {
     }
 }
 
-static roster_guild *make_guild(void) {
+static roster_guild *make_guild_of(uint32_t max_members) {
     roster_guild *g = NULL;
     roster_config cfg = ROSTER_CONFIG_INIT;
     roster_role hoisted = {10, 5, ROSTER_ROLE_HOIST};
@@ -67,7 +67,7 @@ static roster_guild *make_guild(void) {
     cfg.max_roles_per_member = 2;
     cfg.max_lists = 1;
     cfg.max_overwrites = 2;
-    cfg.max_members = 5;
+    cfg.max_members = max_members;
     cfg.max_sort_key_bytes = 8;
     EXPECT(roster_guild_create(&g, &cfg), ROSTER_OK);
     EXPECT(roster_role_upsert(g, &hoisted), ROSTER_OK);
@@ -81,6 +81,8 @@ static roster_guild *make_guild(void) {
     EXPECT(roster_list_set(g, 7, &rule), ROSTER_OK);
     return g;
 }
+
+static roster_guild *make_guild(void) { return make_guild_of(5); }
 
 static void test_good_paths(void) {
     roster_guild *g = make_guild();
@@ -261,6 +263,153 @@ static void test_bad_input_leaves_guild_unchanged(void) {
     roster_guild_destroy(g);
 }
 
+/* ---- roster_members_add and roster_members_add_at: the first bad entry */
+
+static roster_member_spec spec(uint64_t id, const char *name, const uint64_t *roles,
+                               size_t role_count, int32_t status) {
+    roster_member_spec m;
+    memset(&m, 0, sizeof m);
+    m.id = id;
+    m.name = name;
+    m.name_len = name ? strlen(name) : 1;
+    m.roles = roles;
+    m.role_count = role_count;
+    m.status = status;
+    return m;
+}
+
+/* Both calls return `status`; roster_members_add_at names entry `index`;
+ * the guild is unchanged. */
+static void expect_bulk_fails(roster_guild *g, const roster_member_spec *ms, size_t count,
+                              int status, size_t index, int line) {
+    char before[4096], after[4096];
+    size_t at = 12345;
+    int got;
+    snapshot(g, before, sizeof before);
+    got = roster_members_add(g, ms, count);
+    if (got != status) {
+        fprintf(stderr, "%s:%d: roster_members_add returned %d (%s), expected %d (%s)\n", __FILE__,
+                line, got, roster_status_str(got), status, roster_status_str(status));
+        ++failures;
+    }
+    got = roster_members_add_at(&at, g, ms, count);
+    if (got != status || at != index) {
+        fprintf(stderr, "%s:%d: roster_members_add_at returned %d (%s) at %lu, expected %d (%s) at %lu\n",
+                __FILE__, line, got, roster_status_str(got), (unsigned long)at, status,
+                roster_status_str(status), (unsigned long)index);
+        ++failures;
+    }
+    snapshot(g, after, sizeof after);
+    if (strcmp(before, after) != 0) {
+        fprintf(stderr, "%s:%d: guild changed by a rejected bulk add:\n before %s\n after  %s\n",
+                __FILE__, line, before, after);
+        ++failures;
+    }
+}
+
+#define BULK_FAILS(ms, status, index) \
+    expect_bulk_fails(g, ms, sizeof ms / sizeof ms[0], status, index, __LINE__)
+
+/* Each entry is checked as roster_member_add checks it (EINVAL first, then
+ * its roles, then whether it exists, an id given earlier in the array
+ * included), in array order: the first failing entry decides. */
+static void test_members_add_first_failure(void) {
+    roster_guild *g = make_guild_of(7); /* roles 10 (hoisted), 11; members 1-3 */
+    uint64_t r10[1] = {10}, unknown[1] = {999}, three[3] = {10, 11, 12}, reserved[1] = {ROSTER_GROUP_ONLINE};
+    roster_role r12 = {12, 1, 0};
+    size_t at = 777;
+    EXPECT(roster_role_upsert(g, &r12), ROSTER_OK);
+    {   /* an unknown role before a NULL name, and after it */
+        roster_member_spec a[3], b[3];
+        a[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(21, "b", unknown, 1, ROSTER_ONLINE);
+        a[2] = spec(22, NULL, NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_ENOTFOUND, 1);
+        b[0] = a[0], b[1] = a[2], b[2] = a[1];
+        BULK_FAILS(b, ROSTER_EINVAL, 1);
+    }
+    {   /* an existing member before a bad status, and after it */
+        roster_member_spec a[2], b[2];
+        a[0] = spec(1, "again", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(21, "b", NULL, 0, 9);
+        BULK_FAILS(a, ROSTER_EEXIST, 0);
+        b[0] = a[1], b[1] = a[0];
+        BULK_FAILS(b, ROSTER_EINVAL, 0);
+    }
+    {   /* an id given twice: the second is the bad one, before or after others */
+        roster_member_spec a[3], b[3], c[4];
+        a[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(20, "a2", NULL, 0, ROSTER_ONLINE);
+        a[2] = spec(22, "c", NULL, 0, -1);
+        BULK_FAILS(a, ROSTER_EEXIST, 1);
+        b[0] = a[0], b[1] = a[2], b[2] = a[1];
+        BULK_FAILS(b, ROSTER_EINVAL, 1);
+        c[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        c[1] = spec(21, "b", NULL, 0, ROSTER_ONLINE);
+        c[2] = spec(21, "b2", unknown, 1, ROSTER_ONLINE); /* its role is checked first */
+        c[3] = spec(2, "old", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(c, ROSTER_ENOTFOUND, 2);
+        c[2] = spec(21, "b2", r10, 1, ROSTER_ONLINE);
+        BULK_FAILS(c, ROSTER_EEXIST, 2);
+    }
+    {   /* roles NULL with a count; too many roles; a reserved role id; id 0;
+         * an empty or invalid name (found by the engine, not the C layer) */
+        roster_member_spec a[3];
+        a[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(21, "b", NULL, 2, ROSTER_ONLINE);
+        a[2] = spec(1, "old", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 1);
+        a[1] = spec(21, "b", three, 3, ROSTER_ONLINE); /* max_roles_per_member 2 */
+        a[2] = spec(22, NULL, NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_ELIMIT, 1);
+        a[1] = spec(21, "b", reserved, 1, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 1);
+        a[0] = spec(0, "zero", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 0);
+        a[0] = spec(20, "", NULL, 0, ROSTER_ONLINE);
+        a[0].name_len = 0;
+        a[1] = spec(1, "old", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 0);
+        a[0] = spec(20, "\xff", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(21, NULL, NULL, 0, ROSTER_ONLINE);
+        a[2] = spec(22, "c", unknown, 1, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 0);
+        a[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 1);
+    }
+    {   /* failures not about one entry: index = count */
+        roster_member_spec a[5];
+        a[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(21, "b", unknown, 1, ROSTER_ONLINE);
+        a[2] = spec(22, "c", NULL, 0, ROSTER_ONLINE);
+        a[3] = spec(23, "d", NULL, 0, ROSTER_ONLINE);
+        a[4] = spec(24, "e", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_ELIMIT, 5); /* 3 + 5 > max_members 7, checked first */
+        EXPECT(roster_members_add_at(&at, g, NULL, 2), ROSTER_EINVAL);
+        CHECK(at == 2);
+        at = 777;
+        EXPECT(roster_members_add_at(&at, NULL, a, 2), ROSTER_EINVAL);
+        CHECK(at == 2);
+        EXPECT(roster_members_add_at(NULL, g, a + 1, 1), ROSTER_ENOTFOUND); /* index optional */
+    }
+    {   /* success: the index is not written */
+        roster_member_spec a[2];
+        roster_member_info info;
+        uint32_t n = 0;
+        a[0] = spec(20, "a", r10, 1, ROSTER_ONLINE);
+        a[1] = spec(21, "b", NULL, 0, ROSTER_IDLE);
+        at = 777;
+        EXPECT(roster_members_add_at(&at, g, a, 2), ROSTER_OK);
+        CHECK(at == 777);
+        EXPECT(roster_guild_member_count(&n, g), ROSTER_OK);
+        CHECK(n == 5);
+        EXPECT(roster_member_get(&info, NULL, 0, NULL, g, 20), ROSTER_OK);
+        CHECK(info.group == 10 && info.status == ROSTER_ONLINE);
+        EXPECT(roster_members_add_at(&at, g, NULL, 0), ROSTER_OK); /* nothing to add */
+    }
+    roster_guild_destroy(g);
+}
+
 static void test_config_validation(void) {
     roster_guild *g = NULL;
     roster_config cfg = ROSTER_CONFIG_INIT;
@@ -335,6 +484,15 @@ static void record_frame(const roster_frame *f, const uint64_t *sessions, size_t
         uint32_t u = 0;
         if (roster_member_touch(r->guild, 1) != ROSTER_EBUSY) ++r->busy_failed;
         if (roster_member_add(r->guild, 50, "x", 1, NULL, 0, ROSTER_ONLINE) != ROSTER_EBUSY) ++r->busy_failed;
+        {   /* EBUSY is not about an entry: the index is the count */
+            roster_member_spec m;
+            size_t at = 0;
+            memset(&m, 0, sizeof m);
+            m.id = 51;
+            m.name = "y";
+            m.name_len = 1;
+            if (roster_members_add_at(&at, r->guild, &m, 1) != ROSTER_EBUSY || at != 1) ++r->busy_failed;
+        }
         if (roster_session_subscribe(r->guild, 9, 0, &range, 1) != ROSTER_EBUSY) ++r->busy_failed;
         if (roster_batch_begin(r->guild) != ROSTER_EBUSY) ++r->busy_failed;
         if (roster_guild_set_frame_callback(r->guild, NULL, NULL) != ROSTER_EBUSY) ++r->busy_failed;
@@ -898,6 +1056,7 @@ static void test_events_apply(void) {
 int main(void) {
     test_good_paths();
     test_bad_input_leaves_guild_unchanged();
+    test_members_add_first_failure();
     test_config_validation();
     test_sessions_good_paths();
     test_session_count_in_callback();

@@ -351,11 +351,21 @@ TEST_CASE("bulk add equals one-by-one adds; a bad spec rejects the whole batch")
                                           {2001, "ok", {}, Status::online},
                                           {2000, "dup", {}, Status::online}};
     const std::string before = dump(a);
-    CHECK(a.add_members(bad) == Error::exists);
+    std::size_t failed = 99;
+    CHECK(a.add_members(bad, &failed) == Error::exists);
+    CHECK(failed == 2);
     bad[2] = {2002, "\xff", {}, Status::online};
     CHECK(a.add_members(bad) == Error::invalid);
     bad[2] = {500, "taken", {}, Status::online};
-    CHECK(a.add_members(bad) == Error::exists);
+    CHECK(a.add_members(bad, &failed) == Error::exists);
+    CHECK(failed == 2);
+    // The first failing spec decides: the duplicate at 1 before the bad
+    // name at 2.
+    bad[1] = {2000, "dup", {}, Status::online};
+    bad[2] = {2002, "\xff", {}, Status::online};
+    CHECK(a.add_members(bad, &failed) == Error::exists);
+    CHECK(failed == 1);
+    bad[1] = {2001, "ok", {}, Status::online};
     CHECK(dump(a) == before);
     CHECK(a.member_total() == 301);
 
