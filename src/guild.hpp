@@ -42,6 +42,8 @@
 #include <string_view>
 #include <vector>
 
+#include "roster/roster.h"
+
 namespace roster {
 
 enum class Error : int {
@@ -63,6 +65,11 @@ enum class Status : std::uint8_t { offline = 0, online = 1, idle = 2, dnd = 3 };
 // are therefore not valid role ids).
 inline constexpr std::uint64_t group_online = 0xFFFFFFFFFFFFFFFEull;
 inline constexpr std::uint64_t group_offline = 0xFFFFFFFFFFFFFFFFull;
+
+// Role slots are below this whatever GuildConfig::max_roles says: the
+// internal group numbers of online and offline lie above it. It is the
+// bound roster_guild_create puts on max_roles.
+inline constexpr std::uint32_t max_role_slots = ROSTER_MAX_ROLES;
 
 struct GuildConfig {
     std::uint32_t offline_threshold = 1000;  // offline shown while members < this
