@@ -110,7 +110,8 @@ bool in_bounds(const roster::GuildConfig& c, const roster::SessionConfig& s) {
     auto within = [](std::uint32_t v, std::uint32_t lo, std::uint32_t hi) {
         return v >= lo && v <= hi;
     };
-    if (!within(c.max_members, 1, ROSTER_MAX_MEMBERS) || !within(c.max_roles, 1, ROSTER_MAX_ROLES) ||
+    if (!within(c.max_members, 1, ROSTER_MAX_MEMBERS) ||
+        !within(c.max_roles, 1, ROSTER_MAX_ROLES) ||
         !within(c.max_roles_per_member, 1, ROSTER_MAX_ROLES_PER_MEMBER) ||
         !within(c.max_lists, 0, ROSTER_MAX_LISTS) ||
         !within(c.max_overwrites, 0, ROSTER_MAX_OVERWRITES) ||
