@@ -698,12 +698,12 @@ struct Guild::Impl {
     }
 
     // One spec of add_members, checked as upsert_member checks a new
-    // member (and an id already indexed, an earlier spec's included, as
-    // existing), then written into a fresh slot (appended to `added`) and
-    // indexed. Room in the slab and the id table is reserved by the caller;
-    // the record's text may throw (nothing of this spec is kept then).
-    Error add_record(const Guild::MemberSpec& spec, RoleSlots& slots,
-                     std::vector<std::uint32_t>& added) {
+    // member, and written into a fresh slot (appended to `added`) but not
+    // indexed: an id given twice in the batch is found by index_added.
+    // Room in the slab and in `added` is reserved by the caller; the
+    // record's text may throw (nothing of this spec is kept then).
+    Error write_record(const Guild::MemberSpec& spec, RoleSlots& slots,
+                       std::vector<std::uint32_t>& added) {
         if (spec.id == 0 || !valid_name(spec.name) || static_cast<unsigned>(spec.status) > 3)
             return Error::invalid;
         if (Error e = check_role_ids(spec.roles, &slots); e != Error::ok) return e;
@@ -720,21 +720,35 @@ struct Guild::Impl {
         install_roles(m, staged);
         refresh_key(m);
         refresh_group(m);
-        by_id.insert(spec.id, s, [this](std::uint32_t x) { return members[x].id; });  // reserved
-        ++live;
         return Error::ok;
     }
-
-    // Unindexes the records add_members indexed (all of `added`), and
-    // unlinks any hook a list gave them. Cannot fail.
-    void unlink_added(const std::vector<std::uint32_t>& added) noexcept {
+    // Indexes the records of `added` in order, up to the first whose id is
+    // indexed already (an earlier record's): returns its position, or
+    // added.size(). Within room the caller reserved: cannot fail.
+    std::size_t index_added(const std::vector<std::uint32_t>& added) {
+        auto id_of = [this](std::uint32_t x) { return members[x].id; };
+        for (std::size_t i = 0; i < added.size(); ++i) {
+            if (!by_id.insert(members[added[i]].id, added[i], id_of)) return i;
+            ++live;
+        }
+        return added.size();
+    }
+    // Undoes index_added for the first n records of `added`, and unlinks
+    // any hook a list gave them. Cannot fail.
+    void unlink_added(const std::vector<std::uint32_t>& added, std::size_t n) noexcept {
         for (auto& l : lists)
-            for (std::uint32_t s : added)
-                if (s < l->hooks.size()) l->hooks[s].leaf = nil_id;
-        for (std::size_t i = added.size(); i-- > 0;) {
+            for (std::size_t i = 0; i < n; ++i)
+                if (added[i] < l->hooks.size()) l->hooks[added[i]].leaf = nil_id;
+        for (std::size_t i = n; i-- > 0;) {
             by_id.erase(members[added[i]].id, added[i]);
             --live;
         }
+    }
+    // Frees the records of `added` (in no list, not indexed), last first so
+    // that their slots are taken again in the same order.
+    void release_added(std::vector<std::uint32_t>& added) noexcept {
+        for (auto it = added.rbegin(); it != added.rend(); ++it) release(*it);
+        added.clear();
     }
 
     // ---------------------------------------------- bulk-event plans ----

@@ -60,39 +60,40 @@ Error Guild::add_members(std::span<const MemberSpec> specs, std::size_t* failed)
     const Error e = no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (specs.size() > g.cfg.max_members - g.live) return Error::limit;
-        const bool was = g.shown(g_offline);
-        // 1. Each spec is checked, written into a fresh slot and indexed
-        // before the next one is looked at, so that an id given twice is
-        // found at its second spec, in order with the other checks. No list
-        // sees the records yet: an error (or a failed allocation) only has
-        // to unindex and release them.
+        // 1. Records are written into fresh slots while the specs are
+        // checked, in order, up to the first refused; nothing indexes them
+        // yet, so a failed allocation only has to release them.
         std::vector<std::uint32_t> added;
-        auto undo = [&]() noexcept {
-            g.unlink_added(added);
-            for (auto it = added.rbegin(); it != added.rend(); ++it) g.release(*it);
-            added.clear();
-        };
+        Error refused = Error::ok;
         try {
             added.reserve(specs.size());
             g.members.reserve_more(static_cast<std::uint32_t>(specs.size()));  // <= max_members
             g.by_id.reserve(g.live + specs.size());
             RoleSlots slots;
-            for (std::size_t i = 0; i < specs.size(); ++i) {
-                if (const Error r = g.add_record(specs[i], slots, added); r != Error::ok) {
-                    undo();
-                    bad = i;
-                    return r;
-                }
-            }
+            for (std::size_t i = 0; i < specs.size() && refused == Error::ok; ++i)
+                if ((refused = g.write_record(specs[i], slots, added)) != Error::ok) bad = i;
             for (auto& l : g.lists) {
                 reserve_total(l->hooks, g.members.high_water());
                 if (l->log) reserve_more(*l->log, 1);
             }
         } catch (...) {
-            undo();
+            g.release_added(added);
             throw;
         }
-        // 2. Prepare every list (may fail: then undo and rethrow), then
+        const bool was = g.shown(g_offline);
+        // 2. Index the records (in their own pass: its misses in the id
+        // table overlap). An id given twice is found here, at its second
+        // spec, which comes before the spec step 1 refused, if any.
+        const std::size_t dup = g.index_added(added);
+        const bool twice = dup < added.size();
+        if (twice || refused != Error::ok) {
+            g.unlink_added(added, dup);
+            g.release_added(added);
+            if (!twice) return refused;
+            bad = dup;
+            return Error::exists;
+        }
+        // 3. Prepare every list (may fail: then unlink and rethrow), then
         // commit every list (cannot fail).
         std::vector<Impl::BulkPrepared> prepared;
         try {
@@ -100,7 +101,8 @@ Error Guild::add_members(std::span<const MemberSpec> specs, std::size_t* failed)
             for (auto& l : g.lists) prepared.push_back(g.bulk_prepare(*l, added));
         } catch (...) {
             prepared.clear();
-            undo();
+            g.unlink_added(added, added.size());
+            g.release_added(added);
             throw;
         }
         for (auto& p : prepared) g.bulk_commit(p);
