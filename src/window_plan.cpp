@@ -80,9 +80,11 @@ std::size_t WindowPlanner::plan(const RowMap& map, std::uint32_t s, std::uint32_
             case RowMap::Kind::kept: {
                 // Old rows o .. o + (q - p): those inside the old window
                 // stay, the others come in.
+                // (Not std::clamp: a run wholly above the window has
+                // o_end < s, which clamp does not allow.)
                 const std::uint32_t o_end = o + (q - p);
-                const std::uint32_t in0 = std::clamp(o, s, o_end);
-                const std::uint32_t in1 = std::clamp(old_end, in0, o_end);
+                const std::uint32_t in0 = std::min(std::max(o, s), o_end);
+                const std::uint32_t in1 = std::min(std::max(old_end, in0), o_end);
                 need(p, in0 - o);
                 if (in0 < in1) keep(p + (in0 - o), in0, in1 - in0);
                 need(p + (in1 - o), o_end - in1);
