@@ -103,6 +103,32 @@ roster_event event(std::uint32_t kind, std::uint64_t user_id) {
     return e;
 }
 
+// The limits as roster_guild_create accepts them: each within 1 (0 for
+// max_lists and max_overwrites, where none is a meaningful limit) and its
+// ROSTER_MAX_* bound, and no subscription able to hold more than
+// ROSTER_MAX_SUBSCRIPTION_CHUNKS chunks (a range of max_span rows touches
+// at most max_span / chunk + 2 of them). A later call must never be the
+// first to find out that a limit cannot be honoured.
+bool in_bounds(const roster::GuildConfig& c, const roster::SessionConfig& s) {
+    auto within = [](std::uint32_t v, std::uint32_t lo, std::uint32_t hi) {
+        return v >= lo && v <= hi;
+    };
+    if (!within(c.max_members, 1, ROSTER_MAX_MEMBERS) ||
+        !within(c.max_roles, 1, ROSTER_MAX_ROLES) ||
+        !within(c.max_roles_per_member, 1, ROSTER_MAX_ROLES_PER_MEMBER) ||
+        !within(c.max_lists, 0, ROSTER_MAX_LISTS) ||
+        !within(c.max_overwrites, 0, ROSTER_MAX_OVERWRITES) ||
+        !within(c.max_sort_key_bytes, 1, ROSTER_MAX_SORT_KEY_BYTES))
+        return false;
+    if (!within(s.chunk, 1, ROSTER_MAX_CHUNK_SIZE) || !within(s.max_ranges, 1, ROSTER_MAX_RANGES) ||
+        !within(s.max_span, 1, ROSTER_MAX_RANGE_SPAN) ||
+        !within(s.max_lists, 1, ROSTER_MAX_SESSION_LISTS) ||
+        !within(s.max_sessions, 1, ROSTER_MAX_SESSIONS))
+        return false;
+    const std::uint64_t chunks = std::uint64_t{s.max_ranges} * (s.max_span / s.chunk + 2);
+    return chunks <= ROSTER_MAX_SUBSCRIPTION_CHUNKS;
+}
+
 }  // namespace
 
 extern "C" {
@@ -115,9 +141,7 @@ int roster_guild_create(roster_guild** out, const roster_config* config) {
         // Callers built against an older header pass a shorter struct: the
         // fields it lacks keep their defaults.
         if (config->size < offsetof(roster_config, chunk_size)) return ROSTER_EINVAL;
-        if (config->everyone_view > 1 || config->max_members == 0 || config->max_roles == 0 ||
-            config->max_roles_per_member == 0 || config->max_sort_key_bytes == 0)
-            return ROSTER_EINVAL;
+        if (config->everyone_view > 1) return ROSTER_EINVAL;
         c.offline_threshold = config->offline_threshold;
         c.everyone_view = config->everyone_view != 0;
         c.max_members = config->max_members;
@@ -127,16 +151,13 @@ int roster_guild_create(roster_guild** out, const roster_config* config) {
         c.max_overwrites = config->max_overwrites;
         c.max_sort_key_bytes = config->max_sort_key_bytes;
         if (config->size >= sizeof(roster_config)) {
-            if (config->chunk_size == 0 || config->max_ranges == 0 ||
-                config->max_range_span == 0 || config->max_session_lists == 0 ||
-                config->max_sessions == 0)
-                return ROSTER_EINVAL;
             sc.chunk = config->chunk_size;
             sc.max_ranges = config->max_ranges;
             sc.max_span = config->max_range_span;
             sc.max_lists = config->max_session_lists;
             sc.max_sessions = config->max_sessions;
         }
+        if (!in_bounds(c, sc)) return ROSTER_EINVAL;
     }
     return guarded([&]() -> int {
         *out = new roster_guild(c, sc);
@@ -224,21 +245,35 @@ int roster_member_upsert(roster_guild* g, uint64_t user_id, const char* name, si
     return member_upsert(g, user_id, name, name_len, roles, role_count, status, true);
 }
 
+int roster_members_add_at(size_t* failed_index, roster_guild* g,
+                          const roster_member_spec* members, size_t count) {
+    std::size_t bad = count;  // not about one entry, unless the engine names one
+    int rc = ROSTER_EINVAL;
+    if (g && (!count || members)) {
+        rc = guarded([&]() -> int {
+            // An entry the engine cannot be handed (NULL name, NULL roles
+            // with a count, a status out of range) goes with an empty name,
+            // which the engine refuses as invalid before anything else of
+            // that entry: its checks, in array order, then find the first
+            // bad entry whatever made it bad.
+            std::vector<roster::Guild::MemberSpec> specs(count);
+            for (size_t i = 0; i < count; ++i) {
+                const roster_member_spec& m = members[i];
+                specs[i].id = m.id;
+                if (!m.name || (m.role_count && !m.roles) || !valid_status(m.status)) continue;
+                specs[i] = {m.id, text(m.name, m.name_len), ids(m.roles, m.role_count),
+                            static_cast<roster::Status>(m.status)};
+            }
+            return code(
+                g->engine.apply([&](roster::Guild& x) { return x.add_members(specs, &bad); }));
+        });
+    }
+    if (rc != ROSTER_OK && failed_index) *failed_index = bad;
+    return rc;
+}
+
 int roster_members_add(roster_guild* g, const roster_member_spec* members, size_t count) {
-    if (!g || (count && !members)) return ROSTER_EINVAL;
-    for (size_t i = 0; i < count; ++i)
-        if (!members[i].name || (members[i].role_count && !members[i].roles) ||
-            !valid_status(members[i].status))
-            return ROSTER_EINVAL;
-    return guarded([&]() -> int {
-        std::vector<roster::Guild::MemberSpec> specs(count);
-        for (size_t i = 0; i < count; ++i) {
-            const roster_member_spec& m = members[i];
-            specs[i] = {m.id, text(m.name, m.name_len), ids(m.roles, m.role_count),
-                        static_cast<roster::Status>(m.status)};
-        }
-        return code(g->engine.apply([&](roster::Guild& x) { return x.add_members(specs); }));
-    });
+    return roster_members_add_at(nullptr, g, members, count);
 }
 
 int roster_member_remove(roster_guild* g, uint64_t user_id) {

@@ -43,27 +43,8 @@ Error Guild::upsert_role(const RoleSpec& spec) {
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (spec.id == 0 || spec.id >= group_online) return Error::invalid;
-        std::uint32_t slot = g.find_role(spec.id);
-        if (slot == ~0u) {
-            std::size_t live_roles = g.role_slot.size();
-            if (live_roles >= g.cfg.max_roles) return Error::limit;
-            // Allocations first: room for the role, its index entry and the
-            // group tables; then nothing below can fail.
-            const bool reuse = !g.free_roles.empty();
-            slot = reuse ? g.free_roles.back() : static_cast<std::uint32_t>(g.roles.size());
-            reserve_more(g.roles, 1);
-            reserve_total(g.order, g.roles.size() + 3);
-            reserve_total(g.role_rank, g.roles.size() + 1);
-            for (auto& l : g.lists) reserve_total(l->by_rank, g.roles.size() + 3);
-            g.role_slot.emplace(spec.id, slot);  // may throw: nothing changed yet
-            if (reuse)
-                g.free_roles.pop_back();
-            else
-                g.roles.emplace_back();
-            g.roles[slot] = Role{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
-            g.rebuild_order();  // a new role has no members: no rows change
-            return Error::ok;
-        }
+        const std::uint32_t slot = g.find_role(spec.id);
+        if (slot == ~0u) return g.create_role(spec);
         Role old = g.roles[slot];
         Role now{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
         if (old.position == now.position && old.hoist == now.hoist && old.view == now.view &&
@@ -229,9 +210,10 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
             list.member_ow.swap(member_ow);
         };
         const std::vector<std::uint32_t> all = g.all_members();
-        g.reserve(g.plan_with(swap_rule, swap_rule, [&](Impl::Plan& plan) {
-            g.plan_refilter(list, all, plan);
-        }));  // keyed by list: covers a new list's trees too
+        g.reserve(g.plan_with(swap_rule, swap_rule,
+                              [&](Impl::Plan& plan) { g.plan_refilter(list, all, plan); }),
+                  false);  // keyed by list: covers a new list's trees too
+        if (fresh) g.list_by_id.emplace(list_id, fresh.get());  // may throw: nothing changed yet
         swap_rule();
         if (fresh) {
             // A membership bit, when one is free, is stale from a removed
@@ -250,16 +232,15 @@ Error Guild::remove_list(std::uint64_t list_id) {
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (list_id == 0) return Error::invalid;
-        for (std::size_t i = 1; i < g.lists.size(); ++i) {
-            if (g.lists[i]->id == list_id) {
-                ListState& l = *g.lists[i];
-                if (l.bit != no_bit) g.free_bits |= 1u << l.bit;
-                if (l.log) --g.logs;
-                g.lists.erase(g.lists.begin() + static_cast<std::ptrdiff_t>(i));
-                return Error::ok;
-            }
-        }
-        return Error::not_found;
+        ListState* l = g.find_list(list_id);
+        if (!l) return Error::not_found;
+        if (l->bit != no_bit) g.free_bits |= 1u << l->bit;
+        if (l->log) --g.logs;
+        g.list_by_id.erase(list_id);
+        // Found by pointer: no list is read on the way.
+        g.lists.erase(std::find_if(g.lists.begin(), g.lists.end(),
+                                   [&](const auto& p) { return p.get() == l; }));
+        return Error::ok;
     });
 }
 
@@ -528,6 +509,7 @@ bool Guild::check_invariants(std::string* why) const {
     }
     if (live != g.live || g.by_id.size() != live || g.members.live() != live)
         return fail("member count mismatch");
+    if (const char* fault = g.tables_fault()) return fail(fault);
     unsigned logs = 0;
     std::uint32_t bits = 0;
     for (const auto& lp : g.lists) {

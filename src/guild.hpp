@@ -42,6 +42,8 @@
 #include <string_view>
 #include <vector>
 
+#include "roster/roster.h"
+
 namespace roster {
 
 enum class Error : int {
@@ -64,6 +66,11 @@ enum class Status : std::uint8_t { offline = 0, online = 1, idle = 2, dnd = 3 };
 // are therefore not valid role ids).
 inline constexpr std::uint64_t group_online = 0xFFFFFFFFFFFFFFFEull;
 inline constexpr std::uint64_t group_offline = 0xFFFFFFFFFFFFFFFFull;
+
+// Role slots are below this whatever GuildConfig::max_roles says: the
+// internal group numbers of online and offline lie above it. It is the
+// bound roster_guild_create puts on max_roles.
+inline constexpr std::uint32_t max_role_slots = ROSTER_MAX_ROLES;
 
 struct GuildConfig {
     std::uint32_t offline_threshold = 1000;  // offline shown while members < this
@@ -162,14 +169,19 @@ public:
     // Adds many new members at once: all or nothing. Validates every spec
     // (ids distinct and new, names, roles, limits) before changing anything;
     // empty groups are then built in O(k) from sorted runs instead of k
-    // inserts, so loading a whole guild costs one sort per list.
+    // inserts, so loading a whole guild costs one sort per list. The error
+    // is that of the first spec that fails (checked in order, each as
+    // upsert_member checks a new member; an id given by an earlier spec
+    // exists); on an error *failed (when given) receives its index, or
+    // specs.size() when the error is not about one spec (limit of the
+    // member total, no_memory).
     struct MemberSpec {
         std::uint64_t id = 0;
         std::string_view name;
         std::span<const std::uint64_t> roles;
         Status status = Status::offline;
     };
-    Error add_members(std::span<const MemberSpec> specs);
+    Error add_members(std::span<const MemberSpec> specs, std::size_t* failed = nullptr);
     Error remove_member(std::uint64_t user_id);
     Error set_status(std::uint64_t user_id, Status status);
     Error set_name(std::uint64_t user_id, std::string_view name);

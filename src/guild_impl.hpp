@@ -27,9 +27,11 @@ namespace roster {
 
 namespace guild_detail {
 
-// Group slots: a hoisted role's slot, or one of these.
-constexpr std::uint32_t g_online = 1u << 20;
+// Group slots: a hoisted role's slot, or one of these, which no role slot
+// can equal (upsert_role keeps slots below max_role_slots).
+constexpr std::uint32_t g_online = max_role_slots;
 constexpr std::uint32_t g_offline = g_online + 1;
+static_assert(g_online >= ROSTER_MAX_ROLES, "role slots and group numbers must not meet");
 
 // The hook of a member parked in a list: offline while OFFLINE is hidden
 // (see ListState::parked).
@@ -118,6 +120,7 @@ struct Guild::Impl {
     std::vector<std::uint32_t> role_rank;   // by role slot: rank among hoisted (or ~0)
 
     std::vector<std::unique_ptr<ListState>> lists;  // lists[0] is "everyone"
+    std::unordered_map<std::uint64_t, ListState*> list_by_id;  // all of lists
     std::uint32_t free_bits = ~0u;  // list membership bits not owned by a list
     unsigned logs = 0;              // lists with a log attached
 
@@ -125,6 +128,7 @@ struct Guild::Impl {
         auto everyone = std::make_unique<ListState>();
         everyone->id = 0;
         everyone->bit = take_bit();
+        list_by_id.emplace(0, everyone.get());
         lists.push_back(std::move(everyone));
         rebuild_order();
     }
@@ -165,10 +169,17 @@ struct Guild::Impl {
     std::uint32_t slot_of(const Member& m) const {
         return static_cast<std::uint32_t>(&m - members.data());
     }
+    // Few lists (most guilds; a flush looks its lists up several times) are
+    // found sooner by a scan than by hashing; thousands are not.
     ListState* find_list(std::uint64_t id) const {
-        for (const auto& l : lists)
-            if (l->id == id) return l.get();
-        return nullptr;
+        constexpr std::size_t scanned = 8;
+        if (lists.size() <= scanned) {
+            for (const auto& l : lists)
+                if (l->id == id) return l.get();
+            return nullptr;
+        }
+        const auto it = list_by_id.find(id);
+        return it == list_by_id.end() ? nullptr : it->second;
     }
     std::uint32_t find_role(std::uint64_t id) const {
         auto it = role_slot.find(id);
@@ -187,20 +198,88 @@ struct Guild::Impl {
     }
 
     // ------------------------------------------------------------ groups --
+    // Whether hoisted role a's section comes before b's.
+    bool shown_before(std::uint32_t a, std::uint32_t b) const {
+        if (roles[a].position != roles[b].position) return roles[a].position > roles[b].position;
+        return roles[a].id < roles[b].id;
+    }
     void rebuild_order() {
         order.clear();
         for (std::uint32_t r = 0; r < roles.size(); ++r)
             if (roles[r].live && roles[r].hoist) order.push_back(r);
-        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-            if (roles[a].position != roles[b].position)
-                return roles[a].position > roles[b].position;
-            return roles[a].id < roles[b].id;
-        });
+        std::sort(order.begin(), order.end(),
+                  [&](std::uint32_t a, std::uint32_t b) { return shown_before(a, b); });
         role_rank.assign(roles.size(), ~0u);
         for (std::uint32_t i = 0; i < order.size(); ++i) role_rank[order[i]] = i;
         order.push_back(g_online);
         order.push_back(g_offline);
         for (auto& l : lists) resync_ranks(*l);
+    }
+    // A new hoisted role (slot r, held by nobody) joins the order where it
+    // sorts: its section is empty in every list, so the rest of the order,
+    // the ranks after it and each list's group sizes only shift by one, a
+    // memmove each instead of a sort and a recount. Room in order and in
+    // every by_rank is reserved by the caller.
+    void insert_hoisted(std::uint32_t r) noexcept {
+        const auto hoisted_end = order.end() - 2;  // online, offline
+        const auto at = std::lower_bound(
+            order.begin(), hoisted_end, r,
+            [&](std::uint32_t a, std::uint32_t b) { return shown_before(a, b); });
+        const std::uint32_t rank = static_cast<std::uint32_t>(at - order.begin());
+        order.insert(at, r);
+        for (std::uint32_t i = rank; i + 2 < order.size(); ++i) role_rank[order[i]] = i;
+        for (auto& l : lists) l->by_rank.insert(l->by_rank.begin() + rank, 0);
+    }
+    // A new role has no holders, so no row changes. O(1) amortised; a
+    // hoisted one joins the order (insert_hoisted).
+    Error create_role(const RoleSpec& spec) {
+        if (role_slot.size() >= std::min(cfg.max_roles, max_role_slots)) return Error::limit;
+        // Allocations first: room for the role, its index entry and, when
+        // hoisted, a place in the group tables; then nothing below can fail.
+        const bool reuse = !free_roles.empty();
+        const std::uint32_t slot =
+            reuse ? free_roles.back() : static_cast<std::uint32_t>(roles.size());
+        reserve_more(roles, 1);
+        reserve_more(role_rank, 1);
+        if (spec.hoist) {
+            reserve_more(order, 1);
+            for (auto& l : lists) reserve_more(l->by_rank, 1);
+        }
+        role_slot.emplace(spec.id, slot);  // may throw: nothing changed yet
+        if (reuse) {
+            free_roles.pop_back();
+        } else {
+            roles.emplace_back();
+            role_rank.push_back(~0u);
+        }
+        roles[slot] = Role{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
+        if (spec.hoist) insert_hoisted(slot);
+        return Error::ok;
+    }
+    // What is wrong with the group tables (the order, role ranks, the list
+    // index), or nullptr: they are kept in step by hand, not rebuilt.
+    const char* tables_fault() const {
+        if (role_rank.size() != roles.size()) return "role ranks: wrong length";
+        if (order.size() < 2 || order[order.size() - 2] != g_online || order.back() != g_offline)
+            return "order does not end with online, offline";
+        if (roles.size() > max_role_slots) return "role slots reach the group numbers";
+        std::size_t hoisted = 0;
+        for (std::uint32_t r = 0; r < roles.size(); ++r) {
+            const bool in = roles[r].live && roles[r].hoist;
+            hoisted += in;
+            if (!in && role_rank[r] != ~0u) return "a rank for a role outside the order";
+        }
+        if (hoisted + 2 != order.size()) return "order: wrong length";
+        for (std::uint32_t i = 0; i + 2 < order.size(); ++i) {
+            if (role_rank[order[i]] != i) return "role ranks disagree with the order";
+            if (i && !shown_before(order[i - 1], order[i])) return "order unsorted";
+        }
+        if (list_by_id.size() != lists.size()) return "list index: wrong size";
+        for (const auto& l : lists) {
+            const auto it = list_by_id.find(l->id);
+            if (it == list_by_id.end() || it->second != l.get()) return "list index disagrees";
+        }
+        return nullptr;
     }
     // Rank of group g in order (g must be in it).
     std::uint32_t rank_of(std::uint32_t g) const {
@@ -618,8 +697,44 @@ struct Guild::Impl {
         members.free(s);
     }
 
-    // Undoes the linking step of add_members (cannot fail).
-    // The first n records of `added` were indexed.
+    // One spec of add_members, checked as upsert_member checks a new
+    // member, and written into a fresh slot (appended to `added`) but not
+    // indexed: an id given twice in the batch is found by index_added.
+    // Room in the slab and in `added` is reserved by the caller; the
+    // record's text may throw (nothing of this spec is kept then).
+    Error write_record(const Guild::MemberSpec& spec, RoleSlots& slots,
+                       std::vector<std::uint32_t>& added) {
+        if (spec.id == 0 || !valid_name(spec.name) || static_cast<unsigned>(spec.status) > 3)
+            return Error::invalid;
+        if (Error e = check_role_ids(spec.roles, &slots); e != Error::ok) return e;
+        if (find_slot(spec.id) != nil_id) return Error::exists;
+        Text text(spec.name, false, {});
+        Roles staged(slots);
+        const std::uint32_t s = members.allocate();  // reserved: cannot fail
+        added.push_back(s);                           // reserved
+        Member& m = members[s];
+        m.id = spec.id;
+        m.status = spec.status;
+        m.rev = ++clock;
+        install_text(m, text);
+        install_roles(m, staged);
+        refresh_key(m);
+        refresh_group(m);
+        return Error::ok;
+    }
+    // Indexes the records of `added` in order, up to the first whose id is
+    // indexed already (an earlier record's): returns its position, or
+    // added.size(). Within room the caller reserved: cannot fail.
+    std::size_t index_added(const std::vector<std::uint32_t>& added) {
+        auto id_of = [this](std::uint32_t x) { return members[x].id; };
+        for (std::size_t i = 0; i < added.size(); ++i) {
+            if (!by_id.insert(members[added[i]].id, added[i], id_of)) return i;
+            ++live;
+        }
+        return added.size();
+    }
+    // Undoes index_added for the first n records of `added`, and unlinks
+    // any hook a list gave them. Cannot fail.
     void unlink_added(const std::vector<std::uint32_t>& added, std::size_t n) noexcept {
         for (auto& l : lists)
             for (std::size_t i = 0; i < n; ++i)
@@ -628,6 +743,12 @@ struct Guild::Impl {
             by_id.erase(members[added[i]].id, added[i]);
             --live;
         }
+    }
+    // Frees the records of `added` (in no list, not indexed), last first so
+    // that their slots are taken again in the same order.
+    void release_added(std::vector<std::uint32_t>& added) noexcept {
+        for (auto it = added.rbegin(); it != added.rend(); ++it) release(*it);
+        added.clear();
     }
 
     // ---------------------------------------------- bulk-event plans ----
@@ -680,8 +801,18 @@ struct Guild::Impl {
             if (!was && now) ++plan.inserts[{&l, group_of(m)}];
         }
     }
-    void reserve(const Plan& plan) {
+    // Room for the plan's inserts, and in each log for its planned edits
+    // plus a reset: in every log when the event may reset every list (a
+    // change of the member count, or of the whole order), else only in the
+    // logs of the lists the plan names (an event that changes one list
+    // need not visit all of them).
+    void reserve(const Plan& plan, bool every_log = true) {
         for (const auto& [key, k] : plan.inserts) tree_for(*key.first, key.second).reserve_inserts(k);
+        if (!every_log) {
+            for (const auto& [l, k] : plan.edits)
+                if (l->log) reserve_more(*l->log, k + 1);
+            return;
+        }
         for (auto& lp : lists)
             if (lp->log) {
                 auto it = plan.edits.find(lp.get());

@@ -55,68 +55,43 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
     });
 }
 
-Error Guild::add_members(std::span<const MemberSpec> specs) {
-    return no_memory_on_throw([&]() -> Error {
+Error Guild::add_members(std::span<const MemberSpec> specs, std::size_t* failed) {
+    std::size_t bad = specs.size();  // not about one spec, unless one fails
+    const Error e = no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (specs.size() > g.cfg.max_members - g.live) return Error::limit;
         // 1. Records are written into fresh slots while the specs are
-        // validated; nothing indexes them yet, so an error (or a failed
-        // allocation) only has to release them.
+        // checked, in order, up to the first refused; nothing indexes them
+        // yet, so a failed allocation only has to release them.
         std::vector<std::uint32_t> added;
-        auto release_all = [&]() noexcept {
-            for (auto it = added.rbegin(); it != added.rend(); ++it) g.release(*it);
-            added.clear();
-        };
+        Error refused = Error::ok;
         try {
             added.reserve(specs.size());
             g.members.reserve_more(static_cast<std::uint32_t>(specs.size()));  // <= max_members
-            RoleSlots slots;
-            for (const MemberSpec& spec : specs) {
-                if (spec.id == 0 || !valid_name(spec.name) || static_cast<unsigned>(spec.status) > 3) {
-                    release_all();
-                    return Error::invalid;
-                }
-                if (Error e = g.check_role_ids(spec.roles, &slots); e != Error::ok) {
-                    release_all();
-                    return e;
-                }
-                if (g.find_slot(spec.id) != nil_id) {
-                    release_all();
-                    return Error::exists;
-                }
-                Text text(spec.name, false, {});
-                Roles staged(slots);
-                const std::uint32_t s = g.members.allocate();  // reserved: cannot fail
-                added.push_back(s);
-                Member& m = g.members[s];
-                m.id = spec.id;
-                m.status = spec.status;
-                m.rev = ++g.clock;
-                install_text(m, text);
-                install_roles(m, staged);
-                g.refresh_key(m);
-                g.refresh_group(m);
-            }
             g.by_id.reserve(g.live + specs.size());
+            RoleSlots slots;
+            for (std::size_t i = 0; i < specs.size() && refused == Error::ok; ++i)
+                if ((refused = g.write_record(specs[i], slots, added)) != Error::ok) bad = i;
             for (auto& l : g.lists) {
                 reserve_total(l->hooks, g.members.high_water());
                 if (l->log) reserve_more(*l->log, 1);
             }
         } catch (...) {
-            release_all();
+            g.release_added(added);
             throw;
         }
         const bool was = g.shown(g_offline);
-        // 2. Index the records (cannot fail now); the same id twice in this
-        // batch is found here.
-        auto id_of = [&](std::uint32_t x) { return g.members[x].id; };
-        for (std::size_t i = 0; i < added.size(); ++i) {
-            if (!g.by_id.insert(g.members[added[i]].id, added[i], id_of)) {
-                g.unlink_added(added, i);
-                release_all();
-                return Error::exists;
-            }
-            ++g.live;
+        // 2. Index the records (in their own pass: its misses in the id
+        // table overlap). An id given twice is found here, at its second
+        // spec, which comes before the spec step 1 refused, if any.
+        const std::size_t dup = g.index_added(added);
+        const bool twice = dup < added.size();
+        if (twice || refused != Error::ok) {
+            g.unlink_added(added, dup);
+            g.release_added(added);
+            if (!twice) return refused;
+            bad = dup;
+            return Error::exists;
         }
         // 3. Prepare every list (may fail: then unlink and rethrow), then
         // commit every list (cannot fail).
@@ -127,13 +102,15 @@ Error Guild::add_members(std::span<const MemberSpec> specs) {
         } catch (...) {
             prepared.clear();
             g.unlink_added(added, added.size());
-            release_all();
+            g.release_added(added);
             throw;
         }
         for (auto& p : prepared) g.bulk_commit(p);
         g.after_count_change(was);
         return Error::ok;
     });
+    if (e != Error::ok && failed) *failed = bad;
+    return e;
 }
 
 Error Guild::remove_member(std::uint64_t user_id) {

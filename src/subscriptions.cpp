@@ -224,7 +224,6 @@ Error Subscriptions::remove_session(std::uint64_t session) {
     if (engine_.delivering_) {
         deferred_removals_.push_back(session);  // may throw: nothing changed yet
         it->second->removed = true;
-        ++removed_in_delivery_;
         return Error::ok;
     }
     drop_session(*it->second);
@@ -263,7 +262,6 @@ bool Subscriptions::apply_deferred() {
         if (it != sessions_.end()) drop_session(*it->second);
     }
     deferred_removals_.clear();
-    removed_in_delivery_ = 0;
     for (auto [sid, lid] : deferred_unsubs_) {
         auto it = sessions_.find(sid);
         SessionList* sl = it == sessions_.end() ? nullptr : it->second->find(lid);

@@ -46,8 +46,10 @@ public:
     Error remove_session(std::uint64_t session);
     Error session_ranges(std::uint64_t session, std::uint64_t list_id,
                          std::vector<Range>* out) const;
-    // Sessions removed inside the sink are gone for the host already.
-    std::size_t session_count() const { return sessions_.size() - removed_in_delivery_; }
+    // Sessions removed inside the sink stay in sessions_ until delivery
+    // ends, but are gone for the host already: one entry each in
+    // deferred_removals_ (a second removal is refused).
+    std::size_t session_count() const { return sessions_.size() - deferred_removals_.size(); }
 
     // Computes and delivers the frames of everything since the last flush.
     // Out of memory: flush_failed, with everything consistent. What was not
@@ -114,7 +116,6 @@ private:
     // Requests made from inside the sink, applied when delivery ends.
     std::vector<std::uint64_t> deferred_removals_;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> deferred_unsubs_;  // session, list
-    std::size_t removed_in_delivery_ = 0;  // sessions marked removed, not dropped yet
 
     // Scratch, reused across flushes.
     WindowDiff differ_;

@@ -98,25 +98,55 @@ typedef enum roster_presence {
     ROSTER_DND = 3
 } roster_presence;
 
+/* Hard upper bounds of the configuration: roster_guild_create refuses
+ * (EINVAL) a config with a field above its bound. Each of these fields
+ * sizes memory or work (a chunk's cached rows, the chunk list one subscribe
+ * builds, per-list and per-member tables), so an unbounded value would make
+ * a later call fail, or allocate without limit, instead of being refused. */
+#define ROSTER_MAX_MEMBERS 268435456u        /* 2^28: 16 GiB of member records */
+#define ROSTER_MAX_ROLES 65536u
+#define ROSTER_MAX_ROLES_PER_MEMBER 65536u   /* no member holds more than all roles */
+#define ROSTER_MAX_LISTS 32768u
+#define ROSTER_MAX_OVERWRITES 65536u
+#define ROSTER_MAX_SORT_KEY_BYTES 4096u
+#define ROSTER_MAX_CHUNK_SIZE 10000u
+#define ROSTER_MAX_RANGES 500u
+#define ROSTER_MAX_RANGE_SPAN 1000000u
+#define ROSTER_MAX_SESSION_LISTS 64u
+#define ROSTER_MAX_SESSIONS 16777216u        /* 2^24 */
+/* And together: one subscription may hold at most this many chunks, where
+ * a range of max_range_span rows touches at most max_range_span /
+ * chunk_size + 2 of them: a config needs
+ *   max_ranges * (max_range_span / chunk_size + 2) <= ROSTER_MAX_SUBSCRIPTION_CHUNKS
+ * (the defaults: 3 * (300 / 100 + 2) = 15). */
+#define ROSTER_MAX_SUBSCRIPTION_CHUNKS 1000u
+
 /* Guild configuration. Always initialise with ROSTER_CONFIG_INIT and then
  * change fields: `size` lets later versions add fields without breaking
- * callers built against this header. */
+ * callers built against this header. In parentheses: the default, then
+ * the bound (the macros above). */
 typedef struct roster_config {
     uint32_t size;                 /* sizeof(roster_config) */
     uint32_t offline_threshold;    /* offline shown while members < this (1000) */
-    uint32_t everyone_view;        /* 1: @everyone may VIEW the guild (1) */
-    uint32_t max_members;          /* (67,108,864) */
-    uint32_t max_roles;            /* roles in the guild (1000) */
-    uint32_t max_roles_per_member; /* (256) */
-    uint32_t max_lists;            /* lists besides list 0 (256) */
-    uint32_t max_overwrites;       /* role + member overwrites per list (1000) */
-    uint32_t max_sort_key_bytes;   /* host sort keys (256) */
+    uint32_t everyone_view;        /* 1: @everyone may VIEW the guild (1; 0 or 1) */
+    uint32_t max_members;          /* (67,108,864; 1..ROSTER_MAX_MEMBERS) */
+    uint32_t max_roles;            /* roles in the guild (1000; 1..ROSTER_MAX_ROLES) */
+    uint32_t max_roles_per_member; /* (256; 1..ROSTER_MAX_ROLES_PER_MEMBER) */
+    uint32_t max_lists;            /* lists besides list 0 (256; 0..ROSTER_MAX_LISTS) */
+    uint32_t max_overwrites;       /* role + member overwrites per list
+                                      (1000; 0..ROSTER_MAX_OVERWRITES) */
+    uint32_t max_sort_key_bytes;   /* host sort keys (256; 1..ROSTER_MAX_SORT_KEY_BYTES) */
     /* Sessions (SPEC §6). */
-    uint32_t chunk_size;           /* rows per chunk ranges are widened to (100) */
-    uint32_t max_ranges;           /* ranges per subscription (3) */
-    uint32_t max_range_span;       /* rows one range may span before widening (300) */
-    uint32_t max_session_lists;    /* lists one session may subscribe to (5) */
-    uint32_t max_sessions;         /* sessions in the guild (1,048,576) */
+    uint32_t chunk_size;           /* rows per chunk ranges are widened to
+                                      (100; 1..ROSTER_MAX_CHUNK_SIZE) */
+    uint32_t max_ranges;           /* ranges per subscription (3; 1..ROSTER_MAX_RANGES,
+                                      and ROSTER_MAX_SUBSCRIPTION_CHUNKS) */
+    uint32_t max_range_span;       /* rows one range may span before widening
+                                      (300; 1..ROSTER_MAX_RANGE_SPAN, and
+                                      ROSTER_MAX_SUBSCRIPTION_CHUNKS) */
+    uint32_t max_session_lists;    /* lists one session may subscribe to
+                                      (5; 1..ROSTER_MAX_SESSION_LISTS) */
+    uint32_t max_sessions;         /* sessions in the guild (1,048,576; 1..ROSTER_MAX_SESSIONS) */
 } roster_config;
 
 #define ROSTER_CONFIG_INIT                                                               \
@@ -127,9 +157,10 @@ typedef struct roster_config {
  * config may be NULL for the defaults. *out is set only on success. A
  * config from an older header (smaller size, without the session fields)
  * gets the session defaults.
- * Errors: EINVAL (out NULL, config->size too small, or a zero limit other
- * than max_lists),
- * ENOMEM. The guild is owned by the caller: roster_guild_destroy it. */
+ * Errors: EINVAL (out NULL, config->size too small, a zero limit other
+ * than max_lists and max_overwrites, a field above its ROSTER_MAX_* bound,
+ * or ranges that could hold more than ROSTER_MAX_SUBSCRIPTION_CHUNKS
+ * chunks), ENOMEM. The guild is owned by the caller: roster_guild_destroy it. */
 ROSTER_API int roster_guild_create(roster_guild **out, const roster_config *config);
 
 /* Frees the guild and everything it holds. NULL is accepted. */
@@ -196,7 +227,9 @@ typedef struct roster_role {
 /* Creates the role, or replaces the settings of an existing one. Holders
  * are re-sectioned (hoist, position) or re-filtered (view, admin).
  * Errors: EINVAL (NULL, id 0 or reserved, unknown flag bits), ELIMIT
- * (max_roles). O(1) for a new role; O(n r + holders log n) for a change. */
+ * (max_roles). A new role: amortised O(1); a new hoisted one also moves
+ * O(G L) words (a memmove per list) to open its empty section in place.
+ * O(n r + holders log n) for a change. */
 ROSTER_API int roster_role_upsert(roster_guild *guild, const roster_role *role);
 
 /* Removes the role from the guild and from every member holding it.
@@ -233,13 +266,23 @@ typedef struct roster_member_spec {
     int32_t status; /* roster_presence */
 } roster_member_spec;
 
-/* Adds count new members at once, all or nothing: every spec is checked as
- * roster_member_add would (and ids must be distinct) before anything
- * changes. Loading a guild this way costs one sort per list instead of
- * count inserts. Errors: as roster_member_add, for the first bad spec.
- * O(count log count) plus O(n) when the lists already hold members. */
+/* Adds count new members at once, all or nothing. Loading a guild this way
+ * costs one sort per list instead of count inserts. Each entry is checked
+ * exactly as roster_member_add would check it, and an id given earlier in
+ * the array counts as existing (EEXIST for the later entry); the status
+ * returned is that of the first failing entry in array order. Errors not
+ * about one entry: EINVAL (guild NULL, members NULL with count > 0),
+ * ELIMIT (the guild would exceed max_members; checked before the entries),
+ * ENOMEM, EBUSY. O(count log count) plus O(n) when the lists already hold
+ * members. */
 ROSTER_API int roster_members_add(roster_guild *guild, const roster_member_spec *members,
                                   size_t count);
+
+/* roster_members_add, which on an error also writes to *failed_index (when
+ * not NULL) the index of the first failing entry, or count when the error
+ * is not about one entry. *failed_index is not written on success. */
+ROSTER_API int roster_members_add_at(size_t *failed_index, roster_guild *guild,
+                                     const roster_member_spec *members, size_t count);
 
 /* Errors for the calls below: EINVAL (id 0 or bad argument), ENOTFOUND
  * (unknown member or role). Each is O(r + L log n). */
@@ -503,7 +546,10 @@ ROSTER_API int roster_session_ranges(roster_range *out, size_t cap, size_t *coun
                                      const roster_guild *guild, uint64_t session_id,
                                      uint64_t list_id);
 
-/* Number of sessions. Errors: EINVAL (NULL). */
+/* Number of sessions. A session removed inside the frame callback is not
+ * counted from the moment roster_session_remove returns (as
+ * roster_session_ranges then reports it unknown), though the engine frees
+ * it when the delivery ends. O(1). Errors: EINVAL (NULL). */
 ROSTER_API int roster_guild_session_count(uint32_t *out, const roster_guild *guild);
 
 #ifdef __cplusplus

@@ -199,13 +199,15 @@ public:
 
     // Adds all the members or none (see roster_members_add).
     void add_members(const std::vector<MemberSpec>& members) {
-        std::vector<roster_member_spec> specs;
-        specs.reserve(members.size());
-        for (const MemberSpec& m : members) {
-            specs.push_back({m.id, m.name.data(), m.name.size(), m.roles.data(), m.roles.size(),
-                             static_cast<std::int32_t>(m.status)});
-        }
+        const std::vector<roster_member_spec> specs = specs_of(members);
         call(roster_members_add(g_, specs.data(), specs.size()));
+    }
+    // The same; when it throws, *failed_index (if not null) is the index of
+    // the first failing member, or members.size() when the error is not
+    // about one member (see roster_members_add_at).
+    void add_members(const std::vector<MemberSpec>& members, std::size_t* failed_index) {
+        const std::vector<roster_member_spec> specs = specs_of(members);
+        call(roster_members_add_at(failed_index, g_, specs.data(), specs.size()));
     }
     void add_member(std::uint64_t id, std::string_view name,
                     const std::vector<std::uint64_t>& roles, Presence status) {
@@ -351,6 +353,16 @@ private:
     };
 
     explicit Guild(const roster_config* config) { check(roster_guild_create(&g_, config)); }
+
+    static std::vector<roster_member_spec> specs_of(const std::vector<MemberSpec>& members) {
+        std::vector<roster_member_spec> specs;
+        specs.reserve(members.size());
+        for (const MemberSpec& m : members) {
+            specs.push_back({m.id, m.name.data(), m.name.size(), m.roles.data(), m.roles.size(),
+                             static_cast<std::int32_t>(m.status)});
+        }
+        return specs;
+    }
 
     static void trampoline(const roster_frame* frame, const std::uint64_t* sessions,
                            std::size_t count, void* user_data) noexcept {

@@ -18,6 +18,7 @@ constexpr Workload workloads[] = {
     {"guild", bench::run_guild, "the engine at 1M members: bulk load, memory, status changes"},
     {"w2", bench::run_w2, "the engine under presence churn, sessions, frames to a no-op callback"},
     {"w3", bench::run_w3, "subscribe latency and a role reorder moving 100k members"},
+    {"create", bench::run_create, "creating 10k-40k roles and 10k-20k lists, per creation"},
 };
 
 void usage(std::FILE* out) {

@@ -18,4 +18,7 @@ int run_w2(int argc, char** argv);
 // W3: subscribe latency and a role reorder that moves many members.
 int run_w3(int argc, char** argv);
 
+// Creating roles and lists: the cost per creation, at thousands of each.
+int run_create(int argc, char** argv);
+
 }  // namespace bench

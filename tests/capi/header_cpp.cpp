@@ -131,5 +131,30 @@ int main() {
     again.unsubscribe(7, 0);
     again.remove_session(7);
     CHECK(again.session_count() == 0);
+
+    // A bulk add names its first failing member; nothing is added.
+    again.on_frame(nullptr);
+    const std::uint32_t members = again.member_count();
+    std::vector<roster::MemberSpec> bulk = {{30, "c", {}, roster::Presence::online},
+                                            {31, "d", {999}, roster::Presence::online},
+                                            {30, "again", {}, roster::Presence::online}};
+    std::size_t failed = 0;
+    int status = 0;
+    try {
+        again.add_members(bulk, &failed);
+    } catch (const roster::Error& e) {
+        status = e.status();
+    }
+    CHECK(status == ROSTER_ENOTFOUND && failed == 1 && again.member_count() == members);
+    bulk[1].roles.clear();
+    try {
+        again.add_members(bulk, &failed);
+    } catch (const roster::Error& e) {
+        status = e.status();
+    }
+    CHECK(status == ROSTER_EEXIST && failed == 2 && again.member_count() == members);
+    bulk.pop_back();
+    again.add_members(bulk, nullptr);
+    CHECK(again.member_count() == members + 2);
     return failures ? 1 : 0;
 }

@@ -55,7 +55,7 @@ static void snapshot(const roster_guild *g, char *buf, size_t cap) {
     }
 }
 
-static roster_guild *make_guild(void) {
+static roster_guild *make_guild_of(uint32_t max_members) {
     roster_guild *g = NULL;
     roster_config cfg = ROSTER_CONFIG_INIT;
     roster_role hoisted = {10, 5, ROSTER_ROLE_HOIST};
@@ -67,7 +67,7 @@ static roster_guild *make_guild(void) {
     cfg.max_roles_per_member = 2;
     cfg.max_lists = 1;
     cfg.max_overwrites = 2;
-    cfg.max_members = 5;
+    cfg.max_members = max_members;
     cfg.max_sort_key_bytes = 8;
     EXPECT(roster_guild_create(&g, &cfg), ROSTER_OK);
     EXPECT(roster_role_upsert(g, &hoisted), ROSTER_OK);
@@ -81,6 +81,8 @@ static roster_guild *make_guild(void) {
     EXPECT(roster_list_set(g, 7, &rule), ROSTER_OK);
     return g;
 }
+
+static roster_guild *make_guild(void) { return make_guild_of(5); }
 
 static void test_good_paths(void) {
     roster_guild *g = make_guild();
@@ -261,6 +263,153 @@ static void test_bad_input_leaves_guild_unchanged(void) {
     roster_guild_destroy(g);
 }
 
+/* ---- roster_members_add and roster_members_add_at: the first bad entry */
+
+static roster_member_spec spec(uint64_t id, const char *name, const uint64_t *roles,
+                               size_t role_count, int32_t status) {
+    roster_member_spec m;
+    memset(&m, 0, sizeof m);
+    m.id = id;
+    m.name = name;
+    m.name_len = name ? strlen(name) : 1;
+    m.roles = roles;
+    m.role_count = role_count;
+    m.status = status;
+    return m;
+}
+
+/* Both calls return `status`; roster_members_add_at names entry `index`;
+ * the guild is unchanged. */
+static void expect_bulk_fails(roster_guild *g, const roster_member_spec *ms, size_t count,
+                              int status, size_t index, int line) {
+    char before[4096], after[4096];
+    size_t at = 12345;
+    int got;
+    snapshot(g, before, sizeof before);
+    got = roster_members_add(g, ms, count);
+    if (got != status) {
+        fprintf(stderr, "%s:%d: roster_members_add returned %d (%s), expected %d (%s)\n", __FILE__,
+                line, got, roster_status_str(got), status, roster_status_str(status));
+        ++failures;
+    }
+    got = roster_members_add_at(&at, g, ms, count);
+    if (got != status || at != index) {
+        fprintf(stderr, "%s:%d: roster_members_add_at returned %d (%s) at %lu, expected %d (%s) at %lu\n",
+                __FILE__, line, got, roster_status_str(got), (unsigned long)at, status,
+                roster_status_str(status), (unsigned long)index);
+        ++failures;
+    }
+    snapshot(g, after, sizeof after);
+    if (strcmp(before, after) != 0) {
+        fprintf(stderr, "%s:%d: guild changed by a rejected bulk add:\n before %s\n after  %s\n",
+                __FILE__, line, before, after);
+        ++failures;
+    }
+}
+
+#define BULK_FAILS(ms, status, index) \
+    expect_bulk_fails(g, ms, sizeof ms / sizeof ms[0], status, index, __LINE__)
+
+/* Each entry is checked as roster_member_add checks it (EINVAL first, then
+ * its roles, then whether it exists, an id given earlier in the array
+ * included), in array order: the first failing entry decides. */
+static void test_members_add_first_failure(void) {
+    roster_guild *g = make_guild_of(7); /* roles 10 (hoisted), 11; members 1-3 */
+    uint64_t r10[1] = {10}, unknown[1] = {999}, three[3] = {10, 11, 12}, reserved[1] = {ROSTER_GROUP_ONLINE};
+    roster_role r12 = {12, 1, 0};
+    size_t at = 777;
+    EXPECT(roster_role_upsert(g, &r12), ROSTER_OK);
+    {   /* an unknown role before a NULL name, and after it */
+        roster_member_spec a[3], b[3];
+        a[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(21, "b", unknown, 1, ROSTER_ONLINE);
+        a[2] = spec(22, NULL, NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_ENOTFOUND, 1);
+        b[0] = a[0], b[1] = a[2], b[2] = a[1];
+        BULK_FAILS(b, ROSTER_EINVAL, 1);
+    }
+    {   /* an existing member before a bad status, and after it */
+        roster_member_spec a[2], b[2];
+        a[0] = spec(1, "again", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(21, "b", NULL, 0, 9);
+        BULK_FAILS(a, ROSTER_EEXIST, 0);
+        b[0] = a[1], b[1] = a[0];
+        BULK_FAILS(b, ROSTER_EINVAL, 0);
+    }
+    {   /* an id given twice: the second is the bad one, before or after others */
+        roster_member_spec a[3], b[3], c[4];
+        a[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(20, "a2", NULL, 0, ROSTER_ONLINE);
+        a[2] = spec(22, "c", NULL, 0, -1);
+        BULK_FAILS(a, ROSTER_EEXIST, 1);
+        b[0] = a[0], b[1] = a[2], b[2] = a[1];
+        BULK_FAILS(b, ROSTER_EINVAL, 1);
+        c[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        c[1] = spec(21, "b", NULL, 0, ROSTER_ONLINE);
+        c[2] = spec(21, "b2", unknown, 1, ROSTER_ONLINE); /* its role is checked first */
+        c[3] = spec(2, "old", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(c, ROSTER_ENOTFOUND, 2);
+        c[2] = spec(21, "b2", r10, 1, ROSTER_ONLINE);
+        BULK_FAILS(c, ROSTER_EEXIST, 2);
+    }
+    {   /* roles NULL with a count; too many roles; a reserved role id; id 0;
+         * an empty or invalid name (found by the engine, not the C layer) */
+        roster_member_spec a[3];
+        a[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(21, "b", NULL, 2, ROSTER_ONLINE);
+        a[2] = spec(1, "old", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 1);
+        a[1] = spec(21, "b", three, 3, ROSTER_ONLINE); /* max_roles_per_member 2 */
+        a[2] = spec(22, NULL, NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_ELIMIT, 1);
+        a[1] = spec(21, "b", reserved, 1, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 1);
+        a[0] = spec(0, "zero", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 0);
+        a[0] = spec(20, "", NULL, 0, ROSTER_ONLINE);
+        a[0].name_len = 0;
+        a[1] = spec(1, "old", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 0);
+        a[0] = spec(20, "\xff", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(21, NULL, NULL, 0, ROSTER_ONLINE);
+        a[2] = spec(22, "c", unknown, 1, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 0);
+        a[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_EINVAL, 1);
+    }
+    {   /* failures not about one entry: index = count */
+        roster_member_spec a[5];
+        a[0] = spec(20, "a", NULL, 0, ROSTER_ONLINE);
+        a[1] = spec(21, "b", unknown, 1, ROSTER_ONLINE);
+        a[2] = spec(22, "c", NULL, 0, ROSTER_ONLINE);
+        a[3] = spec(23, "d", NULL, 0, ROSTER_ONLINE);
+        a[4] = spec(24, "e", NULL, 0, ROSTER_ONLINE);
+        BULK_FAILS(a, ROSTER_ELIMIT, 5); /* 3 + 5 > max_members 7, checked first */
+        EXPECT(roster_members_add_at(&at, g, NULL, 2), ROSTER_EINVAL);
+        CHECK(at == 2);
+        at = 777;
+        EXPECT(roster_members_add_at(&at, NULL, a, 2), ROSTER_EINVAL);
+        CHECK(at == 2);
+        EXPECT(roster_members_add_at(NULL, g, a + 1, 1), ROSTER_ENOTFOUND); /* index optional */
+    }
+    {   /* success: the index is not written */
+        roster_member_spec a[2];
+        roster_member_info info;
+        uint32_t n = 0;
+        a[0] = spec(20, "a", r10, 1, ROSTER_ONLINE);
+        a[1] = spec(21, "b", NULL, 0, ROSTER_IDLE);
+        at = 777;
+        EXPECT(roster_members_add_at(&at, g, a, 2), ROSTER_OK);
+        CHECK(at == 777);
+        EXPECT(roster_guild_member_count(&n, g), ROSTER_OK);
+        CHECK(n == 5);
+        EXPECT(roster_member_get(&info, NULL, 0, NULL, g, 20), ROSTER_OK);
+        CHECK(info.group == 10 && info.status == ROSTER_ONLINE);
+        EXPECT(roster_members_add_at(&at, g, NULL, 0), ROSTER_OK); /* nothing to add */
+    }
+    roster_guild_destroy(g);
+}
+
 static void test_config_validation(void) {
     roster_guild *g = NULL;
     roster_config cfg = ROSTER_CONFIG_INIT;
@@ -307,6 +456,9 @@ typedef struct recorder {
     int unsubscribe_always; /* session unsubscribed from list 0 at every frame */
     size_t calls;     /* callback invocations, recorded or not */
     int try_flush;    /* call roster_guild_flush inside the callback */
+    int remove;       /* session to remove inside the callback */
+    uint32_t sessions_after_remove; /* roster_guild_session_count right after */
+    int remove_failed; /* the removal, or the queries after it, said otherwise */
 } recorder;
 
 static void record_frame(const roster_frame *f, const uint64_t *sessions, size_t n, void *user) {
@@ -342,6 +494,15 @@ static void record_frame(const roster_frame *f, const uint64_t *sessions, size_t
         uint32_t u = 0;
         if (roster_member_touch(r->guild, 1) != ROSTER_EBUSY) ++r->busy_failed;
         if (roster_member_add(r->guild, 50, "x", 1, NULL, 0, ROSTER_ONLINE) != ROSTER_EBUSY) ++r->busy_failed;
+        {   /* EBUSY is not about an entry: the index is the count */
+            roster_member_spec m;
+            size_t at = 0;
+            memset(&m, 0, sizeof m);
+            m.id = 51;
+            m.name = "y";
+            m.name_len = 1;
+            if (roster_members_add_at(&at, r->guild, &m, 1) != ROSTER_EBUSY || at != 1) ++r->busy_failed;
+        }
         if (roster_session_subscribe(r->guild, 9, 0, &range, 1) != ROSTER_EBUSY) ++r->busy_failed;
         if (roster_batch_begin(r->guild) != ROSTER_EBUSY) ++r->busy_failed;
         if (roster_guild_set_frame_callback(r->guild, NULL, NULL) != ROSTER_EBUSY) ++r->busy_failed;
@@ -356,6 +517,18 @@ static void record_frame(const roster_frame *f, const uint64_t *sessions, size_t
         e.user_id = 1;
         if (roster_events_apply(r->guild, &e, 1, sizeof e, &st) != ROSTER_EBUSY || st != 99)
             ++r->busy_failed;
+    }
+    if (r->remove) {
+        roster_range got[2];
+        size_t n = 0;
+        if (roster_session_remove(r->guild, (uint64_t)r->remove) != ROSTER_OK) ++r->remove_failed;
+        if (roster_guild_session_count(&r->sessions_after_remove, r->guild) != ROSTER_OK)
+            ++r->remove_failed;
+        if (roster_session_ranges(got, 2, &n, r->guild, (uint64_t)r->remove, 0) != ROSTER_ENOTFOUND)
+            ++r->remove_failed;
+        if (roster_session_remove(r->guild, (uint64_t)r->remove) != ROSTER_ENOTFOUND)
+            ++r->remove_failed;
+        r->remove = 0;
     }
     if (r->unsubscribe) {
         if (roster_session_subscribe(r->guild, (uint64_t)r->unsubscribe, 0, NULL, 0) != ROSTER_OK)
@@ -489,6 +662,34 @@ static void test_sessions_good_paths(void) {
     roster_guild_destroy(g);
 }
 
+/* A session removed inside the callback is gone at once for every query,
+ * the session count included, though the removal itself ends with the
+ * delivery. */
+static void test_session_count_in_callback(void) {
+    static recorder rec;
+    roster_guild *g = make_session_guild(&rec);
+    roster_range r04 = {0, 4};
+    uint32_t u = 0;
+    if (!g) return;
+    EXPECT(roster_session_subscribe(g, 1, 0, &r04, 1), ROSTER_OK);
+    EXPECT(roster_session_subscribe(g, 2, 0, &r04, 1), ROSTER_OK);
+    EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
+    CHECK(u == 2);
+    rec.count = 0;
+    rec.remove = 2;
+    rec.sessions_after_remove = 99;
+    EXPECT(roster_member_touch(g, 1), ROSTER_OK);
+    CHECK(rec.count == 1 && rec.remove == 0 && rec.remove_failed == 0);
+    CHECK(rec.sessions_after_remove == 1);
+    EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
+    CHECK(u == 1);
+    /* The slot it freed can be taken again (max_sessions is 2). */
+    EXPECT(roster_session_subscribe(g, 3, 0, &r04, 1), ROSTER_OK);
+    EXPECT(roster_guild_session_count(&u, g), ROSTER_OK);
+    CHECK(u == 2);
+    roster_guild_destroy(g);
+}
+
 static void test_sessions_bad_input(void) {
     static recorder rec;
     roster_guild *g = make_session_guild(&rec);
@@ -590,6 +791,152 @@ static void test_session_config(void) {
     expect_rejected(&cfg, __LINE__);
 }
 
+static void expect_created(const roster_config *cfg, int line) {
+    roster_guild *g = NULL;
+    const int got = roster_guild_create(&g, cfg);
+    if (got != ROSTER_OK || g == NULL) {
+        fprintf(stderr, "%s:%d: roster_guild_create returned %d (%s), expected ROSTER_OK\n",
+                __FILE__, line, got, roster_status_str(got));
+        ++failures;
+    }
+    roster_guild_destroy(g);
+}
+
+/* Every field that sizes memory is accepted at its bound and refused one
+ * above it; cfg is a config in which that bound is the only limit hit, and
+ * field points into it. */
+static void check_bound(const roster_config *cfg, uint32_t *field, uint32_t max, int line) {
+    *field = max;
+    expect_created(cfg, line);
+    *field = max + 1;
+    expect_rejected(cfg, line);
+}
+
+#define CHECK_BOUND(field, max)                           \
+    do {                                                  \
+        check_bound(&base, &base.field, max, __LINE__);   \
+        base = (roster_config)ROSTER_CONFIG_INIT;         \
+    } while (0)
+
+static void test_config_bounds(void) {
+    roster_config base = ROSTER_CONFIG_INIT, cfg;
+    CHECK_BOUND(max_members, ROSTER_MAX_MEMBERS);
+    CHECK_BOUND(max_roles, ROSTER_MAX_ROLES);
+    CHECK_BOUND(max_roles_per_member, ROSTER_MAX_ROLES_PER_MEMBER);
+    CHECK_BOUND(max_lists, ROSTER_MAX_LISTS);
+    CHECK_BOUND(max_overwrites, ROSTER_MAX_OVERWRITES);
+    CHECK_BOUND(max_sort_key_bytes, ROSTER_MAX_SORT_KEY_BYTES);
+    CHECK_BOUND(chunk_size, ROSTER_MAX_CHUNK_SIZE);
+    CHECK_BOUND(max_session_lists, ROSTER_MAX_SESSION_LISTS);
+    CHECK_BOUND(max_sessions, ROSTER_MAX_SESSIONS);
+    /* Ranges within one chunk each: 500 * (99 / 100 + 2) = 1000 chunks. */
+    base.max_range_span = 99;
+    CHECK_BOUND(max_ranges, ROSTER_MAX_RANGES);
+    /* One range of 10,000-row chunks: 1 * (1,000,000 / 10,000 + 2) = 102. */
+    base.chunk_size = ROSTER_MAX_CHUNK_SIZE;
+    base.max_ranges = 1;
+    CHECK_BOUND(max_range_span, ROSTER_MAX_RANGE_SPAN);
+
+    /* Chunks per subscription: 3 * (33,199 / 100 + 2) = 999 is allowed,
+     * 3 * (33,200 / 100 + 2) = 1002 is not; the other fields as bounded. */
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.max_range_span = 33199;
+    expect_created(&cfg, __LINE__);
+    cfg.max_range_span = 33200;
+    expect_rejected(&cfg, __LINE__);
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.chunk_size = 1;
+    cfg.max_ranges = 1;
+    cfg.max_range_span = ROSTER_MAX_SUBSCRIPTION_CHUNKS - 2; /* 998 + 2 chunks */
+    expect_created(&cfg, __LINE__);
+    cfg.max_range_span = ROSTER_MAX_SUBSCRIPTION_CHUNKS - 1;
+    expect_rejected(&cfg, __LINE__);
+    /* The review's cases: one subscribe building 4 billion chunk numbers,
+     * and a chunk whose row cache could never be allocated. */
+    cfg.max_range_span = 0xFFFFFFFFu;
+    expect_rejected(&cfg, __LINE__);
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.chunk_size = 50000000u;
+    expect_rejected(&cfg, __LINE__);
+    /* A config from an older header: its guild fields are bounded too. */
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.size = (uint32_t)offsetof(roster_config, chunk_size);
+    cfg.max_roles = ROSTER_MAX_ROLES + 1;
+    expect_rejected(&cfg, __LINE__);
+}
+
+/* What the frames of test_max_chunk_guild said. */
+typedef struct big_rec {
+    size_t frames, ops, sessions;
+    uint32_t member_count;
+    roster_op first;      /* items not kept */
+    uint64_t first_user;  /* the user of the first op's first member row */
+} big_rec;
+
+static void big_frame(const roster_frame *f, const uint64_t *sessions, size_t n, void *user) {
+    big_rec *r = (big_rec *)user;
+    size_t k;
+    (void)sessions;
+    ++r->frames;
+    r->ops += f->op_count;
+    r->sessions += n;
+    r->member_count = f->member_count;
+    if (f->op_count == 0) return;
+    r->first = f->ops[0];
+    r->first.items = NULL;
+    r->first_user = 0;
+    for (k = 0; k < f->ops[0].item_count && !r->first_user; ++k)
+        r->first_user = f->ops[0].items[k].user;
+}
+
+/* A guild at the largest chunk size works: two chunks of 10,000 rows are
+ * synced, and events reach them. */
+static void test_max_chunk_guild(void) {
+    enum { members = 10050 };
+    static roster_member_spec specs[members];
+    static char names[members][8];
+    roster_config cfg = ROSTER_CONFIG_INIT;
+    roster_guild *g = NULL;
+    roster_range ranges[2] = {{0, 0}, {ROSTER_MAX_CHUNK_SIZE, ROSTER_MAX_CHUNK_SIZE + 5}}, got[2];
+    big_rec rec;
+    size_t i, n = 0;
+    cfg.chunk_size = ROSTER_MAX_CHUNK_SIZE;
+    EXPECT(roster_guild_create(&g, &cfg), ROSTER_OK);
+    if (!g) return;
+    for (i = 0; i < members; ++i) {
+        snprintf(names[i], sizeof names[i], "m%05u", (unsigned)i);
+        specs[i].id = i + 1;
+        specs[i].name = names[i];
+        specs[i].name_len = 6;
+        specs[i].status = ROSTER_ONLINE;
+    }
+    EXPECT(roster_members_add(g, specs, members), ROSTER_OK);
+    memset(&rec, 0, sizeof rec);
+    EXPECT(roster_guild_set_frame_callback(g, big_frame, &rec), ROSTER_OK);
+
+    /* Rows: [online] m00000 (id 1, row 1) ... m10049 (id 10050, row 10050). */
+    EXPECT(roster_session_subscribe(g, 1, 0, ranges, 2), ROSTER_OK);
+    CHECK(rec.frames == 1 && rec.ops == 1 && rec.sessions == 1);
+    CHECK(rec.member_count == members);
+    CHECK(rec.first.kind == ROSTER_OP_SYNC && rec.first.index == 0 &&
+          rec.first.end == 2 * ROSTER_MAX_CHUNK_SIZE - 1 && rec.first.item_count == members + 1);
+    CHECK(rec.first_user == 1);
+    EXPECT(roster_session_ranges(got, 2, &n, g, 1, 0), ROSTER_OK);
+    CHECK(n == 1 && got[0].start == 0 && got[0].end == 2 * ROSTER_MAX_CHUNK_SIZE - 1);
+
+    /* A member in the second chunk changes in place: one UPDATE. */
+    memset(&rec, 0, sizeof rec);
+    EXPECT(roster_member_touch(g, 10040), ROSTER_OK);
+    CHECK(rec.frames == 1 && rec.ops == 1);
+    CHECK(rec.first.kind == ROSTER_OP_UPDATE && rec.first.index == 10040 && rec.first_user == 10040);
+
+    /* The first member leaves: every later row shifts, across the chunks. */
+    memset(&rec, 0, sizeof rec);
+    EXPECT(roster_member_remove(g, 1), ROSTER_OK);
+    CHECK(rec.frames == 1 && rec.ops >= 1 && rec.member_count == members - 1);
+    CHECK(rec.first.kind == ROSTER_OP_DELETE && rec.first.index == 1);
+    roster_guild_destroy(g);
+}
 
 /* roster_events_apply: every kind, the same result as one call per event,
  * per-event statuses (a failing event changes nothing, the rest apply),
@@ -758,10 +1105,14 @@ static void test_flush_and_repeated_unsubscribe(void) {
 int main(void) {
     test_good_paths();
     test_bad_input_leaves_guild_unchanged();
+    test_members_add_first_failure();
     test_config_validation();
     test_sessions_good_paths();
+    test_session_count_in_callback();
     test_sessions_bad_input();
     test_session_config();
+    test_config_bounds();
+    test_max_chunk_guild();
     test_events_apply();
     test_flush_and_repeated_unsubscribe();
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);

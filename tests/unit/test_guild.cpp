@@ -64,6 +64,59 @@ TEST_CASE("sections: hoisted roles by position then id, online, offline; empty g
     CHECK(g.index_of(0, 99, &idx) == Error::not_found);
 }
 
+TEST_CASE("a new hoisted role joins the sections where it sorts, in every list") {
+    Guild g;
+    ListRule all;
+    REQUIRE(g.upsert_role({30, 5, true, false, false}) == Error::ok);
+    REQUIRE(g.set_list(7, all) == Error::ok);
+    REQUIRE(g.upsert_role({10, 5, true, false, false}) == Error::ok);   // before 30: lower id
+    REQUIRE(g.upsert_role({20, 9, true, false, false}) == Error::ok);   // first: highest
+    REQUIRE(g.upsert_role({40, 99, false, false, false}) == Error::ok); // no section
+    REQUIRE(g.upsert_role({50, 5, true, false, false}) == Error::ok);   // after 30
+    REQUIRE(g.upsert_role({60, -1, true, false, false}) == Error::ok);  // last
+    const std::vector<std::uint64_t> r10 = {10}, r20 = {20}, r30 = {30}, r40 = {40}, r50 = {50},
+                                     r60 = {60};
+    REQUIRE(g.upsert_member(1, "a", r10, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(2, "b", r20, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(3, "c", r30, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(4, "d", r40, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(5, "e", r50, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(6, "f", r60, Status::online, false) == Error::ok);
+    const std::string sections = "[r20:1] 2 [r10:1] 1 [r30:1] 3 [r50:1] 5 [r60:1] 6 [on:1] 4";
+    CHECK(dump(g) == sections);
+    CHECK(dump(g, 7) == sections);
+    // Sections with members in the lists: a new one between them (its
+    // slot reused from a removed role) shifts the later ones' rows.
+    REQUIRE(g.upsert_role({70, 0, false, false, false}) == Error::ok);
+    REQUIRE(g.remove_role(70) == Error::ok);
+    REQUIRE(g.upsert_role({80, 7, true, false, false}) == Error::ok);
+    const std::vector<std::uint64_t> r80 = {80};
+    REQUIRE(g.upsert_member(7, "g", r80, Status::online, false) == Error::ok);
+    const std::string more = "[r20:1] 2 [r80:1] 7 [r10:1] 1 [r30:1] 3 [r50:1] 5 [r60:1] 6 [on:1] 4";
+    CHECK(dump(g) == more);
+    CHECK(dump(g, 7) == more);
+    std::uint32_t idx = 0;
+    REQUIRE(g.index_of(7, 3, &idx) == Error::ok);
+    CHECK(idx == 7);
+}
+
+TEST_CASE("role slots stay below the group numbers, whatever max_roles says") {
+    GuildConfig cfg;
+    cfg.max_roles = max_role_slots + 10;
+    Guild g(cfg);
+    std::uint32_t made = 0;
+    for (std::uint64_t id = 1; id <= max_role_slots; ++id)
+        made += g.upsert_role({id, 0, false, false, false}) == Error::ok;
+    CHECK(made == max_role_slots);
+    CHECK(g.upsert_role({max_role_slots + 1, 0, true, false, false}) == Error::limit);
+    // The last slot is a section of its own, above online.
+    REQUIRE(g.upsert_role({max_role_slots, 5, true, false, false}) == Error::ok);
+    const std::vector<std::uint64_t> last = {max_role_slots};
+    REQUIRE(g.upsert_member(1, "a", last, Status::online, false) == Error::ok);
+    REQUIRE(g.upsert_member(2, "b", none, Status::online, false) == Error::ok);
+    CHECK(dump(g) == "[r" + std::to_string(max_role_slots) + ":1] 1 [on:1] 2");
+}
+
 TEST_CASE("order inside a group: folded name, bytes, then user id") {
     Guild g;
     REQUIRE(g.upsert_member(30, "ann", none, Status::online, false) == Error::ok);
@@ -351,11 +404,21 @@ TEST_CASE("bulk add equals one-by-one adds; a bad spec rejects the whole batch")
                                           {2001, "ok", {}, Status::online},
                                           {2000, "dup", {}, Status::online}};
     const std::string before = dump(a);
-    CHECK(a.add_members(bad) == Error::exists);
+    std::size_t failed = 99;
+    CHECK(a.add_members(bad, &failed) == Error::exists);
+    CHECK(failed == 2);
     bad[2] = {2002, "\xff", {}, Status::online};
     CHECK(a.add_members(bad) == Error::invalid);
     bad[2] = {500, "taken", {}, Status::online};
-    CHECK(a.add_members(bad) == Error::exists);
+    CHECK(a.add_members(bad, &failed) == Error::exists);
+    CHECK(failed == 2);
+    // The first failing spec decides: the duplicate at 1 before the bad
+    // name at 2.
+    bad[1] = {2000, "dup", {}, Status::online};
+    bad[2] = {2002, "\xff", {}, Status::online};
+    CHECK(a.add_members(bad, &failed) == Error::exists);
+    CHECK(failed == 1);
+    bad[1] = {2001, "ok", {}, Status::online};
     CHECK(dump(a) == before);
     CHECK(a.member_total() == 301);
 

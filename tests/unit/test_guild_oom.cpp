@@ -142,6 +142,7 @@ TEST_CASE("every event survives a failed allocation at every point") {
         {"remove role from member", [](Guild& g) { return g.remove_member_role(3, 10); }},
         {"touch", [](Guild& g) { return g.touch(4); }},
         {"new role", [](Guild& g) { return g.upsert_role({20, 2, true, false, false}); }},
+        {"new plain role", [](Guild& g) { return g.upsert_role({21, 2, false, true, false}); }},
         {"role hoist toggle", [](Guild& g) { return g.upsert_role({12, 1, true, true, false}); }},
         {"role view toggle", [](Guild& g) { return g.upsert_role({10, 5, true, false, false}); }},
         {"role position", [](Guild& g) { return g.upsert_role({11, 9, true, false, false}); }},
