@@ -10,12 +10,20 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "internal.hpp"
 #include "roster/roster.h"
 
 struct roster_guild {
     roster_guild(const roster::GuildConfig& c, const roster::SessionConfig& s) : engine(c, s) {}
     roster::Engine engine;
 };
+
+namespace roster::capi {
+
+Engine& engine_of(roster_guild* guild) { return guild->engine; }
+const Engine& engine_of(const roster_guild* guild) { return guild->engine; }
+
+}  // namespace roster::capi
 
 namespace {
 
