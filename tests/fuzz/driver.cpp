@@ -448,6 +448,7 @@ private:
 
     // The last calls, for the report of a failure.
     std::deque<std::string> log_;
+    std::string fired_;  // the call being checked had an allocation fail
     std::uint64_t calls_ = 0;
 
     // ---- reporting
@@ -545,7 +546,8 @@ void Driver::note(const char* fmt, ...) {
 
 void Driver::fail(const std::string& what) {
     gate.paused = 1;
-    std::fprintf(stderr, "\n==== roster fuzz: oracle failed ====\n%s\n", what.c_str());
+    if (gate.failed) fired_ = "(an allocation has failed inside the call being made)\n";
+    std::fprintf(stderr, "\n==== roster fuzz: oracle failed ====\n%s\n%s", what.c_str(), fired_.c_str());
     std::fprintf(stderr, "config: threshold %u view %u members %u roles %u per-member %u lists %u "
                          "overwrites %u key %u chunk %u ranges %u span %u session-lists %u "
                          "sessions %u\n",
@@ -763,6 +765,7 @@ void Driver::run() {
 }
 
 void Driver::step() {
+    fired_.clear();
     op_ = kTable[in_.u8() % kTableSize];
     plan_gate();
     ++calls_;
@@ -821,6 +824,8 @@ void Driver::after(int rc, bool unchanged_on_error, bool flushes, const Snap& be
     gate.sticky = false;
     gate.failed = false;
     const std::string op = kOpNames[op_];
+    fired_ = fired ? "(an allocation failed inside this call, which returned " + std::string(roster_status_str(rc)) + ")\n"
+                   : std::string();
     if (!valid_code(rc)) fail(op + ": returned " + std::to_string(rc) + ", not a roster_status");
     if (rc == ROSTER_EINTERNAL) fail(op + ": EINTERNAL");
     if (rc == ROSTER_ENOMEM && !fired) fail(op + ": ENOMEM without an allocation failure");
