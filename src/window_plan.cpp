@@ -79,9 +79,10 @@ std::size_t WindowPlanner::plan(const RowMap& map, std::uint32_t s, std::uint32_
                 break;
             case RowMap::Kind::kept: {
                 // Old rows o .. o + (q - p): those inside the old window
-                // stay, the others come in.
+                // stay, the others come in. The run may end above the old
+                // window (o_end <= s): then none of it stays.
                 const std::uint32_t o_end = o + (q - p);
-                const std::uint32_t in0 = std::clamp(o, s, o_end);
+                const std::uint32_t in0 = std::min(std::max(o, s), o_end);
                 const std::uint32_t in1 = std::clamp(old_end, in0, o_end);
                 need(p, in0 - o);
                 if (in0 < in1) keep(p + (in0 - o), in0, in1 - in0);

@@ -239,6 +239,29 @@ TEST_CASE("a pure shift: the kept rows stay, the rows coming in are read") {
     CHECK(planner.fresh(p).empty());  // the rows coming in existed before
 }
 
+TEST_CASE("rows coming in from a kept run that ends above the old window") {
+    // 30 rows, window [10, 19]; three rows inserted at the top and old row
+    // 9 removed: new rows 10, 11 are old rows 7, 8, the tail of a run that
+    // ends before the old window starts (its old end, 9, is below 10).
+    std::vector<RowEdit> log = {{RowEdit::Kind::insert, 0}, {RowEdit::Kind::insert, 0},
+                                {RowEdit::Kind::insert, 0}, {RowEdit::Kind::remove, 12}};
+    RowMap map;
+    REQUIRE(map.build(log, 30));
+    WindowPlanner planner;
+    planner.clear();
+    const WindowPlan& p = planner[planner.plan(map, 10, 10, 32, 10, {})];
+    REQUIRE(planner.kept(p).size() == 1);
+    CHECK(planner.kept(p)[0].at == 2);
+    CHECK(planner.kept(p)[0].old == 0);
+    CHECK(planner.kept(p)[0].len == 8);
+    CHECK(p.deletes == 2);
+    CHECK(p.inserts == 2);
+    REQUIRE(planner.runs().size() == 1);
+    CHECK(planner.runs()[0].start == 10);
+    CHECK(planner.runs()[0].count == 2);
+    CHECK(planner.rows() == 2);
+}
+
 TEST_CASE("a window past the end, and one the clients held nothing of") {
     std::vector<RowEdit> log = {{RowEdit::Kind::remove, 4}};
     RowMap map;
