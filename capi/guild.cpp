@@ -18,7 +18,12 @@ struct roster_guild {
     roster::Engine engine;
 };
 
-const roster::Engine& roster::engine_of(const roster_guild* guild) { return guild->engine; }
+namespace roster::capi {
+
+Engine& engine_of(roster_guild* guild) { return guild->engine; }
+const Engine& engine_of(const roster_guild* guild) { return guild->engine; }
+
+}  // namespace roster::capi
 
 namespace {
 

@@ -170,7 +170,7 @@ void check_replicas(World& w, const char* when) {
     const Unarmed unarmed;
     INFO(when);
     std::string why;
-    CHECK_MESSAGE(roster::engine_of(w.g).check_invariants(&why), why);
+    CHECK_MESSAGE(roster::capi::engine_of(static_cast<const roster_guild*>(w.g)).check_invariants(&why), why);
     for (std::uint64_t s : w.sessions)
         for (std::uint64_t list : kLists) {
             roster_range rs[8];
