@@ -116,10 +116,20 @@ case $mode in
     meson test -C "$dir" --print-errorlogs --suite fuzz "$@" || rc=$?
     per_target=$(( (fuzz_seconds + 2) / 3 ))
     fuzz_out="$dir/fuzz-run.txt"
-    tests/fuzz/run.sh "$per_target" | tee "$fuzz_out" || rc=1
+    fuzz_rc=0
+    tests/fuzz/run.sh "$per_target" | tee "$fuzz_out" || fuzz_rc=1
     fuzz_line=$(tail -n 1 "$fuzz_out")
-    summarise "$dir/meson-logs/testlog.json" "$(echo "$fuzz_line" | cut -d' ' -f1)" \
-      "$(echo "$fuzz_line" | cut -d' ' -f3 | tr -d ',')"
+    fuzz_failed=$(echo "$fuzz_line" | cut -d' ' -f3 | tr -d ',')
+    # ROSTER_FUZZ_FINDINGS_WARN=1: a finding of the time-boxed run is
+    # reported (and kept under the run's artifacts) but does not fail; the
+    # committed regression inputs above always count.
+    if [ "${ROSTER_FUZZ_FINDINGS_WARN:-0}" = 1 ] && [ "$fuzz_rc" != 0 ]; then
+      echo "WARNING: the time-boxed fuzzing reported findings (see above); not counted"
+      fuzz_rc=0
+      fuzz_failed=0
+    fi
+    [ "$fuzz_rc" = 0 ] || rc=1
+    summarise "$dir/meson-logs/testlog.json" "$(echo "$fuzz_line" | cut -d' ' -f1)" "$fuzz_failed"
     ;;
   *)
     meson test -C "$dir" --setup=full --print-errorlogs "$@" || rc=$?
