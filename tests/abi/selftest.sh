@@ -9,7 +9,7 @@ headers=$2
 baseline=$3
 here=$(dirname "$0")
 command -v abidiff >/dev/null || { echo "SKIPPED: abidiff not found" >&2; exit 77; }
-readelf -S "$lib" | grep -q '\.debug_info' || { echo "SKIPPED: no debug info" >&2; exit 77; }
+readelf -S "$lib" | grep -c '\.debug_info' >/dev/null || { echo "SKIPPED: no debug info" >&2; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 - "$baseline" "$tmp" <<'PY'

@@ -19,7 +19,7 @@ if ! ninja -C build >build.log 2>&1; then
   exit 1
 fi
 build/consumer
-if readelf -d build/consumer | grep -q 'libroster'; then
+if readelf -d build/consumer | grep -c 'libroster' >/dev/null; then
   echo "expected roster linked statically"
   exit 1
 fi
