@@ -20,9 +20,12 @@
 //  3. One replica client (examples/sim/replica.hpp) per (session, list) is
 //     fed every frame: no INSERT/UPDATE/DELETE outside the session's ranges,
 //     no SYNC outside them, no frame for a removed session, none outside a
-//     flush; after every flush each subscribed range equals roster_list_rows
-//     and each member row was sent no earlier than the member's last change.
-//     Rows read from inside the callback equal the rows after the call.
+//     flush, no second one for a session and list in one flush; after every
+//     flush each subscribed range equals roster_list_rows, each member row
+//     was sent no earlier than the member's data last changed, and an ended
+//     subscription (unsubscribed, list removed) left none of its rows with
+//     the client. Rows read from inside the callback equal the rows after
+//     the call.
 //  4. A twin guild gets the same changes, with the member events the other
 //     way round: the guild's single calls reach the twin as one
 //     roster_events_apply (or roster_members_add), its roster_events_apply
