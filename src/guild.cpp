@@ -54,9 +54,8 @@ Error Guild::upsert_role(const RoleSpec& spec) {
         const bool regroups = !(old.hoist == now.hoist && (old.position == now.position || !now.hoist));
         auto set_role = [&](const Role& r) {
             g.roles[slot] = r;
-            g.rebuild_order();
+            g.resort_groups();
         };
-        g.reserve_order();
         g.reserve(g.plan_with([&] { set_role(now); }, [&] { set_role(old); },
                               [&](Impl::Plan& plan) {
                                   if (regroups)
@@ -76,7 +75,7 @@ Error Guild::upsert_role(const RoleSpec& spec) {
         const bool reorders = old.hoist && now.hoist;
         g.refile_many(affected, [&] {
             g.roles[slot] = now;
-            g.rebuild_order();
+            g.resort_groups();
         }, reorders);
         if (reorders) g.log_reset_all();
         return Error::ok;
@@ -95,9 +94,8 @@ Error Guild::remove_role(std::uint64_t role_id) {
         const Role old = g.roles[slot];
         auto set_role = [&](const Role& r) {
             g.roles[slot] = r;
-            g.rebuild_order();
+            g.resort_groups();
         };
-        g.reserve_order();
         reserve_more(g.free_roles, 1);
         g.reserve(g.plan_with([&] { set_role(Role{0, 0, false, false, false, true}); },
                               [&] { set_role(old); },
@@ -110,7 +108,7 @@ Error Guild::remove_role(std::uint64_t role_id) {
             g.roles[slot] = Role{};
             g.role_slot.erase(role_id);
             g.free_roles.push_back(slot);
-            g.rebuild_order();
+            g.resort_groups();
         }, false);
         return Error::ok;
     });
@@ -134,9 +132,8 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
         for (std::uint32_t s : slots) old_pos.push_back(g.roles[s].position);
         auto set_positions = [&](std::span<const std::int32_t> pos) {
             for (std::size_t i = 0; i < slots.size(); ++i) g.roles[slots[i]].position = pos[i];
-            g.rebuild_order();
+            g.resort_groups();
         };
-        g.reserve_order();
         // Sections are a table, so a reorder moves only the members whose
         // top hoisted role changes: holders of a reordered hoisted role
         // whose top differs under the new positions. They are re-filed
@@ -144,7 +141,7 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
         std::vector<bool> moved_role(g.roles.size(), false);
         for (std::uint32_t s : slots) moved_role[s] = g.roles[s].hoist;
         std::vector<std::uint32_t> affected;
-        set_positions(positions);  // tentatively; rebuild_order has room
+        set_positions(positions);  // tentatively; resort_groups cannot fail
         try {
             for (std::uint32_t s = 0; s < g.members.high_water(); ++s) {
                 const Member& m = g.members[s];
@@ -193,8 +190,6 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
             fresh = std::make_unique<ListState>();
             fresh->id = list_id;
             fresh->hooks.resize(g.members.high_water());
-            reserve_total(fresh->by_rank, g.roles.size() + 2);
-            fresh->by_rank.assign(g.order.size(), 0);
             l = fresh.get();
             reserve_more(g.lists, 1);
         }
@@ -274,10 +269,8 @@ Error Guild::groups(std::uint64_t list_id, std::vector<GroupCount>* out) const {
     const ListState* l = g.find_list(list_id);
     if (!l) return Error::not_found;
     out->clear();
-    for (std::uint32_t o : g.order) {
-        std::uint32_t n = g.group_size(*l, o);
-        if (n && g.shown(o)) out->push_back(GroupCount{g.group_id(o), n});
-    }
+    for (const GroupSize& e : l->groups)
+        if (g.shown(e.group)) out->push_back(GroupCount{g.group_id(e.group), e.size});
     return Error::ok;
 }
 
@@ -324,10 +317,10 @@ Error Guild::rows_at(std::uint64_t list_id, std::span<const RowRun> runs, Row* o
     const Tree* t = nullptr;
     std::uint64_t gid = 0;
     auto next_group = [&](std::uint32_t from) {
-        for (; gi < g.order.size(); ++gi) {
-            const std::uint32_t o = g.order[gi];
-            const std::uint32_t size = l->by_rank[gi];
-            if (!size || !g.shown(o)) continue;
+        for (; gi < l->groups.size(); ++gi) {
+            const std::uint32_t o = l->groups[gi].group;
+            const std::uint32_t size = l->groups[gi].size;
+            if (!g.shown(o)) continue;
             t = g.tree(*l, o);
             n = size;
             first = from;
@@ -534,10 +527,6 @@ bool Guild::check_invariants(std::string* why) const {
             }
         }
         if (total + l.parked != l.total) return fail("list total mismatch");
-        if (l.by_rank.size() != g.order.size()) return fail("group sizes by rank: wrong length");
-        for (std::uint32_t r = 0; r < g.order.size(); ++r)
-            if (l.by_rank[r] != Impl::group_size(l, g.order[r]))
-                return fail("group sizes by rank disagree with the trees");
         std::uint32_t parked = 0;
         for (std::uint32_t s = 0; s < g.members.high_water(); ++s) {
             const Member& m = g.members[s];

@@ -53,6 +53,12 @@ struct Role {
 
 struct ListState;
 
+// A group shown in a list and its number of members.
+struct GroupSize {
+    std::uint32_t group;
+    std::uint32_t size;
+};
+
 struct TreeTraits {
     const Members* members;
     ListState* list;
@@ -83,9 +89,13 @@ struct ListState {
     std::unordered_map<std::uint64_t, bool> member_ow;  // user id -> allow
     std::vector<BTreeHook> hooks;                       // by member slot
     std::vector<std::unique_ptr<Tree>> trees;           // by tree_index(group)
-    // Members per group, by the group's rank in Impl::order: a group's first
-    // row is a sum over this short array, not a walk over its trees.
-    std::vector<std::uint32_t> by_rank;
+    // The groups this list shows members in (size > 0), in display order
+    // (Impl::group_before), with their sizes: a group's first row is a sum
+    // over this short array, not a walk over its trees, and a section no
+    // member of the list is in costs the list nothing (a new role touches
+    // no list). Its capacity is kept at least trees.size() (see tree_for),
+    // so that a group becoming non-empty never allocates.
+    std::vector<GroupSize> groups;
     std::uint32_t total = 0;                            // visible members
     // Offline members while OFFLINE is hidden (the guild has at least
     // offline_threshold members) are not filed in the OFFLINE tree, which
@@ -116,8 +126,6 @@ struct Guild::Impl {
     std::vector<Role> roles;  // by slot
     std::vector<std::uint32_t> free_roles;
     std::unordered_map<std::uint64_t, std::uint32_t> role_slot;  // id -> slot
-    std::vector<std::uint32_t> order;       // hoisted role slots, then online, offline
-    std::vector<std::uint32_t> role_rank;   // by role slot: rank among hoisted (or ~0)
 
     std::vector<std::unique_ptr<ListState>> lists;  // lists[0] is "everyone"
     std::unordered_map<std::uint64_t, ListState*> list_by_id;  // all of lists
@@ -130,7 +138,6 @@ struct Guild::Impl {
         everyone->bit = take_bit();
         list_by_id.emplace(0, everyone.get());
         lists.push_back(std::move(everyone));
-        rebuild_order();
     }
     ~Impl() {
         for (std::uint32_t s = 0; s < members.high_water(); ++s) {
@@ -203,76 +210,57 @@ struct Guild::Impl {
         if (roles[a].position != roles[b].position) return roles[a].position > roles[b].position;
         return roles[a].id < roles[b].id;
     }
-    void rebuild_order() {
-        order.clear();
-        for (std::uint32_t r = 0; r < roles.size(); ++r)
-            if (roles[r].live && roles[r].hoist) order.push_back(r);
-        std::sort(order.begin(), order.end(),
-                  [&](std::uint32_t a, std::uint32_t b) { return shown_before(a, b); });
-        role_rank.assign(roles.size(), ~0u);
-        for (std::uint32_t i = 0; i < order.size(); ++i) role_rank[order[i]] = i;
-        order.push_back(g_online);
-        order.push_back(g_offline);
-        for (auto& l : lists) resync_ranks(*l);
+    // Display order of groups: hoisted roles as shown_before says, then
+    // online, then offline. No table of ranks is kept: a new hoisted role
+    // takes its place without renumbering anything (creating one is O(1)
+    // amortised however many sections exist), and a list is only told of a
+    // section when one of its members enters it.
+    bool group_before(std::uint32_t a, std::uint32_t b) const {
+        if (a >= g_online || b >= g_online) return a < b;
+        return shown_before(a, b);
     }
-    // A new hoisted role (slot r, held by nobody) joins the order where it
-    // sorts: its section is empty in every list, so the rest of the order,
-    // the ranks after it and each list's group sizes only shift by one, a
-    // memmove each instead of a sort and a recount. Room in order and in
-    // every by_rank is reserved by the caller.
-    void insert_hoisted(std::uint32_t r) noexcept {
-        const auto hoisted_end = order.end() - 2;  // online, offline
-        const auto at = std::lower_bound(
-            order.begin(), hoisted_end, r,
-            [&](std::uint32_t a, std::uint32_t b) { return shown_before(a, b); });
-        const std::uint32_t rank = static_cast<std::uint32_t>(at - order.begin());
-        order.insert(at, r);
-        for (std::uint32_t i = rank; i + 2 < order.size(); ++i) role_rank[order[i]] = i;
-        for (auto& l : lists) l->by_rank.insert(l->by_rank.begin() + rank, 0);
+    // Role settings changed the order of sections: every list's groups
+    // sorted again (in place, cannot fail).
+    void resort_groups() noexcept {
+        for (auto& l : lists)
+            std::sort(l->groups.begin(), l->groups.end(),
+                      [&](const GroupSize& a, const GroupSize& b) { return group_before(a.group, b.group); });
     }
-    // A new role has no holders, so no row changes. O(1) amortised; a
-    // hoisted one joins the order (insert_hoisted).
+    // A new role has no holders, so no row changes and no list learns of
+    // it: O(1) amortised, hoisted or not.
     Error create_role(const RoleSpec& spec) {
         if (role_slot.size() >= std::min(cfg.max_roles, max_role_slots)) return Error::limit;
-        // Allocations first: room for the role, its index entry and, when
-        // hoisted, a place in the group tables; then nothing below can fail.
+        // Allocations first: room for the role and its index entry; then
+        // nothing below can fail.
         const bool reuse = !free_roles.empty();
         const std::uint32_t slot =
             reuse ? free_roles.back() : static_cast<std::uint32_t>(roles.size());
         reserve_more(roles, 1);
-        reserve_more(role_rank, 1);
-        if (spec.hoist) {
-            reserve_more(order, 1);
-            for (auto& l : lists) reserve_more(l->by_rank, 1);
-        }
         role_slot.emplace(spec.id, slot);  // may throw: nothing changed yet
-        if (reuse) {
+        if (reuse)
             free_roles.pop_back();
-        } else {
+        else
             roles.emplace_back();
-            role_rank.push_back(~0u);
-        }
         roles[slot] = Role{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
-        if (spec.hoist) insert_hoisted(slot);
         return Error::ok;
     }
-    // What is wrong with the group tables (the order, role ranks, the list
+    // What is wrong with the group tables (each list's groups, the list
     // index), or nullptr: they are kept in step by hand, not rebuilt.
     const char* tables_fault() const {
-        if (role_rank.size() != roles.size()) return "role ranks: wrong length";
-        if (order.size() < 2 || order[order.size() - 2] != g_online || order.back() != g_offline)
-            return "order does not end with online, offline";
         if (roles.size() > max_role_slots) return "role slots reach the group numbers";
-        std::size_t hoisted = 0;
-        for (std::uint32_t r = 0; r < roles.size(); ++r) {
-            const bool in = roles[r].live && roles[r].hoist;
-            hoisted += in;
-            if (!in && role_rank[r] != ~0u) return "a rank for a role outside the order";
-        }
-        if (hoisted + 2 != order.size()) return "order: wrong length";
-        for (std::uint32_t i = 0; i + 2 < order.size(); ++i) {
-            if (role_rank[order[i]] != i) return "role ranks disagree with the order";
-            if (i && !shown_before(order[i - 1], order[i])) return "order unsorted";
+        for (const auto& l : lists) {
+            if (l->groups.capacity() < l->trees.size()) return "list groups: less room than trees";
+            std::size_t shown_trees = 0;
+            for (std::uint32_t i = 0; i < l->trees.size(); ++i)
+                shown_trees += l->trees[i] && !l->trees[i]->empty();
+            if (shown_trees != l->groups.size()) return "list groups: not one per non-empty tree";
+            for (std::size_t i = 0; i < l->groups.size(); ++i) {
+                const GroupSize& e = l->groups[i];
+                if (e.size == 0 || e.size != group_size(*l, e.group)) return "list groups: wrong size";
+                if (e.group < g_online && (e.group >= roles.size() || !roles[e.group].live))
+                    return "list groups: a group of no role";
+                if (i && !group_before(l->groups[i - 1].group, e.group)) return "list groups: unsorted";
+            }
         }
         if (list_by_id.size() != lists.size()) return "list index: wrong size";
         for (const auto& l : lists) {
@@ -281,18 +269,30 @@ struct Guild::Impl {
         }
         return nullptr;
     }
-    // Rank of group g in order (g must be in it).
-    std::uint32_t rank_of(std::uint32_t g) const {
-        const std::uint32_t n = static_cast<std::uint32_t>(order.size());
-        return g == g_online ? n - 2 : g == g_offline ? n - 1 : role_rank[g];
+    // l.groups from the trees (room for them is kept with the trees).
+    void resync_groups(ListState& l) const noexcept {
+        l.groups.clear();
+        for (std::uint32_t i = 0; i < l.trees.size(); ++i)
+            if (l.trees[i] && !l.trees[i]->empty())
+                l.groups.push_back(GroupSize{group_of_index(i), l.trees[i]->size()});
+        std::sort(l.groups.begin(), l.groups.end(),
+                  [&](const GroupSize& a, const GroupSize& b) { return group_before(a.group, b.group); });
     }
-    // l.by_rank from the trees; capacity for it is reserved with the order's.
-    void resync_ranks(ListState& l) const noexcept {
-        l.by_rank.assign(order.size(), 0);
-        for (std::uint32_t r = 0; r < order.size(); ++r) l.by_rank[r] = group_size(l, order[r]);
-    }
+    // Group g's tree t in l changed size.
     void note_size(ListState& l, std::uint32_t g, const Tree& t) const noexcept {
-        l.by_rank[rank_of(g)] = t.size();
+        auto& v = l.groups;
+        const auto it = std::lower_bound(v.begin(), v.end(), g, [&](const GroupSize& e, std::uint32_t x) {
+            return group_before(e.group, x);
+        });
+        const std::uint32_t n = t.size();
+        if (it != v.end() && it->group == g) {
+            if (n)
+                it->size = n;
+            else
+                v.erase(it);
+        } else if (n) {
+            v.insert(it, GroupSize{g, n});  // within capacity (tree_for)
+        }
     }
 
     static std::uint32_t group_for(Status status, std::uint32_t top) {
@@ -305,13 +305,10 @@ struct Guild::Impl {
         return top_of(std::span<const std::uint32_t>(r.data(), r.size()));
     }
     std::uint32_t top_of(std::span<const std::uint32_t> role_slots) const {
-        std::uint32_t best = g_online, best_rank = ~0u;
+        std::uint32_t best = g_online;
         for (std::uint32_t r : role_slots) {
-            std::uint32_t rank = role_rank[r];
-            if (rank < best_rank) {
-                best_rank = rank;
-                best = r;
-            }
+            const Role& role = roles[r];
+            if (role.live && role.hoist && (best == g_online || shown_before(r, best))) best = r;
         }
         return best;
     }
@@ -347,7 +344,11 @@ struct Guild::Impl {
     }
     Tree& tree_for(ListState& l, std::uint32_t g) {
         const std::uint32_t i = tree_index(g);
-        if (i >= l.trees.size()) l.trees.resize(std::max<std::size_t>(i + 1, roles.size() + 2));
+        if (i >= l.trees.size()) {
+            const std::size_t n = std::max<std::size_t>(i + 1, roles.size() + 2);
+            reserve_total(l.groups, n);  // a group per tree, never more
+            l.trees.resize(n);
+        }
         if (!l.trees[i]) l.trees[i] = std::make_unique<Tree>(TreeTraits{&members, &l});
         return *l.trees[i];
     }
@@ -358,15 +359,18 @@ struct Guild::Impl {
     // First row of group g (its header), counting groups that appear.
     // (Only OFFLINE, the last group, is ever hidden.)
     std::uint32_t offset(const ListState& l, std::uint32_t g) const {
-        const std::uint32_t* n = l.by_rank.data();
         std::uint32_t off = 0;
-        for (std::uint32_t r = 0, end = rank_of(g); r < end; ++r) off += n[r] + (n[r] != 0);
+        for (const GroupSize& e : l.groups) {
+            if (!group_before(e.group, g)) break;
+            off += e.size + 1;
+        }
         return off;
     }
     std::uint32_t length(const ListState& l) const {
-        std::uint32_t len = offset(l, g_offline);
-        const std::uint32_t n = l.by_rank.back();
-        return len + (n && shown(g_offline) ? n + 1 : 0);
+        std::uint32_t len = 0;
+        for (const GroupSize& e : l.groups)
+            if (e.group != g_offline || shown(g_offline)) len += e.size + 1;
+        return len;
     }
     // Whether m is in l: its bit when l has one (no read of the hooks).
     bool in_list(const ListState& l, const Member& m) const {
@@ -682,7 +686,7 @@ struct Guild::Impl {
             l.trees[tree_index(grp)].swap(fresh);  // the entry exists: tree_for
         }
         for (std::uint32_t s : p.built_slots) mark(l, members[s], true);
-        resync_ranks(l);
+        resync_groups(l);
         for (std::uint32_t s : p.inserts) place(l, members[s], group_of(members[s]), true);
         if (p.changed) log(l, RowEdit::Kind::reset, 0);
     }
@@ -818,12 +822,6 @@ struct Guild::Impl {
                 auto it = plan.edits.find(lp.get());
                 reserve_more(*lp->log, (it == plan.edits.end() ? 0 : it->second) + 1);
             }
-    }
-    // Room to rebuild the group order without allocating.
-    void reserve_order() {
-        reserve_total(order, roles.size() + 2);
-        reserve_total(role_rank, roles.size());
-        for (auto& l : lists) reserve_total(l->by_rank, roles.size() + 2);
     }
 
     // Gives (add) or takes (!add) one role; a no-op when already so.

@@ -1,6 +1,7 @@
 // Hand-written guild scenarios with exact expected rows (SPEC §1–§2).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -98,6 +99,68 @@ TEST_CASE("a new hoisted role joins the sections where it sorts, in every list")
     std::uint32_t idx = 0;
     REQUIRE(g.index_of(7, 3, &idx) == Error::ok);
     CHECK(idx == 7);
+}
+
+TEST_CASE("hoisted roles created between member events, in random positions, sort as the model says") {
+    // Fixed seed; the model is a sort of the roles that have members.
+    Guild g;
+    ListRule all;
+    REQUIRE(g.set_list(7, all) == Error::ok);
+    std::uint64_t x = 0x9e3779b97f4a7c15ull;
+    auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    struct R {
+        std::int32_t pos;
+        std::uint64_t id;
+    };
+    std::vector<R> held;
+    std::uint64_t user = 1;
+    for (std::uint64_t id = 1; id <= 300; ++id) {
+        const std::int32_t pos = static_cast<std::int32_t>(next() % 50) - 25;  // ties broken by id
+        REQUIRE(g.upsert_role({id, pos, true, false, false}) == Error::ok);
+        if (next() % 3 == 0) continue;  // a section nobody is in
+        const std::vector<std::uint64_t> r = {id};
+        REQUIRE(g.upsert_member(user, "m", r, Status::online, false) == Error::ok);
+        held.push_back({pos, id});
+        std::string why;
+        const bool ok = g.check_invariants(&why);
+        INFO(why);
+        REQUIRE(ok);
+        ++user;
+    }
+    REQUIRE(g.upsert_member(user, "z", none, Status::online, false) == Error::ok);
+    std::sort(held.begin(), held.end(), [](const R& a, const R& b) {
+        return a.pos != b.pos ? a.pos > b.pos : a.id < b.id;
+    });
+    std::vector<GroupCount> want, got0, got7;
+    for (const R& r : held) want.push_back(GroupCount{r.id, 1});
+    want.push_back(GroupCount{group_online, 1});
+    REQUIRE(g.groups(0, &got0) == Error::ok);
+    REQUIRE(g.groups(7, &got7) == Error::ok);
+    REQUIRE(got0.size() == want.size());
+    REQUIRE(got7.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        CHECK(got0[i].id == want[i].id);
+        CHECK(got0[i].count == 1);
+        CHECK(got7[i].id == want[i].id);
+    }
+    // Each section is a header and one row: the member of the k-th section
+    // is row 2k+1.
+    std::uint32_t idx = 0;
+    for (std::size_t k = 0; k < held.size(); k += 37) {
+        std::vector<Row> rows;
+        REQUIRE(g.rows(0, static_cast<std::uint32_t>(2 * k), static_cast<std::uint32_t>(2 * k + 1), &rows) ==
+                Error::ok);
+        REQUIRE(rows.size() == 2);
+        CHECK(rows[0].group == held[k].id);
+        CHECK(rows[0].header());
+        REQUIRE(g.index_of(0, rows[1].user, &idx) == Error::ok);
+        CHECK(idx == 2 * k + 1);
+    }
 }
 
 TEST_CASE("role slots stay below the group numbers, whatever max_roles says") {
