@@ -132,6 +132,16 @@ void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) noexcept {
 bool Subscriptions::replace_chunks(ListSubs& ls, Session& s, SessionList& sl,
                                    std::vector<std::uint32_t>& chunks) noexcept {
     sl.closed = false;
+    if (sl.served) {
+        // Closed in the sink after its frame, which gave it what it wanted
+        // then: it holds that now. Still pending (settle_pending kept it),
+        // so the next round sends the difference.
+        sl.held.swap(sl.wanted);
+        sl.wanted.swap(chunks);
+        sl.stale = false;
+        sl.served = false;
+        return sl.held != sl.wanted;
+    }
     if (sl.wanted == chunks) return false;
     leave_audience(ls, sl);
     sl.wanted.swap(chunks);
@@ -307,6 +317,15 @@ Error Subscriptions::flush() {
         // Lists not reached keep their logs and flush as usual next time.
         engine_.delivering_ = false;
         if (ListSubs* ls = flushing_) {
+            // A pending session that got its frame but was not settled
+            // holds something between `held` and `wanted`: the next frame
+            // re-sends it all (stale). One closed in the sink is settled by
+            // its unsubscribe below (replace_chunks).
+            for (auto [s, sl] : ls->pending)
+                if (sl->served && !sl->closed) {
+                    sl->served = false;
+                    sl->stale = true;
+                }
             ls->lost = true;
             ls->log.clear();
             engine_.guild_.clear_touched(ls->id);
@@ -480,6 +499,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
         emit_runs(ROSTER_OP_SYNC, fresh, ls);
         const std::uint64_t id = s->id;
         send(ls, counts_changed, std::span<const std::uint64_t>(&id, 1));
+        sl->served = true;  // settled below, or, if the sink closes it, by replace_chunks
     }
 
     settle_pending(ls);
@@ -498,8 +518,9 @@ void Subscriptions::settle_pending(ListSubs& ls) {
     try {
         for (; i < ls.pending.size(); ++i) {
             auto [s, sl] = ls.pending[i];
-            // Unsubscribed inside the sink before its frame: it still holds
-            // its old chunks; the unsubscribe's round invalidates them.
+            // Unsubscribed inside the sink: the unsubscribe's round
+            // invalidates what it holds (its old chunks if it was closed
+            // before its frame, the frame's if after: `served`).
             if (sl->closed && !s->removed)
                 ls.pending[keep++] = ls.pending[i];
             else
@@ -514,6 +535,7 @@ void Subscriptions::settle_pending(ListSubs& ls) {
 }
 
 void Subscriptions::settle(ListSubs& ls, Session& s, SessionList& sl) {
+    sl.served = false;
     if (s.removed) {  // dropped when delivery ends
         sl.pending = false;
         return;
@@ -610,6 +632,8 @@ bool Subscriptions::check_invariants(std::string* why) const {
                                  sl->audience->members[sl->slot].second != sl.get()))
                 return fail("audience membership");
             if (!sl->pending && sl->held != sl->wanted) return fail("steady but held != wanted");
+            // Both are settled before a flush ends (checked outside one).
+            if (sl->closed || sl->served) return fail("closed or served after the flush");
         }
     }
     // Every subscription is pending (listed once in its list's pending

@@ -77,6 +77,9 @@ struct Subscriptions::SessionList {
     std::size_t slot = 0;               // index in audience->members
     bool pending = false;               // in its ListSubs' pending list
     bool closed = false;                // unsubscribed inside the sink
+    // Closed after its frame of this flush was delivered: the client holds
+    // `wanted` (the frame's rows), not `held`; replace_chunks makes it so.
+    bool served = false;
     bool stale = false;                 // held rows belong to a removed list
 };
 

@@ -454,6 +454,8 @@ typedef struct recorder {
     int unsubscribe;  /* session to unsubscribe from list 0 inside the callback */
     int try_events;   /* call roster_events_apply inside the callback */
     int unsubscribe_always; /* session unsubscribed from list 0 at every frame */
+    int unsub_on;     /* at the first frame for this session ... */
+    int unsub_who;    /* ... this session is unsubscribed from list 0 (once) */
     size_t calls;     /* callback invocations, recorded or not */
     int try_flush;    /* call roster_guild_flush inside the callback */
     int remove;       /* session to remove inside the callback */
@@ -472,6 +474,11 @@ static void record_frame(const roster_frame *f, const uint64_t *sessions, size_t
         roster_session_subscribe(r->guild, (uint64_t)r->unsubscribe_always, 0, NULL, 0) != ROSTER_OK)
         ++r->busy_failed;
     if (r->try_flush && roster_guild_flush(r->guild) != ROSTER_EBUSY) ++r->busy_failed;
+    if (r->unsub_on && n == 1 && sessions[0] == (uint64_t)r->unsub_on) {
+        if (roster_session_subscribe(r->guild, (uint64_t)r->unsub_who, 0, NULL, 0) != ROSTER_OK)
+            ++r->busy_failed;
+        r->unsub_on = 0;
+    }
     if (r->count == REC_FRAMES) return;
     out = &r->frames[r->count++];
     memset(out, 0, sizeof *out);
@@ -1102,6 +1109,54 @@ static void test_flush_and_repeated_unsubscribe(void) {
     roster_guild_destroy(g);
 }
 
+/* A session unsubscribed from inside the callback after its SYNC was
+ * delivered (in that frame, or in a later session's frame of the same
+ * flush) holds the rows the SYNC gave it: its INVALIDATE names them. */
+static void test_unsubscribe_after_own_sync(void) {
+    static recorder rec;
+    roster_range r0 = {0, 4};
+    size_t n = 9;
+    uint32_t count = 9;
+    roster_guild *g = make_session_guild(&rec);
+    if (!g) return;
+    rec.unsubscribe_always = 1;
+    EXPECT(roster_session_subscribe(g, 1, 0, &r0, 1), ROSTER_OK);
+    rec.unsubscribe_always = 0;
+    CHECK(rec.busy_failed == 0);
+    CHECK(rec.count == 2);
+    if (rec.count == 2) {
+        CHECK(rec.frames[0].op_count == 1 && rec.frames[0].ops[0].kind == ROSTER_OP_SYNC);
+        CHECK(rec.frames[1].session_count == 1 && rec.frames[1].sessions[0] == 1);
+        CHECK(rec.frames[1].op_count == 1 && rec.frames[1].ops[0].kind == ROSTER_OP_INVALIDATE &&
+              rec.frames[1].ops[0].index == 0 && rec.frames[1].ops[0].end == 4);
+    }
+    EXPECT(roster_guild_session_count(&count, g), ROSTER_OK);
+    CHECK(count == 1); /* still there, with no lists */
+
+    /* Closed by another session's frame, after its own. */
+    rec.count = rec.calls = 0;
+    EXPECT(roster_batch_begin(g), ROSTER_OK);
+    EXPECT(roster_session_subscribe(g, 1, 0, &r0, 1), ROSTER_OK);
+    EXPECT(roster_session_subscribe(g, 2, 0, &r0, 1), ROSTER_OK);
+    rec.unsub_on = 2;
+    rec.unsub_who = 1;
+    EXPECT(roster_batch_commit(g), ROSTER_OK);
+    CHECK(rec.unsub_on == 0 && rec.busy_failed == 0);
+    CHECK(rec.count == 3);
+    if (rec.count == 3) {
+        CHECK(rec.frames[0].sessions[0] == 1 && rec.frames[0].ops[0].kind == ROSTER_OP_SYNC);
+        CHECK(rec.frames[1].sessions[0] == 2 && rec.frames[1].ops[0].kind == ROSTER_OP_SYNC);
+        CHECK(rec.frames[2].session_count == 1 && rec.frames[2].sessions[0] == 1);
+        CHECK(rec.frames[2].op_count == 1 && rec.frames[2].ops[0].kind == ROSTER_OP_INVALIDATE &&
+              rec.frames[2].ops[0].index == 0 && rec.frames[2].ops[0].end == 4);
+    }
+    EXPECT(roster_session_ranges(NULL, 0, &n, g, 1, 0), ROSTER_OK);
+    CHECK(n == 0);
+    EXPECT(roster_session_ranges(NULL, 0, &n, g, 2, 0), ROSTER_OK);
+    CHECK(n == 1);
+    roster_guild_destroy(g);
+}
+
 int main(void) {
     test_good_paths();
     test_bad_input_leaves_guild_unchanged();
@@ -1115,6 +1170,7 @@ int main(void) {
     test_max_chunk_guild();
     test_events_apply();
     test_flush_and_repeated_unsubscribe();
+    test_unsubscribe_after_own_sync();
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
     return failures ? 1 : 0;
 }
