@@ -120,14 +120,6 @@ case $mode in
     tests/fuzz/run.sh "$per_target" | tee "$fuzz_out" || fuzz_rc=1
     fuzz_line=$(tail -n 1 "$fuzz_out")
     fuzz_failed=$(echo "$fuzz_line" | cut -d' ' -f3 | tr -d ',')
-    # ROSTER_FUZZ_FINDINGS_WARN=1: a finding of the time-boxed run is
-    # reported (and kept under the run's artifacts) but does not fail; the
-    # committed regression inputs above always count.
-    if [ "${ROSTER_FUZZ_FINDINGS_WARN:-0}" = 1 ] && [ "$fuzz_rc" != 0 ]; then
-      echo "WARNING: the time-boxed fuzzing reported findings (see above); not counted"
-      fuzz_rc=0
-      fuzz_failed=0
-    fi
     [ "$fuzz_rc" = 0 ] || rc=1
     summarise "$dir/meson-logs/testlog.json" "$(echo "$fuzz_line" | cut -d' ' -f1)" "$fuzz_failed"
     ;;

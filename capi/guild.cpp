@@ -351,6 +351,7 @@ int roster_events_apply(roster_guild* g, const roster_event* events, size_t coun
         const roster::Guild& guild = en.guild();
         for (size_t i = 0; i < std::min(count, lookup); ++i) guild.prefetch_lookup(at(i).user_id);
         int first = ROSTER_OK;
+        bool applied = false;
         for (size_t i = 0; i < count; ++i) {
             if (i + lookup < count) guild.prefetch_lookup(at(i + lookup).user_id);
             if (i + record < count) guild.prefetch_member(at(i + record).user_id);
@@ -364,8 +365,9 @@ int roster_events_apply(roster_guild* g, const roster_event* events, size_t coun
                 });
             if (statuses) statuses[i] = rc;
             if (first == ROSTER_OK) first = rc;
+            applied |= rc == ROSTER_OK;
         }
-        const roster::Error flushed = en.commit();
+        const roster::Error flushed = en.commit_call(applied);
         return flushed != roster::Error::ok ? code(flushed) : first;
     });
 }

@@ -31,6 +31,13 @@ Error Engine::commit() {
     return Error::ok;
 }
 
+Error Engine::commit_call(bool changed) {
+    if (delivering_) return Error::busy;
+    if (depth_ == 0) return Error::invalid;
+    if (--depth_ == 0 && changed) return flush();
+    return Error::ok;
+}
+
 Error Engine::flush_now() {
     if (delivering_) return Error::busy;
     if (depth_ != 0) return Error::invalid;

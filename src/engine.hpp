@@ -68,6 +68,11 @@ public:
 
     Error begin();
     Error commit();
+    // Ends the batch level a call opened for itself (begin): like commit(),
+    // but a call that changed nothing does not flush, so that a failing
+    // call delivers nothing either (not even frames still owed after an
+    // earlier flush_failed; the next flush sends those).
+    Error commit_call(bool changed);
     // Delivers what is pending now (after flush_failed: the frames that
     // resynchronise the sessions). invalid inside a batch, busy in the sink.
     Error flush_now();

@@ -345,7 +345,10 @@ typedef struct roster_event {
  * changes nothing, like any failing event. EFLUSH when the events were
  * applied (see statuses) but the flush at the end ran out of memory: it
  * takes precedence over the events' own failures, since it concerns the
- * whole call. O(count) events, each at its own call's cost. */
+ * whole call. The events are one batch: the flush at the end (outside a
+ * batch of the host's) runs when at least one event succeeded; when none
+ * did, the call changed nothing and delivers nothing, as any failing call.
+ * O(count) events, each at its own call's cost. */
 ROSTER_API int roster_events_apply(roster_guild *guild, const roster_event *events,
                                    size_t count, size_t event_size, int *statuses);
 
