@@ -7,6 +7,7 @@
 // replaces the global operator new.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -163,8 +164,13 @@ TEST_CASE("every event survives a failed allocation at every point") {
     for (std::uint64_t n = 10; n <= 64; ++n) sizes.push_back(n);
     for (std::uint64_t n = 2000; n <= 3200; n += 150) sizes.push_back(n);
     sizes.push_back(1000);  // at the threshold: removing a member shows OFFLINE
-    for (std::uint64_t n : sizes)
+    for (std::uint64_t n : sizes) {
+        const auto t0 = std::chrono::steady_clock::now();
         for (auto& [what, event] : events) points += exercise(what, n, event);
+        if (std::getenv("OOM_DEBUG"))
+            std::fprintf(stderr, "%llu members: %.1f s\n", static_cast<unsigned long long>(n),
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
     MESSAGE("allocation failure points exercised: " << points);
     CHECK(points > 0);
 }
