@@ -281,9 +281,15 @@ struct Guild::Impl {
     // Group g's tree t in l changed size.
     void note_size(ListState& l, std::uint32_t g, const Tree& t) const noexcept {
         auto& v = l.groups;
-        const auto it = std::lower_bound(v.begin(), v.end(), g, [&](const GroupSize& e, std::uint32_t x) {
-            return group_before(e.group, x);
-        });
+        auto it = v.end();
+        if (g >= g_online) {
+            // Online and offline (most moves) are the last entries.
+            while (it != v.begin() && std::prev(it)->group >= g) --it;
+        } else {
+            it = std::lower_bound(v.begin(), v.end(), g, [&](const GroupSize& e, std::uint32_t x) {
+                return group_before(e.group, x);
+            });
+        }
         const std::uint32_t n = t.size();
         if (it != v.end() && it->group == g) {
             if (n)
