@@ -83,7 +83,8 @@ ROSTER_API const char *roster_status_str(int status);
  * caller's buffers may be reused as soon as a call returns.
  *
  * Complexity: n is the number of members, L the number of lists, G the
- * number of groups (hoisted roles + 2), r the roles of one member.
+ * number of groups a list shows (those with members in it: at most the
+ * hoisted roles + 2), r the roles of one member.
  */
 
 typedef struct roster_guild roster_guild;
@@ -227,8 +228,8 @@ typedef struct roster_role {
 /* Creates the role, or replaces the settings of an existing one. Holders
  * are re-sectioned (hoist, position) or re-filtered (view, admin).
  * Errors: EINVAL (NULL, id 0 or reserved, unknown flag bits), ELIMIT
- * (max_roles). A new role: amortised O(1); a new hoisted one also moves
- * O(G L) words (a memmove per list) to open its empty section in place.
+ * (max_roles). A new role, hoisted or not: amortised O(1) (it has no
+ * holders, and a list learns of a section when a member enters it).
  * O(n r + holders log n) for a change. */
 ROSTER_API int roster_role_upsert(roster_guild *guild, const roster_role *role);
 
