@@ -449,6 +449,11 @@ void Guild::clear_touched(std::uint64_t list_id) noexcept {
     if (ListState* l = impl_->find_list(list_id)) l->touched.clear();
 }
 
+bool Guild::has_touched(std::uint64_t list_id) const {
+    const ListState* l = impl_->find_list(list_id);
+    return l && !l->touched.empty();
+}
+
 std::vector<RowEdit>* Guild::attached_log(std::uint64_t list_id) const {
     const ListState* l = impl_->find_list(list_id);
     return l ? l->log : nullptr;

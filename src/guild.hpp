@@ -250,6 +250,9 @@ public:
     // forgets them too, as does clear_touched. O(k log n) for k members.
     Error take_touched(std::uint64_t list_id, std::vector<std::uint32_t>* rows);
     void clear_touched(std::uint64_t list_id) noexcept;
+    // Whether the list has members whose rows changed in place since the
+    // last take_touched (they change no log entry).
+    bool has_touched(std::uint64_t list_id) const;
 
     // Bytes held by the engine's own structures (members, hash, lists,
     // trees), for the memory figures; excludes allocator overhead.

@@ -688,9 +688,11 @@ bool Subscriptions::check_invariants(std::string* why) const {
                 &ls.chunks.find(k)->second != c)
                 return fail("held chunks: out of order or stale");
         }
-        // Between flushes, with nothing pending, each cache equals the rows.
+        // Between flushes, with nothing pending (no session, no edit, no
+        // row changed in place: a list a failed flush did not reach keeps
+        // those), each cache equals the rows.
         if (engine_.depth_ == 0 && ls.pending.empty() && ls.log.empty() && !ls.lost &&
-            engine_.guild_.has_list(ls.id)) {
+            engine_.guild_.has_list(ls.id) && !engine_.guild_.has_touched(ls.id)) {
             std::vector<Row> rows;
             for (const auto& [k, c] : ls.chunks) {
                 if (c.refs == 0) continue;  // unheld: dropped at the next flush
