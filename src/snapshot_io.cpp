@@ -1,0 +1,254 @@
+#include "snapshot_io.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <boost/crc.hpp>
+
+namespace roster::snapshot {
+
+namespace {
+
+void put_le32(unsigned char* p, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+std::uint32_t get_le32(const unsigned char* p) {
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= std::uint32_t{p[i]} << (8 * i);
+    return v;
+}
+
+// CRC of a block: its tag and length fields, then its payload.
+std::uint32_t block_crc(const unsigned char* fields, std::span<const unsigned char> payload) {
+    boost::crc_32_type c;
+    c.process_bytes(fields, 8);
+    c.process_bytes(payload.data(), payload.size());
+    return c.checksum();
+}
+
+}  // namespace
+
+std::uint32_t crc32(std::span<const unsigned char> bytes) {
+    boost::crc_32_type c;
+    c.process_bytes(bytes.data(), bytes.size());
+    return c.checksum();
+}
+
+// ------------------------------------------------------------------ Writer --
+
+void Writer::emit(const void* p, std::size_t n) {
+    if (failed_ || n == 0) return;
+    if (!fn_(user_, p, n)) {
+        failed_ = true;
+        return;
+    }
+    written_ += n;
+}
+
+void Writer::header(const Header& h) {
+    unsigned char b[kHeaderSize];
+    std::memcpy(b, kMagic, 8);
+    put_le32(b + 8, h.format);
+    put_le32(b + 12, h.library);
+    put_le32(b + 16, h.flags);
+    put_le32(b + 20, crc32(std::span<const unsigned char>(b, 20)));
+    emit(b, sizeof b);
+}
+
+void Writer::begin(std::uint32_t tag) {
+    if (open_ || tag == kEndTag || (tag & kLastBlock)) {
+        failed_ = true;  // misuse: reported by finish()
+        return;
+    }
+    tag_ = tag;
+    open_ = true;
+    buf_.clear();
+    buf_.reserve(kMaxBlock);
+}
+
+void Writer::u32(std::uint32_t v) {
+    unsigned char b[4];
+    put_le32(b, v);
+    put(b, 4);
+}
+
+void Writer::u64(std::uint64_t v) {
+    unsigned char b[8];
+    put_le32(b, static_cast<std::uint32_t>(v));
+    put_le32(b + 4, static_cast<std::uint32_t>(v >> 32));
+    put(b, 8);
+}
+
+void Writer::put(const void* p, std::size_t n) {
+    if (!open_) {
+        failed_ = true;
+        return;
+    }
+    const auto* c = static_cast<const unsigned char*>(p);
+    while (n && !failed_) {
+        if (buf_.size() == kMaxBlock) block(false);
+        const std::size_t take = std::min(n, kMaxBlock - buf_.size());
+        buf_.insert(buf_.end(), c, c + take);  // reserved: kMaxBlock
+        c += take;
+        n -= take;
+    }
+}
+
+void Writer::block(bool last) {
+    unsigned char fields[8];
+    put_le32(fields, tag_ | (last ? kLastBlock : 0));
+    put_le32(fields + 4, static_cast<std::uint32_t>(buf_.size()));
+    unsigned char crc[4];
+    put_le32(crc, block_crc(fields, buf_));
+    emit(fields, 8);
+    emit(buf_.data(), buf_.size());
+    emit(crc, 4);
+    buf_.clear();
+}
+
+void Writer::end() {
+    if (!open_) {
+        failed_ = true;
+        return;
+    }
+    block(true);
+    open_ = false;
+}
+
+bool Writer::finish() {
+    if (open_) failed_ = true;
+    const std::uint32_t saved = tag_;
+    tag_ = kEndTag;
+    buf_.clear();
+    block(true);
+    tag_ = saved;
+    return !failed_;
+}
+
+// ------------------------------------------------------------------ Reader --
+
+bool Reader::raw(void* p, std::size_t n) {
+    auto* out = static_cast<unsigned char*>(p);
+    if (from_memory_) {
+        if (mem_.size() - mem_at_ < n) return false;
+        std::memcpy(out, mem_.data() + mem_at_, n);
+        mem_at_ += n;
+        return true;
+    }
+    while (n) {
+        std::size_t got = 0;
+        if (!fn_(user_, out, n, &got) || got == 0 || got > n) return false;
+        out += got;
+        n -= got;
+    }
+    return true;
+}
+
+Error Reader::header(Header* out) {
+    unsigned char b[kHeaderSize];
+    if (!raw(b, sizeof b)) return fail(Error::corrupt);
+    if (std::memcmp(b, kMagic, 8) != 0) return fail(Error::corrupt);
+    if (get_le32(b + 20) != crc32(std::span<const unsigned char>(b, 20))) return fail(Error::corrupt);
+    Header h{get_le32(b + 8), get_le32(b + 12), get_le32(b + 16)};
+    if (h.format != kFormatVersion) return fail(Error::version);
+    if (out) *out = h;
+    return Error::ok;
+}
+
+// Reads the next block into block_ (any tag); false on damage or the end of
+// the bytes.
+bool Reader::next_block() {
+    unsigned char fields[8];
+    if (!raw(fields, 8)) return false;
+    const std::uint32_t tag = get_le32(fields);
+    const std::uint32_t len = get_le32(fields + 4);
+    if (len > kMaxBlock) return false;
+    block_.resize(len);  // at most kMaxBlock: the one allocation a reader keeps
+    if (!raw(block_.data(), len)) return false;
+    unsigned char crc[4];
+    if (!raw(crc, 4)) return false;
+    if (get_le32(crc) != block_crc(fields, block_)) return false;
+    tag_ = tag & ~kLastBlock;
+    last_ = (tag & kLastBlock) != 0;
+    at_ = 0;
+    return true;
+}
+
+Error Reader::begin(std::uint32_t tag) {
+    if (error_ != Error::ok) return error_;
+    if (in_section_ || tag == kEndTag) return fail(Error::internal);
+    if (!next_block() || tag_ != tag) return fail(Error::corrupt);
+    in_section_ = true;
+    return Error::ok;
+}
+
+bool Reader::get(void* p, std::size_t n) {
+    if (error_ != Error::ok) return false;
+    if (!in_section_) {
+        fail(Error::internal);
+        return false;
+    }
+    auto* out = static_cast<unsigned char*>(p);
+    while (n) {
+        if (at_ == block_.size()) {
+            const std::uint32_t tag = tag_;
+            // A value running past its section's last block is damage.
+            if (last_ || !next_block() || tag_ != tag) {
+                fail(Error::corrupt);
+                return false;
+            }
+            continue;
+        }
+        const std::size_t take = std::min(n, block_.size() - at_);
+        std::memcpy(out, block_.data() + at_, take);
+        at_ += take;
+        out += take;
+        n -= take;
+    }
+    return true;
+}
+
+bool Reader::u32(std::uint32_t* v) {
+    unsigned char b[4];
+    if (!get(b, 4)) return false;
+    *v = get_le32(b);
+    return true;
+}
+
+bool Reader::u64(std::uint64_t* v) {
+    unsigned char b[8];
+    if (!get(b, 8)) return false;
+    *v = get_le32(b) | std::uint64_t{get_le32(b + 4)} << 32;
+    return true;
+}
+
+bool Reader::i32(std::int32_t* v) {
+    std::uint32_t u = 0;
+    if (!u32(&u)) return false;
+    *v = static_cast<std::int32_t>(u);
+    return true;
+}
+
+Error Reader::end() {
+    if (error_ != Error::ok) return error_;
+    if (!in_section_) return fail(Error::internal);
+    // The writer never leaves an empty block but a section's last one.
+    while (at_ == block_.size() && !last_) {
+        const std::uint32_t tag = tag_;
+        if (!next_block() || tag_ != tag) return fail(Error::corrupt);
+    }
+    if (at_ != block_.size() || !last_) return fail(Error::corrupt);
+    in_section_ = false;
+    return Error::ok;
+}
+
+Error Reader::finish() {
+    if (error_ != Error::ok) return error_;
+    if (in_section_) return fail(Error::internal);
+    if (!next_block() || tag_ != kEndTag || !last_ || !block_.empty()) return fail(Error::corrupt);
+    unsigned char extra;
+    if (raw(&extra, 1)) return fail(Error::corrupt);  // bytes after the end
+    return Error::ok;
+}
+
+}  // namespace roster::snapshot
