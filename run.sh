@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up, builds (release) and runs the main job: the simulator, roster-sim,
-# on its built-in default scenario (W2 of BENCH.md: 100,000 members, 1,000
+# on its built-in default scenario (W2 of docs/benchmarks.md: 100,000 members, 1,000
 # sessions, presence churn, frames to every session). Its last line is
 # machine-readable ("W2 members=... events_per_s=...").
 #   ./run.sh [roster-sim options]     e.g. ./run.sh --members 1000000 --sessions 10000

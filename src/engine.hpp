@@ -1,4 +1,4 @@
-// A guild with sessions: the unit the C API hands out (SPEC §3–§6).
+// A guild with sessions: the unit the C API hands out (docs/model.md §9–§10, docs/frames.md).
 //
 // Engine owns a Guild and the sessions subscribed to its lists. Every
 // mutation goes through apply(), which refuses to run from inside the frame

@@ -1,6 +1,6 @@
 // The guild engine: roles, members, lists, sections, positions.
 //
-// One Guild is one chat guild (SPEC.md §1–§3). It owns the order: for every
+// One Guild is one chat guild (docs/model.md). It owns the order: for every
 // list, which members are visible, in which group (section), at which row.
 // Rows are global over the list: each group that appears is one header row
 // followed by its members (§2).
@@ -29,7 +29,7 @@
 // not logged as an edit at the time: the guild remembers the member, and
 // take_touched() gives the rows of all such members as the list stands when
 // it is called (an update of the row at that position, after every edit).
-// Sessions and frames (SPEC §4–§6) are built on these.
+// Sessions and frames (docs/frames.md) are built on these.
 //
 // Thread-safety: none; one thread at a time per guild.
 #pragma once

@@ -1,5 +1,5 @@
 // Sessions, their normalised ranges, and the frames a flush sends them
-// (SPEC §4–§6). Private to Engine.
+// (docs/frames.md). Private to Engine.
 //
 // Everything is per chunk. For every list, the rows of each chunk some
 // session holds are cached as of the last flush: that is exactly what every

@@ -42,7 +42,7 @@ inline bool valid_utf8(std::string_view s) {
     return true;
 }
 
-// A display name: valid UTF-8 of 1..128 bytes (SPEC §1).
+// A display name: valid UTF-8 of 1..128 bytes (docs/model.md §3).
 inline bool valid_name(std::string_view s) {
     return !s.empty() && s.size() <= 128 && valid_utf8(s);
 }

@@ -1,5 +1,5 @@
 // The ops that turn what a client holds of one window of rows into the
-// window's new rows (SPEC §5), or the verdict that re-sending it is cheaper.
+// window's new rows (docs/frames.md §5-§7), or the verdict that re-sending it is cheaper.
 //
 // A window is one chunk [s, s+C-1] of a list. O is its rows as the client
 // holds them, N its rows now. The script is a minimal edit script between O

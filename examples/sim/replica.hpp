@@ -1,4 +1,4 @@
-// A client's copy of one list, kept the way SPEC §5 says a client keeps it,
+// A client's copy of one list, kept the way docs/frames.md §5 says a client keeps it,
 // and the checks that decide whether the engine's frames were right.
 //
 // The replica applies frames literally and trusts nothing: a malformed op
@@ -71,13 +71,13 @@ private:
     std::uint64_t frames_ = 0;
 };
 
-// The ranges as the engine normalises them (SPEC §6): ends swapped, widened
+// The ranges as the engine normalises them (docs/frames.md §2): ends swapped, widened
 // to whole chunks, merged where they overlap or touch; ascending. Chunk
 // ends that would pass UINT32_MAX are clamped to it.
 std::vector<roster_range> normalise_ranges(std::span<const roster_range> ranges,
                                            std::uint32_t chunk);
 
-// Clipping (SPEC §5): "" or the first INSERT, UPDATE or DELETE whose index
+// Clipping (docs/frames.md §6): "" or the first INSERT, UPDATE or DELETE whose index
 // lies outside every one of chunks (the session's normalised ranges for the
 // frame's list, as of this frame).
 std::string check_clipping(const roster_frame& frame, std::span<const roster_range> chunks);

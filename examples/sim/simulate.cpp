@@ -1,4 +1,4 @@
-// roster-sim's default mode: workload W2 of BENCH.md through the C API.
+// roster-sim's default mode: workload W2 of docs/benchmarks.md through the C API.
 //
 // Phases: create a guild (default config: offline members hidden from 1000
 // members on), 20 hoisted roles, bulk-load N members in one batch; subscribe

@@ -1,4 +1,4 @@
-// The simulator, roster-sim's default mode: workload W2 of BENCH.md (a
+// The simulator, roster-sim's default mode: workload W2 of docs/benchmarks.md (a
 // guild under presence churn, sessions watching its member list) run
 // through the public C API, with the engine's frames measured against the
 // naive strategy. See simulate.cpp and `roster-sim --help`.

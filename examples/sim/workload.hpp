@@ -1,4 +1,4 @@
-// The W2 workload of BENCH.md, as a host would produce it: a guild with 20
+// The W2 workload of docs/benchmarks.md, as a host would produce it: a guild with 20
 // hoisted roles and 30% of its members online, then a stream of presence
 // churn (70% status, 10% name, 10% roles, 5% join, 5% leave).
 //

@@ -137,7 +137,7 @@ typedef struct roster_config {
     uint32_t max_overwrites;       /* role + member overwrites per list
                                       (1000; 0..ROSTER_MAX_OVERWRITES) */
     uint32_t max_sort_key_bytes;   /* host sort keys (256; 1..ROSTER_MAX_SORT_KEY_BYTES) */
-    /* Sessions (SPEC §6). */
+    /* Sessions (docs/frames.md §1-§2). */
     uint32_t chunk_size;           /* rows per chunk ranges are widened to
                                       (100; 1..ROSTER_MAX_CHUNK_SIZE) */
     uint32_t max_ranges;           /* ranges per subscription (3; 1..ROSTER_MAX_RANGES,
@@ -170,7 +170,8 @@ ROSTER_API void roster_guild_destroy(roster_guild *guild);
 /* Guild-wide @everyone VIEW setting (view: 0 or 1). O(n L). */
 ROSTER_API int roster_guild_set_everyone_view(roster_guild *guild, int view);
 
-/* The offline threshold (SPEC §2). Crossing it changes every list. O(1). */
+/* The offline threshold (docs/model.md §7). Crossing it changes every list.
+ * O(1). */
 ROSTER_API int roster_guild_set_offline_threshold(roster_guild *guild, uint32_t threshold);
 
 /* Number of members in the guild. Errors: EINVAL (NULL). */
@@ -401,7 +402,8 @@ ROSTER_API int roster_list_set(roster_guild *guild, uint64_t list_id,
 ROSTER_API int roster_list_remove(roster_guild *guild, uint64_t list_id);
 
 /* ---- Queries on a list -------------------------------------------------------
- * Rows are numbered from 0 over the whole list, headers included (SPEC §2).
+ * Rows are numbered from 0 over the whole list, headers included
+ * (docs/model.md §5).
  * Errors for all: EINVAL (NULL), ENOTFOUND (unknown list). */
 
 #define ROSTER_ROW_HEADER 0u
@@ -441,7 +443,7 @@ ROSTER_API int roster_list_rows(roster_row *out, size_t cap, size_t *count,
 ROSTER_API int roster_list_index_of(uint32_t *out, const roster_guild *guild, uint64_t list_id,
                                     uint64_t user_id);
 
-/* ---- Sessions, subscriptions and frames (SPEC §4-§6) -----------------------
+/* ---- Sessions, subscriptions and frames (docs/frames.md) ---------------------
  *
  * A session is one connected client, named by a host-chosen id (not 0). It
  * subscribes to up to max_session_lists lists, each with up to max_ranges
@@ -452,12 +454,13 @@ ROSTER_API int roster_list_index_of(uint32_t *out, const roster_guild *guild, ui
  * After each flush (see Batches), every (session, list) with something new
  * gets exactly one frame: the list's counts, its complete groups array and
  * the ops that bring the rows the session holds up to date. A client that
- * applies ops in order as SPEC §5 says (SYNC writes rows without shifting;
- * INSERT/DELETE shift later rows; INVALIDATE forgets a range; afterwards the
- * row array is resized to the sum of count + 1 over the groups) always holds
- * the true rows of every range it subscribes to. Every INSERT, UPDATE and
- * DELETE index lies inside one of the session's ranges. Where ops would
- * cost more than re-sending a chunk, the chunk gets INVALIDATE + SYNC.
+ * applies ops in order as docs/frames.md §5 says (SYNC writes rows without
+ * shifting; INSERT/DELETE shift later rows; INVALIDATE forgets a range;
+ * afterwards the row array is resized to the sum of count + 1 over the
+ * groups) always holds the true rows of every range it subscribes to.
+ * Every INSERT, UPDATE and DELETE index lies inside one of the session's
+ * ranges. Where ops would cost more than re-sending a chunk, the chunk gets
+ * INVALIDATE + SYNC.
  *
  * Order of the ops in a frame: INVALIDATE of chunks the session no longer
  * holds; then, chunk by chunk in ascending order, the ops of the chunks it

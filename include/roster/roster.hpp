@@ -317,7 +317,7 @@ public:
         return i;
     }
 
-    // Sessions (SPEC §4-§6). subscribe replaces the session's subscription
+    // Sessions (docs/frames.md). subscribe replaces the session's subscription
     // to the list; no ranges unsubscribes.
     void subscribe(std::uint64_t session, std::uint64_t list_id,
                    const std::vector<roster_range>& ranges) {

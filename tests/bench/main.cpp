@@ -1,4 +1,4 @@
-// roster-bench: the project's benchmark harness (see /work/shared/BENCH.md).
+// roster-bench: the project's benchmark harness (see docs/benchmarks.md).
 // One subcommand per workload; add w2, w3 ... to the table below.
 #include <cstdio>
 #include <cstring>

@@ -1,4 +1,4 @@
-// W1 of /work/shared/BENCH.md: the ordered index alone.
+// W1 of docs/benchmarks.md: the ordered index alone.
 //
 // Three ordered indexes on the same keys, in one process, interleaved:
 //  roster  the counted B+tree of src/rank_btree.hpp (what the engine uses)

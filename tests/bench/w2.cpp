@@ -1,12 +1,12 @@
-// roster-bench w2: the whole engine under presence churn (BENCH.md W2), the
+// roster-bench w2: the whole engine under presence churn (docs/benchmarks.md, W2), the
 // engine alone.
 //
 // The same guild, sessions and events as roster-sim's default mode
 // (examples/sim/workload.hpp: 20 hoisted roles, 30% online, 70% status /
 // 10% name / 10% roles / 5% join / 5% leave; each session holds [0,99] and
 // one chunk at a log-uniform depth), driven through the public C API, with
-// a frame callback that only counts what it is handed (BENCH.md: "frame
-// delivery to a no-op callback included"). roster-sim serialises every
+// a frame callback that only counts what it is handed (docs/benchmarks.md
+// §5: frame delivery is part of the measured work). roster-sim serialises every
 // frame to JSON and runs the naive strategy between flushes, which is what
 // a host would do but not what the engine costs; this is the figure of the
 // engine.

@@ -1,4 +1,4 @@
-// roster-bench w3: subscribe latency and a large role reorder (BENCH.md W3).
+// roster-bench w3: subscribe latency and a large role reorder (docs/benchmarks.md, W3).
 //
 // A guild of N members (default 1,000,000): 16-byte names, 20 hoisted roles
 // (one each) plus, for `movers` members (default 100,000), two more hoisted

@@ -4,7 +4,7 @@
 
 namespace bench {
 
-// W1 of /work/shared/BENCH.md: the ordered index alone, roster::RankTree vs.
+// W1 of docs/benchmarks.md: the ordered index alone, roster::RankTree vs.
 // the GNU pb_ds order-statistics tree, interleaved in one process.
 int run_w1(int argc, char** argv);
 

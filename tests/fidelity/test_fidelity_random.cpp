@@ -1,4 +1,4 @@
-// Randomized fidelity runs (SPEC §5): every kind of guild event, in batches
+// Randomized fidelity runs (docs/frames.md §6): every kind of guild event, in batches
 // of 1 to 1,000, against dozens of sessions with changing ranges, checked by
 // the harness after every flush (replica == true rows, clipping, latest
 // member data). Fixed seeds; a failure names the run, the event and the

@@ -1,4 +1,4 @@
-// Hand-written frame cases (SPEC §4–§6, notes/frames.md): each edge with the
+// Hand-written frame cases (docs/frames.md): each edge with the
 // exact frames expected, chosen so that the minimal edit script is unique.
 // Every frame also goes through the replica checks of the harness.
 //

@@ -2,7 +2,7 @@
 # Usage: check_install.sh BUILD_ROOT SOURCE_DIR
 # Installs the build into a staging directory (meson install --destdir) and
 # checks what a user gets: the versioned shared library and its SONAME
-# links, the headers, the pkg-config file, roster-sim. Then builds a small
+# links, the headers, the pkg-config file, roster-sim, the licence. Then builds a small
 # C program (consumer.c) and a C++ one against the staged tree through
 # pkg-config alone, and runs them.
 set -euo pipefail
@@ -14,11 +14,12 @@ trap 'rm -rf "$stage"' EXIT
 meson install -C "$build" --no-rebuild --destdir "$stage" --quiet >"$stage.log" 2>&1 || {
   cat "$stage.log"; rm -f "$stage.log"; exit 1; }
 rm -f "$stage.log"
-read -r prefix libdir < <(meson introspect "$build" --buildoptions | python3 -c '
+read -r prefix libdir datadir < <(meson introspect "$build" --buildoptions | python3 -c '
 import json, sys
 opts = {o["name"]: o["value"] for o in json.load(sys.stdin)}
-print(opts["prefix"], opts["libdir"])')
+print(opts["prefix"], opts["libdir"], opts["datadir"])')
 case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
+case $datadir in /*) ;; *) datadir=$prefix/$datadir ;; esac
 root=$stage$prefix
 lib=$stage$libdir
 fail=0
@@ -31,6 +32,7 @@ need "$lib/pkgconfig/roster.pc"
 need "$lib/libroster.so"
 need "$lib/libroster.so.0"
 need "$root/bin/roster-sim"
+need "$stage$datadir/doc/roster/LICENSE"
 soname=$(readelf -d "$lib/libroster.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 if [ "$soname" != libroster.so.0 ]; then echo "SONAME is '$soname', expected libroster.so.0"; fail=1; fi
 [ $fail = 0 ] || exit 1

@@ -2,7 +2,8 @@
 # Golden tests of `roster-sim replay`: for every NAME.jsonl in DIR, the output
 # (from the file argument, and again from stdin) must equal NAME.expected
 # byte for byte. Also checks the command-line contract (usage -> exit 2).
-# The .expected files were written by hand from SPEC.md, not recorded.
+# The .expected files were written by hand from docs/model.md and
+# docs/frames.md, not recorded.
 # Usage: run.sh ROSTER_SIM DIR        Exit: 0 all equal, 1 otherwise.
 set -u
 if [ $# -ne 2 ]; then

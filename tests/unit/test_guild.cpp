@@ -1,4 +1,4 @@
-// Hand-written guild scenarios with exact expected rows (SPEC §1–§2).
+// Hand-written guild scenarios with exact expected rows (docs/model.md §1–§8).
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Allocation failure inside a mutation leaves the guild unchanged (SPEC §7):
+// Allocation failure inside a mutation leaves the guild unchanged (docs/errors.md §2):
 // for each kind of event (single-member and bulk), fail the 1st, 2nd, 3rd
 // ... allocation the event
 // makes until it succeeds, and check after every failure that the call

@@ -3,7 +3,7 @@
 // The model (namespace-local `Model`) is deliberately naive: it stores roles,
 // members (name, optional custom sort key, role set, status), list rules and
 // the two guild settings, and after every event RECOMPUTES every list from
-// scratch by the rules of SPEC.md §1–§2:
+// scratch by the rules of docs/model.md §4–§8:
 //   - visibility in list L (list 0 = everyone: all members): visible if any
 //     role is admin; else v = everyone_view || any role has view; then L's
 //     @everyone overwrite; then any denied role -> no; then any allowed role
@@ -30,9 +30,9 @@
 //   - touch, a status change, a name change, replace=true and (with
 //     kRoleChangeMustUpdate) a change of its role set, of a shown member, must
 //     edit the member's (new) row: it must not be 'known' after applying the
-//     log (the client must receive the member's latest data, SPEC §5);
+//     log (the client must receive the member's latest data, docs/frames.md §6);
 //   - a single-member event that does not flip the offline threshold costs
-//     at most kMaxSingleEdits edits per list and never a reset (SPEC §5
+//     at most kMaxSingleEdits edits per list and never a reset (docs/frames.md §6,
 //     "Economy");
 //   - a removed list's log (kept alive by the test) never grows again.
 //
@@ -50,7 +50,7 @@
 // verified as one batch) and check_invariants() every Params::inv_every.
 //
 // Assumptions about unspecified details (documented here, kept lenient where
-// the SPEC does not decide):
+// the documentation does not decide):
 //   - Error codes: unknown member/role/list -> not_found; id 0 as the subject
 //     of a call, a bad name (empty, > 128 bytes, invalid UTF-8), an invalid
 //     Status value, a reserved group id as a role id, list 0 for

@@ -282,7 +282,7 @@ impl Row {
     }
 }
 
-/// One op of a frame (SPEC §5). Indices are rows over the whole list.
+/// One op of a frame (docs/frames.md §4). Indices are rows over the whole list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     /// Rows `start..=end` are `rows` (fewer at the list's end); no shifting.

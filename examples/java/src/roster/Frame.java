@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * One frame (roster_frame) and the sessions it is for: the list's counts,
  * its complete groups array and the ops that bring the rows those sessions
- * hold up to date (SPEC §5: apply the ops in order).
+ * hold up to date (docs/frames.md §5: apply the ops in order).
  *
  * A Frame is a plain Java copy, made during the callback: the C frame, its
  * arrays and the session array are valid only during the callback, so
