@@ -4,7 +4,8 @@
 # directory of its own), installs it into a staging directory and builds a
 # C program against it with `pkg-config --static` alone: the .pc must bring
 # the C++ runtime the library needs (Libs.private) and no system include
-# path (Boost is private to the library). Then runs the program.
+# path (Boost is private to the library). Then runs the program, and does
+# the same through the CMake package (find_package(roster), roster::roster).
 set -euo pipefail
 src=$(cd "$1" && pwd)
 command -v pkg-config >/dev/null || { echo "SKIPPED: pkg-config not found" >&2; exit 77; }
@@ -49,3 +50,19 @@ if readelf -d "$work/consumer" | grep -c 'libroster' >/dev/null; then
   exit 1
 fi
 echo "static install through pkg-config --static: ok"
+
+# The CMake package of a static-only install: roster::roster is the static
+# library with the C++ runtime it needs.
+command -v cmake >/dev/null || { echo "cmake not found: the CMake package is not checked"; exit 0; }
+mkdir "$work/cm"
+cp "$src/tests/install/consumer.c" "$work/cm/"
+printf '%s\n' 'cmake_minimum_required(VERSION 3.13)' 'project(static_consumer C)' \
+  'find_package(roster 0.1 REQUIRED)' 'add_executable(consumer consumer.c)' \
+  'target_link_libraries(consumer PRIVATE roster::roster)' >"$work/cm/CMakeLists.txt"
+if ! cmake -S "$work/cm" -B "$work/cm/build" -DCMAKE_PREFIX_PATH="$stage/usr/local" >"$work/cm.log" 2>&1 ||
+   ! cmake --build "$work/cm/build" >>"$work/cm.log" 2>&1; then
+  cat "$work/cm.log"
+  exit 1
+fi
+"$work/cm/build/consumer"
+echo "static install through the CMake package: ok"
