@@ -24,12 +24,7 @@ Error Engine::begin() {
     return Error::ok;
 }
 
-Error Engine::commit() {
-    if (delivering_) return Error::busy;
-    if (depth_ == 0) return Error::invalid;
-    if (--depth_ == 0) return flush();
-    return Error::ok;
-}
+Error Engine::commit() { return commit_call(true); }
 
 Error Engine::commit_call(bool changed) {
     if (delivering_) return Error::busy;

@@ -222,9 +222,11 @@ struct Guild::Impl {
     // Role settings changed the order of sections: every list's groups
     // sorted again (in place, cannot fail).
     void resort_groups() noexcept {
-        for (auto& l : lists)
-            std::sort(l->groups.begin(), l->groups.end(),
-                      [&](const GroupSize& a, const GroupSize& b) { return group_before(a.group, b.group); });
+        for (auto& l : lists) sort_groups(*l);
+    }
+    void sort_groups(ListState& l) const noexcept {
+        std::sort(l.groups.begin(), l.groups.end(),
+                  [&](const GroupSize& a, const GroupSize& b) { return group_before(a.group, b.group); });
     }
     // A new role has no holders, so no row changes and no list learns of
     // it: O(1) amortised, hoisted or not.
@@ -275,8 +277,7 @@ struct Guild::Impl {
         for (std::uint32_t i = 0; i < l.trees.size(); ++i)
             if (l.trees[i] && !l.trees[i]->empty())
                 l.groups.push_back(GroupSize{group_of_index(i), l.trees[i]->size()});
-        std::sort(l.groups.begin(), l.groups.end(),
-                  [&](const GroupSize& a, const GroupSize& b) { return group_before(a.group, b.group); });
+        sort_groups(l);
     }
     // Group g's tree t in l changed size.
     void note_size(ListState& l, std::uint32_t g, const Tree& t) const noexcept {
