@@ -4,6 +4,7 @@
 // conversion between C structs and engine types.
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <new>
 #include <span>
 #include <string_view>
@@ -11,6 +12,7 @@
 
 #include "engine.hpp"
 #include "internal.hpp"
+#include "snapshot_io.hpp"
 #include "roster/roster.h"
 
 struct roster_guild {
@@ -134,14 +136,9 @@ bool in_bounds(const roster::GuildConfig& c, const roster::SessionConfig& s) {
     return chunks <= ROSTER_MAX_SUBSCRIPTION_CHUNKS;
 }
 
-}  // namespace
-
-extern "C" {
-
-int roster_guild_create(roster_guild** out, const roster_config* config) {
-    if (!out) return ROSTER_EINVAL;
-    roster::GuildConfig c;
-    roster::SessionConfig sc;
+// The configs of a roster_config (NULL: the defaults); EINVAL when
+// roster_guild_create would refuse it.
+int parse_config(const roster_config* config, roster::GuildConfig& c, roster::SessionConfig& sc) {
     if (config) {
         // Callers built against an older header pass a shorter struct: the
         // fields it lacks keep their defaults.
@@ -164,6 +161,18 @@ int roster_guild_create(roster_guild** out, const roster_config* config) {
         }
         if (!in_bounds(c, sc)) return ROSTER_EINVAL;
     }
+    return ROSTER_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+int roster_guild_create(roster_guild** out, const roster_config* config) {
+    if (!out) return ROSTER_EINVAL;
+    roster::GuildConfig c;
+    roster::SessionConfig sc;
+    if (const int rc = parse_config(config, c, sc); rc != ROSTER_OK) return rc;
     return guarded([&]() -> int {
         *out = new roster_guild(c, sc);
         return ROSTER_OK;
@@ -465,6 +474,82 @@ int roster_list_index_of(uint32_t* out, const roster_guild* g, uint64_t list_id,
     if (!out || !g) return ROSTER_EINVAL;
     return guarded(
         [&]() -> int { return code(g->engine.guild().index_of(list_id, user_id, out)); });
+}
+
+// ---- snapshots
+
+}  // extern "C"
+
+namespace {
+
+struct WriteTo {
+    roster_write_fn fn;
+    void* user;
+    static bool call(void* self, const void* data, std::size_t len) {
+        auto* w = static_cast<WriteTo*>(self);
+        return w->fn(data, len, w->user) == 0;
+    }
+};
+
+struct ReadFrom {
+    roster_read_fn fn;
+    void* user;
+    static bool call(void* self, void* buf, std::size_t cap, std::size_t* got) {
+        auto* r = static_cast<ReadFrom*>(self);
+        *got = 0;
+        return r->fn(buf, cap, got, r->user) == 0 && *got <= cap;
+    }
+};
+
+// A guild made from the snapshot r reads: the config gives the limits,
+// the snapshot the settings.
+int load(roster_guild** out, const roster_config* config, roster::snapshot::Reader& r) {
+    if (!out) return ROSTER_EINVAL;
+    roster::GuildConfig c;
+    roster::SessionConfig sc;
+    if (const int rc = parse_config(config, c, sc); rc != ROSTER_OK) return rc;
+    return guarded([&]() -> int {
+        bool sessions = false;
+        if (roster::Error e = roster::Engine::load_settings(r, &c, &sc, &sessions);
+            e != roster::Error::ok)
+            return code(e);
+        if (sc.chunk > ROSTER_MAX_CHUNK_SIZE) return ROSTER_ECORRUPT;
+        // The snapshot's chunk size with the host's range limits.
+        if (!in_bounds(c, sc)) return ROSTER_ELIMIT;
+        std::unique_ptr<roster_guild> g(new roster_guild(c, sc));
+        if (roster::Error e = g->engine.load(r, sessions); e != roster::Error::ok) return code(e);
+        *out = g.release();
+        return ROSTER_OK;
+    });
+}
+
+}  // namespace
+
+extern "C" {
+
+int roster_guild_save(roster_guild* g, uint32_t flags, roster_write_fn write, void* user_data) {
+    if (!g || !write || (flags & ~uint32_t{ROSTER_SAVE_SESSIONS})) return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        WriteTo to{write, user_data};
+        roster::snapshot::Writer w(&WriteTo::call, &to);
+        return code(g->engine.save(w, (flags & ROSTER_SAVE_SESSIONS) != 0));
+    });
+}
+
+int roster_guild_load(roster_guild** out, const roster_config* config, roster_read_fn read,
+                      void* user_data) {
+    if (!read) return ROSTER_EINVAL;
+    ReadFrom from{read, user_data};
+    roster::snapshot::Reader r(&ReadFrom::call, &from);
+    return load(out, config, r);
+}
+
+int roster_guild_load_buffer(roster_guild** out, const roster_config* config, const void* data,
+                             size_t len) {
+    if (!data && len) return ROSTER_EINVAL;
+    roster::snapshot::Reader r(std::span<const unsigned char>(
+        static_cast<const unsigned char*>(data), data ? len : 0));
+    return load(out, config, r);
 }
 
 // ---- sessions

@@ -20,6 +20,7 @@ const char *roster_status_str(int status) {
         case ROSTER_EVERSION: return "incompatible version";
         case ROSTER_EINTERNAL: return "internal error";
         case ROSTER_EFLUSH: return "flush failed";
+        case ROSTER_EIO: return "callback failed";
         default: return "unknown status";
     }
 }

@@ -1,5 +1,6 @@
 #include "engine.hpp"
 
+#include "snapshot_io.hpp"
 #include "subscriptions.hpp"
 
 namespace roster {
@@ -57,6 +58,56 @@ Error Engine::session_ranges(std::uint64_t session, std::uint64_t list_id,
 std::size_t Engine::session_count() const { return subs_->session_count(); }
 
 Error Engine::flush() { return subs_->flush(); }
+
+// ---------------------------------------------------------------- snapshot --
+
+Error Engine::save(snapshot::Writer& w, bool sessions) {
+    if (delivering_) return Error::busy;
+    if (depth_ != 0) return Error::invalid;
+    if (Error e = flush(); e != Error::ok) return e;
+    snapshot::Header h;
+    h.library = ROSTER_VERSION_MAJOR << 16 | ROSTER_VERSION_MINOR << 8 | ROSTER_VERSION_PATCH;
+    h.flags = sessions ? snapshot::kWithSessions : 0;
+    w.header(h);
+    w.begin(snapshot::s_settings);
+    w.u32(guild_.config().offline_threshold);
+    w.u8(guild_.config().everyone_view);
+    w.u32(subs_->config().chunk);
+    w.end();
+    guild_.save(w);
+    if (sessions) subs_->save(w);
+    return w.finish() ? Error::ok : Error::io;
+}
+
+Error Engine::load_settings(snapshot::Reader& r, GuildConfig* guild, SessionConfig* sessions,
+                            bool* with_sessions) {
+    snapshot::Header h;
+    if (Error e = r.header(&h); e != Error::ok) return e;
+    // A flag this version does not know changes what follows: a newer
+    // format, not damage (the header's checksum held).
+    if (h.flags & ~snapshot::kKnownFlags) return r.fail(Error::version);
+    if (Error e = r.begin(snapshot::s_settings); e != Error::ok) return e;
+    std::uint32_t threshold = 0, chunk = 0;
+    std::uint8_t view = 0;
+    r.u32(&threshold);
+    r.u8(&view);
+    r.u32(&chunk);
+    if (!r.good()) return r.error();
+    if (view > 1 || chunk == 0) return r.fail(Error::corrupt);
+    if (Error e = r.end(); e != Error::ok) return e;
+    guild->offline_threshold = threshold;
+    guild->everyone_view = view != 0;
+    sessions->chunk = chunk;
+    *with_sessions = (h.flags & snapshot::kWithSessions) != 0;
+    return Error::ok;
+}
+
+Error Engine::load(snapshot::Reader& r, bool with_sessions) {
+    if (Error e = guild_.load(r); e != Error::ok) return e;
+    if (with_sessions)
+        if (Error e = subs_->load(r); e != Error::ok) return e;
+    return r.finish();
+}
 
 bool Engine::check_invariants(std::string* why) const {
     if (!guild_.check_invariants(why)) return false;

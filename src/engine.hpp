@@ -88,6 +88,22 @@ public:
                          std::vector<Range>* out) const;
     std::size_t session_count() const;
 
+    // ---- snapshot (docs/snapshot.md)
+    // Writes the guild (and with `sessions` every session, its
+    // subscriptions and what its client holds) to w: the header, then the
+    // sections. Flushes first, so that what is written is what the clients
+    // have: invalid inside a batch, busy inside the sink, and the flush's
+    // own error. io when w's callback refused bytes.
+    Error save(snapshot::Writer& w, bool sessions);
+    // A snapshot is read in two steps: the header and the settings, which
+    // give the configs to construct the loaded engine with (the limits come
+    // from the host: `guild` and `sessions` hold them on entry and receive
+    // the snapshot's settings), then everything else into that new engine.
+    static Error load_settings(snapshot::Reader& r, GuildConfig* guild, SessionConfig* sessions,
+                               bool* with_sessions);
+    // On an error the engine must be destroyed.
+    Error load(snapshot::Reader& r, bool with_sessions);
+
     // Structural check for tests: subscription bookkeeping, chunk caches
     // equal to the list's current rows (between flushes), guild invariants.
     bool check_invariants(std::string* why) const;

@@ -569,6 +569,7 @@ const char* error_name(Error e) {
     case Error::version: return "incompatible version";
     case Error::internal: return "internal error";
     case Error::flush_failed: return "flush failed";
+    case Error::io: return "callback failed";
     }
     return "unknown status";
 }

@@ -46,6 +46,11 @@
 
 namespace roster {
 
+namespace snapshot {
+class Writer;
+class Reader;
+}  // namespace snapshot
+
 enum class Error : int {
     ok = 0,
     invalid = -1,
@@ -58,6 +63,7 @@ enum class Error : int {
     version = -8,
     internal = -9,
     flush_failed = -10,  // the change stands; its frames could not be built
+    io = -11,            // a host's read or write callback failed
 };
 
 enum class Status : std::uint8_t { offline = 0, online = 1, idle = 2, dnd = 3 };
@@ -254,6 +260,20 @@ public:
     // last take_touched (they change no log entry).
     bool has_touched(std::uint64_t list_id) const;
 
+    // ---- snapshot (docs/snapshot.md)
+    // Writes the roles, members and lists sections. The list order, member
+    // slots, role slots and free lists are written as they are, so that a
+    // loaded guild hands out the same slots and files members exactly as
+    // this one would (the same later events give the same row edits).
+    void save(snapshot::Writer& w) const;
+    // Reads those sections into this guild, which must be new (no member,
+    // role or list but list 0); its config gives the limits (limit when the
+    // snapshot exceeds one) and the settings. Every stored order is
+    // checked, not recomputed: corrupt on any inconsistency. On an error
+    // the guild is half-loaded and must be destroyed (it frees what it
+    // holds).
+    Error load(snapshot::Reader& r);
+
     // Bytes held by the engine's own structures (members, hash, lists,
     // trees), for the memory figures; excludes allocator overhead.
     std::size_t memory_bytes() const;
@@ -264,6 +284,7 @@ public:
 
 private:
     struct Impl;
+    struct Loader;  // guild_snapshot.cpp
     std::unique_ptr<Impl> impl_;
 };
 

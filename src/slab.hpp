@@ -170,6 +170,28 @@ public:
         ++nfree_;
     }
 
+    // The freed ids from the next one allocate() takes on (a snapshot
+    // writes them so that a loaded slab hands out the same ids).
+    template <class F>
+    void for_each_free(F&& f) const {
+        for (id_t id = free_head_; id != nil_id;) {
+            f(id);
+            std::memcpy(&id, static_cast<const void*>(&data()[id]), sizeof(id_t));
+        }
+    }
+
+    // Starts over with ids [0, high) handed out, every object
+    // value-initialised, then the ids of `freed` freed, so that allocate()
+    // takes them in that order. The ids must be distinct and below high.
+    // Throws std::bad_alloc (the slab is then empty).
+    void restore(id_t high, const id_t* freed, id_t nfreed) {
+        clear();
+        reserve(high);
+        for (id_t i = 0; i < high; ++i) new (&data()[i]) T();
+        high_ = high;
+        for (id_t i = nfreed; i-- > 0;) free(freed[i]);
+    }
+
     // Forgets every id; keeps the memory.
     void clear() noexcept {
         free_head_ = nil_id;

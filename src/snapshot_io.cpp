@@ -137,7 +137,11 @@ bool Reader::raw(void* p, std::size_t n) {
     }
     while (n) {
         std::size_t got = 0;
-        if (!fn_(user_, out, n, &got) || got == 0 || got > n) return false;
+        if (!fn_(user_, out, n, &got)) {
+            fail(Error::io);  // before the caller's corrupt: the source failed
+            return false;
+        }
+        if (got == 0 || got > n) return false;
         out += got;
         n -= got;
     }

@@ -41,10 +41,22 @@ inline constexpr std::size_t kMaxBlock = 64 * 1024;
 inline constexpr std::uint32_t kLastBlock = 0x80000000u;
 inline constexpr std::uint32_t kEndTag = 0;
 
+// The sections of a guild snapshot, in stream order (docs/snapshot.md).
+enum Section : std::uint32_t {
+    s_settings = 1,  // Engine: the settings the loaded guild is created with
+    s_roles = 2,     // Guild
+    s_members = 3,   // Guild
+    s_lists = 4,     // Guild
+    s_sessions = 5,  // Subscriptions, when the header has kWithSessions
+};
+// Header flags.
+inline constexpr std::uint32_t kWithSessions = 1;
+inline constexpr std::uint32_t kKnownFlags = kWithSessions;
+
 // Receives the next `len` bytes of the stream; false stops the writer.
 using WriteFn = bool (*)(void* user, const void* data, std::size_t len);
 // Fills up to `cap` bytes; *got = 0 means the end of the stream. False is
-// an error of the source (reported as corrupt: the bytes did not arrive).
+// an error of the source (io, whatever it interrupted).
 using ReadFn = bool (*)(void* user, void* buf, std::size_t cap, std::size_t* got);
 
 struct Header {
@@ -111,15 +123,17 @@ public:
     Error finish();
     // ok, or the first error (sticky).
     Error error() const { return error_; }
+    bool good() const { return error_ == Error::ok; }
+    // Records a content error found by the caller (the first one sticks).
+    Error fail(Error e) {
+        if (error_ == Error::ok) error_ = e;
+        return error_;
+    }
 
 private:
     bool get(void* p, std::size_t n);
     bool next_block();
     bool raw(void* p, std::size_t n);  // exactly n bytes of the stream
-    Error fail(Error e) {
-        if (error_ == Error::ok) error_ = e;
-        return error_;
-    }
 
     std::span<const unsigned char> mem_;
     std::size_t mem_at_ = 0;

@@ -61,6 +61,16 @@ public:
 
     bool check_invariants(std::string* why) const;
 
+    // The sessions section of a snapshot (subscriptions_snapshot.cpp): every
+    // session, and for every list its audiences in order, each with its
+    // chunks and its sessions in order. Only between flushes, with nothing
+    // pending (Engine::save flushes first).
+    void save(snapshot::Writer& w) const;
+    // Reads it into these (empty) subscriptions of a loaded guild: sessions
+    // hold what they held, the chunk caches are filled from the guild's
+    // rows, and nothing is sent. On an error the engine must be destroyed.
+    Error load(snapshot::Reader& r);
+
     struct Session;
     struct SessionList;
     struct Audience;

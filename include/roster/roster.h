@@ -61,8 +61,9 @@ typedef enum roster_status {
     ROSTER_ECORRUPT = -7,  /* damaged or truncated snapshot */
     ROSTER_EVERSION = -8,  /* snapshot of an incompatible format version */
     ROSTER_EINTERNAL = -9, /* a bug in roster; the guild is unchanged */
-    ROSTER_EFLUSH = -10    /* the change was made, but memory ran out while its
+    ROSTER_EFLUSH = -10,   /* the change was made, but memory ran out while its
                               frames were built or delivered: see below */
+    ROSTER_EIO = -11       /* a host's snapshot read or write callback failed */
 } roster_status;
 
 /* Static, lower-case name of a status ("ok", "invalid argument", ...), or
@@ -558,6 +559,68 @@ ROSTER_API int roster_session_ranges(roster_range *out, size_t cap, size_t *coun
  * roster_session_ranges then reports it unknown), though the engine frees
  * it when the delivery ends. O(1). Errors: EINVAL (NULL). */
 ROSTER_API int roster_guild_session_count(uint32_t *out, const roster_guild *guild);
+
+/* ---- Snapshots (docs/snapshot.md) --------------------------------------------
+ *
+ * A guild can be written to bytes and loaded back, in another process or on
+ * another machine: roles, members (names, sort keys, roles, status), lists
+ * and their rules, and with ROSTER_SAVE_SESSIONS every session with its
+ * subscriptions and what its client holds. The loaded guild is
+ * indistinguishable from the original: every query answers the same, and
+ * the same later events give byte-identical frames, delivered to the same
+ * sessions in the same order. Loading sends no frame: a saved session goes
+ * on receiving incremental ops as if nothing had happened (its client need
+ * not know that the guild moved). Without ROSTER_SAVE_SESSIONS the loaded
+ * guild has no sessions; clients subscribe again (and get SYNC).
+ *
+ * The format is versioned and checksummed: damaged or truncated bytes give
+ * ECORRUPT, never a crash, and nothing is leaked. The frame callback is not
+ * part of a snapshot: set it on the loaded guild. */
+
+#define ROSTER_SAVE_SESSIONS 1u /* also write sessions and what their clients hold */
+
+/* Receives the next len bytes of a snapshot (len is at most a little over
+ * 64 KiB). Returns 0 to go on; anything else stops the save (EIO). */
+typedef int (*roster_write_fn)(const void *data, size_t len, void *user_data);
+
+/* Fills buf with up to cap bytes of the snapshot and sets *got (0: the
+ * bytes have ended). Returns 0 on success; anything else stops the load
+ * (EIO). The loader asks for what it needs next, at most one block (a
+ * little over 64 KiB) at a time, and keeps no more than that. */
+typedef int (*roster_read_fn)(void *buf, size_t cap, size_t *got, void *user_data);
+
+/* Writes the guild through write, in pieces: no second copy of the guild is
+ * made. flags: 0 or ROSTER_SAVE_SESSIONS. Flushes first (what is written
+ * is what the clients have been sent), so it may deliver frames still owed
+ * after an EFLUSH; the guild is not changed. Errors: EINVAL (NULL guild or
+ * write, unknown flags, inside a batch: commit it first), EBUSY (inside the
+ * frame callback), EFLUSH (the flush ran out of memory; nothing written),
+ * EIO (write returned non-zero; what was written is not a snapshot),
+ * ENOMEM. O(n L + sessions). */
+ROSTER_API int roster_guild_save(roster_guild *guild, uint32_t flags, roster_write_fn write,
+                                 void *user_data);
+
+/* Creates a guild from a snapshot read through read. config gives the
+ * limits (NULL: the defaults) and is checked as roster_guild_create checks
+ * it; the settings come from the snapshot (offline_threshold,
+ * everyone_view and chunk_size: the config's values of those fields are
+ * not used). *out is set only on success; the frame callback is unset.
+ * Every stored order is checked, not recomputed: O(n L) for n members and
+ * L lists, plus the sessions' chunks.
+ * Errors: EINVAL (out or read NULL, a config roster_guild_create refuses),
+ * ECORRUPT (damaged or truncated bytes, or content that breaks a rule of
+ * the guild even with valid checksums), EVERSION (a format this library
+ * does not read), ELIMIT (the snapshot exceeds a limit of config: members,
+ * roles, roles per member, lists, overwrites, sort key bytes, sessions,
+ * lists per session, or a subscription wider than max_ranges and
+ * max_range_span allow with the snapshot's chunk size), EIO (read failed),
+ * ENOMEM. Nothing is leaked on any error. */
+ROSTER_API int roster_guild_load(roster_guild **out, const roster_config *config,
+                                 roster_read_fn read, void *user_data);
+
+/* roster_guild_load from len bytes in memory (not kept after the call). */
+ROSTER_API int roster_guild_load_buffer(roster_guild **out, const roster_config *config,
+                                        const void *data, size_t len);
 
 #ifdef __cplusplus
 } /* extern "C" */

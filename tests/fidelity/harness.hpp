@@ -16,6 +16,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <set>
 #include <span>
 #include <string>
@@ -26,6 +27,7 @@
 
 #include "engine.hpp"
 #include "replica.hpp"
+#include "snapshot_io.hpp"
 
 namespace fid {
 
@@ -53,15 +55,15 @@ public:
     using Hook = std::function<void(const roster_frame&, std::span<const std::uint64_t>)>;
 
     explicit Harness(const roster::GuildConfig& g = {}, const roster::SessionConfig& s = {})
-        : engine(g, s) {
-        const Error e = engine.set_sink(
-            [this](const roster_frame& f, std::span<const std::uint64_t> ids) { on_frame(f, ids); });
-        if (e != Error::ok) fail("set_sink failed");
+        : engine_(std::make_unique<Engine>(g, s)) {
+        set_sink();
     }
     Harness(const Harness&) = delete;
     Harness& operator=(const Harness&) = delete;
 
-    Engine engine;
+    // The engine under test: another one after each handoff().
+    Engine& engine() { return *engine_; }
+    const Engine& engine() const { return *engine_; }
     // Called after each frame has been applied and checked: lets a test act
     // from inside the sink.
     Hook hook;
@@ -92,7 +94,8 @@ public:
     Error event(F&& f, std::span<const std::uint64_t> changed) {
         const bool outer = start_call();
         ++stamp_;
-        const Error e = engine.apply(std::forward<F>(f));
+        const Error e = engine().apply(f);
+        mirror(e, f);
         if (e == Error::ok)
             for (std::uint64_t m : changed) latest_[m] = stamp_;
         end_call(outer, e);
@@ -127,7 +130,9 @@ public:
             lists.erase(list);  // the subscription is dropped
             touched_.insert({s, list});
         }
-        const Error e = engine.apply([&](Guild& g) { return g.remove_list(list); });
+        auto f = [&](Guild& g) { return g.remove_list(list); };
+        const Error e = engine().apply(f);
+        mirror(e, f);
         if (e != Error::ok) subs_ = saved;
         end_call(outer, e);
         return e;
@@ -151,9 +156,9 @@ public:
         } else {
             std::vector<roster_range> raw;
             for (const Range& r : ranges) raw.push_back({r.start, r.end});
-            lists[list] = sim::normalise_ranges(raw, engine.session_config().chunk);
+            lists[list] = sim::normalise_ranges(raw, engine().session_config().chunk);
         }
-        const Error e = engine.subscribe(session, list, ranges);
+        const Error e = engine().subscribe(session, list, ranges);
         if (e != Error::ok) subs_ = saved;
         end_call(outer, e);
         return e;
@@ -162,7 +167,7 @@ public:
         const bool outer = start_call();
         const auto saved = subs_;
         subs_.erase(session);
-        const Error e = engine.remove_session(session);
+        const Error e = engine().remove_session(session);
         if (e == Error::ok) {
             for (auto it = replicas_.begin(); it != replicas_.end();)
                 it = it->first.first == session ? replicas_.erase(it) : std::next(it);
@@ -173,15 +178,63 @@ public:
         return e;
     }
 
+    // ---- hand-off (docs/snapshot.md)
+    // Saves the engine with its sessions, destroys it and goes on with the
+    // one loaded from the bytes. Nothing may be delivered by either step;
+    // the replicas are kept: the clients must not notice. Returns the
+    // snapshot's size (0 on failure, reported).
+    std::size_t handoff() {
+        std::vector<unsigned char> bytes;
+        roster::snapshot::Writer w(
+            [](void* u, const void* d, std::size_t n) {
+                auto* v = static_cast<std::vector<unsigned char>*>(u);
+                v->insert(v->end(), static_cast<const unsigned char*>(d),
+                          static_cast<const unsigned char*>(d) + n);
+                return true;
+            },
+            &bytes);
+        const std::uint64_t frames_before = frames_;
+        if (const Error e = engine().save(w, true); e != Error::ok) {
+            fail(std::string("save: ") + roster::error_name(e));
+            return 0;
+        }
+        if (frames_ != frames_before) fail("save delivered frames");
+        roster::GuildConfig gc = engine().guild().config();
+        roster::SessionConfig sc = engine().session_config();
+        roster::snapshot::Reader r(bytes);
+        bool with_sessions = false;
+        Error e = Engine::load_settings(r, &gc, &sc, &with_sessions);
+        auto loaded = e == Error::ok ? std::make_unique<Engine>(gc, sc) : nullptr;
+        if (loaded) e = loaded->load(r, with_sessions);
+        if (e != Error::ok || !with_sessions) {
+            fail(std::string("load: ") + roster::error_name(e));
+            return 0;
+        }
+        engine_ = std::move(loaded);
+        set_sink();
+        ++handoffs_;
+        invariants();
+        verify();
+        return bytes.size();
+    }
+    std::uint64_t handoffs() const { return handoffs_; }
+
+    // ---- the twin: a Guild fed the same guild events, never moved, whose
+    // lists must equal the engine's after every flush (lists 0..max_list).
+    void attach_twin(std::uint64_t max_list) {
+        twin_ = std::make_unique<Guild>(engine().guild().config());
+        twin_lists_ = max_list;
+    }
+
     Error begin() {
-        const Error e = engine.begin();
+        const Error e = engine().begin();
         if (e == Error::ok) ++depth_;
         return e;
     }
     Error commit() {
         const bool outer = depth_ == 1 && !flushing_;
         if (outer) start_flush();
-        const Error e = engine.commit();
+        const Error e = engine().commit();
         if (e == Error::ok && depth_ > 0) --depth_;
         if (outer) {
             end_flush();
@@ -193,7 +246,7 @@ public:
 
     bool invariants() {
         std::string why;
-        if (!engine.check_invariants(&why)) {
+        if (!engine().check_invariants(&why)) {
             fail("check_invariants: " + why);
             return false;
         }
@@ -224,9 +277,10 @@ public:
 
     // Compares every subscribed range of every session with the guild.
     void verify() {
-        const Guild& g = engine.guild();
-        if (engine.session_count() != subs_.size())
-            fail("session_count " + std::to_string(engine.session_count()) + ", expected " +
+        if (twin_) compare_twin();
+        const Guild& g = engine().guild();
+        if (engine().session_count() != subs_.size())
+            fail("session_count " + std::to_string(engine().session_count()) + ", expected " +
                  std::to_string(subs_.size()));
         truth_.clear();
         const sim::LatestFn latest = [this](std::uint64_t user) -> std::uint64_t {
@@ -237,7 +291,7 @@ public:
             for (const auto& [l, chunks] : lists) {
                 const std::string who = "session " + std::to_string(s) + " list " + std::to_string(l);
                 std::vector<Range> got;
-                if (engine.session_ranges(s, l, &got) != Error::ok) {
+                if (engine().session_ranges(s, l, &got) != Error::ok) {
                     fail(who + ": session_ranges failed");
                     continue;
                 }
@@ -270,6 +324,47 @@ public:
     }
 
 private:
+    void set_sink() {
+        const Error e = engine().set_sink(
+            [this](const roster_frame& f, std::span<const std::uint64_t> ids) { on_frame(f, ids); });
+        if (e != Error::ok) fail("set_sink failed");
+    }
+    // The twin takes the event the engine took (busy: the engine did not
+    // run it, from inside the sink) and must answer the same.
+    template <class F>
+    void mirror(Error e, F& f) {
+        if (!twin_ || e == Error::busy) return;
+        const Error t = f(*twin_);
+        if (t != e)
+            fail(std::string("the twin answered ") + roster::error_name(t) + ", the engine " +
+                 roster::error_name(e));
+    }
+    void compare_twin() {
+        const Guild& a = engine().guild();
+        const Guild& b = *twin_;
+        if (a.member_total() != b.member_total()) fail("twin: member totals differ");
+        for (std::uint64_t l = 0; l <= twin_lists_; ++l) {
+            if (a.has_list(l) != b.has_list(l)) {
+                fail("twin: list " + std::to_string(l) + " exists in one only");
+                continue;
+            }
+            if (!a.has_list(l)) continue;
+            std::uint32_t na = 0, nb = 0, ma = 0, mb = 0, oa = 0, ob = 0;
+            a.list_length(l, &na);
+            b.list_length(l, &nb);
+            a.counts(l, &ma, &oa);
+            b.counts(l, &mb, &ob);
+            std::vector<roster::Row> ra, rb;
+            if (na) a.rows(l, 0, na - 1, &ra);
+            if (nb) b.rows(l, 0, nb - 1, &rb);
+            bool same = na == nb && ma == mb && oa == ob && ra.size() == rb.size();
+            for (std::size_t i = 0; same && i < ra.size(); ++i)
+                same = ra[i].group == rb[i].group && ra[i].user == rb[i].user &&
+                       ra[i].count == rb[i].count && ra[i].rev == rb[i].rev;
+            if (!same) fail("twin: list " + std::to_string(l) + " differs");
+        }
+    }
+
     // True when this call is the outermost one and will flush.
     bool start_call() {
         const bool outer = !flushing_ && depth_ == 0;
@@ -380,7 +475,7 @@ private:
         if (it != truth_.end()) return it->second;
         std::vector<roster::Row> rows;
         std::vector<roster_row> out;
-        if (engine.guild().rows(list, r.start, r.end, &rows) != Error::ok)
+        if (engine().guild().rows(list, r.start, r.end, &rows) != Error::ok)
             fail("guild rows failed for list " + std::to_string(list));
         out.reserve(rows.size());
         for (const roster::Row& x : rows) out.push_back(to_c(x));
@@ -398,6 +493,10 @@ private:
     std::vector<std::string> failures_;
     std::uint64_t stamp_ = 0;
     std::uint64_t last_list_ = 0;
+    std::unique_ptr<Engine> engine_;
+    std::unique_ptr<Guild> twin_;
+    std::uint64_t twin_lists_ = 0;
+    std::uint64_t handoffs_ = 0;
     std::uint64_t frames_ = 0, ops_ = 0, flushes_ = 0, frames_this_flush_ = 0, stray_frames_ = 0;
     std::uint64_t op_kinds_[6] = {};
     std::uint64_t resends_ = 0;

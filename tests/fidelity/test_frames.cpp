@@ -224,9 +224,9 @@ TEST_CASE("adjacent chunks, far-apart ranges and reversed ends") {
     REQUIRE(h.subscribe(2, 0, {{9, 3}}) == Error::ok);
     FRAMES(h, "s2 L0 30/30 {on:30} SYNC 0-9 [on:30]" + members(1, 9));
     std::vector<Range> r;
-    REQUIRE(h.engine.session_ranges(1, 0, &r) == Error::ok);
+    REQUIRE(h.engine().session_ranges(1, 0, &r) == Error::ok);
     CHECK(r == std::vector<Range>{{0, 9}, {20, 24}});
-    REQUIRE(h.engine.session_ranges(2, 0, &r) == Error::ok);
+    REQUIRE(h.engine().session_ranges(2, 0, &r) == Error::ok);
     CHECK(r == std::vector<Range>{{0, 9}});
     REQUIRE(h.remove(1) == Error::ok);
     FRAMES(h,
@@ -266,9 +266,9 @@ TEST_CASE("unsubscribe") {
     h.take();
     REQUIRE(h.subscribe(1, 0, {}) == Error::ok);
     FRAMES(h, "s1 L0 30/30 {on:30} INVALIDATE 0-9; INVALIDATE 20-24");
-    CHECK(h.engine.session_count() == 1);  // the session stays, with no lists
+    CHECK(h.engine().session_count() == 1);  // the session stays, with no lists
     std::vector<Range> r{{1, 1}};
-    REQUIRE(h.engine.session_ranges(1, 0, &r) == Error::ok);
+    REQUIRE(h.engine().session_ranges(1, 0, &r) == Error::ok);
     CHECK(r.empty());
     REQUIRE(h.remove(1) == Error::ok);
     NO_FRAMES(h);
@@ -319,7 +319,7 @@ TEST_CASE("removing a list with subscribers") {
     REQUIRE(h.remove_list(7) == Error::ok);
     FRAMES(h, "s1 L7 0/0 {} INVALIDATE 0-4");
     std::vector<Range> r{{1, 1}};
-    REQUIRE(h.engine.session_ranges(1, 7, &r) == Error::ok);
+    REQUIRE(h.engine().session_ranges(1, 7, &r) == Error::ok);
     CHECK(r.empty());
     REQUIRE(h.event([](Guild& g) { return g.set_list(7, {}); }) == Error::ok);
     NO_FRAMES(h);  // the subscription was dropped with the list
@@ -344,7 +344,7 @@ TEST_CASE("a list removed and created again within one batch drops its subscript
     CHECK(join(got, true) != "");
     for (const std::string& f : got) CHECK(f.find("INVALIDATE 0-4") != std::string::npos);
     std::vector<Range> r{{1, 1}};
-    REQUIRE(h.engine.session_ranges(1, 7, &r) == Error::ok);
+    REQUIRE(h.engine().session_ranges(1, 7, &r) == Error::ok);
     CHECK(r.empty());
     REQUIRE(h.touch(1) == Error::ok);
     NO_FRAMES(h);
@@ -369,7 +369,7 @@ TEST_CASE("a subscription to a list created again within one batch stands") {
     const std::vector<std::string> got = h.take();
     CHECK(std::find(got.begin(), got.end(), "s2 L7 3/3 {on:3} SYNC 0-4 [on:3] 1@on 2@on 3@on") != got.end());
     std::vector<Range> r;
-    REQUIRE(h.engine.session_ranges(2, 7, &r) == Error::ok);
+    REQUIRE(h.engine().session_ranges(2, 7, &r) == Error::ok);
     CHECK(r == std::vector<Range>{{0, 4}});
     REQUIRE(h.touch(1) == Error::ok);
     FRAMES(h, "s2 L7 3/3 {on:3} UPDATE 1 1@on");
@@ -451,7 +451,7 @@ TEST_CASE("a batch is one frame per session at the outermost commit") {
     NO_FRAMES(h);
     REQUIRE(h.commit() == Error::ok);
     FRAMES(h, "s1 L0 12/12 {on:12} UPDATE 1 1@on");
-    CHECK(h.engine.commit() == Error::invalid);  // no batch open
+    CHECK(h.engine().commit() == Error::invalid);  // no batch open
     // Added and removed within one batch: nothing visible happened.
     REQUIRE(h.begin() == Error::ok);
     REQUIRE(h.add(14, "a") == Error::ok);
@@ -467,7 +467,7 @@ TEST_CASE("inside the sink: guild mutations and subscribes are busy") {
     int calls = 0;
     h.hook = [&](const roster_frame& f, std::span<const std::uint64_t>) {
         ++calls;
-        Engine& e = h.engine;
+        Engine& e = h.engine();
         CHECK(e.apply([](Guild& g) { return g.upsert_member(99, "x", {}, Status::online, false); }) == Error::busy);
         CHECK(e.apply([](Guild& g) { return g.touch(1); }) == Error::busy);
         const std::vector<Range> r{{0, 4}};
@@ -489,9 +489,9 @@ TEST_CASE("inside the sink: guild mutations and subscribes are busy") {
     FRAMES(h, "s1 L0 3/3 {on:3} SYNC 0-4 [on:3] 1@on 2@on 3@on", "s1 L0 4/4 {on:4} INSERT 4 4@on; UPDATE 0 [on:4]");
     // Nothing the busy calls attempted happened.
     roster::Guild::MemberView v;
-    CHECK(h.engine.guild().member(99, &v) == Error::not_found);
-    CHECK(h.engine.session_count() == 1);
-    CHECK(h.engine.batch_depth() == 0);
+    CHECK(h.engine().guild().member(99, &v) == Error::not_found);
+    CHECK(h.engine().session_count() == 1);
+    CHECK(h.engine().batch_depth() == 0);
     REQUIRE(h.add(5, nm(5)) == Error::ok);  // the sink still works; row 5 is past chunk 0
     FRAMES(h, "s1 L0 5/5 {on:5} UPDATE 0 [on:5]");
     CLEAN(h);
@@ -518,7 +518,7 @@ TEST_CASE("inside the sink: remove_session is allowed and ends that session's fr
     h.hook = {};
     FRAMES(h, "s1 L0 13/13 {on:13} INSERT 1 20@on; UPDATE 0 [on:13]",
            "s3 L0 13/13 {on:13} INSERT 5 4@on");
-    CHECK(h.engine.session_count() == 1);
+    CHECK(h.engine().session_count() == 1);
     REQUIRE(h.touch(20) == Error::ok);
     NO_FRAMES(h);
     CLEAN(h);
@@ -588,10 +588,10 @@ TEST_CASE("subscribe and remove_session: limits and bad input change nothing") {
     CHECK(h.remove_session(0) == Error::invalid);
     CHECK(h.remove_session(42) == Error::not_found);
     std::vector<Range> r;
-    CHECK(h.engine.session_ranges(42, 0, &r) == Error::not_found);
+    CHECK(h.engine().session_ranges(42, 0, &r) == Error::not_found);
     NO_FRAMES(h);
-    CHECK(h.engine.session_count() == 2);
-    REQUIRE(h.engine.session_ranges(1, 0, &r) == Error::ok);
+    CHECK(h.engine().session_count() == 2);
+    REQUIRE(h.engine().session_ranges(1, 0, &r) == Error::ok);
     CHECK(r == std::vector<Range>{{0, 4}});
     // The state is intact: a change reaches both sessions as before.
     REQUIRE(h.touch(1) == Error::ok);
@@ -609,17 +609,17 @@ TEST_CASE("absurd ranges near UINT32_MAX do not wrap") {
     fill(h, 1, 3);
     const std::uint32_t top = std::numeric_limits<std::uint32_t>::max();
     const roster::Range r{top - 1, top};
-    const Error e = h.engine.subscribe(1, 0, std::span<const Range>(&r, 1));
+    const Error e = h.engine().subscribe(1, 0, std::span<const Range>(&r, 1));
     CHECK((e == Error::ok || e == Error::limit || e == Error::invalid));
     h.take();
     if (e == Error::ok) {
         std::vector<Range> got;
-        REQUIRE(h.engine.session_ranges(1, 0, &got) == Error::ok);
+        REQUIRE(h.engine().session_ranges(1, 0, &got) == Error::ok);
         REQUIRE(got.size() == 1);
         CHECK(got[0].start <= top - 1);
         CHECK(got[0].end == top);
         CHECK(got[0].start <= got[0].end);
-        REQUIRE(h.engine.remove_session(1) == Error::ok);
+        REQUIRE(h.engine().remove_session(1) == Error::ok);
     }
     CHECK(h.invariants());
 }
