@@ -43,12 +43,16 @@ Error Engine::flush_now() {
 Error Engine::subscribe(std::uint64_t session, std::uint64_t list_id,
                         std::span<const Range> ranges) {
     const bool inside = delivering_;
+    dirty_ = true;
     Error e = subs_->subscribe(session, list_id, ranges);
     if (e == Error::ok && depth_ == 0 && !inside) e = flush();
     return e;
 }
 
-Error Engine::remove_session(std::uint64_t session) { return subs_->remove_session(session); }
+Error Engine::remove_session(std::uint64_t session) {
+    dirty_ = true;  // its lists' bookkeeping is swept at the next flush
+    return subs_->remove_session(session);
+}
 
 Error Engine::session_ranges(std::uint64_t session, std::uint64_t list_id,
                              std::vector<Range>* out) const {
@@ -57,14 +61,19 @@ Error Engine::session_ranges(std::uint64_t session, std::uint64_t list_id,
 
 std::size_t Engine::session_count() const { return subs_->session_count(); }
 
-Error Engine::flush() { return subs_->flush(); }
+Error Engine::flush() {
+    const Error e = subs_->flush();
+    if (e == Error::ok) dirty_ = false;
+    return e;
+}
 
 // ---------------------------------------------------------------- snapshot --
 
 Error Engine::save(snapshot::Writer& w, bool sessions) {
     if (delivering_) return Error::busy;
     if (depth_ != 0) return Error::invalid;
-    if (Error e = flush(); e != Error::ok) return e;
+    if (dirty_)
+        if (Error e = flush(); e != Error::ok) return e;
     snapshot::Header h;
     h.library = ROSTER_VERSION_MAJOR << 16 | ROSTER_VERSION_MINOR << 8 | ROSTER_VERSION_PATCH;
     h.flags = sessions ? snapshot::kWithSessions : 0;

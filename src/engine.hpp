@@ -61,6 +61,7 @@ public:
     template <class F>
     Error apply(F&& f) {
         if (delivering_) return Error::busy;
+        dirty_ = true;
         Error e = f(guild_);
         if (e == Error::ok && depth_ == 0) e = flush();
         return e;
@@ -115,6 +116,11 @@ private:
     std::unique_ptr<Subscriptions> subs_;
     std::uint32_t depth_ = 0;
     bool delivering_ = false;
+    // Something may be owed to the sessions: a call changed the guild or a
+    // subscription since the last flush that succeeded. save() flushes
+    // only then (a flush with nothing to send still allocates, and a
+    // snapshot must not fail for that).
+    bool dirty_ = false;
     friend class Subscriptions;
 };
 

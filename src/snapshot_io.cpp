@@ -148,9 +148,23 @@ bool Reader::raw(void* p, std::size_t n) {
     return true;
 }
 
+bool Reader::framed() const {
+    std::size_t at = kHeaderSize;
+    const std::size_t size = mem_.size();
+    while (size - at >= 12) {
+        const std::uint32_t tag = get_le32(mem_.data() + at);
+        const std::uint32_t len = get_le32(mem_.data() + at + 4);
+        if (len > kMaxBlock || size - at - 12 < len) return false;
+        at += 12 + std::size_t{len};
+        if (tag == (kEndTag | kLastBlock) && len == 0) return at == size;
+    }
+    return false;
+}
+
 Error Reader::header(Header* out) {
     unsigned char b[kHeaderSize];
     if (!raw(b, sizeof b)) return fail(Error::corrupt);
+    if (from_memory_ && !framed()) return fail(Error::corrupt);
     if (std::memcmp(b, kMagic, 8) != 0) return fail(Error::corrupt);
     if (get_le32(b + 20) != crc32(std::span<const unsigned char>(b, 20))) return fail(Error::corrupt);
     Header h{get_le32(b + 8), get_le32(b + 12), get_le32(b + 16)};

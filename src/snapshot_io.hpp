@@ -108,6 +108,9 @@ public:
     Reader(ReadFn fn, void* user) : fn_(fn), user_(user) {}
 
     // corrupt (bad magic, bad checksum, short), version (format unknown).
+    // From memory, the blocks' framing is walked first (their lengths
+    // only, no checksums): bytes that do not end exactly with the end
+    // block, a truncation above all, are refused before anything is read.
     Error header(Header* out);
     // The next section must have this tag: corrupt otherwise.
     Error begin(std::uint32_t tag);
@@ -134,6 +137,7 @@ private:
     bool get(void* p, std::size_t n);
     bool next_block();
     bool raw(void* p, std::size_t n);  // exactly n bytes of the stream
+    bool framed() const;               // memory: the blocks end with the end block
 
     std::span<const unsigned char> mem_;
     std::size_t mem_at_ = 0;

@@ -33,8 +33,13 @@ void Subscriptions::save(snapshot::Writer& w) const {
         w.u32(static_cast<std::uint32_t>(s->lists.size()));
         for (const auto& sl : s->lists) w.u64(sl->list_id);
     }
-    w.u32(static_cast<std::uint32_t>(lists_.size()));
+    // A list whose last subscriber left since the last flush has no
+    // audience: nothing to write.
+    std::uint32_t held = 0;
+    for (const auto& ls : lists_) held += !ls->order.empty();
+    w.u32(held);
     for (const auto& ls : lists_) {
+        if (ls->order.empty()) continue;
         w.u64(ls->id);
         w.u32(static_cast<std::uint32_t>(ls->order.size()));
         for (const Audience* a : ls->order) {

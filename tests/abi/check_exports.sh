@@ -7,8 +7,9 @@ lib=$1
 map=$2
 exported=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' \
   | sed 's/@.*//' | grep -v '^ROSTER_' | sort -u)
-mapped=$(sed -n '/global:/,/local:/p' "$map" | tr -d ' \t;' \
-  | grep -v -e '^global:' -e '^local:' -e '^$' -e '^/\*' -e '^\*' | sort -u)
+# The global symbols of every version node (a node ends at local: or }).
+mapped=$(awk '/global:/ {g = 1; next} /local:|}/ {g = 0} g' "$map" | tr -d ' \t;' \
+  | grep -v -e '^$' -e '^/\*' -e '^\*' | sort -u)
 if [ "$exported" != "$mapped" ]; then
   echo "exported symbols differ from $map:"
   echo "$exported" > /tmp/roster-exported.$$
