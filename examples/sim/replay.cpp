@@ -30,6 +30,13 @@
 //   {"type":"session_remove","session":S}
 //   {"type":"begin"}  {"type":"commit"}
 //   {"type":"dump","list":L}                 L may be "everyone" for list 0
+//   {"type":"save","file":F,"sessions":B}    writes the guild's snapshot to
+//       file F (a path; "sessions" true: with every session and what its
+//       client holds; default false). Outside a batch only (invalid argument)
+//   {"type":"load","file":F}                 replaces the guild by the one
+//       loaded from F (the config line's limits apply; its settings come
+//       from the snapshot). On an error (an unreadable file is "callback
+//       failed") the current guild stays. Outside a batch only
 //
 // The guild is created by the config line, or with ROSTER_CONFIG_INIT just
 // before the first other non-empty line. Empty (or all-whitespace) lines are
@@ -68,6 +75,7 @@
 #include "replay.hpp"
 
 #include <algorithm>
+#include <map>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -160,7 +168,7 @@ const std::uint64_t* data_or_null(const std::vector<std::uint64_t>& v) {
 
 class Replayer {
 public:
-    explicit Replayer(std::FILE* out) : file_(out) {}
+    Replayer(std::FILE* out, bool memory_files) : file_(out), memory_files_(memory_files) {}
     ~Replayer() { roster_guild_destroy(guild_); }
     Replayer(const Replayer&) = delete;
     Replayer& operator=(const Replayer&) = delete;
@@ -184,6 +192,10 @@ private:
     };
 
     std::FILE* file_;
+    bool memory_files_;
+    std::map<std::string, std::vector<unsigned char>> files_;  // memory_files_
+    roster_config config_ = ROSTER_CONFIG_INIT;  // the guild's limits
+    std::uint32_t depth_ = 0;                    // open batches
     roster_guild* guild_ = nullptr;
     bool config_allowed_ = true;
     bool write_failed_ = false;
@@ -220,6 +232,8 @@ private:
     int begin(const Value& ev);
     int commit(const Value& ev);
     int dump(const Value& ev);
+    int save(const Value& ev);
+    int load(const Value& ev);
 
     int single_id(const Value& ev, std::uint64_t* id);
     int get_groups(std::vector<roster_group>* groups, std::uint64_t list);
@@ -242,6 +256,8 @@ const Replayer::Event Replayer::events_[] = {
     {"begin", &Replayer::begin},
     {"commit", &Replayer::commit},
     {"dump", &Replayer::dump},
+    {"save", &Replayer::save},
+    {"load", &Replayer::load},
 };
 
 void Replayer::line(std::string_view text, bool overlong, std::uint64_t number) {
@@ -334,6 +350,7 @@ int Replayer::create(const roster_config& config) {
     roster_guild* g = nullptr;
     int rc = roster_guild_create(&g, &config);
     if (rc != ROSTER_OK) return rc;
+    config_ = config;
     rc = roster_guild_set_frame_callback(g, &Replayer::on_frame, this);
     if (rc != ROSTER_OK) {
         roster_guild_destroy(g);
@@ -516,11 +533,88 @@ int Replayer::session_remove(const Value& ev) {
 }
 
 int Replayer::begin(const Value& ev) {
-    return only_keys(ev, {"type"}) ? roster_batch_begin(guild_) : ROSTER_EINVAL;
+    if (!only_keys(ev, {"type"})) return ROSTER_EINVAL;
+    const int rc = roster_batch_begin(guild_);
+    if (rc == ROSTER_OK) ++depth_;
+    return rc;
 }
 
 int Replayer::commit(const Value& ev) {
-    return only_keys(ev, {"type"}) ? roster_batch_commit(guild_) : ROSTER_EINVAL;
+    if (!only_keys(ev, {"type"})) return ROSTER_EINVAL;
+    const int rc = roster_batch_commit(guild_);
+    if ((rc == ROSTER_OK || rc == ROSTER_EFLUSH) && depth_) --depth_;  // closed either way
+    return rc;
+}
+
+namespace {
+
+int write_file(const void* data, std::size_t len, void* user) {
+    return std::fwrite(data, 1, len, static_cast<std::FILE*>(user)) == len ? 0 : 1;
+}
+int write_memory(const void* data, std::size_t len, void* user) {
+    auto* b = static_cast<std::vector<unsigned char>*>(user);
+    try {
+        b->insert(b->end(), static_cast<const unsigned char*>(data),
+                  static_cast<const unsigned char*>(data) + len);
+    } catch (...) {  // must not unwind through the library
+        return 1;
+    }
+    return 0;
+}
+int read_file(void* buf, std::size_t cap, std::size_t* got, void* user) {
+    auto* f = static_cast<std::FILE*>(user);
+    *got = std::fread(buf, 1, cap, f);
+    return std::ferror(f) ? 1 : 0;
+}
+
+}  // namespace
+
+int Replayer::save(const Value& ev) {
+    const std::string* file = get_string(ev.find("file"));
+    bool sessions = false;
+    if (!only_keys(ev, {"type", "file", "sessions"}) || !file ||
+        !get_bool(ev.find("sessions"), &sessions))
+        return ROSTER_EINVAL;
+    const std::uint32_t flags = sessions ? ROSTER_SAVE_SESSIONS : 0;
+    if (memory_files_) {
+        std::vector<unsigned char> bytes;
+        const int rc = roster_guild_save(guild_, flags, write_memory, &bytes);
+        if (rc == ROSTER_OK) files_[*file] = std::move(bytes);
+        return rc;
+    }
+    if (depth_) return ROSTER_EINVAL;  // refused by the library too: the file stays as it was
+    std::FILE* f = std::fopen(file->c_str(), "wb");
+    if (!f) return ROSTER_EIO;
+    int rc = roster_guild_save(guild_, flags, write_file, f);
+    if (std::fclose(f) != 0 && rc == ROSTER_OK) rc = ROSTER_EIO;
+    return rc;
+}
+
+int Replayer::load(const Value& ev) {
+    const std::string* file = get_string(ev.find("file"));
+    if (!only_keys(ev, {"type", "file"}) || !file) return ROSTER_EINVAL;
+    if (depth_) return ROSTER_EINVAL;  // the open batch belongs to the current guild
+    roster_guild* g = nullptr;
+    int rc;
+    if (memory_files_) {
+        auto it = files_.find(*file);
+        if (it == files_.end()) return ROSTER_EIO;
+        rc = roster_guild_load_buffer(&g, &config_, it->second.data(), it->second.size());
+    } else {
+        std::FILE* f = std::fopen(file->c_str(), "rb");
+        if (!f) return ROSTER_EIO;
+        rc = roster_guild_load(&g, &config_, read_file, f);
+        std::fclose(f);
+    }
+    if (rc != ROSTER_OK) return rc;
+    rc = roster_guild_set_frame_callback(g, &Replayer::on_frame, this);
+    if (rc != ROSTER_OK) {
+        roster_guild_destroy(g);
+        return rc;
+    }
+    roster_guild_destroy(guild_);
+    guild_ = g;
+    return ROSTER_OK;
 }
 
 int Replayer::dump(const Value& ev) {
@@ -573,8 +667,8 @@ int Replayer::append_rows(std::string& s, std::uint64_t list) {
 
 }  // namespace
 
-int replay_stream(std::FILE* in, std::FILE* out) {
-    Replayer r(out);
+int replay_stream(std::FILE* in, std::FILE* out, bool memory_files) {
+    Replayer r(out, memory_files);
     LineReader reader(in);
     std::string text;
     bool overlong = false;

@@ -52,6 +52,7 @@ struct Options {
     std::uint64_t events = 500000;
     std::uint64_t flush_every = 1000;
     std::uint64_t seed = 1;
+    std::uint64_t handoff_every = 0;  // batches; 0: never
     std::string frames_out;
     bool verify = false;
 };
@@ -86,6 +87,7 @@ int parse_options(int argc, char** argv, Options* o) {
         {"--events", &o->events, 0, UINT32_MAX},
         {"--flush-every", &o->flush_every, 1, UINT32_MAX},
         {"--seed", &o->seed, 0, UINT64_MAX},
+        {"--handoff-every", &o->handoff_every, 1, UINT32_MAX},
     };
     for (int i = 0; i < argc; ++i) {
         std::string_view arg = argv[i], value;
@@ -241,6 +243,11 @@ private:
     std::uint32_t threshold_ = 0;
     std::uint64_t loaded_online_ = 0;
     std::vector<std::uint32_t> event_ns_, flush_ns_;
+    // --handoff-every: save with sessions, destroy, load, go on.
+    std::vector<unsigned char> snapshot_;
+    std::uint64_t handoffs_ = 0, snapshot_bytes_ = 0;
+    std::vector<std::uint32_t> save_ns_, load_ns_, first_flush_ns_;
+    bool after_handoff_ = false;  // the next flush is the first after one
     std::uint64_t timed_ns_ = 0, cb_churn_ns_ = 0, churn_wall_ns_ = 0, wall_ns_ = 0;
 
     static void on_frame(const roster_frame* frame, const std::uint64_t* sessions,
@@ -253,7 +260,9 @@ private:
     bool load();
     bool subscribe();
     bool churn();
+    bool handoff();
     void report() const;
+    void report_handoff() const;
     void report_setup() const;
     void report_counts() const;
     void report_timing(double events_per_s, std::uint64_t p50, std::uint64_t p99) const;
@@ -460,12 +469,63 @@ bool Simulator::churn() {
         pending = flush ? 0 : pending + 1;
         if (!flush) continue;
         flush_ns_.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(t1 - tf - cb, UINT32_MAX)));
+        if (after_handoff_) {
+            first_flush_ns_.push_back(flush_ns_.back());
+            after_handoff_ = false;
+        }
         if (!after_flush(touched)) return false;
         touched.clear();
+        if (opt_.handoff_every && flush_ns_.size() % opt_.handoff_every == 0 &&
+            i + 1 < opt_.events && !handoff())
+            return false;
         progress_.update("events", i + 1, opt_.events);
     }
     churn_wall_ns_ = now_ns() - wall0;
     progress_.done();
+    return true;
+}
+
+int append_snapshot(const void* data, std::size_t len, void* user) {
+    auto* b = static_cast<std::vector<unsigned char>*>(user);
+    try {
+        b->insert(b->end(), static_cast<const unsigned char*>(data),
+                  static_cast<const unsigned char*>(data) + len);
+    } catch (...) {  // must not unwind through the library
+        return 1;
+    }
+    return 0;
+}
+
+// The guild moves, as to another node: saved with its sessions, destroyed,
+// loaded from the bytes into a new guild. Between flushes, outside the
+// churn's timed region (the hand-off has figures of its own). No frame may
+// be delivered by it: the sessions' clients must not notice (--verify then
+// checks every replica against the loaded guild after the next flush).
+bool Simulator::handoff() {
+    const std::uint64_t callbacks = churn_.callbacks;
+    snapshot_.clear();
+    const std::uint64_t t0 = now_ns();
+    int rc = roster_guild_save(guild_, ROSTER_SAVE_SESSIONS, append_snapshot, &snapshot_);
+    const std::uint64_t t1 = now_ns();
+    if (rc != ROSTER_OK) return fail("roster_guild_save", rc);
+    roster_guild_destroy(guild_);
+    guild_ = nullptr;
+    const roster_config config = ROSTER_CONFIG_INIT;
+    const std::uint64_t t2 = now_ns();
+    rc = roster_guild_load_buffer(&guild_, &config, snapshot_.data(), snapshot_.size());
+    const std::uint64_t t3 = now_ns();
+    if (rc != ROSTER_OK) return fail("roster_guild_load_buffer", rc);
+    rc = roster_guild_set_frame_callback(guild_, &Simulator::on_frame, this);
+    if (rc != ROSTER_OK) return fail("roster_guild_set_frame_callback", rc);
+    if (churn_.callbacks != callbacks) {
+        std::fprintf(stderr, "roster-sim: the hand-off delivered frames\n");
+        return false;
+    }
+    ++handoffs_;
+    snapshot_bytes_ = snapshot_.size();
+    save_ns_.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(t1 - t0, UINT32_MAX)));
+    load_ns_.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(t3 - t2, UINT32_MAX)));
+    after_handoff_ = true;
     return true;
 }
 
@@ -570,6 +630,33 @@ void Simulator::report_timing(double events_per_s, std::uint64_t p50, std::uint6
                     fidelity_->replicas());
 }
 
+void Simulator::report_handoff() const {
+    if (!handoffs_) return;
+    auto ms = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e6; };
+    std::uint64_t sum = 0;
+    std::size_t n = std::min({save_ns_.size(), load_ns_.size(), first_flush_ns_.size()});
+    std::vector<std::uint32_t> total(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        total[i] = save_ns_[i] + load_ns_[i] + first_flush_ns_[i];
+        sum += total[i];
+    }
+    std::printf("  hand-off    %s times (every %s batches, with sessions): snapshot %s;\n"
+                "              save p50 %.1f ms, load p50 %.1f ms, first flush after p50 %.1f ms;\n"
+                "              save + load + first flush: mean %.1f ms, max %.1f ms; no frame sent by a load\n",
+                grouped(handoffs_).c_str(), grouped(opt_.handoff_every).c_str(),
+                megabytes(snapshot_bytes_).c_str(), ms(percentile(save_ns_, 0.5)),
+                ms(percentile(load_ns_, 0.5)), ms(percentile(first_flush_ns_, 0.5)),
+                n ? ms(sum) / static_cast<double>(n) : 0.0, ms(percentile(total, 1.0)));
+    std::printf("HANDOFF members=%llu sessions=%llu handoffs=%llu snapshot_bytes=%llu "
+                "save_ms=%.2f load_ms=%.2f first_flush_ms=%.3f total_ms=%.2f\n",
+                static_cast<unsigned long long>(opt_.members),
+                static_cast<unsigned long long>(opt_.sessions),
+                static_cast<unsigned long long>(handoffs_),
+                static_cast<unsigned long long>(snapshot_bytes_), ms(percentile(save_ns_, 0.5)),
+                ms(percentile(load_ns_, 0.5)), ms(percentile(first_flush_ns_, 0.5)),
+                n ? ms(sum) / static_cast<double>(n) : 0.0);
+}
+
 void Simulator::report() const {
     const std::uint64_t e = opt_.events;
     const double events_per_s =
@@ -578,6 +665,7 @@ void Simulator::report() const {
     report_setup();
     report_counts();
     report_timing(events_per_s, p50, p99);
+    report_handoff();
     std::printf("W2 members=%llu sessions=%llu events=%llu events_per_s=%.0f p50_ns=%llu "
                 "p99_ns=%llu ops_per_event=%.4f bytes_per_event=%.1f naive_bytes_per_event=%.1f\n",
                 static_cast<unsigned long long>(opt_.members),

@@ -14,7 +14,7 @@ int simulate_main(int argc, char** argv);
 // The option synopsis and their description, for the usage text.
 inline constexpr char simulate_synopsis[] =
     "[--members N] [--sessions S] [--events E] [--flush-every K] [--seed X]\n"
-    "             [--frames-out FILE] [--verify]";
+    "             [--handoff-every B] [--frames-out FILE] [--verify]";
 
 inline constexpr char simulate_help[] =
     "      --members N      members loaded before the churn (100000)\n"
@@ -22,6 +22,10 @@ inline constexpr char simulate_help[] =
     "      --events E       churn events (500000)\n"
     "      --flush-every K  events per batch; the last one commits it (1000)\n"
     "      --seed X         workload seed (1): same seed, same events and frames\n"
+    "      --handoff-every B  every B batches, save the guild with its sessions,\n"
+    "                       destroy it and go on with the one loaded from the bytes\n"
+    "                       (a move to another node); reports the hand-off's time\n"
+    "                       and snapshot size. No load may send a frame\n"
     "      --frames-out FILE  every frame as JSON Lines, one line per frame with the\n"
     "                       sessions it is for: {\"sessions\":[\"S\"...],\"id\":L,...}\n"
     "                       (after \"sessions\", the frame as `replay` prints it)\n"

@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t out_size = 0;
     std::FILE* out = open_memstream(&out_buf, &out_size);
     if (!in || !out) std::abort();
-    const int rc = sim::replay_stream(in, out);
+    const int rc = sim::replay_stream(in, out, true);
     std::fclose(in);
     std::fclose(out);
     if (rc != 0) {

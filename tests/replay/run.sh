@@ -14,6 +14,11 @@ sim=$1
 dir=$2
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
+# Snapshot files named by "save" and "load" events land in the scratch
+# directory.
+case $sim in /*) ;; *) sim=$(pwd)/$sim ;; esac
+case $dir in /*) ;; *) dir=$(pwd)/$dir ;; esac
+cd "$tmp" || exit 1
 failed=0
 count=0
 
