@@ -252,10 +252,20 @@ Error Guild::Loader::members() {
         install_roles(m, staged);
         g.refresh_key(m);
         g.refresh_group(m);
+    }
+    if (Error e = r.end(); e != Error::ok) return e;
+    // The id index, in a pass of its own: each insert is a cache miss into
+    // the table, so the table line of a member some way ahead is requested
+    // first and the misses overlap.
+    constexpr std::uint32_t ahead = 48;
+    for (std::uint32_t s = 0; s < high; ++s) {
+        if (s + ahead < high && g.members[s + ahead].id) g.by_id.prefetch(g.members[s + ahead].id);
+        const std::uint64_t id = g.members[s].id;
+        if (id == 0) continue;
         if (!g.by_id.insert(id, s, id_of)) return corrupt();  // an id twice
         ++g.live;
     }
-    return r.end();
+    return Error::ok;
 }
 
 Error Guild::Loader::overwrites(std::unordered_map<std::uint64_t, bool>& out, std::uint32_t n) {

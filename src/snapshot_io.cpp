@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include <boost/crc.hpp>
 
 namespace roster::snapshot {
 
@@ -18,20 +17,54 @@ std::uint32_t get_le32(const unsigned char* p) {
     return v;
 }
 
+// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), eight bytes per
+// step ("slicing by 8": table t[k] gives the CRC contribution of a byte
+// followed by k zero bytes). The byte-at-a-time boost::crc_32_type gives
+// the same values (tests/unit/test_snapshot_io.cpp checks it) but runs
+// several times slower, and a snapshot of a million members is tens of MB
+// checked on every save and every load.
+struct Crc32Tables {
+    std::uint32_t t[8][256];
+    constexpr Crc32Tables() : t{} {
+        for (std::uint32_t i = 0; i < 256; ++i) {
+            std::uint32_t c = i;
+            for (int k = 0; k < 8; ++k) c = (c >> 1) ^ ((c & 1u) ? 0xEDB88320u : 0u);
+            t[0][i] = c;
+        }
+        for (std::uint32_t i = 0; i < 256; ++i)
+            for (int k = 1; k < 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFFu];
+    }
+};
+constexpr Crc32Tables crc_tables;
+
+// Continues a CRC (crc is the running value before the final complement).
+std::uint32_t crc_update(std::uint32_t crc, const unsigned char* p, std::size_t n) {
+    const auto& t = crc_tables.t;
+    while (n >= 8) {
+        std::uint32_t lo, hi;
+        std::memcpy(&lo, p, 4);  // little-endian hosts (snapshot_io.hpp)
+        std::memcpy(&hi, p + 4, 4);
+        lo ^= crc;
+        crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
+              t[3][hi & 0xFF] ^ t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
+        p += 8;
+        n -= 8;
+    }
+    while (n--) crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xFF];
+    return crc;
+}
+
 // CRC of a block: its tag and length fields, then its payload.
 std::uint32_t block_crc(const unsigned char* fields, std::span<const unsigned char> payload) {
-    boost::crc_32_type c;
-    c.process_bytes(fields, 8);
-    c.process_bytes(payload.data(), payload.size());
-    return c.checksum();
+    std::uint32_t c = crc_update(0xFFFFFFFFu, fields, 8);
+    c = crc_update(c, payload.data(), payload.size());
+    return ~c;
 }
 
 }  // namespace
 
 std::uint32_t crc32(std::span<const unsigned char> bytes) {
-    boost::crc_32_type c;
-    c.process_bytes(bytes.data(), bytes.size());
-    return c.checksum();
+    return ~crc_update(0xFFFFFFFFu, bytes.data(), bytes.size());
 }
 
 // ------------------------------------------------------------------ Writer --
@@ -60,35 +93,23 @@ void Writer::begin(std::uint32_t tag) {
         failed_ = true;  // misuse: reported by finish()
         return;
     }
+    buf_.resize(kMaxBlock);  // may throw: nothing changed yet
     tag_ = tag;
     open_ = true;
-    buf_.clear();
-    buf_.reserve(kMaxBlock);
+    size_ = 0;
 }
 
-void Writer::u32(std::uint32_t v) {
-    unsigned char b[4];
-    put_le32(b, v);
-    put(b, 4);
-}
-
-void Writer::u64(std::uint64_t v) {
-    unsigned char b[8];
-    put_le32(b, static_cast<std::uint32_t>(v));
-    put_le32(b + 4, static_cast<std::uint32_t>(v >> 32));
-    put(b, 8);
-}
-
-void Writer::put(const void* p, std::size_t n) {
+void Writer::put_slow(const void* p, std::size_t n) {
     if (!open_) {
         failed_ = true;
         return;
     }
     const auto* c = static_cast<const unsigned char*>(p);
     while (n && !failed_) {
-        if (buf_.size() == kMaxBlock) block(false);
-        const std::size_t take = std::min(n, kMaxBlock - buf_.size());
-        buf_.insert(buf_.end(), c, c + take);  // reserved: kMaxBlock
+        if (size_ == kMaxBlock) block(false);
+        const std::size_t take = std::min(n, kMaxBlock - size_);
+        std::memcpy(buf_.data() + size_, c, take);
+        size_ += take;
         c += take;
         n -= take;
     }
@@ -97,13 +118,14 @@ void Writer::put(const void* p, std::size_t n) {
 void Writer::block(bool last) {
     unsigned char fields[8];
     put_le32(fields, tag_ | (last ? kLastBlock : 0));
-    put_le32(fields + 4, static_cast<std::uint32_t>(buf_.size()));
+    put_le32(fields + 4, static_cast<std::uint32_t>(size_));
+    const std::span<const unsigned char> payload(buf_.data(), size_);
     unsigned char crc[4];
-    put_le32(crc, block_crc(fields, buf_));
+    put_le32(crc, block_crc(fields, payload));
     emit(fields, 8);
-    emit(buf_.data(), buf_.size());
+    emit(payload.data(), payload.size());
     emit(crc, 4);
-    buf_.clear();
+    size_ = 0;
 }
 
 void Writer::end() {
@@ -119,7 +141,7 @@ bool Writer::finish() {
     if (open_) failed_ = true;
     const std::uint32_t saved = tag_;
     tag_ = kEndTag;
-    buf_.clear();
+    size_ = 0;
     block(true);
     tag_ = saved;
     return !failed_;
@@ -200,7 +222,7 @@ Error Reader::begin(std::uint32_t tag) {
     return Error::ok;
 }
 
-bool Reader::get(void* p, std::size_t n) {
+bool Reader::get_slow(void* p, std::size_t n) {
     if (error_ != Error::ok) return false;
     if (!in_section_) {
         fail(Error::internal);
@@ -226,26 +248,6 @@ bool Reader::get(void* p, std::size_t n) {
     return true;
 }
 
-bool Reader::u32(std::uint32_t* v) {
-    unsigned char b[4];
-    if (!get(b, 4)) return false;
-    *v = get_le32(b);
-    return true;
-}
-
-bool Reader::u64(std::uint64_t* v) {
-    unsigned char b[8];
-    if (!get(b, 8)) return false;
-    *v = get_le32(b) | std::uint64_t{get_le32(b + 4)} << 32;
-    return true;
-}
-
-bool Reader::i32(std::int32_t* v) {
-    std::uint32_t u = 0;
-    if (!u32(&u)) return false;
-    *v = static_cast<std::int32_t>(u);
-    return true;
-}
 
 Error Reader::end() {
     if (error_ != Error::ok) return error_;

@@ -24,8 +24,10 @@
 // its section; it never spans sections.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,10 @@
 #include "guild.hpp"
 
 namespace roster::snapshot {
+
+// Values are copied as they are in memory: the format is little-endian.
+static_assert(std::endian::native == std::endian::little,
+              "snapshots are read and written on little-endian hosts only");
 
 inline constexpr char kMagic[8] = {'R', 'S', 'T', 'R', 'S', 'N', 'A', 'P'};
 inline constexpr std::uint32_t kFormatVersion = 1;
@@ -73,8 +79,8 @@ public:
     // Starts a section; the previous one must have been ended.
     void begin(std::uint32_t tag);
     void u8(std::uint8_t v) { put(&v, 1); }
-    void u32(std::uint32_t v);
-    void u64(std::uint64_t v);
+    void u32(std::uint32_t v) { put(&v, 4); }  // little-endian hosts (static_assert below)
+    void u64(std::uint64_t v) { put(&v, 8); }
     void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
     void bytes(const void* p, std::size_t n) { put(p, n); }
     // Writes the section's last block.
@@ -87,13 +93,23 @@ public:
     std::uint64_t written() const { return written_; }
 
 private:
-    void put(const void* p, std::size_t n);
+    // Into the open block when it has room (most values), else split.
+    void put(const void* p, std::size_t n) {
+        if (open_ && kMaxBlock - size_ >= n && size_ != kMaxBlock) {
+            std::memcpy(buf_.data() + size_, p, n);
+            size_ += n;
+            return;
+        }
+        put_slow(p, n);
+    }
+    void put_slow(const void* p, std::size_t n);
     void block(bool last);
     void emit(const void* p, std::size_t n);
 
     WriteFn fn_;
     void* user_;
-    std::vector<unsigned char> buf_;  // the open block's payload
+    std::vector<unsigned char> buf_;  // kMaxBlock bytes; the open block's payload
+    std::size_t size_ = 0;            // bytes of it in use
     std::uint32_t tag_ = 0;
     bool open_ = false;
     bool failed_ = false;
@@ -116,9 +132,9 @@ public:
     Error begin(std::uint32_t tag);
     // False (and error() corrupt) when the section has no such bytes.
     bool u8(std::uint8_t* v) { return get(v, 1); }
-    bool u32(std::uint32_t* v);
-    bool u64(std::uint64_t* v);
-    bool i32(std::int32_t* v);
+    bool u32(std::uint32_t* v) { return get(v, 4); }  // little-endian hosts
+    bool u64(std::uint64_t* v) { return get(v, 8); }
+    bool i32(std::int32_t* v) { return get(v, 4); }
     bool bytes(void* p, std::size_t n) { return get(p, n); }
     // ok when the section was read to its end exactly.
     Error end();
@@ -134,7 +150,16 @@ public:
     }
 
 private:
-    bool get(void* p, std::size_t n);
+    // From the current block when it holds the value (most values).
+    bool get(void* p, std::size_t n) {
+        if (block_.size() - at_ >= n && n && error_ == Error::ok && in_section_) {
+            std::memcpy(p, block_.data() + at_, n);
+            at_ += n;
+            return true;
+        }
+        return get_slow(p, n);
+    }
+    bool get_slow(void* p, std::size_t n);
     bool next_block();
     bool raw(void* p, std::size_t n);  // exactly n bytes of the stream
     bool framed() const;               // memory: the blocks end with the end block

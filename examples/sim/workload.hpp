@@ -86,6 +86,8 @@ public:
     // and how many were ever created.
     static std::uint64_t ordinal(std::uint64_t user_id);
     std::uint64_t created() const { return state_.size(); }
+    // The user id of the member created as number `ordinal`.
+    static std::uint64_t user_id(std::uint64_t ordinal);
 
 private:
     struct Member {
@@ -100,7 +102,6 @@ private:
     std::vector<std::uint32_t> offline_;
     std::string name_;
 
-    static std::uint64_t user_id(std::uint64_t ordinal);
     std::uint8_t draw_role();
     std::int32_t draw_online_status();
     void draw_name();

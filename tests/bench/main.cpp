@@ -19,13 +19,14 @@ constexpr Workload workloads[] = {
     {"w2", bench::run_w2, "the engine under presence churn, sessions, frames to a no-op callback"},
     {"w3", bench::run_w3, "subscribe latency and a role reorder moving 100k members"},
     {"create", bench::run_create, "creating 10k-40k roles and 10k-20k lists, per creation"},
+    {"snapshot", bench::run_snapshot, "save and load of a guild with its sessions; a hand-off"},
 };
 
 void usage(std::FILE* out) {
     std::fprintf(out,
                  "usage: roster-bench <workload> [options]\n"
                  "workloads:\n");
-    for (const Workload& w : workloads) std::fprintf(out, "  %-6s %s\n", w.name, w.summary);
+    for (const Workload& w : workloads) std::fprintf(out, "  %-8s %s\n", w.name, w.summary);
     std::fprintf(out, "'roster-bench <workload> --help' lists a workload's options.\n");
 }
 

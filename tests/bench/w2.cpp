@@ -26,6 +26,7 @@
 #include <roster/roster.h>
 
 #include "bench_util.hpp"
+#include "w2_guild.hpp"
 #include "workload.hpp"
 #include "workloads.hpp"
 
@@ -54,9 +55,7 @@ void on_frame(const roster_frame* f, const std::uint64_t*, std::size_t n, void* 
     for (std::size_t i = 0; i < f->op_count; ++i) c->rows += std::uint64_t{f->ops[i].item_count} * n;
 }
 
-void check(int rc, const char* what) {
-    if (rc != ROSTER_OK) die(std::string(what) + ": " + roster_status_str(rc));
-}
+void check(int rc, const char* what) { check_rc(rc, what); }
 
 int parse(int argc, char** argv, W2Cfg& cfg) {
     for (int i = 0; i < argc; i += 2) {
@@ -120,52 +119,10 @@ struct Round {
 Round run_round(const W2Cfg& cfg) {
     sim::W2 w2(cfg.seed);
     Counts counts;
-    roster_guild* g = nullptr;
-    roster_config config = ROSTER_CONFIG_INIT;
-    check(roster_guild_create(&g, &config), "roster_guild_create");
-    check(roster_guild_set_frame_callback(g, &on_frame, &counts), "set_frame_callback");
-    for (std::uint32_t i = 0; i < sim::W2::role_count; ++i) {
-        const roster_role role = sim::W2::role(i);
-        check(roster_role_upsert(g, &role), "roster_role_upsert");
-    }
-    {
-        std::vector<std::string> names;
-        std::vector<std::array<std::uint64_t, 2>> roles;
-        std::vector<roster_member_spec> specs;
-        names.reserve(cfg.members);
-        roles.reserve(cfg.members);
-        for (std::uint64_t i = 0; i < cfg.members; ++i) {
-            const sim::Event ev = w2.join();
-            names.emplace_back(ev.name, ev.name_len);
-            roles.push_back({ev.roles[0], ev.roles[1]});
-            specs.push_back(roster_member_spec{ev.user, nullptr, ev.name_len, nullptr,
-                                               ev.role_count, ev.status});
-        }
-        for (std::size_t i = 0; i < specs.size(); ++i) {
-            specs[i].name = names[i].data();
-            specs[i].roles = roles[i].data();
-        }
-        check(roster_members_add(g, specs.data(), specs.size()), "roster_members_add");
-    }
-    std::uint32_t rows = 0;
-    check(roster_list_length(&rows, g, 0), "roster_list_length");
-    const double chunks = std::max<double>((rows + 99) / 100, 1.0);
-    // The sessions exactly as roster-sim draws them (its own random stream).
-    sim::Rng rng(cfg.seed ^ 0x5E5510115ull);
-    std::vector<std::uint32_t> held;
-    const std::uint64_t sub0 = now_ns();
-    check(roster_batch_begin(g), "roster_batch_begin");
-    for (std::uint64_t s = 1; s <= cfg.sessions; ++s) {
-        const auto k = std::max<std::uint32_t>(
-            1, static_cast<std::uint32_t>(std::floor(std::pow(chunks, rng.unit()))));
-        const roster_range ranges[2] = {{0, 99}, {k * 100, k * 100 + 99}};
-        check(roster_session_subscribe(g, s, 0, ranges, 2), "roster_session_subscribe");
-        held.push_back(k);
-    }
-    check(roster_batch_commit(g), "roster_batch_commit");
-    const double subscribe_ms = static_cast<double>(now_ns() - sub0) / 1e6;
-    std::sort(held.begin(), held.end());
-    held.erase(std::unique(held.begin(), held.end()), held.end());
+    W2Guild made = make_w2_guild(w2, cfg.members, cfg.sessions, cfg.seed, &on_frame, &counts);
+    roster_guild* g = made.guild;
+    const std::vector<std::uint32_t>& held = made.held;
+    const double subscribe_ms = made.subscribe_ms;
 
     // The events are drawn ahead of each batch, outside the timed region.
     counts = Counts{};

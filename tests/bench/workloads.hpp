@@ -21,4 +21,7 @@ int run_w3(int argc, char** argv);
 // Creating roles and lists: the cost per creation, at thousands of each.
 int run_create(int argc, char** argv);
 
+// Snapshots: save and load of a W2 guild with its sessions, and a hand-off.
+int run_snapshot(int argc, char** argv);
+
 }  // namespace bench

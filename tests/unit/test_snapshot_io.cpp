@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/crc.hpp>
+
 #include "snapshot_io.hpp"
 
 using namespace roster;
@@ -237,3 +239,25 @@ TEST_CASE("a write callback that refuses stops the writer") {
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("snapshot_io") {
+// The checksum is computed eight bytes at a time; Boost.CRC's CRC-32 is the
+// reference it must equal at every length and alignment.
+TEST_CASE("crc32 equals boost::crc_32_type") {
+    const unsigned char check[] = {'1', '2', '3', '4', '5', '6', '7', '8', '9'};
+    CHECK(crc32(check) == 0xCBF43926u);  // the published check value of CRC-32
+    CHECK(crc32({}) == 0u);
+    std::vector<unsigned char> data(5000);
+    std::uint32_t x = 12345;
+    for (auto& b : data) {
+        x = x * 1103515245u + 12345u;
+        b = static_cast<unsigned char>(x >> 16);
+    }
+    for (std::size_t start = 0; start < 9; ++start)
+        for (std::size_t len = 0; start + len <= data.size(); len += len < 100 ? 1 : 397) {
+            boost::crc_32_type ref;
+            ref.process_bytes(data.data() + start, len);
+            REQUIRE(crc32(std::span<const unsigned char>(data.data() + start, len)) == ref.checksum());
+        }
+}
+}

@@ -1,0 +1,85 @@
+// The W2 guild as roster-bench builds it (w2, snapshot): the same roles,
+// members and sessions as roster-sim's default mode (examples/sim/
+// workload.hpp), through the public C API: 20 hoisted roles, N members in
+// one roster_members_add, then S sessions on list 0, each [0,99] plus one
+// chunk at a log-uniform depth, subscribed in one batch.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <roster/roster.h>
+
+#include "bench_util.hpp"
+#include "workload.hpp"
+
+namespace bench {
+
+inline void check_rc(int rc, const char* what) {
+    if (rc != ROSTER_OK) die(std::string(what) + ": " + roster_status_str(rc));
+}
+
+struct W2Guild {
+    roster_guild* guild = nullptr;
+    std::vector<std::uint32_t> held;  // distinct deep chunks the sessions hold
+    double subscribe_ms = 0;          // every session subscribing, in one batch
+};
+
+// w2 draws the members (and goes on drawing the churn afterwards); frames
+// go to fn (with user).
+inline W2Guild make_w2_guild(sim::W2& w2, std::uint64_t members, std::uint64_t sessions,
+                             std::uint64_t seed, roster_frame_fn fn, void* user) {
+    W2Guild out;
+    roster_guild*& g = out.guild;
+    roster_config config = ROSTER_CONFIG_INIT;
+    check_rc(roster_guild_create(&g, &config), "roster_guild_create");
+    check_rc(roster_guild_set_frame_callback(g, fn, user), "set_frame_callback");
+    for (std::uint32_t i = 0; i < sim::W2::role_count; ++i) {
+        const roster_role role = sim::W2::role(i);
+        check_rc(roster_role_upsert(g, &role), "roster_role_upsert");
+    }
+    {
+        std::vector<std::string> names;
+        std::vector<std::array<std::uint64_t, 2>> roles;
+        std::vector<roster_member_spec> specs;
+        names.reserve(members);
+        roles.reserve(members);
+        for (std::uint64_t i = 0; i < members; ++i) {
+            const sim::Event ev = w2.join();
+            names.emplace_back(ev.name, ev.name_len);
+            roles.push_back({ev.roles[0], ev.roles[1]});
+            specs.push_back(roster_member_spec{ev.user, nullptr, ev.name_len, nullptr,
+                                               ev.role_count, ev.status});
+        }
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            specs[i].name = names[i].data();
+            specs[i].roles = roles[i].data();
+        }
+        check_rc(roster_members_add(g, specs.data(), specs.size()), "roster_members_add");
+    }
+    std::uint32_t rows = 0;
+    check_rc(roster_list_length(&rows, g, 0), "roster_list_length");
+    const double chunks = std::max<double>((rows + 99) / 100, 1.0);
+    // The sessions exactly as roster-sim draws them (its own random stream).
+    sim::Rng rng(seed ^ 0x5E5510115ull);
+    const std::uint64_t sub0 = now_ns();
+    check_rc(roster_batch_begin(g), "roster_batch_begin");
+    for (std::uint64_t s = 1; s <= sessions; ++s) {
+        const auto k = std::max<std::uint32_t>(
+            1, static_cast<std::uint32_t>(std::floor(std::pow(chunks, rng.unit()))));
+        const roster_range ranges[2] = {{0, 99}, {k * 100, k * 100 + 99}};
+        check_rc(roster_session_subscribe(g, s, 0, ranges, 2), "roster_session_subscribe");
+        out.held.push_back(k);
+    }
+    check_rc(roster_batch_commit(g), "roster_batch_commit");
+    out.subscribe_ms = static_cast<double>(now_ns() - sub0) / 1e6;
+    std::sort(out.held.begin(), out.held.end());
+    out.held.erase(std::unique(out.held.begin(), out.held.end()), out.held.end());
+    return out;
+}
+
+}  // namespace bench
