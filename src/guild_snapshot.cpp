@@ -254,15 +254,31 @@ Error Guild::Loader::members() {
         g.refresh_group(m);
     }
     if (Error e = r.end(); e != Error::ok) return e;
-    // The id index, in a pass of its own: each insert is a cache miss into
-    // the table, so the table line of a member some way ahead is requested
-    // first and the misses overlap.
-    constexpr std::uint32_t ahead = 48;
+    // The id index, in a pass of its own and in the order of the table:
+    // the (id, slot) pairs are counting-sorted by the top bits of their
+    // home position, so that the inserts walk the table from one end to
+    // the other and read no member record (in slot order, every insert was
+    // a cache miss into the table; in table order reading each member's id
+    // would be one into the records).
+    struct IdSlot {
+        std::uint64_t id;
+        std::uint32_t slot;
+    };
+    const std::uint32_t live = high - nfree;
+    const std::size_t cap = g.by_id.capacity();
+    unsigned shift = 0;
+    while ((cap >> shift) > (std::size_t{1} << 16)) ++shift;
+    std::vector<std::uint32_t> start((cap >> shift) + 1, 0);
+    std::vector<IdSlot> order(live);
+    for (std::uint32_t s = 0; s < high; ++s)
+        if (g.members[s].id) ++start[(g.by_id.home_of(g.members[s].id) >> shift) + 1];
+    for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
     for (std::uint32_t s = 0; s < high; ++s) {
-        if (s + ahead < high && g.members[s + ahead].id) g.by_id.prefetch(g.members[s + ahead].id);
         const std::uint64_t id = g.members[s].id;
-        if (id == 0) continue;
-        if (!g.by_id.insert(id, s, id_of)) return corrupt();  // an id twice
+        if (id) order[start[g.by_id.home_of(id) >> shift]++] = IdSlot{id, s};
+    }
+    for (const IdSlot& e : order) {
+        if (!g.by_id.insert(e.id, e.slot, id_of)) return corrupt();  // an id twice
         ++g.live;
     }
     return Error::ok;

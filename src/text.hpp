@@ -1,6 +1,7 @@
 // Names and sort keys: validation, the default key, comparison, prefixes.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -85,13 +86,22 @@ inline int compare_keys(std::string_view a, bool fold_a, std::string_view b, boo
 
 // First 8 bytes of a key (folded when `fold`), big-endian, zero-padded:
 // monotone with compare_keys.
+// Eight bytes at once: a byte of A-Z gets 0x20 added, as fold_byte does.
+// Per byte, h = the byte without its top bit; h + 0x3F reaches 0x80 when
+// h >= 'A', h + 0x25 when h > 'Z' (neither carries into the next byte), and
+// bytes with their top bit set are never letters.
 inline std::uint64_t key_prefix(std::string_view k, bool fold) {
-    std::uint64_t p = 0;
-    for (std::size_t i = 0; i < 8; ++i) {
-        unsigned char c = i < k.size() ? static_cast<unsigned char>(k[i]) : 0u;
-        p = (p << 8) | (fold ? fold_byte(c) : c);
+    std::uint64_t x = 0;
+    std::memcpy(&x, k.data(), k.size() < 8 ? k.size() : 8);  // zero-padded
+    if (fold) {
+        constexpr std::uint64_t ones = 0x0101010101010101ull, tops = 0x8080808080808080ull;
+        const std::uint64_t h = x & ~tops;
+        const std::uint64_t upper = (h + 0x3F * ones) & ~(h + 0x25 * ones) & ~x & tops;
+        x |= upper >> 2;
     }
-    return p;
+    // The bytes were loaded first-lowest; the prefix has the first byte highest.
+    if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+    return x;
 }
 
 }  // namespace roster

@@ -346,7 +346,56 @@ public:
         return n;
     }
 
+    // ---- snapshots (docs/snapshot.md)
+    // The guild's snapshot (with sessions: ROSTER_SAVE_SESSIONS) in memory.
+    std::vector<unsigned char> save(std::uint32_t flags = ROSTER_SAVE_SESSIONS) {
+        std::vector<unsigned char> out;
+        save(flags, [&](const void* data, std::size_t len) {
+            const auto* p = static_cast<const unsigned char*>(data);
+            out.insert(out.end(), p, p + len);
+        });
+        return out;
+    }
+    // Through sink(data, len), which may throw: the save stops and the
+    // exception propagates (the guild is unchanged).
+    template <class Sink>
+    void save(std::uint32_t flags, Sink&& sink) {
+        struct Ctx {
+            Sink* sink;
+            std::exception_ptr error;
+        } ctx{&sink, nullptr};
+        const int rc = roster_guild_save(
+            g_, flags,
+            [](const void* data, std::size_t len, void* user) -> int {
+                auto* c = static_cast<Ctx*>(user);
+                try {
+                    (*c->sink)(data, len);
+                    return 0;
+                } catch (...) {
+                    c->error = std::current_exception();
+                    return -1;
+                }
+            },
+            &ctx);
+        if (ctx.error) std::rethrow_exception(ctx.error);
+        call(rc);
+    }
+    // A guild loaded from a snapshot in memory; config gives the limits
+    // (the settings come from the snapshot). Set on_frame on it.
+    static Guild load(const void* data, std::size_t len, const roster_config* config = nullptr) {
+        roster_guild* g = nullptr;
+        check(roster_guild_load_buffer(&g, config, data, len));
+        return Guild(g, adopt_tag{});
+    }
+    static Guild load(const std::vector<unsigned char>& bytes,
+                      const roster_config* config = nullptr) {
+        return load(bytes.data(), bytes.size(), config);
+    }
+
 private:
+    struct adopt_tag {};
+    Guild(roster_guild* g, adopt_tag) noexcept : g_(g) {}
+
     struct Callback {
         FrameHandler fn;
         std::exception_ptr error;  // the first exception a handler threw

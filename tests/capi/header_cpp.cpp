@@ -156,5 +156,31 @@ int main() {
     bulk.pop_back();
     again.add_members(bulk, nullptr);
     CHECK(again.member_count() == members + 2);
+
+    // A snapshot: the loaded guild answers the same and saves the same
+    // bytes; a sink that throws stops the save with its exception; damaged
+    // bytes are refused.
+    again.subscribe(8, 0, {{0, 9}});
+    const std::vector<unsigned char> snap = again.save();
+    roster::Guild loaded = roster::Guild::load(snap);
+    CHECK(loaded.member_count() == again.member_count() && loaded.session_count() == 1);
+    CHECK(loaded.length(0) == again.length(0) && loaded.index_of(0, 31) == again.index_of(0, 31));
+    CHECK(loaded.save() == snap);
+    CHECK(loaded.save(0).size() < snap.size());
+    bool sink_threw = false;
+    try {
+        loaded.save(ROSTER_SAVE_SESSIONS, [](const void*, std::size_t) { throw std::runtime_error("disk full"); });
+    } catch (const std::runtime_error& e) {
+        sink_threw = std::strcmp(e.what(), "disk full") == 0;
+    }
+    CHECK(sink_threw);
+    std::vector<unsigned char> cut(snap.begin(), snap.end() - 3);
+    status = 0;
+    try {
+        roster::Guild::load(cut);
+    } catch (const roster::Error& e) {
+        status = e.status();
+    }
+    CHECK(status == ROSTER_ECORRUPT);
     return failures ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "guild.hpp"
+#include "text.hpp"
 
 using namespace roster;
 
@@ -41,6 +42,39 @@ const std::vector<std::uint64_t> none;
 }  // namespace
 
 TEST_SUITE("guild") {
+
+// The sort-key prefix folds eight bytes at once; it must equal folding and
+// packing one byte at a time, for every byte value at every position and
+// for keys of every length.
+TEST_CASE("key_prefix equals the byte-at-a-time fold") {
+    auto reference = [](std::string_view k, bool fold) {
+        std::uint64_t p = 0;
+        for (std::size_t i = 0; i < 8; ++i) {
+            const unsigned char c = i < k.size() ? static_cast<unsigned char>(k[i]) : 0u;
+            p = (p << 8) | (fold ? roster::fold_byte(c) : c);
+        }
+        return p;
+    };
+    for (int c = 0; c < 256; ++c)
+        for (std::size_t at = 0; at < 9; ++at) {
+            std::string k(at + 1, 'Q');
+            k[at] = static_cast<char>(c);
+            for (bool fold : {true, false}) {
+                REQUIRE(roster::key_prefix(k, fold) == reference(k, fold));
+                REQUIRE(roster::key_prefix(std::string_view(k).substr(0, at), fold) ==
+                        reference(std::string_view(k).substr(0, at), fold));
+            }
+        }
+    std::uint32_t x = 7;
+    for (int i = 0; i < 20000; ++i) {
+        std::string k(i % 12, ' ');
+        for (char& ch : k) {
+            x = x * 1664525u + 1013904223u;
+            ch = static_cast<char>(x >> 24);
+        }
+        REQUIRE(roster::key_prefix(k, true) == reference(k, true));
+    }
+}
 
 TEST_CASE("sections: hoisted roles by position then id, online, offline; empty groups absent") {
     Guild g;
