@@ -195,7 +195,7 @@ Error Reader::header(Header* out) {
     return Error::ok;
 }
 
-// Reads the next block into block_ (any tag); false on damage or the end of
+// Reads the next block (any tag): blk_ is its payload; false on damage or the end of
 // the bytes.
 bool Reader::next_block() {
     unsigned char fields[8];
@@ -203,11 +203,20 @@ bool Reader::next_block() {
     const std::uint32_t tag = get_le32(fields);
     const std::uint32_t len = get_le32(fields + 4);
     if (len > kMaxBlock) return false;
-    block_.resize(len);  // at most kMaxBlock: the one allocation a reader keeps
-    if (!raw(block_.data(), len)) return false;
+    if (from_memory_) {
+        // The payload is read where it is (its bounds were checked by raw's
+        // kind: the rest of mem_).
+        if (mem_.size() - mem_at_ < len) return false;
+        blk_ = mem_.subspan(mem_at_, len);
+        mem_at_ += len;
+    } else {
+        block_.resize(len);  // at most kMaxBlock: the one allocation a reader keeps
+        if (!raw(block_.data(), len)) return false;
+        blk_ = block_;
+    }
     unsigned char crc[4];
     if (!raw(crc, 4)) return false;
-    if (get_le32(crc) != block_crc(fields, block_)) return false;
+    if (get_le32(crc) != block_crc(fields, blk_)) return false;
     tag_ = tag & ~kLastBlock;
     last_ = (tag & kLastBlock) != 0;
     at_ = 0;
@@ -230,7 +239,7 @@ bool Reader::get_slow(void* p, std::size_t n) {
     }
     auto* out = static_cast<unsigned char*>(p);
     while (n) {
-        if (at_ == block_.size()) {
+        if (at_ == blk_.size()) {
             const std::uint32_t tag = tag_;
             // A value running past its section's last block is damage.
             if (last_ || !next_block() || tag_ != tag) {
@@ -239,8 +248,8 @@ bool Reader::get_slow(void* p, std::size_t n) {
             }
             continue;
         }
-        const std::size_t take = std::min(n, block_.size() - at_);
-        std::memcpy(out, block_.data() + at_, take);
+        const std::size_t take = std::min(n, blk_.size() - at_);
+        std::memcpy(out, blk_.data() + at_, take);
         at_ += take;
         out += take;
         n -= take;
@@ -253,11 +262,11 @@ Error Reader::end() {
     if (error_ != Error::ok) return error_;
     if (!in_section_) return fail(Error::internal);
     // The writer never leaves an empty block but a section's last one.
-    while (at_ == block_.size() && !last_) {
+    while (at_ == blk_.size() && !last_) {
         const std::uint32_t tag = tag_;
         if (!next_block() || tag_ != tag) return fail(Error::corrupt);
     }
-    if (at_ != block_.size() || !last_) return fail(Error::corrupt);
+    if (at_ != blk_.size() || !last_) return fail(Error::corrupt);
     in_section_ = false;
     return Error::ok;
 }
@@ -265,7 +274,7 @@ Error Reader::end() {
 Error Reader::finish() {
     if (error_ != Error::ok) return error_;
     if (in_section_) return fail(Error::internal);
-    if (!next_block() || tag_ != kEndTag || !last_ || !block_.empty()) return fail(Error::corrupt);
+    if (!next_block() || tag_ != kEndTag || !last_ || !blk_.empty()) return fail(Error::corrupt);
     unsigned char extra;
     if (raw(&extra, 1)) return fail(Error::corrupt);  // bytes after the end
     return Error::ok;

@@ -152,8 +152,8 @@ public:
 private:
     // From the current block when it holds the value (most values).
     bool get(void* p, std::size_t n) {
-        if (block_.size() - at_ >= n && n && error_ == Error::ok && in_section_) {
-            std::memcpy(p, block_.data() + at_, n);
+        if (blk_.size() - at_ >= n && n && error_ == Error::ok && in_section_) {
+            std::memcpy(p, blk_.data() + at_, n);
             at_ += n;
             return true;
         }
@@ -169,7 +169,8 @@ private:
     bool from_memory_ = false;
     ReadFn fn_ = nullptr;
     void* user_ = nullptr;
-    std::vector<unsigned char> block_;
+    std::vector<unsigned char> block_;     // the current block, read through fn_
+    std::span<const unsigned char> blk_;  // the current block's payload (in mem_ or block_)
     std::size_t at_ = 0;
     std::uint32_t tag_ = 0;
     bool in_section_ = false;
