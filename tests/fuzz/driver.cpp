@@ -361,6 +361,7 @@ enum Op : std::uint8_t {
     op_null_guild,
     op_create,
     op_flush,
+    op_handoff,
     op_count
 };
 
@@ -375,7 +376,7 @@ const Op kTable[] = {
     op_event,       op_event,        op_event,          op_event,          op_event,
     op_event,       op_subscribe,    op_subscribe,      op_events_apply,   op_members_add,
     op_list_set,    op_role_upsert,  op_begin,          op_commit,         op_query_rows,
-    op_unsubscribe};
+    op_unsubscribe, op_handoff};
 constexpr std::size_t kTableSize = sizeof kTable / sizeof kTable[0];
 static_assert(op_count <= kTableSize);
 
@@ -384,7 +385,8 @@ const char* const kOpNames[] = {
     "role_remove", "roles_reorder", "list_set", "list_remove",  "everyone_view",
     "offline_threshold", "begin", "commit",     "subscribe",    "unsubscribe",
     "session_remove", "query_rows", "query_list", "member_get", "session_query",
-    "guild_query", "set_callback", "null_guild", "create",      "flush"};
+    "guild_query", "set_callback", "null_guild", "create",      "flush",
+    "handoff"};
 static_assert(sizeof kOpNames / sizeof kOpNames[0] == op_count);
 
 class Driver {
@@ -507,6 +509,7 @@ private:
     void do_null_guild();
     void do_create();
     void do_flush();
+    void do_handoff();
 
     // ---- oracles
     Snap snap() { return snapshot(g_, ids_, true); }
@@ -783,7 +786,7 @@ void Driver::step() {
     case op_event: case op_events_apply: case op_members_add: case op_sort_key:
     case op_role_upsert: case op_role_remove: case op_roles_reorder: case op_list_set:
     case op_list_remove: case op_everyone_view: case op_offline_threshold: case op_subscribe:
-    case op_unsubscribe: case op_flush:
+    case op_unsubscribe: case op_flush: case op_handoff:
         expect_frames_ = depth_ == 0;
         break;
     case op_commit: expect_frames_ = depth_ == 1; break;
@@ -815,6 +818,7 @@ void Driver::step() {
     case op_null_guild: do_null_guild(); break;
     case op_create: do_create(); break;
     case op_flush: do_flush(); break;
+    case op_handoff: do_handoff(); break;
     case op_count: break;
     }
 }
@@ -2055,6 +2059,51 @@ void Driver::do_flush() {
     const Snap before = before_call();
     after(ROSTER_OK, true, false, before, true);
 #endif
+}
+
+// The guild moves (docs/snapshot.md): saved with its sessions, destroyed,
+// and the run goes on with the guild loaded from the bytes. Nothing may
+// change for the host: the same rows, members, sessions and ranges, and
+// every replica stays exact with the frames that follow; the load delivers
+// no frame (the save may deliver frames still owed after an EFLUSH).
+// Inside a batch the save is refused (EINVAL) and nothing moves.
+void Driver::do_handoff() {
+    const Snap before = before_call();
+    std::vector<unsigned char> bytes;
+    const roster_write_fn sink = [](const void* data, std::size_t len, void* user) -> int {
+        Pause pause;  // the host's buffer
+        auto* b = static_cast<std::vector<unsigned char>*>(user);
+        b->insert(b->end(), static_cast<const unsigned char*>(data),
+                  static_cast<const unsigned char*>(data) + len);
+        return 0;
+    };
+    int rc = call([&] { return roster_guild_save(g_, ROSTER_SAVE_SESSIONS, sink, &bytes); });
+    note("guild_save (depth %u) -> %d", depth_, rc);
+    if (depth_ > 0 && rc != ROSTER_EINVAL)
+        fail("guild_save inside a batch returned " + std::string(roster_status_str(rc)));
+    if (depth_ == 0 && rc != ROSTER_OK && !(oom_ && (rc == ROSTER_EFLUSH || rc == ROSTER_ENOMEM)))
+        fail("guild_save returned " + std::string(roster_status_str(rc)));
+    if (rc == ROSTER_OK) {
+        roster_guild* loaded = nullptr;
+        const auto frames = frames_;
+        const int lrc = call([&] { return roster_guild_load_buffer(&loaded, &cfg_, bytes.data(), bytes.size()); });
+        note("guild_load of %zu bytes -> %d", bytes.size(), lrc);
+        if (frames_ != frames) fail("guild_load delivered frames");
+        if (lrc == ROSTER_OK) {
+            Pause pause;
+            if (!loaded) fail("guild_load returned OK without a guild");
+            if (roster_guild_set_frame_callback(loaded, &Driver::on_frame, this) != ROSTER_OK)
+                fail("set_frame_callback on a loaded guild failed");
+            roster_guild_destroy(g_);
+            g_ = loaded;
+            Snap now = snap();
+            if (now != before) fail("handoff: the loaded guild differs\n  " + first_difference(before, now));
+        } else {
+            if (loaded) fail("guild_load failed but set *out");
+            if (!(oom_ && lrc == ROSTER_ENOMEM)) fail("guild_load of a saved guild returned " + std::string(roster_status_str(lrc)));
+        }
+    }
+    after(rc, true, true, before);
 }
 
 }  // namespace
