@@ -2092,7 +2092,9 @@ void Driver::do_handoff() {
         if (lrc == ROSTER_OK) {
             Pause pause;
             if (!loaded) fail("guild_load returned OK without a guild");
-            if (roster_guild_set_frame_callback(loaded, &Driver::on_frame, this) != ROSTER_OK)
+            // The callback is the host's to set again, as it was (a
+            // snapshot does not hold it).
+            if (callback_set_ && roster_guild_set_frame_callback(loaded, &Driver::on_frame, this) != ROSTER_OK)
                 fail("set_frame_callback on a loaded guild failed");
             roster_guild_destroy(g_);
             g_ = loaded;
