@@ -7,6 +7,7 @@
 // not a subcommand's name (none, or an option) runs the default one.
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "replay.hpp"
@@ -16,19 +17,23 @@ namespace {
 
 struct Command {
     std::string_view name;
-    std::string_view args;     // usage synopsis after the name
+    std::string (*args)();     // usage synopsis after the name
     std::string_view summary;  // one line
-    std::string_view help;     // more lines for --help (may be empty)
+    std::string (*help)();     // more lines for --help (may return "")
     int (*run)(int argc, char** argv);  // argv: what follows the name
     bool is_default;           // runs when no subcommand is named
 };
+
+std::string replay_args() { return "[FILE]"; }
+std::string no_help() { return ""; }
 
 constexpr Command commands[] = {
     {"sim", sim::simulate_synopsis,
      "simulate workload W2: a guild under presence churn, sessions watching its list",
      sim::simulate_help, sim::simulate_main, true},
-    {"replay", "[FILE]", "apply JSON Lines events (FILE or stdin) and print JSON Lines results",
-     "", sim::replay_main, false},
+    {"replay", replay_args,
+     "apply JSON Lines events (FILE or stdin) and print JSON Lines results", no_help,
+     sim::replay_main, false},
 };
 
 void usage(std::FILE* to, bool full) {
@@ -36,12 +41,11 @@ void usage(std::FILE* to, bool full) {
     for (const Command& c : commands) {
         const char* open = c.is_default ? "[" : "";
         const char* close = c.is_default ? "]" : "";
-        std::fprintf(to, "  roster-sim %s%.*s%s %.*s\n      %.*s\n", open,
-                     static_cast<int>(c.name.size()), c.name.data(), close,
-                     static_cast<int>(c.args.size()), c.args.data(),
+        const std::string args = c.args();
+        std::fprintf(to, "  roster-sim %s%.*s%s %s\n      %.*s\n", open,
+                     static_cast<int>(c.name.size()), c.name.data(), close, args.c_str(),
                      static_cast<int>(c.summary.size()), c.summary.data());
-        if (full && !c.help.empty())
-            std::fprintf(to, "%.*s", static_cast<int>(c.help.size()), c.help.data());
+        if (full) std::fputs(c.help().c_str(), to);
     }
     std::fprintf(to, "  roster-sim --help\n");
 }

@@ -34,6 +34,7 @@
 
 #include <roster/roster.h>
 
+#include "cli.hpp"
 #include "fidelity.hpp"
 #include "frame_json.hpp"
 #include "naive.hpp"
@@ -63,82 +64,51 @@ std::uint64_t now_ns() {
                                           .count());
 }
 
-bool parse_u64(std::string_view s, std::uint64_t* out) {
-    if (s.empty() || s.size() > 19) return false;
-    std::uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    *out = v;
-    return true;
+constexpr char workload_text[] =
+    "Workload W2: 20 hoisted roles, 30% online; events 70% status, 10% name,\n"
+    "10% roles, 5% join, 5% leave (examples/sim/workload.hpp has the details).\n"
+    "Each session subscribes to [0,99] and one chunk k of the C chunks the\n"
+    "list has after the load, k = max(1, floor(C^u)), u uniform in [0,1): a\n"
+    "log-uniform depth, as many sessions in chunks 1-9 as in 10-99, 100-999.\n"
+    "Prints a summary on stdout; its last line is\n"
+    "W2 members= sessions= events= events_per_s= p50_ns= p99_ns=\n"
+    "   ops_per_event= bytes_per_event= naive_bytes_per_event=\n"
+    "(with --handoff-every, a HANDOFF line comes before it).\n";
+
+void declare(cli::Parser& p, Options* o) {
+    p.number("--members", &o->members, 1, 67108864, "members loaded before the churn");
+    p.number("--sessions", &o->sessions, 0, 1048576, "sessions watching list 0");
+    p.number("--events", &o->events, 0, UINT32_MAX, "churn events");
+    p.number("--flush-every", &o->flush_every, 1, UINT32_MAX,
+             "events per batch; the last one commits it");
+    p.number("--seed", &o->seed, 0, UINT64_MAX,
+             "workload seed: same seed, same events and frames");
+    p.number("--handoff-every", &o->handoff_every, 0, UINT32_MAX,
+             "every N batches, save the guild with its sessions, destroy it and go on\n"
+             "                      with the one loaded from the bytes (a move to another\n"
+             "                      node); reports the hand-off's time and snapshot size;\n"
+             "                      no load may send a frame. 0: never");
+    p.text("--frames-out", &o->frames_out, "FILE",
+           "every frame as JSON Lines, one line per frame with the sessions it is\n"
+           "                      for: {\"sessions\":[\"S\"...],\"id\":L,...} (after \"sessions\",\n"
+           "                      the frame as `replay` prints it)");
+    p.flag("--verify",
+           &o->verify,
+           "after every flush, each session's replica of its ranges must equal\n"
+           "                      the list; exits 1 on any difference (slow)");
+    p.epilogue(workload_text);
 }
 
 // Returns 0 (go on), 1 (printed help: exit 0) or 2 (usage error).
 int parse_options(int argc, char** argv, Options* o) {
-    struct Numeric {
-        std::string_view name;
-        std::uint64_t* value;
-        std::uint64_t min, max;
-    };
-    const Numeric numeric[] = {
-        {"--members", &o->members, 1, 67108864},
-        {"--sessions", &o->sessions, 0, 1048576},
-        {"--events", &o->events, 0, UINT32_MAX},
-        {"--flush-every", &o->flush_every, 1, UINT32_MAX},
-        {"--seed", &o->seed, 0, UINT64_MAX},
-        {"--handoff-every", &o->handoff_every, 1, UINT32_MAX},
-    };
-    for (int i = 0; i < argc; ++i) {
-        std::string_view arg = argv[i], value;
-        const std::size_t eq = arg.find('=');
-        const bool inline_value = arg.starts_with("--") && eq != std::string_view::npos;
-        if (inline_value) {
-            value = arg.substr(eq + 1);
-            arg = arg.substr(0, eq);
-        }
-        if (arg == "--help" || arg == "-h") {
-            std::printf("usage: roster-sim [sim] %s\n%s", simulate_synopsis, simulate_help);
-            return 1;
-        }
-        if (arg == "--verify" && !inline_value) {
-            o->verify = true;
-            continue;
-        }
-        const bool known = arg == "--frames-out" ||
-                           std::any_of(std::begin(numeric), std::end(numeric),
-                                       [&](const Numeric& n) { return n.name == arg; });
-        if (!known) {
-            std::fprintf(stderr, "roster-sim: unknown option '%s'\n", argv[i]);
-            return 2;
-        }
-        if (!inline_value) {
-            if (i + 1 >= argc) {
-                std::fprintf(stderr, "roster-sim: %s needs a value\n", argv[i]);
-                return 2;
-            }
-            value = argv[++i];
-        }
-        if (arg == "--frames-out") {
-            if (value.empty()) {
-                std::fprintf(stderr, "roster-sim: --frames-out needs a file name\n");
-                return 2;
-            }
-            o->frames_out = std::string(value);
-            continue;
-        }
-        for (const Numeric& n : numeric) {
-            if (n.name != arg) continue;
-            if (!parse_u64(value, n.value) || *n.value < n.min || *n.value > n.max) {
-                std::fprintf(stderr, "roster-sim: %.*s: expected a whole number in [%llu, %llu]\n",
-                             static_cast<int>(arg.size()), arg.data(),
-                             static_cast<unsigned long long>(n.min),
-                             static_cast<unsigned long long>(n.max));
-                return 2;
-            }
-        }
+    cli::Parser p("roster-sim [sim]");
+    declare(p, o);
+    switch (p.parse(argc, argv)) {
+    case cli::Parser::Result::ok: return 0;
+    case cli::Parser::Result::help: return 1;
+    case cli::Parser::Result::usage: break;
     }
-    return 0;
+    return 2;
 }
 
 // 1234567 -> "1,234,567".
@@ -676,6 +646,20 @@ void Simulator::report() const {
 }
 
 }  // namespace
+
+std::string simulate_synopsis() {
+    Options o;
+    cli::Parser p("roster-sim [sim]");
+    declare(p, &o);
+    return p.synopsis();
+}
+
+std::string simulate_help() {
+    Options o;
+    cli::Parser p("roster-sim [sim]");
+    declare(p, &o);
+    return p.options_help();
+}
 
 int simulate_main(int argc, char** argv) {
     Options o;

@@ -2,6 +2,8 @@
 // command-line parsing. Header-only; every workload (w1, w2, ...) uses them.
 #pragma once
 
+#include "cli.hpp"
+
 #include <malloc.h>
 #include <unistd.h>
 
@@ -111,6 +113,17 @@ private:
 };
 
 // Parses a whole decimal unsigned number; false on junk or overflow.
+// Parses a workload's options with p (cli.hpp): -1 to run, else the exit
+// status (0 after --help, 2 after a usage error).
+inline int parse_options(cli::Parser& p, int argc, char** argv) {
+    switch (p.parse(argc, argv)) {
+    case cli::Parser::Result::ok: return -1;
+    case cli::Parser::Result::help: return 0;
+    case cli::Parser::Result::usage: break;
+    }
+    return 2;
+}
+
 inline bool parse_u64(const char* s, std::uint64_t& out) {
     if (!s || !*s) return false;
     char* end = nullptr;

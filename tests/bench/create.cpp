@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "cli.hpp"
 #include "roster/roster.h"
 #include "workloads.hpp"
 
@@ -122,25 +123,11 @@ void report(const char* what, std::uint32_t n, Runs s) {
 }
 
 int parse(int argc, char** argv, CreateCfg& cfg) {
-    for (int i = 0; i < argc; i += 2) {
-        std::uint64_t v = 0;
-        const std::string a = argv[i];
-        const bool num = i + 1 < argc && parse_u64(argv[i + 1], v);
-        if (a == "--roles" && num && v >= 4 && v <= ROSTER_MAX_ROLES)
-            cfg.roles = static_cast<std::uint32_t>(v);
-        else if (a == "--lists" && num && v >= 2 && v <= ROSTER_MAX_LISTS)
-            cfg.lists = static_cast<std::uint32_t>(v);
-        else if (a == "--rounds" && num && v >= 1 && v <= 1000)
-            cfg.rounds = static_cast<std::uint32_t>(v);
-        else {
-            std::fprintf(stderr,
-                         "usage: roster-bench create [--roles N] [--lists N] [--rounds R]\n"
-                         "  roles: N/4, N/2 and N (4..%u); lists: N/2 and N (2..%u)\n",
-                         ROSTER_MAX_ROLES, ROSTER_MAX_LISTS);
-            return 2;
-        }
-    }
-    return -1;
+    cli::Parser p("roster-bench create");
+    p.number("--roles", &cfg.roles, 4, ROSTER_MAX_ROLES, "roles: N/4, N/2 and N are created");
+    p.number("--lists", &cfg.lists, 2, ROSTER_MAX_LISTS, "lists: N/2 and N are created");
+    p.number("--rounds", &cfg.rounds, 1, 1000, "rounds, median reported");
+    return parse_options(p, argc, argv);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "cli.hpp"
 #include "guild.hpp"
 #include "workloads.hpp"
 
@@ -98,21 +99,12 @@ double time_status(roster::Guild& g, std::vector<std::uint64_t>& pool, roster::S
 }
 
 int parse(int argc, char** argv, GuildCfg& cfg) {
-    for (int i = 0; i < argc; i += 2) {
-        std::uint64_t v = 0;
-        const std::string a = argv[i];
-        const bool ok = i + 1 < argc && parse_u64(argv[i + 1], v) && v >= 1;
-        if (a == "--n" && ok && v <= 50000000) cfg.n = static_cast<std::uint32_t>(v);
-        else if (a == "--rounds" && ok && v <= 1000) cfg.rounds = static_cast<std::uint32_t>(v);
-        else if (a == "--ops" && ok && v <= 100000000) cfg.ops = static_cast<std::uint32_t>(v);
-        else if (a == "--seed" && ok) cfg.seed = v;
-        else {
-            std::fprintf(stderr,
-                         "usage: roster-bench guild [--n N] [--rounds R] [--ops K] [--seed S]\n");
-            return 2;
-        }
-    }
-    return -1;
+    cli::Parser p("roster-bench guild");
+    p.number("--n", &cfg.n, 1, 50000000, "members");
+    p.number("--rounds", &cfg.rounds, 1, 1000, "rounds, median reported");
+    p.number("--ops", &cfg.ops, 1, 100000000, "status changes per round");
+    p.number("--seed", &cfg.seed, 0, UINT64_MAX, "RNG seed");
+    return parse_options(p, argc, argv);
 }
 
 }  // namespace

@@ -66,23 +66,13 @@ int append(const void* data, std::size_t len, void* user) {
 }
 
 int parse(int argc, char** argv, SnapCfg& cfg) {
-    for (int i = 0; i < argc; i += 2) {
-        std::uint64_t v = 0;
-        const std::string a = argv[i];
-        const bool ok = i + 1 < argc && parse_u64(argv[i + 1], v) && v >= 1 && v <= 100000000;
-        if (a == "--members" && ok) cfg.members = v;
-        else if (a == "--sessions" && ok) cfg.sessions = v;
-        else if (a == "--events" && ok) cfg.events = v;
-        else if (a == "--rounds" && ok) cfg.rounds = v;
-        else if (a == "--seed" && ok) cfg.seed = v;
-        else {
-            std::fprintf(stderr,
-                         "usage: roster-bench snapshot [--members N] [--sessions S] [--events E] "
-                         "[--rounds R] [--seed X]\n");
-            return 2;
-        }
-    }
-    return -1;
+    cli::Parser p("roster-bench snapshot");
+    p.number("--members", &cfg.members, 1, 100000000, "members");
+    p.number("--sessions", &cfg.sessions, 1, 100000000, "sessions");
+    p.number("--events", &cfg.events, 1, 100000000, "churn events before the save");
+    p.number("--rounds", &cfg.rounds, 1, 100000000, "rounds (a fresh guild each), medians reported");
+    p.number("--seed", &cfg.seed, 0, UINT64_MAX, "workload seed");
+    return parse_options(p, argc, argv);
 }
 
 // One W2 batch of n events, its commit timed (ns).

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "cli.hpp"
 #include "w1_sides.hpp"
 #include "workloads.hpp"
 
@@ -519,40 +520,16 @@ void run_size(std::uint32_t n, const Config& cfg) {
     report(run, cfg, mem, results, bulk);
 }
 
-void usage(std::FILE* out) {
-    std::fprintf(out,
-                 "usage: roster-bench w1 [--n N] [--rounds R] [--ops K] [--seed S]\n"
-                 "  --n N        one size only (default: 5000 50000 250000 1000000)\n"
-                 "  --rounds R   interleaved rounds per op, median reported (default 5)\n"
-                 "  --ops K      ops per op kind, split evenly over the rounds (default 100000)\n"
-                 "  --seed S     RNG seed (default %" PRIu64 ")\n",
-                 default_seed);
-}
-
 // Returns -1 when the run should go ahead, else the exit status.
 int parse_args(int argc, char** argv, Config& cfg) {
-    for (int i = 0; i < argc; i += 2) {
-        std::string a = argv[i];
-        if (a == "--help" || a == "-h") {
-            usage(stdout);
-            return 0;
-        }
-        std::uint64_t v = 0;
-        bool ok = i + 1 < argc && parse_u64(argv[i + 1], v);
-        if (a == "--n" && ok && v >= 1 && v <= 100000000)
-            cfg.sizes.assign(1, static_cast<std::uint32_t>(v));
-        else if (a == "--rounds" && ok && v >= 1 && v <= 1000)
-            cfg.rounds = static_cast<std::uint32_t>(v);
-        else if (a == "--ops" && ok && v >= 1 && v <= 1000000000)
-            cfg.ops = v;
-        else if (a == "--seed" && ok)
-            cfg.seed = v;
-        else {
-            std::fprintf(stderr, "roster-bench w1: bad or incomplete argument '%s'\n", a.c_str());
-            usage(stderr);
-            return 2;
-        }
-    }
+    std::uint32_t n = 0;
+    cli::Parser p("roster-bench w1");
+    p.number("--n", &n, 0, 100000000, "one size only (0: 5000 50000 250000 1000000)");
+    p.number("--rounds", &cfg.rounds, 1, 1000, "interleaved rounds per op, median reported");
+    p.number("--ops", &cfg.ops, 1, 1000000000, "ops per op kind, split evenly over the rounds");
+    p.number("--seed", &cfg.seed, 0, UINT64_MAX, "RNG seed");
+    if (const int rc = parse_options(p, argc, argv); rc >= 0) return rc;
+    if (n) cfg.sizes.assign(1, n);
     if (cfg.sizes.empty()) cfg.sizes.assign(std::begin(default_sizes), std::end(default_sizes));
     return -1;
 }

@@ -58,30 +58,15 @@ void on_frame(const roster_frame* f, const std::uint64_t*, std::size_t n, void* 
 void check(int rc, const char* what) { check_rc(rc, what); }
 
 int parse(int argc, char** argv, W2Cfg& cfg) {
-    for (int i = 0; i < argc; i += 2) {
-        std::uint64_t v = 0;
-        const std::string a = argv[i];
-        if (a == "--bulk") {
-            cfg.bulk = true;
-            --i;
-            continue;
-        }
-        const bool ok = i + 1 < argc && parse_u64(argv[i + 1], v) && v >= 1 && v <= 100000000;
-        if (a == "--members" && ok) cfg.members = v;
-        else if (a == "--sessions" && ok) cfg.sessions = v;
-        else if (a == "--events" && ok) cfg.events = v;
-        else if (a == "--flush-every" && ok) cfg.flush_every = v;
-        else if (a == "--rounds" && ok) cfg.rounds = v;
-        else if (a == "--seed" && ok) cfg.seed = v;
-        else {
-            std::fprintf(stderr,
-                         "usage: roster-bench w2 [--members N] [--sessions S] [--events E] "
-                         "[--flush-every K] [--rounds R] [--seed X] [--bulk]\n"
-                         "  --bulk  each batch's events in one roster_events_apply call\n");
-            return 2;
-        }
-    }
-    return -1;
+    cli::Parser p("roster-bench w2");
+    p.number("--members", &cfg.members, 1, 100000000, "members");
+    p.number("--sessions", &cfg.sessions, 1, 100000000, "sessions");
+    p.number("--events", &cfg.events, 1, 100000000, "churn events");
+    p.number("--flush-every", &cfg.flush_every, 1, 100000000, "events per batch");
+    p.number("--rounds", &cfg.rounds, 1, 100000000, "rounds (a fresh guild each), median reported");
+    p.number("--seed", &cfg.seed, 0, UINT64_MAX, "workload seed");
+    p.flag("--bulk", &cfg.bulk, "each batch's events in one roster_events_apply call");
+    return parse_options(p, argc, argv);
 }
 
 // The same event as sim::apply_event would make it, for roster_events_apply.

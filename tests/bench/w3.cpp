@@ -50,23 +50,14 @@ void check(roster::Error e, const char* what) {
 }
 
 int parse(int argc, char** argv, W3Cfg& cfg) {
-    for (int i = 0; i < argc; i += 2) {
-        std::uint64_t v = 0;
-        const std::string a = argv[i];
-        const bool ok = i + 1 < argc && parse_u64(argv[i + 1], v) && v >= 1 && v <= 50000000;
-        if (a == "--n" && ok) cfg.n = static_cast<std::uint32_t>(v);
-        else if (a == "--movers" && ok) cfg.movers = static_cast<std::uint32_t>(v);
-        else if (a == "--sessions" && ok) cfg.sessions = static_cast<std::uint32_t>(v);
-        else if (a == "--subscribes" && ok) cfg.subscribes = static_cast<std::uint32_t>(v);
-        else if (a == "--rounds" && ok) cfg.rounds = static_cast<std::uint32_t>(v);
-        else if (a == "--seed" && ok) cfg.seed = v;
-        else {
-            std::fprintf(stderr,
-                         "usage: roster-bench w3 [--n N] [--movers M] [--sessions S] "
-                         "[--subscribes K] [--rounds R] [--seed X]\n");
-            return 2;
-        }
-    }
+    cli::Parser p("roster-bench w3");
+    p.number("--n", &cfg.n, 1, 50000000, "members");
+    p.number("--movers", &cfg.movers, 1, 50000000, "members holding the two swapped roles");
+    p.number("--sessions", &cfg.sessions, 1, 50000000, "sessions holding [0,99] and one chunk");
+    p.number("--subscribes", &cfg.subscribes, 1, 50000000, "new subscriptions timed");
+    p.number("--rounds", &cfg.rounds, 1, 50000000, "role swaps, median reported");
+    p.number("--seed", &cfg.seed, 0, UINT64_MAX, "RNG seed");
+    if (const int rc = parse_options(p, argc, argv); rc >= 0) return rc;
     if (cfg.movers > cfg.n) cfg.movers = cfg.n;
     return -1;
 }

@@ -66,6 +66,10 @@ expect_status() {
   fi
 }
 expect_status 0 --help
+expect_status 0 --members 10 --sessions 1 --events 10 --seed 18446744073709551615
+expect_status 2 --members 10 --sessions 1 --events 10 --seed 18446744073709551616
+expect_status 2 --verify=1
+expect_status 0 sim --members=10 --sessions=1 --events=10
 expect_status 2 bogus
 expect_status 2 replay a b
 expect_status 2 replay --frobnicate
