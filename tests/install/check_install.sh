@@ -2,7 +2,7 @@
 # Usage: check_install.sh BUILD_ROOT SOURCE_DIR
 # Installs the build into a staging directory (meson install --destdir) and
 # checks what a user gets: the versioned shared library and its SONAME
-# links, the headers, the pkg-config file, roster-sim, the licence. Then builds a small
+# links, the headers, the pkg-config file, roster-sim and its man page, the licence. Then builds a small
 # C program (consumer.c) and a C++ one against the staged tree through
 # pkg-config alone, and runs them.
 set -euo pipefail
@@ -14,12 +14,13 @@ trap 'rm -rf "$stage"' EXIT
 meson install -C "$build" --no-rebuild --destdir "$stage" --quiet >"$stage.log" 2>&1 || {
   cat "$stage.log"; rm -f "$stage.log"; exit 1; }
 rm -f "$stage.log"
-read -r prefix libdir datadir < <(meson introspect "$build" --buildoptions | python3 -c '
+read -r prefix libdir datadir mandir < <(meson introspect "$build" --buildoptions | python3 -c '
 import json, sys
 opts = {o["name"]: o["value"] for o in json.load(sys.stdin)}
-print(opts["prefix"], opts["libdir"], opts["datadir"])')
+print(opts["prefix"], opts["libdir"], opts["datadir"], opts["mandir"])')
 case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
 case $datadir in /*) ;; *) datadir=$prefix/$datadir ;; esac
+case $mandir in /*) ;; *) mandir=$prefix/$mandir ;; esac
 root=$stage$prefix
 lib=$stage$libdir
 fail=0
@@ -33,6 +34,7 @@ need "$lib/libroster.so"
 need "$lib/libroster.so.0"
 need "$root/bin/roster-sim"
 need "$stage$datadir/doc/roster/LICENSE"
+need "$stage$mandir/man1/roster-sim.1"
 soname=$(readelf -d "$lib/libroster.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 if [ "$soname" != libroster.so.0 ]; then echo "SONAME is '$soname', expected libroster.so.0"; fail=1; fi
 [ $fail = 0 ] || exit 1
