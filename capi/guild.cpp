@@ -4,6 +4,7 @@
 // conversion between C structs and engine types.
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <span>
@@ -593,6 +594,15 @@ int roster_session_ranges(roster_range* out, size_t cap, size_t* count, const ro
         for (size_t i = 0; i < rs.size() && i < cap; ++i)
             out[i] = roster_range{rs[i].start, rs[i].end};
         *count = rs.size();
+        return ROSTER_OK;
+    });
+}
+
+int roster_guild_stats(roster_stats* out, const roster_guild* g) {
+    if (!out || !g || out->size < sizeof(roster_stats)) return ROSTER_EINVAL;
+    return guarded([&]() -> int {
+        const roster_stats s = g->engine.stats();
+        std::memcpy(out, &s, sizeof s);  // a larger caller struct keeps its tail
         return ROSTER_OK;
     });
 }

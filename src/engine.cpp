@@ -1,6 +1,8 @@
 #include "engine.hpp"
 
 #include "snapshot_io.hpp"
+
+#include <chrono>
 #include "subscriptions.hpp"
 
 namespace roster {
@@ -62,9 +64,37 @@ Error Engine::session_ranges(std::uint64_t session, std::uint64_t list_id,
 std::size_t Engine::session_count() const { return subs_->session_count(); }
 
 Error Engine::flush() {
+    const auto t0 = std::chrono::steady_clock::now();
     const Error e = subs_->flush();
+    const auto ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+            .count());
+    ++flushes_;
+    last_flush_ns_ = ns;
+    if (ns > max_flush_ns_) max_flush_ns_ = ns;
     if (e == Error::ok) dirty_ = false;
     return e;
+}
+
+roster_stats Engine::stats() const {
+    roster_stats s{};
+    s.size = sizeof s;
+    s.members = guild_.member_total();
+    s.lists = guild_.list_count();
+    s.sessions = static_cast<std::uint32_t>(subs_->session_count());
+    s.subscriptions = subs_->audience_count();
+    s.chunks_held = subs_->held_chunk_count();
+    s.memory_bytes = sizeof(Engine) + sizeof(Subscriptions) + guild_.memory_bytes() +
+                     subs_->memory_bytes();
+    const Subscriptions::Counters& c = subs_->counters();
+    s.frames = c.frames;
+    s.deliveries = c.deliveries;
+    s.ops = c.ops;
+    s.rows = c.rows;
+    s.flushes = flushes_;
+    s.last_flush_ns = last_flush_ns_;
+    s.max_flush_ns = max_flush_ns_;
+    return s;
 }
 
 // ---------------------------------------------------------------- snapshot --

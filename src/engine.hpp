@@ -89,6 +89,11 @@ public:
                          std::vector<Range>* out) const;
     std::size_t session_count() const;
 
+    // ---- operator statistics (roster_guild_stats)
+    // The C struct, size set to its own. O(lists + audiences) plus the
+    // guild's memory count.
+    roster_stats stats() const;
+
     // ---- snapshot (docs/snapshot.md)
     // Writes the guild (and with `sessions` every session, its
     // subscriptions and what its client holds) to w: the header, then the
@@ -121,6 +126,7 @@ private:
     // only then (a flush with nothing to send still allocates, and a
     // snapshot must not fail for that).
     bool dirty_ = false;
+    std::uint64_t flushes_ = 0, last_flush_ns_ = 0, max_flush_ns_ = 0;
     friend class Subscriptions;
 };
 

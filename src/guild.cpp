@@ -459,6 +459,8 @@ std::vector<RowEdit>* Guild::attached_log(std::uint64_t list_id) const {
     return l ? l->log : nullptr;
 }
 
+std::uint32_t Guild::list_count() const { return static_cast<std::uint32_t>(impl_->lists.size()); }
+
 std::size_t Guild::memory_bytes() const {
     const Impl& g = *impl_;
     std::size_t bytes = g.members.memory_bytes() + g.by_id.memory_bytes();

@@ -213,6 +213,7 @@ public:
 
     // ---- queries
     std::uint32_t member_total() const;  // members in the guild
+    std::uint32_t list_count() const;    // lists, list 0 included
     bool has_list(std::uint64_t list_id) const;
     Error list_length(std::uint64_t list_id, std::uint32_t* out) const;
     Error counts(std::uint64_t list_id, std::uint32_t* member_count,

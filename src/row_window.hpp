@@ -71,6 +71,7 @@ public:
         std::memcpy(block(id), &free_, sizeof free_);
         free_ = id;
     }
+    std::size_t memory_bytes() const { return mem_.bytes(); }
 
 private:
     std::size_t capacity() const { return mem_.bytes() / (block_ * sizeof(Row)); }

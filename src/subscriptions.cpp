@@ -602,7 +602,52 @@ void Subscriptions::send(ListSubs& ls, bool counts_changed, std::span<const std:
     deliver(f, ids);
 }
 
+std::uint64_t Subscriptions::audience_count() const {
+    std::uint64_t n = 0;
+    for (const auto& ls : lists_) n += ls->order.size();
+    return n;
+}
+
+std::uint64_t Subscriptions::held_chunk_count() const {
+    std::uint64_t n = 0;
+    for (const auto& ls : lists_) n += ls->held.size();
+    return n;
+}
+
+std::size_t Subscriptions::memory_bytes() const {
+    constexpr std::size_t node = 2 * sizeof(void*);  // a hash node's link and cached hash
+    std::size_t b = pool_.memory_bytes();
+    b += sessions_.bucket_count() * sizeof(void*);
+    for (const auto& [id, s] : sessions_) {
+        b += node + sizeof(std::pair<const std::uint64_t, std::unique_ptr<Session>>) + sizeof(Session);
+        b += s->lists.capacity() * sizeof(void*);
+        for (const auto& sl : s->lists)
+            b += sizeof(SessionList) + (sl->held.capacity() + sl->wanted.capacity()) * sizeof(std::uint32_t);
+    }
+    for (const auto& ls : lists_) {
+        b += sizeof(ListSubs) + ls->log.capacity() * sizeof(RowEdit) +
+             ls->groups.capacity() * sizeof(GroupCount) +
+             ls->held.capacity() * sizeof(std::pair<std::uint32_t, Chunk*>) +
+             ls->order.capacity() * sizeof(Audience*) +
+             ls->pending.capacity() * sizeof(std::pair<Session*, SessionList*>) +
+             ls->changed_headers.capacity() * sizeof(std::uint32_t);
+        b += ls->chunks.bucket_count() * sizeof(void*) +
+             ls->chunks.size() * (node + sizeof(std::pair<const std::uint32_t, Chunk>));
+        b += ls->audiences.bucket_count() * sizeof(void*);
+        for (const Audience* a : ls->order)
+            b += node + sizeof(std::vector<std::uint32_t>) + sizeof(void*) + sizeof(Audience) +
+                 a->chunks.capacity() * sizeof(std::uint32_t) * 2 +
+                 a->members.capacity() * sizeof(std::pair<Session*, SessionList*>) +
+                 a->ids.capacity() * sizeof(std::uint64_t);
+    }
+    return b;
+}
+
 void Subscriptions::deliver(const roster_frame& frame, std::span<const std::uint64_t> ids) {
+    ++counters_.frames;
+    counters_.deliveries += ids.size();
+    counters_.ops += frame.op_count;
+    for (std::size_t i = 0; i < frame.op_count; ++i) counters_.rows += frame.ops[i].item_count;
     engine_.delivering_ = true;
     try {
         sink_(frame, ids);

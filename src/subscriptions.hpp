@@ -61,6 +61,21 @@ public:
 
     bool check_invariants(std::string* why) const;
 
+    // What has been delivered since the engine was made (roster_guild_stats).
+    struct Counters {
+        std::uint64_t frames = 0;      // callback invocations
+        std::uint64_t deliveries = 0;  // frames x sessions
+        std::uint64_t ops = 0;         // ops in delivered frames
+        std::uint64_t rows = 0;        // rows (items) in delivered frames
+    };
+    const Counters& counters() const { return counters_; }
+    // Distinct subscriptions (audiences) and held chunks, over all lists.
+    std::uint64_t audience_count() const;
+    std::uint64_t held_chunk_count() const;
+    // Bytes the sessions' bookkeeping holds (containers' capacity; map
+    // nodes estimated at their element size plus two pointers).
+    std::size_t memory_bytes() const;
+
     // The sessions section of a snapshot (subscriptions_snapshot.cpp): every
     // session, and for every list its audiences in order, each with its
     // chunks and its sessions in order. Only between flushes, with nothing
@@ -155,6 +170,7 @@ private:
     std::uint64_t list_id_ = 0;
     std::uint64_t flush_no_ = 0;
     ListSubs* flushing_ = nullptr;  // the list whose flush is under way
+    Counters counters_;
 };
 
 }  // namespace roster

@@ -588,6 +588,38 @@ ROSTER_API int roster_session_ranges(roster_range *out, size_t cap, size_t *coun
  * it when the delivery ends. O(1). Errors: EINVAL (NULL). */
 ROSTER_API int roster_guild_session_count(uint32_t *out, const roster_guild *guild);
 
+/* ---- Operator statistics ------------------------------------------------- */
+
+/** Counters and sizes of a guild, for monitoring (roster_guild_stats). The
+ * caller sets size (initialise with ROSTER_STATS_INIT): later versions may
+ * add fields at the end, and fill only what the caller's struct has. */
+typedef struct roster_stats {
+    uint32_t size;          /**< sizeof(roster_stats) as the caller was built with */
+    uint32_t members;       /**< members in the guild */
+    uint32_t lists;         /**< lists, list 0 included */
+    uint32_t sessions;      /**< as roster_guild_session_count */
+    uint64_t subscriptions; /**< distinct subscriptions: per list, the sets of sessions
+                                 holding the same chunks (each gets one frame per flush) */
+    uint64_t chunks_held;   /**< chunks some session holds, over all lists */
+    uint64_t memory_bytes;  /**< bytes the guild holds, by its own accounting (not the RSS) */
+    uint64_t flushes;       /**< flushes run since the guild was made */
+    uint64_t frames;        /**< frames delivered: calls of the frame callback */
+    uint64_t deliveries;    /**< frames x the sessions each was for */
+    uint64_t ops;           /**< ops in the delivered frames (once per frame) */
+    uint64_t rows;          /**< rows (items) in the delivered frames (once per frame) */
+    uint64_t last_flush_ns; /**< the last flush's duration, the callback's time included */
+    uint64_t max_flush_ns;  /**< the longest flush */
+} roster_stats;
+
+/** roster_stats' initialiser. */
+#define ROSTER_STATS_INIT { sizeof(roster_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/** Fills *out (its first out->size bytes). Counters count from the guild's
+ * creation (a loaded guild starts at 0). Errors: EINVAL (NULL, or out->size
+ * smaller than this version's first roster_stats). O(n) for the memory
+ * figure (a walk over the members) plus O(lists + subscriptions). */
+ROSTER_API int roster_guild_stats(roster_stats *out, const roster_guild *guild);
+
 /* ---- Snapshots (docs/snapshot.md) --------------------------------------------
  *
  * A guild can be written to bytes and loaded back, in another process or on

@@ -346,6 +346,13 @@ public:
         return n;
     }
 
+    // Counters and sizes for monitoring (roster_guild_stats).
+    roster_stats stats() const {
+        roster_stats s = ROSTER_STATS_INIT;
+        check(roster_guild_stats(&s, g_));
+        return s;
+    }
+
     // ---- snapshots (docs/snapshot.md)
     // The guild's snapshot (with sessions: ROSTER_SAVE_SESSIONS) in memory.
     std::vector<unsigned char> save(std::uint32_t flags = ROSTER_SAVE_SESSIONS) {

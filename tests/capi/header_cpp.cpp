@@ -182,5 +182,7 @@ int main() {
         status = e.status();
     }
     CHECK(status == ROSTER_ECORRUPT);
+    const roster_stats st = loaded.stats();
+    CHECK(st.members == loaded.member_count() && st.sessions == 1 && st.memory_bytes > 0);
     return failures ? 1 : 0;
 }

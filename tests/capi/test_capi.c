@@ -1157,6 +1157,60 @@ static void test_unsubscribe_after_own_sync(void) {
     roster_guild_destroy(g);
 }
 
+/* roster_guild_stats: the frame, delivery, op and row counts equal what the
+ * callback was handed; the sizes follow the guild. */
+typedef struct counting {
+    uint64_t frames, deliveries, ops, rows;
+} counting;
+
+static void count_frame(const roster_frame *f, const uint64_t *sessions, size_t n, void *user) {
+    counting *c = (counting *)user;
+    size_t i;
+    (void)sessions;
+    ++c->frames;
+    c->deliveries += n;
+    c->ops += f->op_count;
+    for (i = 0; i < f->op_count; ++i) c->rows += f->ops[i].item_count;
+}
+
+static void test_stats(void) {
+    roster_guild *g = NULL;
+    roster_stats st = ROSTER_STATS_INIT;
+    counting c = {0, 0, 0, 0};
+    roster_range r = {0, 9};
+    roster_list_rule rule = ROSTER_LIST_RULE_INIT;
+    uint64_t id;
+    CHECK(roster_guild_create(&g, NULL) == ROSTER_OK);
+    CHECK(roster_guild_stats(&st, g) == ROSTER_OK);
+    CHECK(st.size == sizeof st && st.members == 0 && st.lists == 1 && st.sessions == 0);
+    CHECK(st.frames == 0 && st.memory_bytes > 0);
+    CHECK(roster_guild_set_frame_callback(g, count_frame, &c) == ROSTER_OK);
+    for (id = 1; id <= 50; ++id) {
+        char name[16];
+        sprintf(name, "m%02u", (unsigned)id);
+        CHECK(roster_member_add(g, id, name, strlen(name), NULL, 0, (int)(id % 4)) == ROSTER_OK);
+    }
+    CHECK(roster_list_set(g, 5, &rule) == ROSTER_OK);
+    CHECK(roster_session_subscribe(g, 1, 0, &r, 1) == ROSTER_OK);
+    CHECK(roster_session_subscribe(g, 2, 0, &r, 1) == ROSTER_OK);
+    CHECK(roster_session_subscribe(g, 3, 5, &r, 1) == ROSTER_OK);
+    for (id = 1; id <= 50; ++id) CHECK(roster_member_set_status(g, id, (int)((id + 1) % 4)) == ROSTER_OK);
+    CHECK(roster_guild_stats(&st, g) == ROSTER_OK);
+    CHECK(st.members == 50 && st.lists == 2 && st.sessions == 3);
+    CHECK(st.subscriptions == 2); /* sessions 1 and 2 share one; 3 on list 5 */
+    CHECK(st.chunks_held == 2);   /* chunk 0 of each list (chunk_size 100) */
+    CHECK(c.frames > 0);
+    CHECK(st.frames == c.frames && st.deliveries == c.deliveries);
+    CHECK(st.ops == c.ops && st.rows == c.rows);
+    CHECK(st.flushes >= 50 + 4 && st.max_flush_ns >= st.last_flush_ns && st.max_flush_ns > 0);
+    st.size = 4; /* older than this version's struct */
+    CHECK(roster_guild_stats(&st, g) == ROSTER_EINVAL);
+    CHECK(roster_guild_stats(NULL, g) == ROSTER_EINVAL);
+    st.size = sizeof st;
+    CHECK(roster_guild_stats(&st, NULL) == ROSTER_EINVAL);
+    roster_guild_destroy(g);
+}
+
 int main(void) {
     test_good_paths();
     test_bad_input_leaves_guild_unchanged();
@@ -1171,6 +1225,7 @@ int main(void) {
     test_events_apply();
     test_flush_and_repeated_unsubscribe();
     test_unsubscribe_after_own_sync();
+    test_stats();
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
     return failures ? 1 : 0;
 }
