@@ -95,7 +95,7 @@ public:
 private:
     // Into the open block when it has room (most values), else split.
     void put(const void* p, std::size_t n) {
-        if (open_ && kMaxBlock - size_ >= n && size_ != kMaxBlock) {
+        if (open_ && kMaxBlock - size_ >= n) {
             std::memcpy(buf_.data() + size_, p, n);
             size_ += n;
             return;

@@ -85,6 +85,7 @@
 
 #include <roster/roster.h>
 
+#include "bytes.hpp"
 #include "fields.hpp"
 #include "frame_json.hpp"
 #include "json.hpp"
@@ -551,16 +552,6 @@ namespace {
 int write_file(const void* data, std::size_t len, void* user) {
     return std::fwrite(data, 1, len, static_cast<std::FILE*>(user)) == len ? 0 : 1;
 }
-int write_memory(const void* data, std::size_t len, void* user) {
-    auto* b = static_cast<std::vector<unsigned char>*>(user);
-    try {
-        b->insert(b->end(), static_cast<const unsigned char*>(data),
-                  static_cast<const unsigned char*>(data) + len);
-    } catch (...) {  // must not unwind through the library
-        return 1;
-    }
-    return 0;
-}
 int read_file(void* buf, std::size_t cap, std::size_t* got, void* user) {
     auto* f = static_cast<std::FILE*>(user);
     *got = std::fread(buf, 1, cap, f);
@@ -578,7 +569,7 @@ int Replayer::save(const Value& ev) {
     const std::uint32_t flags = sessions ? ROSTER_SAVE_SESSIONS : 0;
     if (memory_files_) {
         std::vector<unsigned char> bytes;
-        const int rc = roster_guild_save(guild_, flags, write_memory, &bytes);
+        const int rc = roster_guild_save(guild_, flags, sim::append_bytes, &bytes);
         if (rc == ROSTER_OK) files_[*file] = std::move(bytes);
         return rc;
     }

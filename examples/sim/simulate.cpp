@@ -34,6 +34,7 @@
 
 #include <roster/roster.h>
 
+#include "bytes.hpp"
 #include "cli.hpp"
 #include "fidelity.hpp"
 #include "frame_json.hpp"
@@ -455,17 +456,6 @@ bool Simulator::churn() {
     return true;
 }
 
-int append_snapshot(const void* data, std::size_t len, void* user) {
-    auto* b = static_cast<std::vector<unsigned char>*>(user);
-    try {
-        b->insert(b->end(), static_cast<const unsigned char*>(data),
-                  static_cast<const unsigned char*>(data) + len);
-    } catch (...) {  // must not unwind through the library
-        return 1;
-    }
-    return 0;
-}
-
 // The guild moves, as to another node: saved with its sessions, destroyed,
 // loaded from the bytes into a new guild. Between flushes, outside the
 // churn's timed region (the hand-off has figures of its own). No frame may
@@ -475,7 +465,7 @@ bool Simulator::handoff() {
     const std::uint64_t callbacks = churn_.callbacks;
     snapshot_.clear();
     const std::uint64_t t0 = now_ns();
-    int rc = roster_guild_save(guild_, ROSTER_SAVE_SESSIONS, append_snapshot, &snapshot_);
+    int rc = roster_guild_save(guild_, ROSTER_SAVE_SESSIONS, append_bytes, &snapshot_);
     const std::uint64_t t1 = now_ns();
     if (rc != ROSTER_OK) return fail("roster_guild_save", rc);
     roster_guild_destroy(guild_);

@@ -39,17 +39,6 @@ struct SnapCfg {
     std::uint64_t seed = 1;
 };
 
-struct Counts {
-    std::uint64_t callbacks = 0, ops = 0, syncs = 0;
-};
-
-void on_frame(const roster_frame* f, const std::uint64_t*, std::size_t, void* user) {
-    auto* c = static_cast<Counts*>(user);
-    ++c->callbacks;
-    c->ops += f->op_count;
-    for (std::size_t i = 0; i < f->op_count; ++i) c->syncs += f->ops[i].kind == ROSTER_OP_SYNC;
-}
-
 // The host's buffer: written (so its pages exist) before the save, which
 // then only copies into it; the engine's time, not the host's page faults.
 struct Buffer {
@@ -104,8 +93,8 @@ struct Round {
 
 Round run_round(const SnapCfg& cfg) {
     sim::W2 w2(cfg.seed);
-    Counts counts;
-    W2Guild made = make_w2_guild(w2, cfg.members, cfg.sessions, cfg.seed, &on_frame, &counts);
+    FrameCounts counts;
+    W2Guild made = make_w2_guild(w2, cfg.members, cfg.sessions, cfg.seed, &count_frame, &counts);
     roster_guild* g = made.guild;
     for (std::uint64_t done = 0; done < cfg.events; done += 1000) batch(g, w2, 1000);
 
@@ -134,8 +123,8 @@ Round run_round(const SnapCfg& cfg) {
     // The original takes the next batch too (a twin of the same W2 stream),
     // so that the loaded guild's first flush can be compared with it.
     sim::W2 twin_stream = w2;
-    Counts twin;
-    check_rc(roster_guild_set_frame_callback(g, &on_frame, &twin), "set_frame_callback");
+    FrameCounts twin;
+    check_rc(roster_guild_set_frame_callback(g, &count_frame, &twin), "set_frame_callback");
     batch(g, twin_stream, 1000);
     roster_guild_destroy(g);
 
@@ -146,8 +135,8 @@ Round run_round(const SnapCfg& cfg) {
              "roster_guild_load_buffer");
     r.load_ms = static_cast<double>(now_ns() - t0) / 1e6;
     if (counts.callbacks != callbacks) die("the save or the load delivered a frame");
-    Counts after;
-    check_rc(roster_guild_set_frame_callback(loaded, &on_frame, &after), "set_frame_callback");
+    FrameCounts after;
+    check_rc(roster_guild_set_frame_callback(loaded, &count_frame, &after), "set_frame_callback");
     r.first_flush_ms = static_cast<double>(batch(loaded, w2, 1000)) / 1e6;
     if (after.callbacks != twin.callbacks || after.ops != twin.ops || after.syncs != twin.syncs)
         die("the loaded guild's first flush differs from the original's");

@@ -43,18 +43,6 @@ struct W2Cfg {
     bool bulk = false;  // each batch's events in one roster_events_apply
 };
 
-struct Counts {
-    std::uint64_t callbacks = 0, frames = 0, ops = 0, rows = 0;
-};
-
-void on_frame(const roster_frame* f, const std::uint64_t*, std::size_t n, void* user) {
-    auto* c = static_cast<Counts*>(user);
-    ++c->callbacks;
-    c->frames += n;
-    c->ops += f->op_count * n;
-    for (std::size_t i = 0; i < f->op_count; ++i) c->rows += std::uint64_t{f->ops[i].item_count} * n;
-}
-
 void check(int rc, const char* what) { check_rc(rc, what); }
 
 int parse(int argc, char** argv, W2Cfg& cfg) {
@@ -103,14 +91,14 @@ struct Round {
 
 Round run_round(const W2Cfg& cfg) {
     sim::W2 w2(cfg.seed);
-    Counts counts;
-    W2Guild made = make_w2_guild(w2, cfg.members, cfg.sessions, cfg.seed, &on_frame, &counts);
+    FrameCounts counts;
+    W2Guild made = make_w2_guild(w2, cfg.members, cfg.sessions, cfg.seed, &count_frame, &counts);
     roster_guild* g = made.guild;
     const std::vector<std::uint32_t>& held = made.held;
     const double subscribe_ms = made.subscribe_ms;
 
     // The events are drawn ahead of each batch, outside the timed region.
-    counts = Counts{};
+    counts = FrameCounts{};
     std::vector<sim::Event> batch;
     std::vector<roster_event> bulk;
     std::vector<std::array<std::uint64_t, 2>> bulk_roles;

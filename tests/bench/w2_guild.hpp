@@ -23,6 +23,24 @@ inline void check_rc(int rc, const char* what) {
     if (rc != ROSTER_OK) die(std::string(what) + ": " + roster_status_str(rc));
 }
 
+// What a counting frame callback (count_frame) was handed: frames, and
+// the sessions, ops, rows and SYNC ops they were for (a frame for n
+// sessions counts n times).
+struct FrameCounts {
+    std::uint64_t callbacks = 0, frames = 0, ops = 0, rows = 0, syncs = 0;
+};
+
+inline void count_frame(const roster_frame* f, const std::uint64_t*, std::size_t n, void* user) {
+    auto* c = static_cast<FrameCounts*>(user);
+    ++c->callbacks;
+    c->frames += n;
+    c->ops += f->op_count * n;
+    for (std::size_t i = 0; i < f->op_count; ++i) {
+        c->rows += std::uint64_t{f->ops[i].item_count} * n;
+        c->syncs += (f->ops[i].kind == ROSTER_OP_SYNC) * n;
+    }
+}
+
 struct W2Guild {
     roster_guild* guild = nullptr;
     std::vector<std::uint32_t> held;  // distinct deep chunks the sessions hold
