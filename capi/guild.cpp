@@ -16,15 +16,18 @@
 #include "snapshot_io.hpp"
 #include "roster/roster.h"
 
+// The guild's heap (its allocator hooks and its byte count) comes first:
+// the engine is made, used and destroyed with it bound (heap.hpp).
 struct roster_guild {
-    roster_guild(const roster::GuildConfig& c, const roster::SessionConfig& s) : engine(c, s) {}
-    roster::Engine engine;
+    explicit roster_guild(const roster::Heap& h) : heap(h) {}
+    mutable roster::Heap heap;
+    roster::Box<roster::Engine> engine;
 };
 
 namespace roster::capi {
 
-Engine& engine_of(roster_guild* guild) { return guild->engine; }
-const Engine& engine_of(const roster_guild* guild) { return guild->engine; }
+Engine& engine_of(roster_guild* guild) { return *guild->engine; }
+const Engine& engine_of(const roster_guild* guild) { return *guild->engine; }
 
 }  // namespace roster::capi
 
@@ -43,10 +46,47 @@ int guarded(F&& f) noexcept {
     }
 }
 
+// A call on g: its heap bound for the whole call.
+template <class F>
+int guarded(const roster_guild* g, F&& f) noexcept {
+    roster::heap::Scope bind(&g->heap);
+    return guarded(std::forward<F>(f));
+}
+
 // A guild event: busy inside the frame callback, flushed outside a batch.
 template <class F>
 int mutate(roster_guild* g, F&& f) noexcept {
-    return guarded([&]() -> int { return code(g->engine.apply(f)); });
+    return guarded(g, [&]() -> int { return code(g->engine->apply(f)); });
+}
+
+// A new guild whose memory comes from hooks: the guild object, then its
+// engine made by make(heap) with the guild's heap bound. ENOMEM (nothing
+// left behind) when either fails; make's other errors likewise.
+template <class Make>
+int new_guild(roster_guild** out, const roster_allocator& hooks, Make&& make) noexcept {
+    roster::Heap first;
+    first.hooks = hooks;
+    roster::heap::Scope bind(&first);
+    void* mem;
+    try {
+        mem = roster::heap::allocate(sizeof(roster_guild));
+    } catch (...) {
+        return ROSTER_ENOMEM;
+    }
+    auto* g = ::new (mem) roster_guild(first);
+    int rc;
+    {
+        roster::heap::Scope own(&g->heap);
+        rc = guarded([&]() -> int { return make(g); });
+        if (rc != ROSTER_OK) g->engine.reset();
+    }
+    if (rc != ROSTER_OK) {
+        g->~roster_guild();
+        roster::heap::deallocate(mem, sizeof(roster_guild));
+        return rc;
+    }
+    *out = g;
+    return ROSTER_OK;
 }
 
 bool valid_status(int s) { return s >= ROSTER_OFFLINE && s <= ROSTER_DND; }
@@ -139,7 +179,9 @@ bool in_bounds(const roster::GuildConfig& c, const roster::SessionConfig& s) {
 
 // The configs of a roster_config (NULL: the defaults); EINVAL when
 // roster_guild_create would refuse it.
-int parse_config(const roster_config* config, roster::GuildConfig& c, roster::SessionConfig& sc) {
+int parse_config(const roster_config* config, roster::GuildConfig& c, roster::SessionConfig& sc,
+                 roster_allocator& hooks) {
+    hooks = roster_allocator{};
     if (config) {
         // Callers built against an older header pass a shorter struct: the
         // fields it lacks keep their defaults.
@@ -153,12 +195,19 @@ int parse_config(const roster_config* config, roster::GuildConfig& c, roster::Se
         c.max_lists = config->max_lists;
         c.max_overwrites = config->max_overwrites;
         c.max_sort_key_bytes = config->max_sort_key_bytes;
-        if (config->size >= sizeof(roster_config)) {
+        if (config->size >= offsetof(roster_config, reserved)) {
             sc.chunk = config->chunk_size;
             sc.max_ranges = config->max_ranges;
             sc.max_span = config->max_range_span;
             sc.max_lists = config->max_session_lists;
             sc.max_sessions = config->max_sessions;
+        }
+        if (config->size >= sizeof(roster_config)) {
+            const roster_allocator& a = config->allocator;
+            if (config->reserved != 0 || !a.allocate != !a.deallocate ||
+                (a.reallocate && !a.allocate))
+                return ROSTER_EINVAL;
+            hooks = a;
         }
         if (!in_bounds(c, sc)) return ROSTER_EINVAL;
     }
@@ -173,14 +222,25 @@ int roster_guild_create(roster_guild** out, const roster_config* config) {
     if (!out) return ROSTER_EINVAL;
     roster::GuildConfig c;
     roster::SessionConfig sc;
-    if (const int rc = parse_config(config, c, sc); rc != ROSTER_OK) return rc;
-    return guarded([&]() -> int {
-        *out = new roster_guild(c, sc);
+    roster_allocator hooks;
+    if (const int rc = parse_config(config, c, sc, hooks); rc != ROSTER_OK) return rc;
+    return new_guild(out, hooks, [&](roster_guild* g) -> int {
+        g->engine = roster::make_box<roster::Engine>(c, sc);
         return ROSTER_OK;
     });
 }
 
-void roster_guild_destroy(roster_guild* guild) { delete guild; }
+void roster_guild_destroy(roster_guild* guild) {
+    if (!guild) return;
+    {
+        roster::heap::Scope bind(&guild->heap);
+        guild->engine.reset();
+    }
+    roster::Heap last = guild->heap;  // the hooks that gave the guild object
+    guild->~roster_guild();
+    roster::heap::Scope bind(&last);
+    roster::heap::deallocate(guild, sizeof(roster_guild));
+}
 
 int roster_guild_set_everyone_view(roster_guild* g, int view) {
     if (!g || (view != 0 && view != 1)) return ROSTER_EINVAL;
@@ -194,23 +254,23 @@ int roster_guild_set_offline_threshold(roster_guild* g, uint32_t threshold) {
 
 int roster_guild_member_count(uint32_t* out, const roster_guild* g) {
     if (!out || !g) return ROSTER_EINVAL;
-    *out = g->engine.guild().member_total();
+    *out = g->engine->guild().member_total();
     return ROSTER_OK;
 }
 
 int roster_batch_begin(roster_guild* g) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->engine.begin()); });
+    return guarded(g, [&]() -> int { return code(g->engine->begin()); });
 }
 
 int roster_batch_commit(roster_guild* g) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->engine.commit()); });
+    return guarded(g, [&]() -> int { return code(g->engine->commit()); });
 }
 
 int roster_guild_flush(roster_guild* g) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->engine.flush_now()); });
+    return guarded(g, [&]() -> int { return code(g->engine->flush_now()); });
 }
 
 int roster_role_upsert(roster_guild* g, const roster_role* role) {
@@ -231,10 +291,10 @@ int roster_role_remove(roster_guild* g, uint64_t role_id) {
 int roster_roles_reorder(roster_guild* g, const uint64_t* role_ids, const int32_t* positions,
                          size_t count) {
     if (!g || (count && (!role_ids || !positions))) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
+    return guarded(g, [&]() -> int {
         std::span<const std::int32_t> pos = count ? std::span<const std::int32_t>(positions, count)
                                                   : std::span<const std::int32_t>();
-        return code(g->engine.apply(
+        return code(g->engine->apply(
             [&](roster::Guild& x) { return x.reorder_roles(ids(role_ids, count), pos); }));
     });
 }
@@ -265,13 +325,13 @@ int roster_members_add_at(size_t* failed_index, roster_guild* g,
     std::size_t bad = count;  // not about one entry, unless the engine names one
     int rc = ROSTER_EINVAL;
     if (g && (!count || members)) {
-        rc = guarded([&]() -> int {
+        rc = guarded(g, [&]() -> int {
             // An entry the engine cannot be handed (NULL name, NULL roles
             // with a count, a status out of range) goes with an empty name,
             // which the engine refuses as invalid before anything else of
             // that entry: its checks, in array order, then find the first
             // bad entry whatever made it bad.
-            std::vector<roster::Guild::MemberSpec> specs(count);
+            roster::Vec<roster::Guild::MemberSpec> specs(count);
             for (size_t i = 0; i < count; ++i) {
                 const roster_member_spec& m = members[i];
                 specs[i].id = m.id;
@@ -280,7 +340,7 @@ int roster_members_add_at(size_t* failed_index, roster_guild* g,
                             static_cast<roster::Status>(m.status)};
             }
             return code(
-                g->engine.apply([&](roster::Guild& x) { return x.add_members(specs, &bad); }));
+                g->engine->apply([&](roster::Guild& x) { return x.add_members(specs, &bad); }));
         });
     }
     if (rc != ROSTER_OK && failed_index) *failed_index = bad;
@@ -310,11 +370,11 @@ int roster_member_set_name(roster_guild* g, uint64_t user_id, const char* name, 
 
 int roster_member_set_sort_key(roster_guild* g, uint64_t user_id, const void* key, size_t key_len) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
+    return guarded(g, [&]() -> int {
         const auto* bytes = static_cast<const std::uint8_t*>(key);
         std::span<const std::uint8_t> k =
             key ? std::span<const std::uint8_t>(bytes, key_len) : std::span<const std::uint8_t>();
-        return code(g->engine.apply(
+        return code(g->engine->apply(
             [&](roster::Guild& x) { return x.set_sort_key(user_id, key != nullptr, k); }));
     });
 }
@@ -348,8 +408,8 @@ int roster_events_apply(roster_guild* g, const roster_event* events, size_t coun
     if (!g || (count && !events) || event_size < sizeof(roster_event) ||
         event_size % alignof(roster_event) != 0)
         return ROSTER_EINVAL;
-    return guarded([&]() -> int {
-        roster::Engine& en = g->engine;
+    return guarded(g, [&]() -> int {
+        roster::Engine& en = *g->engine;
         if (const roster::Error e = en.begin(); e != roster::Error::ok) return code(e);
         const char* base = reinterpret_cast<const char*>(events);
         auto at = [&](size_t i) -> const roster_event& {
@@ -385,9 +445,9 @@ int roster_events_apply(roster_guild* g, const roster_event* events, size_t coun
 int roster_member_get(roster_member_info* out, uint64_t* roles, size_t cap, size_t* role_count,
                       const roster_guild* g, uint64_t user_id) {
     if (!out || !g || (cap && !roles)) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
+    return guarded(g, [&]() -> int {
         roster::Guild::MemberView v;
-        if (roster::Error e = g->engine.guild().member(user_id, &v); e != roster::Error::ok)
+        if (roster::Error e = g->engine->guild().member(user_id, &v); e != roster::Error::ok)
             return code(e);
         out->id = v.id;
         out->name = v.name.data();
@@ -406,7 +466,7 @@ int roster_list_set(roster_guild* g, uint64_t list_id, const roster_list_rule* r
         return ROSTER_EINVAL;
     if ((rule->role_count && !rule->roles) || (rule->member_count && !rule->members))
         return ROSTER_EINVAL;
-    return guarded([&]() -> int {
+    return guarded(g, [&]() -> int {
         roster::ListRule r;
         r.everyone = static_cast<roster::Overwrite>(rule->everyone);
         for (size_t i = 0; i < rule->role_count; ++i) {
@@ -417,7 +477,7 @@ int roster_list_set(roster_guild* g, uint64_t list_id, const roster_list_rule* r
             if (rule->members[i].allow != 0 && rule->members[i].allow != 1) return ROSTER_EINVAL;
             r.members.push_back({rule->members[i].id, rule->members[i].allow != 0});
         }
-        return code(g->engine.apply([&](roster::Guild& x) { return x.set_list(list_id, r); }));
+        return code(g->engine->apply([&](roster::Guild& x) { return x.set_list(list_id, r); }));
     });
 }
 
@@ -428,23 +488,23 @@ int roster_list_remove(roster_guild* g, uint64_t list_id) {
 
 int roster_list_length(uint32_t* out, const roster_guild* g, uint64_t list_id) {
     if (!out || !g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->engine.guild().list_length(list_id, out)); });
+    return guarded(g, [&]() -> int { return code(g->engine->guild().list_length(list_id, out)); });
 }
 
 int roster_list_counts(uint32_t* member_count, uint32_t* online_count, const roster_guild* g,
                        uint64_t list_id) {
     if (!member_count || !online_count || !g) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
-        return code(g->engine.guild().counts(list_id, member_count, online_count));
+    return guarded(g, [&]() -> int {
+        return code(g->engine->guild().counts(list_id, member_count, online_count));
     });
 }
 
 int roster_list_groups(roster_group* out, size_t cap, size_t* count, const roster_guild* g,
                        uint64_t list_id) {
     if ((cap && !out) || !count || !g) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
-        std::vector<roster::GroupCount> gs;
-        if (roster::Error e = g->engine.guild().groups(list_id, &gs); e != roster::Error::ok)
+    return guarded(g, [&]() -> int {
+        roster::Vec<roster::GroupCount> gs;
+        if (roster::Error e = g->engine->guild().groups(list_id, &gs); e != roster::Error::ok)
             return code(e);
         for (size_t i = 0; i < gs.size() && i < cap; ++i)
             out[i] = roster_group{gs[i].id, gs[i].count};
@@ -456,9 +516,9 @@ int roster_list_groups(roster_group* out, size_t cap, size_t* count, const roste
 int roster_list_rows(roster_row* out, size_t cap, size_t* count, const roster_guild* g,
                      uint64_t list_id, uint32_t start, uint32_t end) {
     if ((cap && !out) || !count || !g || end < start) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
-        std::vector<roster::Row> rows;
-        if (roster::Error e = g->engine.guild().rows(list_id, start, end, &rows);
+    return guarded(g, [&]() -> int {
+        roster::Vec<roster::Row> rows;
+        if (roster::Error e = g->engine->guild().rows(list_id, start, end, &rows);
             e != roster::Error::ok)
             return code(e);
         for (size_t i = 0; i < rows.size() && i < cap; ++i) {
@@ -474,7 +534,7 @@ int roster_list_rows(roster_row* out, size_t cap, size_t* count, const roster_gu
 int roster_list_index_of(uint32_t* out, const roster_guild* g, uint64_t list_id, uint64_t user_id) {
     if (!out || !g) return ROSTER_EINVAL;
     return guarded(
-        [&]() -> int { return code(g->engine.guild().index_of(list_id, user_id, out)); });
+        g, [&]() -> int { return code(g->engine->guild().index_of(list_id, user_id, out)); });
 }
 
 // ---- snapshots
@@ -508,8 +568,9 @@ int load(roster_guild** out, const roster_config* config, roster::snapshot::Read
     if (!out) return ROSTER_EINVAL;
     roster::GuildConfig c;
     roster::SessionConfig sc;
-    if (const int rc = parse_config(config, c, sc); rc != ROSTER_OK) return rc;
-    return guarded([&]() -> int {
+    roster_allocator hooks;
+    if (const int rc = parse_config(config, c, sc, hooks); rc != ROSTER_OK) return rc;
+    return new_guild(out, hooks, [&](roster_guild* g) -> int {
         bool sessions = false;
         if (roster::Error e = roster::Engine::load_settings(r, &c, &sc, &sessions);
             e != roster::Error::ok)
@@ -517,10 +578,8 @@ int load(roster_guild** out, const roster_config* config, roster::snapshot::Read
         if (sc.chunk > ROSTER_MAX_CHUNK_SIZE) return ROSTER_ECORRUPT;
         // The snapshot's chunk size with the host's range limits.
         if (!in_bounds(c, sc)) return ROSTER_ELIMIT;
-        std::unique_ptr<roster_guild> g(new roster_guild(c, sc));
-        if (roster::Error e = g->engine.load(r, sessions); e != roster::Error::ok) return code(e);
-        *out = g.release();
-        return ROSTER_OK;
+        g->engine = roster::make_box<roster::Engine>(c, sc);
+        return code(g->engine->load(r, sessions));
     });
 }
 
@@ -530,10 +589,10 @@ extern "C" {
 
 int roster_guild_save(roster_guild* g, uint32_t flags, roster_write_fn write, void* user_data) {
     if (!g || !write || (flags & ~uint32_t{ROSTER_SAVE_SESSIONS})) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
+    return guarded(g, [&]() -> int {
         WriteTo to{write, user_data};
         roster::snapshot::Writer w(&WriteTo::call, &to);
-        return code(g->engine.save(w, (flags & ROSTER_SAVE_SESSIONS) != 0));
+        return code(g->engine->save(w, (flags & ROSTER_SAVE_SESSIONS) != 0));
     });
 }
 
@@ -557,38 +616,38 @@ int roster_guild_load_buffer(roster_guild** out, const roster_config* config, co
 
 int roster_guild_set_frame_callback(roster_guild* g, roster_frame_fn fn, void* user_data) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
+    return guarded(g, [&]() -> int {
         roster::FrameSink sink;
         if (fn)
             sink = [fn, user_data](const roster_frame& f, std::span<const std::uint64_t> ids) {
                 fn(&f, ids.data(), ids.size(), user_data);
             };
-        return code(g->engine.set_sink(std::move(sink)));
+        return code(g->engine->set_sink(std::move(sink)));
     });
 }
 
 int roster_session_subscribe(roster_guild* g, uint64_t session_id, uint64_t list_id,
                              const roster_range* ranges, size_t range_count) {
     if (!g || (range_count && !ranges)) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
-        if (range_count > g->engine.session_config().max_ranges) return ROSTER_ELIMIT;
-        std::vector<roster::Range> rs(range_count);
+    return guarded(g, [&]() -> int {
+        if (range_count > g->engine->session_config().max_ranges) return ROSTER_ELIMIT;
+        roster::Vec<roster::Range> rs(range_count);
         for (size_t i = 0; i < range_count; ++i) rs[i] = {ranges[i].start, ranges[i].end};
-        return code(g->engine.subscribe(session_id, list_id, rs));
+        return code(g->engine->subscribe(session_id, list_id, rs));
     });
 }
 
 int roster_session_remove(roster_guild* g, uint64_t session_id) {
     if (!g) return ROSTER_EINVAL;
-    return guarded([&]() -> int { return code(g->engine.remove_session(session_id)); });
+    return guarded(g, [&]() -> int { return code(g->engine->remove_session(session_id)); });
 }
 
 int roster_session_ranges(roster_range* out, size_t cap, size_t* count, const roster_guild* g,
                           uint64_t session_id, uint64_t list_id) {
     if ((cap && !out) || !count || !g) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
-        std::vector<roster::Range> rs;
-        if (roster::Error e = g->engine.session_ranges(session_id, list_id, &rs);
+    return guarded(g, [&]() -> int {
+        roster::Vec<roster::Range> rs;
+        if (roster::Error e = g->engine->session_ranges(session_id, list_id, &rs);
             e != roster::Error::ok)
             return code(e);
         for (size_t i = 0; i < rs.size() && i < cap; ++i)
@@ -600,8 +659,9 @@ int roster_session_ranges(roster_range* out, size_t cap, size_t* count, const ro
 
 int roster_guild_stats(roster_stats* out, const roster_guild* g) {
     if (!out || !g || out->size < sizeof(roster_stats)) return ROSTER_EINVAL;
-    return guarded([&]() -> int {
-        const roster_stats s = g->engine.stats();
+    return guarded(g, [&]() -> int {
+        roster_stats s = g->engine->stats(false);
+        s.memory_bytes = g->heap.bytes;  // every byte the guild holds, counted by its heap
         std::memcpy(out, &s, sizeof s);  // a larger caller struct keeps its tail
         return ROSTER_OK;
     });
@@ -609,7 +669,7 @@ int roster_guild_stats(roster_stats* out, const roster_guild* g) {
 
 int roster_guild_session_count(uint32_t* out, const roster_guild* g) {
     if (!out || !g) return ROSTER_EINVAL;
-    *out = static_cast<uint32_t>(g->engine.session_count());
+    *out = static_cast<uint32_t>(g->engine->session_count());
     return ROSTER_OK;
 }
 

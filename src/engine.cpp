@@ -8,7 +8,7 @@
 namespace roster {
 
 Engine::Engine(const GuildConfig& guild, const SessionConfig& sessions)
-    : guild_(guild), subs_(std::make_unique<Subscriptions>(*this, sessions)) {}
+    : guild_(guild), subs_(make_box<Subscriptions>(*this, sessions)) {}
 
 Engine::~Engine() = default;
 
@@ -57,7 +57,7 @@ Error Engine::remove_session(std::uint64_t session) {
 }
 
 Error Engine::session_ranges(std::uint64_t session, std::uint64_t list_id,
-                             std::vector<Range>* out) const {
+                             Vec<Range>* out) const {
     return subs_->session_ranges(session, list_id, out);
 }
 
@@ -76,7 +76,7 @@ Error Engine::flush() {
     return e;
 }
 
-roster_stats Engine::stats() const {
+roster_stats Engine::stats(bool estimate_memory) const {
     roster_stats s{};
     s.size = sizeof s;
     s.members = guild_.member_total();
@@ -84,8 +84,9 @@ roster_stats Engine::stats() const {
     s.sessions = static_cast<std::uint32_t>(subs_->session_count());
     s.subscriptions = subs_->audience_count();
     s.chunks_held = subs_->held_chunk_count();
-    s.memory_bytes = sizeof(Engine) + sizeof(Subscriptions) + guild_.memory_bytes() +
-                     subs_->memory_bytes();
+    if (estimate_memory)
+        s.memory_bytes = sizeof(Engine) + sizeof(Subscriptions) + guild_.memory_bytes() +
+                         subs_->memory_bytes();
     const Subscriptions::Counters& c = subs_->counters();
     s.frames = c.frames;
     s.deliveries = c.deliveries;

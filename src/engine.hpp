@@ -86,13 +86,15 @@ public:
     // Normalised ranges (whole chunks, adjacent merged); empty when not
     // subscribed; not_found for an unknown session.
     Error session_ranges(std::uint64_t session, std::uint64_t list_id,
-                         std::vector<Range>* out) const;
+                         Vec<Range>* out) const;
     std::size_t session_count() const;
 
     // ---- operator statistics (roster_guild_stats)
-    // The C struct, size set to its own. O(lists + audiences) plus the
-    // guild's memory count.
-    roster_stats stats() const;
+    // The C struct, size set to its own. O(lists + audiences); with
+    // estimate_memory, plus an O(n) estimate of the memory from the sizes
+    // of the structures (the C API reports its heap's exact count instead,
+    // heap.hpp).
+    roster_stats stats(bool estimate_memory = true) const;
 
     // ---- snapshot (docs/snapshot.md)
     // Writes the guild (and with `sessions` every session, its
@@ -118,7 +120,7 @@ private:
     Error flush();
 
     Guild guild_;
-    std::unique_ptr<Subscriptions> subs_;
+    Box<Subscriptions> subs_;
     std::uint32_t depth_ = 0;
     bool delivering_ = false;
     // Something may be owed to the sessions: a call changed the guild or a

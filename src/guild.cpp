@@ -4,7 +4,7 @@
 
 namespace roster {
 
-Guild::Guild(const GuildConfig& config) : impl_(std::make_unique<Impl>(config)) {}
+Guild::Guild(const GuildConfig& config) : impl_(make_box<Impl>(config)) {}
 Guild::~Guild() = default;
 
 const GuildConfig& Guild::config() const { return impl_->cfg; }
@@ -13,7 +13,7 @@ Error Guild::set_everyone_view(bool view) {
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (g.cfg.everyone_view == view) return Error::ok;
-        const std::vector<std::uint32_t> all = g.all_members();
+        const Vec<std::uint32_t> all = g.all_members();
         g.reserve(g.plan_with([&] { g.cfg.everyone_view = view; },
                               [&] { g.cfg.everyone_view = !view; },
                               [&](Impl::Plan& plan) {
@@ -50,7 +50,7 @@ Error Guild::upsert_role(const RoleSpec& spec) {
         if (old.position == now.position && old.hoist == now.hoist && old.view == now.view &&
             old.admin == now.admin)
             return Error::ok;
-        std::vector<std::uint32_t> affected = g.holders(slot);
+        Vec<std::uint32_t> affected = g.holders(slot);
         const bool regroups = !(old.hoist == now.hoist && (old.position == now.position || !now.hoist));
         auto set_role = [&](const Role& r) {
             g.roles[slot] = r;
@@ -88,7 +88,7 @@ Error Guild::remove_role(std::uint64_t role_id) {
         if (role_id == 0 || role_id >= group_online) return Error::invalid;
         std::uint32_t slot = g.find_role(role_id);
         if (slot == ~0u) return Error::not_found;
-        std::vector<std::uint32_t> affected = g.holders(slot);
+        Vec<std::uint32_t> affected = g.holders(slot);
         // Plan as if the role were already gone: a role with no effect (no
         // flags, an id no overwrite names) stands in for it.
         const Role old = g.roles[slot];
@@ -119,8 +119,8 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
     return no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
         if (ids.size() != positions.size()) return Error::invalid;
-        std::vector<std::uint32_t> slots;
-        std::unordered_set<std::uint32_t> seen;
+        Vec<std::uint32_t> slots;
+        HashSet<std::uint32_t> seen;
         for (std::uint64_t id : ids) {
             if (id == 0 || id >= group_online) return Error::invalid;
             std::uint32_t s = g.find_role(id);
@@ -128,7 +128,7 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
             if (!seen.insert(s).second) return Error::invalid;
             slots.push_back(s);
         }
-        std::vector<std::int32_t> old_pos;
+        Vec<std::int32_t> old_pos;
         for (std::uint32_t s : slots) old_pos.push_back(g.roles[s].position);
         auto set_positions = [&](std::span<const std::int32_t> pos) {
             for (std::size_t i = 0; i < slots.size(); ++i) g.roles[slots[i]].position = pos[i];
@@ -138,9 +138,9 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
         // top hoisted role changes: holders of a reordered hoisted role
         // whose top differs under the new positions. They are re-filed
         // silently; the lists reset.
-        std::vector<bool> moved_role(g.roles.size(), false);
+        Vec<bool> moved_role(g.roles.size(), false);
         for (std::uint32_t s : slots) moved_role[s] = g.roles[s].hoist;
-        std::vector<std::uint32_t> affected;
+        Vec<std::uint32_t> affected;
         set_positions(positions);  // tentatively; resort_groups cannot fail
         try {
             for (std::uint32_t s = 0; s < g.members.high_water(); ++s) {
@@ -177,17 +177,17 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
             if (o.id == 0) return Error::invalid;
         {
             // The same role or member named twice is ambiguous: rejected.
-            std::unordered_set<std::uint64_t> roles_seen, members_seen;
+            HashSet<std::uint64_t> roles_seen, members_seen;
             for (const IdOverwrite& o : rule.roles)
                 if (!roles_seen.insert(o.id).second) return Error::invalid;
             for (const IdOverwrite& o : rule.members)
                 if (!members_seen.insert(o.id).second) return Error::invalid;
         }
         ListState* l = g.find_list(list_id);
-        std::unique_ptr<ListState> fresh;  // a new list joins only at the end
+        Box<ListState> fresh;  // a new list joins only at the end
         if (!l) {
             if (g.lists.size() - 1 >= g.cfg.max_lists) return Error::limit;
-            fresh = std::make_unique<ListState>();
+            fresh = make_box<ListState>();
             fresh->id = list_id;
             fresh->hooks.resize(g.members.high_water());
             l = fresh.get();
@@ -196,7 +196,7 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
         ListState& list = *l;
         // The new rule is built aside and swapped in (swaps cannot fail).
         Overwrite everyone = rule.everyone;
-        std::unordered_map<std::uint64_t, bool> role_ow, member_ow;
+        HashMap<std::uint64_t, bool> role_ow, member_ow;
         for (const IdOverwrite& o : rule.roles) role_ow[o.id] = o.allow;
         for (const IdOverwrite& o : rule.members) member_ow[o.id] = o.allow;
         auto swap_rule = [&] {
@@ -204,7 +204,7 @@ Error Guild::set_list(std::uint64_t list_id, const ListRule& rule) {
             list.role_ow.swap(role_ow);
             list.member_ow.swap(member_ow);
         };
-        const std::vector<std::uint32_t> all = g.all_members();
+        const Vec<std::uint32_t> all = g.all_members();
         g.reserve(g.plan_with(swap_rule, swap_rule,
                               [&](Impl::Plan& plan) { g.plan_refilter(list, all, plan); }),
                   false);  // keyed by list: covers a new list's trees too
@@ -263,7 +263,7 @@ Error Guild::counts(std::uint64_t list_id, std::uint32_t* member_count,
     return Error::ok;
 }
 
-Error Guild::groups(std::uint64_t list_id, std::vector<GroupCount>* out) const {
+Error Guild::groups(std::uint64_t list_id, Vec<GroupCount>* out) const {
     if (!out) return Error::invalid;
     const Impl& g = *impl_;
     const ListState* l = g.find_list(list_id);
@@ -276,7 +276,7 @@ Error Guild::groups(std::uint64_t list_id, std::vector<GroupCount>* out) const {
 
 Error Guild::row_at(std::uint64_t list_id, std::uint32_t index, Row* out) const {
     if (!out) return Error::invalid;
-    std::vector<Row> one;
+    Vec<Row> one;
     if (Error e = rows(list_id, index, index, &one); e != Error::ok) return e;
     if (one.empty()) return Error::not_found;
     *out = one[0];
@@ -284,7 +284,7 @@ Error Guild::row_at(std::uint64_t list_id, std::uint32_t index, Row* out) const 
 }
 
 Error Guild::rows(std::uint64_t list_id, std::uint32_t start, std::uint32_t end,
-                  std::vector<Row>* out) const {
+                  Vec<Row>* out) const {
     if (!out) return Error::invalid;
     const Impl& g = *impl_;
     const ListState* l = g.find_list(list_id);
@@ -405,7 +405,7 @@ Error Guild::member(std::uint64_t user_id, MemberView* out) const {
     return Error::ok;
 }
 
-Error Guild::attach_log(std::uint64_t list_id, std::vector<RowEdit>* log) {
+Error Guild::attach_log(std::uint64_t list_id, Vec<RowEdit>* log) {
     ListState* l = impl_->find_list(list_id);
     if (!l) return Error::not_found;
     impl_->logs += (log != nullptr) - (l->log != nullptr);
@@ -414,7 +414,7 @@ Error Guild::attach_log(std::uint64_t list_id, std::vector<RowEdit>* log) {
     return Error::ok;
 }
 
-Error Guild::take_touched(std::uint64_t list_id, std::vector<std::uint32_t>* rows) {
+Error Guild::take_touched(std::uint64_t list_id, Vec<std::uint32_t>* rows) {
     if (!rows) return Error::invalid;
     const Impl& g = *impl_;
     ListState* l = g.find_list(list_id);
@@ -454,7 +454,7 @@ bool Guild::has_touched(std::uint64_t list_id) const {
     return l && !l->touched.empty();
 }
 
-std::vector<RowEdit>* Guild::attached_log(std::uint64_t list_id) const {
+Vec<RowEdit>* Guild::attached_log(std::uint64_t list_id) const {
     const ListState* l = impl_->find_list(list_id);
     return l ? l->log : nullptr;
 }

@@ -42,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "heap.hpp"
 #include "roster/roster.h"
 
 namespace roster {
@@ -106,8 +107,8 @@ struct IdOverwrite {
 
 struct ListRule {
     Overwrite everyone = Overwrite::none;
-    std::vector<IdOverwrite> roles;
-    std::vector<IdOverwrite> members;
+    Vec<IdOverwrite> roles;
+    Vec<IdOverwrite> members;
 };
 
 // A trivial type (no member initializers), so that vectors of rows copy
@@ -218,11 +219,11 @@ public:
     Error list_length(std::uint64_t list_id, std::uint32_t* out) const;
     Error counts(std::uint64_t list_id, std::uint32_t* member_count,
                  std::uint32_t* online_count) const;
-    Error groups(std::uint64_t list_id, std::vector<GroupCount>* out) const;
+    Error groups(std::uint64_t list_id, Vec<GroupCount>* out) const;
     Error row_at(std::uint64_t list_id, std::uint32_t index, Row* out) const;
     // Rows [start, end] that exist (end clipped to the list's last row).
     Error rows(std::uint64_t list_id, std::uint32_t start, std::uint32_t end,
-               std::vector<Row>* out) const;
+               Vec<Row>* out) const;
     // The rows of `runs` (ascending, not overlapping, not empty, inside the
     // list) one after another into out: invalid otherwise (out is then
     // unspecified). For rows scattered over a list: one pass over the
@@ -239,23 +240,23 @@ public:
         std::string_view name;
         Status status;
         std::uint64_t group;
-        std::vector<std::uint64_t> roles;  // ascending id
+        Vec<std::uint64_t> roles;  // ascending id
     };
     Error member(std::uint64_t user_id, MemberView* out) const;
 
     // ---- change logs
     // Attach (or with nullptr detach) a log that receives the row edits of
     // list_id. The log is the caller's; it must outlive the attachment.
-    Error attach_log(std::uint64_t list_id, std::vector<RowEdit>* log);
+    Error attach_log(std::uint64_t list_id, Vec<RowEdit>* log);
     // The log attached to list_id (nullptr when none or no such list): a
     // list removed and created again starts without one.
-    std::vector<RowEdit>* attached_log(std::uint64_t list_id) const;
+    Vec<RowEdit>* attached_log(std::uint64_t list_id) const;
     // The rows, as the list stands now, of the members whose rows changed
     // content in place since the log was attached (or this was last
     // called), into *rows: ascending, distinct; members no longer shown in
     // the list are left out. Forgets them. Attaching or detaching a log
     // forgets them too, as does clear_touched. O(k log n) for k members.
-    Error take_touched(std::uint64_t list_id, std::vector<std::uint32_t>* rows);
+    Error take_touched(std::uint64_t list_id, Vec<std::uint32_t>* rows);
     void clear_touched(std::uint64_t list_id) noexcept;
     // Whether the list has members whose rows changed in place since the
     // last take_touched (they change no log entry).
@@ -286,7 +287,7 @@ public:
 private:
     struct Impl;
     struct Loader;  // guild_snapshot.cpp
-    std::unique_ptr<Impl> impl_;
+    Box<Impl> impl_;
 };
 
 const char* error_name(Error e);

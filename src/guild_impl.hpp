@@ -85,17 +85,17 @@ inline std::uint32_t group_of_index(std::uint32_t i) {
 struct ListState {
     std::uint64_t id = 0;
     Overwrite everyone = Overwrite::none;
-    std::unordered_map<std::uint64_t, bool> role_ow;    // role id -> allow
-    std::unordered_map<std::uint64_t, bool> member_ow;  // user id -> allow
-    std::vector<BTreeHook> hooks;                       // by member slot
-    std::vector<std::unique_ptr<Tree>> trees;           // by tree_index(group)
+    HashMap<std::uint64_t, bool> role_ow;    // role id -> allow
+    HashMap<std::uint64_t, bool> member_ow;  // user id -> allow
+    Vec<BTreeHook> hooks;                       // by member slot
+    Vec<Box<Tree>> trees;           // by tree_index(group)
     // The groups this list shows members in (size > 0), in display order
     // (Impl::group_before), with their sizes: a group's first row is a sum
     // over this short array, not a walk over its trees, and a section no
     // member of the list is in costs the list nothing (a new role touches
     // no list). Its capacity is kept at least trees.size() (see tree_for),
     // so that a group becoming non-empty never allocates.
-    std::vector<GroupSize> groups;
+    Vec<GroupSize> groups;
     std::uint32_t total = 0;                            // visible members
     // Offline members while OFFLINE is hidden (the guild has at least
     // offline_threshold members) are not filed in the OFFLINE tree, which
@@ -104,14 +104,14 @@ struct ListState {
     // parked_leaf. When OFFLINE shows again they are sorted into it at once.
     std::uint32_t parked = 0;
     std::uint32_t bit = no_bit;  // membership bit in Member::lists, if any
-    std::vector<RowEdit>* log = nullptr;
+    Vec<RowEdit>* log = nullptr;
     // With a log attached: members whose rows changed content in place
     // (status within the group, touch, a rename that keeps the key), by
     // slot, since the log was attached or last taken. Their row index is
     // found when the flush asks for it (Guild::take_touched) instead of at
     // every event: for a status change that stays, that walk up the tree
     // was most of the event.
-    std::vector<std::uint32_t> touched;
+    Vec<std::uint32_t> touched;
 };
 
 inline BTreeHook& TreeTraits::hook(std::uint32_t slot) const { return list->hooks[slot]; }
@@ -123,17 +123,17 @@ struct Guild::Impl {
     std::uint32_t live = 0;
     std::uint32_t clock = 0;  // source of Member::rev stamps
 
-    std::vector<Role> roles;  // by slot
-    std::vector<std::uint32_t> free_roles;
-    std::unordered_map<std::uint64_t, std::uint32_t> role_slot;  // id -> slot
+    Vec<Role> roles;  // by slot
+    Vec<std::uint32_t> free_roles;
+    HashMap<std::uint64_t, std::uint32_t> role_slot;  // id -> slot
 
-    std::vector<std::unique_ptr<ListState>> lists;  // lists[0] is "everyone"
-    std::unordered_map<std::uint64_t, ListState*> list_by_id;  // all of lists
+    Vec<Box<ListState>> lists;  // lists[0] is "everyone"
+    HashMap<std::uint64_t, ListState*> list_by_id;  // all of lists
     std::uint32_t free_bits = ~0u;  // list membership bits not owned by a list
     unsigned logs = 0;              // lists with a log attached
 
     explicit Impl(const GuildConfig& c) : cfg(c) {
-        auto everyone = std::make_unique<ListState>();
+        auto everyone = make_box<ListState>();
         everyone->id = 0;
         everyone->bit = take_bit();
         list_by_id.emplace(0, everyone.get());
@@ -356,7 +356,7 @@ struct Guild::Impl {
             reserve_total(l.groups, n);  // a group per tree, never more
             l.trees.resize(n);
         }
-        if (!l.trees[i]) l.trees[i] = std::make_unique<Tree>(TreeTraits{&members, &l});
+        if (!l.trees[i]) l.trees[i] = make_box<Tree>(TreeTraits{&members, &l});
         return *l.trees[i];
     }
     static std::uint32_t group_size(const ListState& l, std::uint32_t g) {
@@ -480,10 +480,10 @@ struct Guild::Impl {
     struct Unpark {
         struct List {
             ListState* list;
-            std::vector<std::uint32_t> slots;
-            std::unique_ptr<Tree> tree;
+            Vec<std::uint32_t> slots;
+            Box<Tree> tree;
         };
-        std::vector<List> built;
+        Vec<List> built;
         ~Unpark() {
             for (List& b : built)
                 for (std::uint32_t s : b.slots) b.list->hooks[s].leaf = parked_leaf;
@@ -495,7 +495,7 @@ struct Guild::Impl {
             ListState& l = *lp;
             if (l.parked == 0) continue;
             tree_for(l, g_offline);  // its slot in l.trees exists for the commit
-            std::vector<std::uint32_t> slots;
+            Vec<std::uint32_t> slots;
             slots.reserve(l.parked);
             for (std::uint32_t s = 0; s < l.hooks.size(); ++s)
                 if (l.hooks[s].leaf == parked_leaf && s != except) slots.push_back(s);
@@ -504,7 +504,7 @@ struct Guild::Impl {
                 const std::uint64_t pa = members[a].prefix, pb = members[b].prefix;
                 return pa != pb ? pa < pb : tr.less(a, b);
             });
-            auto fresh = std::make_unique<Tree>(tr);
+            auto fresh = make_box<Tree>(tr);
             u.built.push_back({&l, std::move(slots), nullptr});  // capacity reserved
             Unpark::List& b = u.built.back();
             b.tree = std::move(fresh);
@@ -585,15 +585,15 @@ struct Guild::Impl {
     // settings and role sets only), the order to put them back is the same
     // one regrouped: a stable counting sort by the new group.
     template <class F>
-    void refile_many(const std::vector<std::uint32_t>& affected, F&& mutate, bool quiet) {
+    void refile_many(const Vec<std::uint32_t>& affected, F&& mutate, bool quiet) {
         struct Place {
             std::uint32_t group;
             std::uint32_t slot;
             std::uint64_t prefix;
         };
         // Everything allocated first: nothing has changed yet.
-        std::vector<Place> ms(affected.size()), again(affected.size());
-        std::vector<std::uint32_t> bucket(roles.size() + 3, 0);
+        Vec<Place> ms(affected.size()), again(affected.size());
+        Vec<std::uint32_t> bucket(roles.size() + 3, 0);
         for (std::size_t i = 0; i < ms.size(); ++i) {
             if (i + 8 < ms.size()) __builtin_prefetch(&members[affected[i + 8]]);
             const Member& m = members[affected[i]];
@@ -625,10 +625,10 @@ struct Guild::Impl {
 
     // Membership of `ms` in every list except list 0 recomputed after a
     // change that cannot move anyone inside a list (groups and keys kept).
-    void refilter(const std::vector<std::uint32_t>& ms) {
+    void refilter(const Vec<std::uint32_t>& ms) {
         for (std::size_t i = 1; i < lists.size(); ++i) refilter(*lists[i], ms);
     }
-    void refilter(ListState& l, const std::vector<std::uint32_t>& ms) {
+    void refilter(ListState& l, const Vec<std::uint32_t>& ms) {
         for (std::uint32_t s : ms) {
             Member& m = members[s];
             const bool was = in_list(l, m);
@@ -645,16 +645,16 @@ struct Guild::Impl {
     // members, and inserts the rest. Logged as one reset.
     struct BulkPrepared {
         ListState* list = nullptr;
-        std::vector<std::pair<std::uint32_t, std::unique_ptr<Tree>>> built;
-        std::vector<std::uint32_t> built_slots;  // members of the built trees
-        std::vector<std::uint32_t> inserts;
+        Vec<std::pair<std::uint32_t, Box<Tree>>> built;
+        Vec<std::uint32_t> built_slots;  // members of the built trees
+        Vec<std::uint32_t> inserts;
         bool changed = false;
     };
-    BulkPrepared bulk_prepare(ListState& l, const std::vector<std::uint32_t>& ms) {
+    BulkPrepared bulk_prepare(ListState& l, const Vec<std::uint32_t>& ms) {
         BulkPrepared p;
         p.list = &l;
         l.hooks.resize(members.high_water());  // within the reserved capacity
-        std::map<std::uint32_t, std::vector<std::pair<std::uint64_t, std::uint32_t>>> runs;
+        Map<std::uint32_t, Vec<std::pair<std::uint64_t, std::uint32_t>>> runs;
         for (std::uint32_t s : ms) {
             const Member& m = members[s];
             l.hooks[s].leaf = nil_id;
@@ -677,9 +677,9 @@ struct Guild::Impl {
                 if (a.first != b.first) return a.first < b.first;
                 return tr.less(a.second, b.second);
             });
-            std::vector<std::uint32_t> ids(run.size());
+            Vec<std::uint32_t> ids(run.size());
             for (std::size_t i = 0; i < run.size(); ++i) ids[i] = run[i].second;
-            auto fresh = std::make_unique<Tree>(tr);
+            auto fresh = make_box<Tree>(tr);
             fresh->build(ids.data(), static_cast<std::uint32_t>(ids.size()));
             p.built_slots.insert(p.built_slots.end(), ids.begin(), ids.end());
             p.built.emplace_back(grp, std::move(fresh));
@@ -714,7 +714,7 @@ struct Guild::Impl {
     // Room in the slab and in `added` is reserved by the caller; the
     // record's text may throw (nothing of this spec is kept then).
     Error write_record(const Guild::MemberSpec& spec, RoleSlots& slots,
-                       std::vector<std::uint32_t>& added) {
+                       Vec<std::uint32_t>& added) {
         if (spec.id == 0 || !valid_name(spec.name) || static_cast<unsigned>(spec.status) > 3)
             return Error::invalid;
         if (Error e = check_role_ids(spec.roles, &slots); e != Error::ok) return e;
@@ -736,7 +736,7 @@ struct Guild::Impl {
     // Indexes the records of `added` in order, up to the first whose id is
     // indexed already (an earlier record's): returns its position, or
     // added.size(). Within room the caller reserved: cannot fail.
-    std::size_t index_added(const std::vector<std::uint32_t>& added) {
+    std::size_t index_added(const Vec<std::uint32_t>& added) {
         auto id_of = [this](std::uint32_t x) { return members[x].id; };
         for (std::size_t i = 0; i < added.size(); ++i) {
             if (!by_id.insert(members[added[i]].id, added[i], id_of)) return i;
@@ -746,7 +746,7 @@ struct Guild::Impl {
     }
     // Undoes index_added for the first n records of `added`, and unlinks
     // any hook a list gave them. Cannot fail.
-    void unlink_added(const std::vector<std::uint32_t>& added, std::size_t n) noexcept {
+    void unlink_added(const Vec<std::uint32_t>& added, std::size_t n) noexcept {
         for (auto& l : lists)
             for (std::size_t i = 0; i < n; ++i)
                 if (added[i] < l->hooks.size()) l->hooks[added[i]].leaf = nil_id;
@@ -757,7 +757,7 @@ struct Guild::Impl {
     }
     // Frees the records of `added` (in no list, not indexed), last first so
     // that their slots are taken again in the same order.
-    void release_added(std::vector<std::uint32_t>& added) noexcept {
+    void release_added(Vec<std::uint32_t>& added) noexcept {
         for (auto it = added.rbegin(); it != added.rend(); ++it) release(*it);
         added.clear();
     }
@@ -769,8 +769,8 @@ struct Guild::Impl {
     // applied tentatively (plain assignments that the caller restores), so
     // it sees the groups and visibility the event will produce.
     struct Plan {
-        std::map<std::pair<ListState*, std::uint32_t>, std::uint64_t> inserts;
-        std::map<ListState*, std::uint64_t> edits;
+        Map<std::pair<ListState*, std::uint32_t>, std::uint64_t> inserts;
+        Map<ListState*, std::uint64_t> edits;
     };
     // Plans with the event's settings applied tentatively: apply() and
     // restore() are plain assignments that cannot fail; restore() runs on
@@ -789,7 +789,7 @@ struct Guild::Impl {
         return plan;
     }
     // Affected members leave every list and come back where visible.
-    void plan_refile(const std::vector<std::uint32_t>& ms, Plan& plan) {
+    void plan_refile(const Vec<std::uint32_t>& ms, Plan& plan) {
         for (std::uint32_t s : ms) {
             const Member& m = members[s];
             const std::uint32_t grp = group_for(m.status, top_of(m));
@@ -804,7 +804,7 @@ struct Guild::Impl {
         }
     }
     // Members whose visibility in l may change (groups and keys kept).
-    void plan_refilter(ListState& l, const std::vector<std::uint32_t>& ms, Plan& plan) {
+    void plan_refilter(ListState& l, const Vec<std::uint32_t>& ms, Plan& plan) {
         for (std::uint32_t s : ms) {
             const Member& m = members[s];
             const bool was = in_list(l, m), now = visible(l, m);
@@ -855,8 +855,8 @@ struct Guild::Impl {
         return Error::ok;
     }
 
-    std::vector<std::uint32_t> holders(std::uint32_t role) const {
-        std::vector<std::uint32_t> out;
+    Vec<std::uint32_t> holders(std::uint32_t role) const {
+        Vec<std::uint32_t> out;
         for (std::uint32_t s = 0; s < members.high_water(); ++s) {
             const Member& m = members[s];
             if (m.id == 0) continue;
@@ -865,8 +865,8 @@ struct Guild::Impl {
         }
         return out;
     }
-    std::vector<std::uint32_t> all_members() const {
-        std::vector<std::uint32_t> out;
+    Vec<std::uint32_t> all_members() const {
+        Vec<std::uint32_t> out;
         out.reserve(live);
         for (std::uint32_t s = 0; s < members.high_water(); ++s)
             if (members[s].id != 0) out.push_back(s);

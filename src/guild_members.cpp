@@ -63,7 +63,7 @@ Error Guild::add_members(std::span<const MemberSpec> specs, std::size_t* failed)
         // 1. Records are written into fresh slots while the specs are
         // checked, in order, up to the first refused; nothing indexes them
         // yet, so a failed allocation only has to release them.
-        std::vector<std::uint32_t> added;
+        Vec<std::uint32_t> added;
         Error refused = Error::ok;
         try {
             added.reserve(specs.size());
@@ -95,7 +95,7 @@ Error Guild::add_members(std::span<const MemberSpec> specs, std::size_t* failed)
         }
         // 3. Prepare every list (may fail: then unlink and rethrow), then
         // commit every list (cannot fail).
-        std::vector<Impl::BulkPrepared> prepared;
+        Vec<Impl::BulkPrepared> prepared;
         try {
             prepared.reserve(g.lists.size());
             for (auto& l : g.lists) prepared.push_back(g.bulk_prepare(*l, added));

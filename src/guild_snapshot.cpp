@@ -76,8 +76,8 @@ void Guild::save(snapshot::Writer& w) const {
 
     w.begin(snapshot::s_lists);
     w.u32(static_cast<std::uint32_t>(g.lists.size()));
-    std::vector<std::pair<std::uint64_t, bool>> ows;
-    auto write_overwrites = [&](const std::unordered_map<std::uint64_t, bool>& m) {
+    Vec<std::pair<std::uint64_t, bool>> ows;
+    auto write_overwrites = [&](const HashMap<std::uint64_t, bool>& m) {
         ows.assign(m.begin(), m.end());  // ascending: the same bytes every time
         std::sort(ows.begin(), ows.end());
         w.u32(static_cast<std::uint32_t>(ows.size()));
@@ -119,8 +119,8 @@ struct Guild::Loader {
     Error members();
     Error lists();
     Error list(std::uint32_t index);
-    Error overwrites(std::unordered_map<std::uint64_t, bool>& out, std::uint32_t n);
-    Error group(ListState& l, std::uint32_t* prev, std::vector<std::uint32_t>& slots);
+    Error overwrites(HashMap<std::uint64_t, bool>& out, std::uint32_t n);
+    Error group(ListState& l, std::uint32_t* prev, Vec<std::uint32_t>& slots);
 };
 
 Error Guild::Loader::roles() {
@@ -161,7 +161,7 @@ Error Guild::Loader::roles() {
     if (!r.good()) return r.error();
     if (nfree != n - live) return corrupt();  // every free slot once, no live one
     g.free_roles.reserve(nfree);
-    std::vector<bool> seen(n);
+    Vec<bool> seen(n);
     for (std::uint32_t i = 0; i < nfree; ++i) {
         std::uint32_t s = 0;
         if (!r.u32(&s)) return r.error();
@@ -183,7 +183,7 @@ Error Guild::Loader::members() {
     // free slots must each be in the stream (4 bytes), so a damaged count
     // cannot make the loader reserve more than the limit plus the input.
     if (high - nfree > g.cfg.max_members) return limit();
-    std::vector<std::uint32_t> freed;
+    Vec<std::uint32_t> freed;
     freed.reserve(std::min<std::uint32_t>(nfree, 1u << 16));
     for (std::uint32_t i = 0; i < nfree; ++i) {
         std::uint32_t s = 0;
@@ -191,12 +191,12 @@ Error Guild::Loader::members() {
         if (s >= high) return corrupt();
         freed.push_back(s);
     }
-    std::vector<std::uint32_t> free_sorted(freed);
+    Vec<std::uint32_t> free_sorted(freed);
     std::sort(free_sorted.begin(), free_sorted.end());
     if (std::adjacent_find(free_sorted.begin(), free_sorted.end()) != free_sorted.end())
         return corrupt();
     g.members.restore(high, freed.data(), nfree);
-    std::vector<std::uint32_t>().swap(freed);
+    Vec<std::uint32_t>().swap(freed);
     g.by_id.reserve(high - nfree);
 
     auto id_of = [this](std::uint32_t x) { return g.members[x].id; };
@@ -268,8 +268,8 @@ Error Guild::Loader::members() {
     const std::size_t cap = g.by_id.capacity();
     unsigned shift = 0;
     while ((cap >> shift) > (std::size_t{1} << 16)) ++shift;
-    std::vector<std::uint32_t> start((cap >> shift) + 1, 0);
-    std::vector<IdSlot> order(live);
+    Vec<std::uint32_t> start((cap >> shift) + 1, 0);
+    Vec<IdSlot> order(live);
     for (std::uint32_t s = 0; s < high; ++s)
         if (g.members[s].id) ++start[(g.by_id.home_of(g.members[s].id) >> shift) + 1];
     for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
@@ -284,7 +284,7 @@ Error Guild::Loader::members() {
     return Error::ok;
 }
 
-Error Guild::Loader::overwrites(std::unordered_map<std::uint64_t, bool>& out, std::uint32_t n) {
+Error Guild::Loader::overwrites(HashMap<std::uint64_t, bool>& out, std::uint32_t n) {
     std::uint64_t prev = 0;
     for (std::uint32_t i = 0; i < n; ++i) {
         std::uint64_t id = 0;
@@ -303,7 +303,7 @@ Error Guild::Loader::overwrites(std::unordered_map<std::uint64_t, bool>& out, st
 
 // One group of list l: its id (after *prev in display order), size and
 // members in row order, checked and built into its tree.
-Error Guild::Loader::group(ListState& l, std::uint32_t* prev, std::vector<std::uint32_t>& slots) {
+Error Guild::Loader::group(ListState& l, std::uint32_t* prev, Vec<std::uint32_t>& slots) {
     std::uint64_t gid = 0;
     std::uint32_t size = 0;
     r.u64(&gid);
@@ -369,7 +369,7 @@ Error Guild::Loader::list(std::uint32_t index) {
             if (!((g.free_bits >> bit) & 1u)) return corrupt();  // a bit two lists own
             g.free_bits &= ~(1u << bit);
         }
-        auto fresh = std::make_unique<ListState>();
+        auto fresh = make_box<ListState>();
         fresh->id = id;
         fresh->bit = bit;
         fresh->everyone = static_cast<Overwrite>(everyone);
@@ -397,7 +397,7 @@ Error Guild::Loader::list(std::uint32_t index) {
     if (!r.u32(&ngroups)) return r.error();
     if (ngroups > g.roles.size() + 2) return corrupt();
     std::uint32_t prev = ~0u;
-    std::vector<std::uint32_t> slots;
+    Vec<std::uint32_t> slots;
     for (std::uint32_t i = 0; i < ngroups; ++i)
         if (Error e = group(ls, &prev, slots); e != Error::ok) return e;
     // Every member the list shows is in a group, or parked (offline while

@@ -34,7 +34,7 @@ enum MemberFlags : std::uint8_t {
 using namespace guild_detail;
 
 // A member's role slots, ascending (validation and staging).
-using RoleSlots = boost::container::small_vector<std::uint32_t, 2>;
+using RoleSlots = SmallVec<std::uint32_t, 2>;
 
 // One member: 64 bytes, one cache line, in a slab named by 32-bit slots.
 // Most members need nothing else: a name of up to 24 bytes and up to two
@@ -111,7 +111,12 @@ struct Text {
     Text() = default;
     Text(const Text&) = delete;
     Text& operator=(const Text&) = delete;
-    ~Text() { ::operator delete(block); }
+    ~Text() {
+        if (!block) return;
+        std::uint32_t klen;
+        std::memcpy(&klen, block, 4);
+        heap::deallocate(block, 4 + len + klen);
+    }
 
     Text(std::string_view name, bool has_key, std::string_view key) {
         len = static_cast<std::uint8_t>(name.size());  // names are <= 128 bytes
@@ -121,7 +126,7 @@ struct Text {
             return;
         }
         const std::uint32_t klen = has_key ? static_cast<std::uint32_t>(key.size()) : 0;
-        block = static_cast<char*>(::operator new(4 + name.size() + klen));
+        block = static_cast<char*>(heap::allocate(4 + name.size() + klen));
         std::memcpy(block, &klen, 4);
         std::memcpy(block + 4, name.data(), name.size());
         if (klen) std::memcpy(block + 4 + name.size(), key.data(), klen);
@@ -144,7 +149,9 @@ inline bool same_key(const Member& m, const Text& t) {
 }
 
 inline void drop_text(Member& m) noexcept {
-    if (m.flags & f_text_heap) ::operator delete(m.text.heap);
+    if (m.flags & f_text_heap)
+        heap::deallocate(m.text.heap, 4 + m.name_len +
+                                          ((m.flags & f_custom_key) ? custom_key_of(m).size() : 0));
     m.flags &= static_cast<std::uint8_t>(~(f_text_heap | f_custom_key));
 }
 inline void install_text(Member& m, Text& t) noexcept {
@@ -169,7 +176,9 @@ struct Roles {
     Roles() = default;
     Roles(const Roles&) = delete;
     Roles& operator=(const Roles&) = delete;
-    ~Roles() { ::operator delete(block); }
+    ~Roles() {
+        if (block) heap::deallocate(block, (block[0] + 1) * sizeof(std::uint32_t));
+    }
 
     explicit Roles(const RoleSlots& r) : Roles(std::span<const std::uint32_t>(r.data(), r.size())) {}
     explicit Roles(std::span<const std::uint32_t> slots) {
@@ -178,14 +187,15 @@ struct Roles {
             std::copy(slots.begin(), slots.end(), inl);
             return;
         }
-        block = static_cast<std::uint32_t*>(::operator new((slots.size() + 1) * sizeof(std::uint32_t)));
+        block = static_cast<std::uint32_t*>(heap::allocate((slots.size() + 1) * sizeof(std::uint32_t)));
         block[0] = static_cast<std::uint32_t>(slots.size());
         std::copy(slots.begin(), slots.end(), block + 1);
     }
 };
 
 inline void drop_roles(Member& m) noexcept {
-    if (m.flags & f_roles_heap) ::operator delete(m.roles.heap);
+    // The block's count may have shrunk (erase_role): so has its count.
+    if (m.flags & f_roles_heap) heap::deallocate(m.roles.heap, (m.roles.heap[0] + 1) * sizeof(std::uint32_t));
     m.flags &= static_cast<std::uint8_t>(~f_roles_heap);
     m.nroles = 0;
 }
@@ -218,8 +228,10 @@ inline void erase_role(Member& m, std::uint32_t slot) noexcept {
     std::uint32_t* it = std::find(first, end, slot);
     if (it == end) return;
     std::copy(it + 1, end, it);
-    if (count_word)
+    if (count_word) {
         --*count_word;
+        heap::shrunk(sizeof(std::uint32_t));  // the block's bytes as counted
+    }
     else
         --m.nroles;
 }

@@ -348,8 +348,8 @@ public:
     void build(const id_t* ids, id_t count) {
         clear();
         if (count == 0) return;
-        std::vector<id_t> level;  // node ids of the level being built
-        std::vector<id_t> next_level;
+        Vec<id_t> level;  // node ids of the level being built
+        Vec<id_t> next_level;
         build_leaves(ids, count, level);
         height_ = 0;
         while (level.size() > 1) {
@@ -734,7 +734,7 @@ private:
         return static_cast<id_t>((n + fill - 1) / fill);
     }
 
-    void build_leaves(const id_t* ids, id_t count, std::vector<id_t>& out) {
+    void build_leaves(const id_t* ids, id_t count, Vec<id_t>& out) {
         const id_t groups = groups_for(count, LeafCap * 3 / 4);
         leaves_.reserve(groups);
         out.clear();
@@ -759,7 +759,7 @@ private:
         }
     }
 
-    void build_inners(const std::vector<id_t>& below, std::vector<id_t>& out) {
+    void build_inners(const Vec<id_t>& below, Vec<id_t>& out) {
         const unsigned h = height_;  // height of the nodes in `below`
         const id_t count = static_cast<id_t>(below.size());
         const id_t groups = groups_for(count, InnerCap * 3 / 4);

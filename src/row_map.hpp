@@ -42,7 +42,7 @@ public:
                std::span<const std::uint32_t> updated = {});
 
     // The new list as pieces, ascending; valid after a successful build.
-    const std::vector<Piece>& pieces() const { return flat_; }
+    const Vec<Piece>& pieces() const { return flat_; }
     std::uint32_t length() const { return length_; }
     // Index in pieces() of the piece holding new position p (p < length()).
     std::size_t piece_at(std::uint32_t p) const;
@@ -50,7 +50,7 @@ public:
 private:
     struct Block {
         std::uint32_t len = 0;
-        std::vector<Run> runs;
+        Vec<Run> runs;
     };
     bool locate(std::uint32_t p, std::size_t* b, std::size_t* r, std::uint32_t* off) const;
     void split_block(std::size_t b);
@@ -58,8 +58,8 @@ private:
     bool remove(std::uint32_t p);
     bool update(std::uint32_t p);
 
-    std::vector<Block> blocks_;
-    std::vector<Piece> flat_;
+    Vec<Block> blocks_;
+    Vec<Piece> flat_;
     std::uint32_t length_ = 0;
 };
 

@@ -152,8 +152,8 @@ public:
     // other row j is fill(j), called in ascending j. May throw
     // std::bad_alloc (then the rows are unchanged).
     struct Scratch {
-        std::vector<Row> rows;
-        std::vector<KeptRun> runs;
+        Vec<Row> rows;
+        Vec<KeptRun> runs;
     };
     template <class Fill>
     void rebuild(std::span<const KeptRun> kept, std::uint32_t new_len, Fill&& fill,

@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "heap.hpp"
 #include "ids.hpp"
 
 namespace roster {
@@ -28,7 +29,9 @@ namespace roster {
 namespace detail {
 
 // Raw memory for slabs: malloc for small blocks, anonymous mappings with
-// MADV_HUGEPAGE for large ones (mremap grows them without copying).
+// MADV_HUGEPAGE for large ones (mremap grows them without copying); or,
+// when the bound heap has the host's hooks (heap.hpp), their blocks. A
+// bound heap counts the bytes.
 class SlabMemory {
 public:
     static constexpr std::size_t map_threshold = std::size_t{2} << 20;  // 2 MiB
@@ -50,14 +53,20 @@ public:
     // Grows to at least `want` bytes, keeping the contents. Strong guarantee.
     void grow(std::size_t want) {
         if (want <= bytes_) return;
+        Heap* h = heap::current();
 #ifdef ROSTER_SLAB_EXACT_GROWTH
         // Test builds: slab memory comes from realloc/mmap, which allocation
         // failure tests cannot fail; a probe through operator new lets them.
-        ::operator delete(::operator new(1));
+        if (!h || !h->hooked()) ::operator delete(::operator new(1));
 #endif
+        if (h && h->hooked()) {
+            grow_hooked(*h, want);
+            return;
+        }
         if (want < map_threshold) {
             void* p = std::realloc(ptr_, want);
             if (!p) throw std::bad_alloc();
+            count(h, bytes_, want);
             ptr_ = p;
             bytes_ = want;
             return;
@@ -77,16 +86,22 @@ public:
 #ifdef MADV_HUGEPAGE
         ::madvise(p, size, MADV_HUGEPAGE);  // advice only: failure is harmless
 #endif
+        count(h, bytes_, size);
         ptr_ = p;
         bytes_ = size;
         mapped_ = true;
     }
 
     void release() noexcept {
-        if (mapped_)
+        if (!ptr_) return;
+        Heap* h = heap::current();
+        if (h && h->hooked())
+            h->hooks.deallocate(ptr_, h->hooks.user_data);
+        else if (mapped_)
             ::munmap(ptr_, bytes_);
         else
             std::free(ptr_);
+        if (h) h->sub(bytes_);
         ptr_ = nullptr;
         bytes_ = 0;
         mapped_ = false;
@@ -99,6 +114,29 @@ public:
     }
 
 private:
+    static void count(Heap* h, std::size_t from, std::size_t to) noexcept {
+        if (!h) return;
+        h->sub(from);
+        h->add(to);
+    }
+
+    // Through the host's hooks: its reallocate, or allocate, copy, free.
+    void grow_hooked(Heap& h, std::size_t want) {
+        void* p;
+        if (ptr_ && h.hooks.reallocate) {
+            p = h.hooks.reallocate(ptr_, want, h.hooks.user_data);
+            if (!p) throw std::bad_alloc();
+        } else {
+            p = h.hooks.allocate(want, h.hooks.user_data);
+            if (!p) throw std::bad_alloc();
+            if (bytes_) std::memcpy(p, ptr_, bytes_);
+            if (ptr_) h.hooks.deallocate(ptr_, h.hooks.user_data);
+        }
+        count(&h, bytes_, want);
+        ptr_ = p;
+        bytes_ = want;
+    }
+
     static std::size_t round_up(std::size_t n) {
         return (n + map_threshold - 1) & ~(map_threshold - 1);
     }

@@ -108,7 +108,7 @@ private:
 
     WriteFn fn_;
     void* user_;
-    std::vector<unsigned char> buf_;  // kMaxBlock bytes; the open block's payload
+    Vec<unsigned char> buf_;  // kMaxBlock bytes; the open block's payload
     std::size_t size_ = 0;            // bytes of it in use
     std::uint32_t tag_ = 0;
     bool open_ = false;
@@ -169,7 +169,7 @@ private:
     bool from_memory_ = false;
     ReadFn fn_ = nullptr;
     void* user_ = nullptr;
-    std::vector<unsigned char> block_;     // the current block, read through fn_
+    Vec<unsigned char> block_;     // the current block, read through fn_
     std::span<const unsigned char> blk_;  // the current block's payload (in mem_ or block_)
     std::size_t at_ = 0;
     std::uint32_t tag_ = 0;

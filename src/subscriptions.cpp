@@ -23,7 +23,7 @@ Subscriptions::ListSubs& Subscriptions::list_subs(std::uint64_t list_id) {
     auto it = std::lower_bound(lists_.begin(), lists_.end(), list_id,
                                [](const auto& l, std::uint64_t id) { return l->id < id; });
     if (it != lists_.end() && (*it)->id == list_id) return **it;
-    auto ls = std::make_unique<ListSubs>();
+    auto ls = make_box<ListSubs>();
     ls->id = list_id;
     engine_.guild_.counts(list_id, &ls->member_count, &ls->online_count);
     engine_.guild_.groups(list_id, &ls->groups);
@@ -41,8 +41,8 @@ Subscriptions::ListSubs* Subscriptions::find_list_subs(std::uint64_t list_id) co
 // What restart() needs, allocated beforehand.
 struct Subscriptions::Restart {
     bool needed = false;
-    std::vector<std::pair<Session*, SessionList*>> moved;  // audience members, in order
-    std::vector<GroupCount> groups;
+    Vec<std::pair<Session*, SessionList*>> moved;  // audience members, in order
+    Vec<GroupCount> groups;
 };
 
 // The list was removed and created again inside the batch, and someone
@@ -85,7 +85,7 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
         a->members.reserve(a->members.size() + 1);
         a->ids.reserve(a->ids.size() + 1);
     } else {
-        auto made = std::make_unique<Audience>();
+        auto made = make_box<Audience>();
         made->chunks = sl.wanted;
         made->cached.reserve(sl.wanted.size());
         made->members.reserve(1);
@@ -130,7 +130,7 @@ void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) noexcept {
 // The session's subscription to the list becomes `chunks` (swapped in);
 // false when it already was. Needs room for one more pending entry.
 bool Subscriptions::replace_chunks(ListSubs& ls, Session& s, SessionList& sl,
-                                   std::vector<std::uint32_t>& chunks) noexcept {
+                                   Vec<std::uint32_t>& chunks) noexcept {
     sl.closed = false;
     if (sl.served) {
         // Closed in the sink after its frame, which gave it what it wanted
@@ -161,7 +161,7 @@ Error Subscriptions::subscribe(std::uint64_t session, std::uint64_t list_id,
     if (engine_.delivering_ && !ranges.empty()) return Error::busy;
     if (!engine_.guild_.has_list(list_id)) return Error::not_found;
     if (ranges.size() > cfg_.max_ranges) return Error::limit;
-    std::vector<std::uint32_t> chunks;
+    Vec<std::uint32_t> chunks;
     for (Range r : ranges) {
         if (r.start > r.end) std::swap(r.start, r.end);
         if (static_cast<std::uint64_t>(r.end) - r.start + 1 > cfg_.max_span) return Error::limit;
@@ -187,17 +187,17 @@ Error Subscriptions::subscribe(std::uint64_t session, std::uint64_t list_id,
     }
     if (!sl && chunks.empty()) return Error::ok;
     if (it != sessions_.end() && !s) return Error::internal;  // removed ones go at delivery's end
-    std::unique_ptr<Session> new_session;
+    Box<Session> new_session;
     if (!s) {
         if (sessions_.size() >= cfg_.max_sessions) return Error::limit;
-        new_session = std::make_unique<Session>();
+        new_session = make_box<Session>();
         new_session->id = session;
         s = new_session.get();
     }
-    std::unique_ptr<SessionList> new_list;
+    Box<SessionList> new_list;
     if (!sl) {
         if (s->lists.size() >= cfg_.max_lists) return Error::limit;
-        new_list = std::make_unique<SessionList>();
+        new_list = make_box<SessionList>();
         new_list->list_id = list_id;
         s->lists.reserve(s->lists.size() + 1);
     }
@@ -241,7 +241,7 @@ Error Subscriptions::remove_session(std::uint64_t session) {
 }
 
 Error Subscriptions::session_ranges(std::uint64_t session, std::uint64_t list_id,
-                                    std::vector<Range>* out) const {
+                                    Vec<Range>* out) const {
     if (!out || session == 0) return Error::invalid;
     out->clear();
     auto it = sessions_.find(session);
@@ -277,7 +277,7 @@ bool Subscriptions::apply_deferred() {
         SessionList* sl = it == sessions_.end() ? nullptr : it->second->find(lid);
         ListSubs* ls = sl ? find_list_subs(lid) : nullptr;
         if (!ls) continue;
-        std::vector<std::uint32_t> none;
+        Vec<std::uint32_t> none;
         again |= replace_chunks(*ls, *it->second, *sl, none);
     }
     deferred_unsubs_.clear();
@@ -302,7 +302,7 @@ Error Subscriptions::flush() {
                     flush_removed_list(ls);
             }
             flushing_ = nullptr;
-            std::erase_if(lists_, [&](const std::unique_ptr<ListSubs>& ls) {
+            std::erase_if(lists_, [&](const Box<ListSubs>& ls) {
                 if (!ls->audiences.empty() || !ls->pending.empty()) return false;
                 if (engine_.guild_.attached_log(ls->id) == &ls->log)
                     engine_.guild_.attach_log(ls->id, nullptr);
@@ -355,7 +355,7 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
     groups_.clear();
     member_count_ = online_count_ = 0;
     list_id_ = ls.id;
-    for (Audience* a : std::vector<Audience*>(ls.order)) {
+    for (Audience* a : Vec<Audience*>(ls.order)) {
         items_.clear();
         ops_.clear();
         run_items_.clear();
@@ -386,7 +386,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
     Guild& g = engine_.guild_;
     list_id_ = ls.id;
     g.counts(ls.id, &member_count_, &online_count_);
-    std::vector<GroupCount> now;
+    Vec<GroupCount> now;
     g.groups(ls.id, &now);
     bool counts_changed = member_count_ != ls.member_count || online_count_ != ls.online_count ||
                           now.size() != ls.groups.size();
@@ -448,7 +448,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
             if (sl->stale || !sorted_contains(sl->held, k)) refresh_chunk(ls, k);
 
     if (list_changed) {
-        const std::vector<Audience*> order(ls.order);  // the sink may unsubscribe
+        const Vec<Audience*> order(ls.order);  // the sink may unsubscribe
         for (std::size_t i = 0; i < order.size(); ++i) {
             if (i + 2 < order.size()) __builtin_prefetch(order[i + 2]);
             const Audience* a = order[i];
@@ -472,7 +472,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
             send(ls, counts_changed, audience_ids(*a));
         }
     }
-    std::vector<std::uint32_t> dropped, kept, fresh;
+    Vec<std::uint32_t> dropped, kept, fresh;
     // By index: the sink may unsubscribe, which reserves room in ls.pending.
     for (std::size_t p = 0; p < ls.pending.size(); ++p) {
         auto [s, sl] = ls.pending[p];
@@ -545,7 +545,7 @@ void Subscriptions::settle(ListSubs& ls, Session& s, SessionList& sl) {
         std::erase_if(s.lists, [gone = &sl](const auto& p) { return p.get() == gone; });
         return;
     }
-    std::vector<std::uint32_t> held(sl.wanted);
+    Vec<std::uint32_t> held(sl.wanted);
     join_audience(ls, s, sl);
     sl.held.swap(held);
     sl.stale = false;
@@ -619,7 +619,7 @@ std::size_t Subscriptions::memory_bytes() const {
     std::size_t b = pool_.memory_bytes();
     b += sessions_.bucket_count() * sizeof(void*);
     for (const auto& [id, s] : sessions_) {
-        b += node + sizeof(std::pair<const std::uint64_t, std::unique_ptr<Session>>) + sizeof(Session);
+        b += node + sizeof(std::pair<const std::uint64_t, Box<Session>>) + sizeof(Session);
         b += s->lists.capacity() * sizeof(void*);
         for (const auto& sl : s->lists)
             b += sizeof(SessionList) + (sl->held.capacity() + sl->wanted.capacity()) * sizeof(std::uint32_t);
@@ -635,7 +635,7 @@ std::size_t Subscriptions::memory_bytes() const {
              ls->chunks.size() * (node + sizeof(std::pair<const std::uint32_t, Chunk>));
         b += ls->audiences.bucket_count() * sizeof(void*);
         for (const Audience* a : ls->order)
-            b += node + sizeof(std::vector<std::uint32_t>) + sizeof(void*) + sizeof(Audience) +
+            b += node + sizeof(Vec<std::uint32_t>) + sizeof(void*) + sizeof(Audience) +
                  a->chunks.capacity() * sizeof(std::uint32_t) * 2 +
                  a->members.capacity() * sizeof(std::pair<Session*, SessionList*>) +
                  a->ids.capacity() * sizeof(std::uint64_t);
@@ -705,7 +705,7 @@ bool Subscriptions::check_invariants(std::string* why) const {
                 &ls.chunks.find(c->k)->second != c)
                 return fail("unheld chain names a chunk that is not cached");
         if (ls.order.size() != ls.audiences.size()) return fail("audience order");
-        std::map<std::uint32_t, std::uint32_t> refs, mid;
+        Map<std::uint32_t, std::uint32_t> refs, mid;
         for (const Audience* a : ls.order) {
             if (a->members.empty()) return fail("empty audience");
             if (a->cached.size() != a->chunks.size()) return fail("audience cache pointers");
@@ -738,7 +738,7 @@ bool Subscriptions::check_invariants(std::string* why) const {
         // those), each cache equals the rows.
         if (engine_.depth_ == 0 && ls.pending.empty() && ls.log.empty() && !ls.lost &&
             engine_.guild_.has_list(ls.id) && !engine_.guild_.has_touched(ls.id)) {
-            std::vector<Row> rows;
+            Vec<Row> rows;
             for (const auto& [k, c] : ls.chunks) {
                 if (c.refs == 0) continue;  // unheld: dropped at the next flush
                 const std::uint64_t s = static_cast<std::uint64_t>(k) * cfg_.chunk;

@@ -45,7 +45,7 @@ public:
     Error subscribe(std::uint64_t session, std::uint64_t list_id, std::span<const Range> ranges);
     Error remove_session(std::uint64_t session);
     Error session_ranges(std::uint64_t session, std::uint64_t list_id,
-                         std::vector<Range>* out) const;
+                         Vec<Range>* out) const;
     // Sessions removed inside the sink stay in sessions_ until delivery
     // ends, but are gone for the host already: one entry each in
     // deferred_removals_ (a second removal is refused).
@@ -99,7 +99,7 @@ private:
     void prepare_restart(ListSubs& ls, Restart& r);
     void restart(ListSubs& ls, Restart& r) noexcept;
     bool replace_chunks(ListSubs& ls, Session& s, SessionList& sl,
-                        std::vector<std::uint32_t>& chunks) noexcept;
+                        Vec<std::uint32_t>& chunks) noexcept;
     void leave_audience(ListSubs& ls, SessionList& sl) noexcept;
     void join_audience(ListSubs& ls, Session& s, SessionList& sl);
     void settle(ListSubs& ls, Session& s, SessionList& sl);
@@ -135,37 +135,37 @@ private:
     SessionConfig cfg_;
     RowPool pool_;  // the chunks' cached rows (before lists_: it outlives them)
     FrameSink sink_;
-    std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
-    std::vector<std::unique_ptr<ListSubs>> lists_;  // ascending list id
+    HashMap<std::uint64_t, Box<Session>> sessions_;
+    Vec<Box<ListSubs>> lists_;  // ascending list id
 
     // Requests made from inside the sink, applied when delivery ends.
-    std::vector<std::uint64_t> deferred_removals_;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> deferred_unsubs_;  // session, list
+    Vec<std::uint64_t> deferred_removals_;
+    Vec<std::pair<std::uint64_t, std::uint64_t>> deferred_unsubs_;  // session, list
 
     // Scratch, reused across flushes.
     WindowDiff differ_;
     WindowPlanner planner_;
     RowMap map_;
-    std::vector<std::uint32_t> touched_;  // the list's rows changed in place (Guild::take_touched)
+    Vec<std::uint32_t> touched_;  // the list's rows changed in place (Guild::take_touched)
     // Kept chunks this flush may change, by number.
-    std::vector<std::pair<std::uint32_t, Chunk*>> work_;
-    std::vector<Row> rows_;         // a chunk's new rows
-    std::vector<Row> fetched_;      // the rows planner_ asked for
-    std::vector<std::uint32_t> slot_;  // per row of a window: its index in the plan's rows
+    Vec<std::pair<std::uint32_t, Chunk*>> work_;
+    Vec<Row> rows_;         // a chunk's new rows
+    Vec<Row> fetched_;      // the rows planner_ asked for
+    Vec<std::uint32_t> slot_;  // per row of a window: its index in the plan's rows
     RowWindow::Scratch window_scratch_;
     // Every chunk's ops of the list being flushed (and their items, in op
     // order): written in one stream, so no chunk's own buffers go cold
     // between computing its ops and sending them.
     PodBuffer<roster_op> ops_arena_;
     PodBuffer<roster_row> items_arena_;
-    std::vector<roster_row> items_;      // items of the frame being built
-    std::vector<roster_op> ops_;         // ops of the frame being built
+    Vec<roster_row> items_;      // items of the frame being built
+    Vec<roster_op> ops_;         // ops of the frame being built
     // Ops of the frame whose items are in items_ (SYNC runs): op index and
     // offset of its first item, resolved once items_ stops growing. A
     // chunk's ops point into the chunk already.
-    std::vector<std::pair<std::size_t, std::size_t>> run_items_;
-    std::vector<roster_group> groups_;   // the list's groups, C layout
-    std::vector<std::uint64_t> ids_;
+    Vec<std::pair<std::size_t, std::size_t>> run_items_;
+    Vec<roster_group> groups_;   // the list's groups, C layout
+    Vec<std::uint64_t> ids_;
     std::uint32_t member_count_ = 0, online_count_ = 0;
     std::uint64_t list_id_ = 0;
     std::uint64_t flush_no_ = 0;

@@ -22,7 +22,7 @@ namespace roster {
 
 void Subscriptions::save(snapshot::Writer& w) const {
     w.begin(snapshot::s_sessions);
-    std::vector<const Session*> order;
+    Vec<const Session*> order;
     order.reserve(sessions_.size());
     for (const auto& [id, s] : sessions_) order.push_back(s.get());
     std::sort(order.begin(), order.end(),
@@ -76,14 +76,14 @@ Error Subscriptions::load(snapshot::Reader& r) {
             prev = id;
             if (nlists > ROSTER_MAX_SESSION_LISTS) return corrupt();
             if (nlists > cfg_.max_lists) return r.fail(Error::limit);
-            auto s = std::make_unique<Session>();
+            auto s = make_box<Session>();
             s->id = id;
             s->lists.reserve(nlists);
             for (std::uint32_t j = 0; j < nlists; ++j) {
                 std::uint64_t list_id = 0;
                 if (!r.u64(&list_id)) return r.error();
                 if (!guild.has_list(list_id) || s->find(list_id)) return corrupt();
-                auto sl = std::make_unique<SessionList>();
+                auto sl = make_box<SessionList>();
                 sl->list_id = list_id;
                 s->lists.push_back(std::move(sl));
             }
@@ -98,7 +98,7 @@ Error Subscriptions::load(snapshot::Reader& r) {
         const std::uint64_t max_chunks = std::min<std::uint64_t>(
             ROSTER_MAX_SUBSCRIPTION_CHUNKS,
             std::uint64_t{cfg_.max_ranges} * (cfg_.max_span / cfg_.chunk + 2));
-        std::vector<std::uint32_t> chunks;
+        Vec<std::uint32_t> chunks;
         std::uint64_t placed = 0;
         prev = 0;
         for (std::uint32_t i = 0; i < nlists; ++i) {

@@ -20,7 +20,7 @@ namespace roster {
 namespace subs_detail {
 
 struct ChunksHash {
-    std::size_t operator()(const std::vector<std::uint32_t>& v) const {
+    std::size_t operator()(const Vec<std::uint32_t>& v) const {
         std::uint64_t h = 0xcbf29ce484222325ull;
         for (std::uint32_t x : v) h = (h ^ x) * 0x100000001b3ull;
         return static_cast<std::size_t>(h);
@@ -31,7 +31,7 @@ inline roster_row to_c(const Row& r) {
     return roster_row{r.header() ? ROSTER_ROW_HEADER : ROSTER_ROW_MEMBER, r.count, r.group, r.user};
 }
 
-inline bool sorted_contains(const std::vector<std::uint32_t>& v, std::uint32_t k) {
+inline bool sorted_contains(const Vec<std::uint32_t>& v, std::uint32_t k) {
     return std::binary_search(v.begin(), v.end(), k);
 }
 
@@ -71,8 +71,8 @@ struct Subscriptions::Chunk {
 
 struct Subscriptions::SessionList {
     std::uint64_t list_id = 0;
-    std::vector<std::uint32_t> held;    // chunks as of the session's last frame
-    std::vector<std::uint32_t> wanted;  // chunks now
+    Vec<std::uint32_t> held;    // chunks as of the session's last frame
+    Vec<std::uint32_t> wanted;  // chunks now
     Audience* audience = nullptr;       // set when steady (held == wanted)
     std::size_t slot = 0;               // index in audience->members
     bool pending = false;               // in its ListSubs' pending list
@@ -85,7 +85,7 @@ struct Subscriptions::SessionList {
 
 struct Subscriptions::Session {
     std::uint64_t id = 0;
-    std::vector<std::unique_ptr<SessionList>> lists;
+    Vec<Box<SessionList>> lists;
     bool removed = false;  // removed inside the sink; dropped after delivery
 
     SessionList* find(std::uint64_t list_id) const {
@@ -96,12 +96,12 @@ struct Subscriptions::Session {
 };
 
 struct Subscriptions::Audience {
-    std::vector<std::uint32_t> chunks;
+    Vec<std::uint32_t> chunks;
     // chunks[i]'s cache entry (held: it stays while refs > 0). Inline, so
     // the flush's pass over audiences reads one object per audience.
-    boost::container::small_vector<Chunk*, 4> cached;
-    std::vector<std::pair<Session*, SessionList*>> members;
-    std::vector<std::uint64_t> ids;  // members' session ids, same order
+    SmallVec<Chunk*, 4> cached;
+    Vec<std::pair<Session*, SessionList*>> members;
+    Vec<std::uint64_t> ids;  // members' session ids, same order
 };
 
 // Bookkeeping that a failing call must not leave half-done is changed only
@@ -110,14 +110,14 @@ struct Subscriptions::Audience {
 // allocated beforehand (see Subscriptions::subscribe and join_audience).
 struct Subscriptions::ListSubs {
     std::uint64_t id = 0;
-    std::vector<RowEdit> log;
+    Vec<RowEdit> log;
     bool lost = false;  // a flush failed: every holder gets its chunks re-sent
     std::uint32_t member_count = 0, online_count = 0;
-    std::vector<GroupCount> groups;  // as of the last flush
-    std::unordered_map<std::uint32_t, Chunk> chunks;
+    Vec<GroupCount> groups;  // as of the last flush
+    HashMap<std::uint32_t, Chunk> chunks;
     // Chunks some audience holds (refs > 0), by number: a flush walks them
     // in order without sorting.
-    std::vector<std::pair<std::uint32_t, Chunk*>> held;
+    Vec<std::pair<std::uint32_t, Chunk*>> held;
     // Cannot fail when `held` has room for one more (reserve first).
     void hold(Chunk* c) noexcept {
         if (c->refs == 0)
@@ -168,16 +168,16 @@ struct Subscriptions::ListSubs {
         held.clear();
         unheld = nullptr;
     }
-    std::unordered_map<std::vector<std::uint32_t>, std::unique_ptr<Audience>, ChunksHash> audiences;
-    std::vector<Audience*> order;  // audiences in creation order (deterministic delivery)
+    HashMap<Vec<std::uint32_t>, Box<Audience>, ChunksHash> audiences;
+    Vec<Audience*> order;  // audiences in creation order (deterministic delivery)
     // Sessions whose subscription changed since their last frame, in the
     // order they changed; each has its SessionList::pending set.
-    std::vector<std::pair<Session*, SessionList*>> pending;
+    Vec<std::pair<Session*, SessionList*>> pending;
 
     // This flush: rows from `affected_from` on may have changed, and so may
     // the header rows in `changed_headers`.
     std::uint32_t affected_from = 0;
-    std::vector<std::uint32_t> changed_headers;
+    Vec<std::uint32_t> changed_headers;
     std::uint32_t length = 0;
     bool mapped = false;  // map_ describes this flush's edits
 };

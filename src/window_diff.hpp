@@ -53,7 +53,7 @@ public:
     // Computes the script into ops(); returns false (ops() unspecified) when
     // it would cost more than cost_resend(N.size()).
     bool diff(std::span<const Row> O, std::span<const Row> N);
-    const std::vector<WindowOp>& ops() const { return ops_; }
+    const Vec<WindowOp>& ops() const { return ops_; }
 
 private:
     struct Slot {
@@ -69,12 +69,12 @@ private:
         std::uint64_t value;
         std::int32_t pair;
     };
-    std::vector<WindowOp> ops_;
-    std::vector<Slot> slots_;  // O's rows by identity
+    Vec<WindowOp> ops_;
+    Vec<Slot> slots_;  // O's rows by identity
     std::uint32_t gen_ = 0;
-    std::vector<Best> fen_;    // Fenwick tree of prefix maxima over O positions
-    std::vector<Pair> pairs_;  // matched rows, in N order
-    std::vector<std::uint32_t> keep_;  // indices into pairs_ of the kept chain
+    Vec<Best> fen_;    // Fenwick tree of prefix maxima over O positions
+    Vec<Pair> pairs_;  // matched rows, in N order
+    Vec<std::uint32_t> keep_;  // indices into pairs_ of the kept chain
 };
 
 }  // namespace roster

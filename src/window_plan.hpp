@@ -68,17 +68,17 @@ public:
         return std::span<const std::uint32_t>(fresh_).subspan(p.fresh0, p.fresh1 - p.fresh0);
     }
     // Every plan's rows to read, plan after plan, and how many rows.
-    const std::vector<RowRun>& runs() const { return runs_; }
+    const Vec<RowRun>& runs() const { return runs_; }
     std::uint32_t rows() const { return rows_; }
 
 private:
     void keep(std::uint32_t at, std::uint32_t old, std::uint32_t len);
     void need(std::uint32_t at, std::uint32_t n);
 
-    std::vector<WindowPlan> plans_;
-    std::vector<KeptRun> kept_;
-    std::vector<RowRun> runs_;
-    std::vector<std::uint32_t> updates_, fresh_;
+    Vec<WindowPlan> plans_;
+    Vec<KeptRun> kept_;
+    Vec<RowRun> runs_;
+    Vec<std::uint32_t> updates_, fresh_;
     std::uint32_t rows_ = 0;
     // The plan being made.
     std::uint32_t s_ = 0;

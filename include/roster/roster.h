@@ -128,6 +128,35 @@ typedef enum roster_presence {
  * (the defaults: 3 * (300 / 100 + 2) = 15). */
 #define ROSTER_MAX_SUBSCRIPTION_CHUNKS 1000u
 
+/** A host's allocator (roster_config.allocator). When allocate is set,
+ * every byte the guild holds comes from these functions: its members,
+ * lists, trees, sessions, caches and scratch buffers, the large slabs
+ * included, and the guild object itself; no memory of the guild comes from
+ * anywhere else (a loaded guild's memory comes from the loader's config).
+ * Unset (allocate NULL), the guild uses the C and C++ runtimes as before.
+ *
+ * - allocate(size, user): size bytes (size > 0), aligned for any type
+ *   (alignof(max_align_t), as malloc); NULL when memory has run out, and the
+ *   call that needed it returns ROSTER_ENOMEM (or ROSTER_EFLUSH: see "When
+ *   memory runs out").
+ * - reallocate(ptr, size, user): as realloc: ptr was returned by allocate or
+ *   reallocate and is not NULL, size > 0; returns the moved or resized block
+ *   with the contents kept, or NULL with ptr still valid and unchanged. May
+ *   be NULL: the engine then allocates, copies and deallocates instead.
+ * - deallocate(ptr, user): gives back a block (never NULL). Required when
+ *   allocate is set.
+ *
+ * The functions are called only from inside calls on the guild (and from
+ * roster_guild_destroy), on the calling thread, never concurrently for one
+ * guild; they must not call roster. A guild's blocks all go back to its
+ * deallocate by the end of roster_guild_destroy. */
+typedef struct roster_allocator {
+    void *(*allocate)(size_t size, void *user_data);           /**< malloc-like; NULL: unset */
+    void *(*reallocate)(void *ptr, size_t size, void *user_data); /**< realloc-like, or NULL */
+    void (*deallocate)(void *ptr, void *user_data);            /**< free-like */
+    void *user_data;                                           /**< passed to all three */
+} roster_allocator;
+
 /** Guild configuration. Always initialise with ROSTER_CONFIG_INIT and then
  * change fields: `size` lets later versions add fields without breaking
  * callers built against this header. In parentheses: the default, then
@@ -154,21 +183,24 @@ typedef struct roster_config {
     uint32_t max_session_lists;    /**< lists one session may subscribe to
                                       (5; 1..ROSTER_MAX_SESSION_LISTS) */
     uint32_t max_sessions;         /**< sessions in the guild (1,048,576; 1..ROSTER_MAX_SESSIONS) */
+    uint32_t reserved;             /**< 0 */
+    roster_allocator allocator;    /**< memory hooks (none: the C and C++ runtimes); since 0.2 */
 } roster_config;
 
 /** The default configuration (roster_config's initialiser). */
 #define ROSTER_CONFIG_INIT                                                               \
     { sizeof(roster_config), 1000u, 1u, 67108864u, 1000u, 256u, 256u, 1000u, 256u, 100u, \
-      3u, 300u, 5u, 1048576u }
+      3u, 300u, 5u, 1048576u, 0u, { 0, 0, 0, 0 } }
 
 /** Creates an empty guild (list 0, "everyone", exists from the start).
  * config may be NULL for the defaults. *out is set only on success. A
- * config from an older header (smaller size, without the session fields)
- * gets the session defaults.
+ * config from an older header (smaller size, without the session fields
+ * or the allocator) gets the session defaults and no allocator hooks.
  * Errors: EINVAL (out NULL, config->size too small, a zero limit other
  * than max_lists and max_overwrites, a field above its ROSTER_MAX_* bound,
- * or ranges that could hold more than ROSTER_MAX_SUBSCRIPTION_CHUNKS
- * chunks), ENOMEM. The guild is owned by the caller: roster_guild_destroy it. */
+ * ranges that could hold more than ROSTER_MAX_SUBSCRIPTION_CHUNKS chunks,
+ * reserved not 0, allocator.allocate set without allocator.deallocate or
+ * the other way round), ENOMEM. The guild is owned by the caller: roster_guild_destroy it. */
 ROSTER_API int roster_guild_create(roster_guild **out, const roster_config *config);
 
 /** Frees the guild and everything it holds. NULL is accepted. */
@@ -616,8 +648,9 @@ typedef struct roster_stats {
 
 /** Fills *out (its first out->size bytes). Counters count from the guild's
  * creation (a loaded guild starts at 0). Errors: EINVAL (NULL, or out->size
- * smaller than this version's first roster_stats). O(n) for the memory
- * figure (a walk over the members) plus O(lists + subscriptions). */
+ * smaller than this version's first roster_stats). O(lists +
+ * subscriptions): memory_bytes is counted as the guild allocates and frees
+ * (the bytes it asked for, without the allocator's own overhead). */
 ROSTER_API int roster_guild_stats(roster_stats *out, const roster_guild *guild);
 
 /* ---- Snapshots (docs/snapshot.md) --------------------------------------------

@@ -2,7 +2,9 @@
 # Usage: selftest.sh LIBRARY HEADERS_DIR BASELINE
 # Proves check_abi.sh can fail: it must reject baselines mutated to differ
 # from the library incompatibly (a function the library no longer has; a
-# struct whose layout changed), and accept one the library only adds to.
+# struct whose layout changed, a field inserted into a size-prefixed struct
+# before its end), and accept ones the library only adds to (a function, a
+# field appended to a size-prefixed struct).
 set -uo pipefail
 lib=$1
 headers=$2
@@ -31,6 +33,17 @@ a = re.sub(r"\s*<function-decl name='roster_guild_session_count'.*?</function-de
            flags=re.S)
 assert a != s
 open(out + "/added.abi", "w").write(a)
+# 4. and 5. roster_config (size-prefixed) as an older header had it: without
+# its last field (the library appends one: accepted), or without a field in
+# its middle (the library inserts one there: rejected).
+i = s.index("<class-decl name='roster_config'")
+j = s.index("</class-decl>", i)
+seg = s[i:j]
+members = list(re.finditer(r"\s*<data-member .*?</data-member>", seg, flags=re.S))
+last = members[-1]
+open(out + "/grown.abi", "w").write(s[:i] + seg[:last.start()] + seg[last.end():] + s[j:])
+mid = next(m for m in members if "name='max_roles'" in m.group(0))
+open(out + "/inserted.abi", "w").write(s[:i] + seg[:mid.start()] + seg[mid.end():] + s[j:])
 PY
 fail=0
 expect() {
@@ -48,4 +61,6 @@ expect() {
 expect 1 removed
 expect 1 layout
 expect 0 added
+expect 0 grown
+expect 1 inserted
 exit $fail

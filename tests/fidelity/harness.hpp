@@ -141,7 +141,7 @@ public:
     // ---- sessions
     // The model changes before the call: the frames it flushes must already
     // be judged by the new subscription. A rejected call restores it.
-    Error subscribe(std::uint64_t session, std::uint64_t list, std::vector<Range> ranges) {
+    Error subscribe(std::uint64_t session, std::uint64_t list, roster::Vec<Range> ranges) {
         const bool outer = start_call();
         const auto saved = subs_;
         touched_.insert({session, list});
@@ -290,7 +290,7 @@ public:
         for (const auto& [s, lists] : subs_) {
             for (const auto& [l, chunks] : lists) {
                 const std::string who = "session " + std::to_string(s) + " list " + std::to_string(l);
-                std::vector<Range> got;
+                roster::Vec<Range> got;
                 if (engine().session_ranges(s, l, &got) != Error::ok) {
                     fail(who + ": session_ranges failed");
                     continue;
@@ -306,7 +306,7 @@ public:
                     continue;
                 }
                 std::uint32_t mc = 0, oc = 0;
-                std::vector<roster::GroupCount> gs;
+                roster::Vec<roster::GroupCount> gs;
                 if (g.counts(l, &mc, &oc) != Error::ok || g.groups(l, &gs) != Error::ok) {
                     fail(who + ": subscribed to a list the guild does not have");
                     continue;
@@ -354,7 +354,7 @@ private:
             b.list_length(l, &nb);
             a.counts(l, &ma, &oa);
             b.counts(l, &mb, &ob);
-            std::vector<roster::Row> ra, rb;
+            roster::Vec<roster::Row> ra, rb;
             if (na) a.rows(l, 0, na - 1, &ra);
             if (nb) b.rows(l, 0, nb - 1, &rb);
             bool same = na == nb && ma == mb && oa == ob && ra.size() == rb.size();
@@ -473,7 +473,7 @@ private:
         auto key = std::make_tuple(list, r.start, r.end);
         auto it = truth_.find(key);
         if (it != truth_.end()) return it->second;
-        std::vector<roster::Row> rows;
+        roster::Vec<roster::Row> rows;
         std::vector<roster_row> out;
         if (engine().guild().rows(list, r.start, r.end, &rows) != Error::ok)
             fail("guild rows failed for list " + std::to_string(list));

@@ -236,7 +236,7 @@ private:
         std::uint64_t list = 0;
         if (!lists_.empty() && chance(0.5)) list = pick(lists_);
         if (chance(0.01)) list = 999;  // unknown
-        std::vector<Range> ranges;
+        roster::Vec<Range> ranges;
         const int n = 1 + static_cast<int>(below(3));
         for (int i = 0; i < n; ++i) {
             if (i > 0 && chance(0.3)) {

@@ -223,11 +223,11 @@ TEST_CASE("adjacent chunks, far-apart ranges and reversed ends") {
     FRAMES(h, "s1 L0 30/30 {on:30} SYNC 0-9 [on:30]" + members(1, 9) + "; SYNC 20-24" + members(20, 24));
     REQUIRE(h.subscribe(2, 0, {{9, 3}}) == Error::ok);
     FRAMES(h, "s2 L0 30/30 {on:30} SYNC 0-9 [on:30]" + members(1, 9));
-    std::vector<Range> r;
+    roster::Vec<Range> r;
     REQUIRE(h.engine().session_ranges(1, 0, &r) == Error::ok);
-    CHECK(r == std::vector<Range>{{0, 9}, {20, 24}});
+    CHECK(r == roster::Vec<Range>{{0, 9}, {20, 24}});
     REQUIRE(h.engine().session_ranges(2, 0, &r) == Error::ok);
-    CHECK(r == std::vector<Range>{{0, 9}});
+    CHECK(r == roster::Vec<Range>{{0, 9}});
     REQUIRE(h.remove(1) == Error::ok);
     FRAMES(h,
            "s1 L0 29/29 {on:29} DELETE 1; INSERT 4 5@on; UPDATE 0 [on:29]; DELETE 5; INSERT 9 10@on; "
@@ -267,7 +267,7 @@ TEST_CASE("unsubscribe") {
     REQUIRE(h.subscribe(1, 0, {}) == Error::ok);
     FRAMES(h, "s1 L0 30/30 {on:30} INVALIDATE 0-9; INVALIDATE 20-24");
     CHECK(h.engine().session_count() == 1);  // the session stays, with no lists
-    std::vector<Range> r{{1, 1}};
+    roster::Vec<Range> r{{1, 1}};
     REQUIRE(h.engine().session_ranges(1, 0, &r) == Error::ok);
     CHECK(r.empty());
     REQUIRE(h.remove(1) == Error::ok);
@@ -318,7 +318,7 @@ TEST_CASE("removing a list with subscribers") {
     FRAMES(h, "s1 L7 3/3 {on:3} SYNC 0-4 [on:3] 1@on 2@on 3@on", "s2 L0 3/3 {on:3} SYNC 0-4 [on:3] 1@on 2@on 3@on");
     REQUIRE(h.remove_list(7) == Error::ok);
     FRAMES(h, "s1 L7 0/0 {} INVALIDATE 0-4");
-    std::vector<Range> r{{1, 1}};
+    roster::Vec<Range> r{{1, 1}};
     REQUIRE(h.engine().session_ranges(1, 7, &r) == Error::ok);
     CHECK(r.empty());
     REQUIRE(h.event([](Guild& g) { return g.set_list(7, {}); }) == Error::ok);
@@ -343,7 +343,7 @@ TEST_CASE("a list removed and created again within one batch drops its subscript
     const std::vector<std::string> got = h.take();
     CHECK(join(got, true) != "");
     for (const std::string& f : got) CHECK(f.find("INVALIDATE 0-4") != std::string::npos);
-    std::vector<Range> r{{1, 1}};
+    roster::Vec<Range> r{{1, 1}};
     REQUIRE(h.engine().session_ranges(1, 7, &r) == Error::ok);
     CHECK(r.empty());
     REQUIRE(h.touch(1) == Error::ok);
@@ -368,9 +368,9 @@ TEST_CASE("a subscription to a list created again within one batch stands") {
     REQUIRE(h.commit() == Error::ok);
     const std::vector<std::string> got = h.take();
     CHECK(std::find(got.begin(), got.end(), "s2 L7 3/3 {on:3} SYNC 0-4 [on:3] 1@on 2@on 3@on") != got.end());
-    std::vector<Range> r;
+    roster::Vec<Range> r;
     REQUIRE(h.engine().session_ranges(2, 7, &r) == Error::ok);
-    CHECK(r == std::vector<Range>{{0, 4}});
+    CHECK(r == roster::Vec<Range>{{0, 4}});
     REQUIRE(h.touch(1) == Error::ok);
     FRAMES(h, "s2 L7 3/3 {on:3} UPDATE 1 1@on");
     CLEAN(h);
@@ -470,9 +470,9 @@ TEST_CASE("inside the sink: guild mutations and subscribes are busy") {
         Engine& e = h.engine();
         CHECK(e.apply([](Guild& g) { return g.upsert_member(99, "x", {}, Status::online, false); }) == Error::busy);
         CHECK(e.apply([](Guild& g) { return g.touch(1); }) == Error::busy);
-        const std::vector<Range> r{{0, 4}};
+        const roster::Vec<Range> r{{0, 4}};
         CHECK(e.subscribe(2, 0, r) == Error::busy);
-        CHECK(e.subscribe(1, 0, std::vector<Range>{{0, 9}}) == Error::busy);
+        CHECK(e.subscribe(1, 0, roster::Vec<Range>{{0, 9}}) == Error::busy);
         CHECK(e.set_sink({}) == Error::busy);
         CHECK(e.begin() == Error::busy);
         // Queries see the guild as of this flush.
@@ -587,12 +587,12 @@ TEST_CASE("subscribe and remove_session: limits and bad input change nothing") {
     CHECK(h.subscribe(3, 0, {{0, 4}}) == Error::limit);  // a third session
     CHECK(h.remove_session(0) == Error::invalid);
     CHECK(h.remove_session(42) == Error::not_found);
-    std::vector<Range> r;
+    roster::Vec<Range> r;
     CHECK(h.engine().session_ranges(42, 0, &r) == Error::not_found);
     NO_FRAMES(h);
     CHECK(h.engine().session_count() == 2);
     REQUIRE(h.engine().session_ranges(1, 0, &r) == Error::ok);
-    CHECK(r == std::vector<Range>{{0, 4}});
+    CHECK(r == roster::Vec<Range>{{0, 4}});
     // The state is intact: a change reaches both sessions as before.
     REQUIRE(h.touch(1) == Error::ok);
     FRAMES(h, "s1 L0 12/12 {on:12} UPDATE 1 1@on", "s1 L7 12/12 {on:12} UPDATE 1 1@on");
@@ -613,7 +613,7 @@ TEST_CASE("absurd ranges near UINT32_MAX do not wrap") {
     CHECK((e == Error::ok || e == Error::limit || e == Error::invalid));
     h.take();
     if (e == Error::ok) {
-        std::vector<Range> got;
+        roster::Vec<Range> got;
         REQUIRE(h.engine().session_ranges(1, 0, &got) == Error::ok);
         REQUIRE(got.size() == 1);
         CHECK(got[0].start <= top - 1);

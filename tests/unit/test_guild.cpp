@@ -16,7 +16,7 @@ namespace {
 std::string dump(const Guild& g, std::uint64_t list = 0) {
     std::uint32_t len = 0;
     REQUIRE(g.list_length(list, &len) == Error::ok);
-    std::vector<Row> rows;
+    roster::Vec<Row> rows;
     if (len) REQUIRE(g.rows(list, 0, len - 1, &rows) == Error::ok);
     std::string out;
     for (const Row& r : rows) {
@@ -37,7 +37,7 @@ std::string dump(const Guild& g, std::uint64_t list = 0) {
     return out;
 }
 
-const std::vector<std::uint64_t> none;
+const roster::Vec<std::uint64_t> none;
 
 }  // namespace
 
@@ -82,7 +82,7 @@ TEST_CASE("sections: hoisted roles by position then id, online, offline; empty g
     REQUIRE(g.upsert_role({11, 5, true, false, false}) == Error::ok);  // same position: id 10 first
     REQUIRE(g.upsert_role({12, 9, true, false, false}) == Error::ok);
     REQUIRE(g.upsert_role({13, 99, false, false, false}) == Error::ok);  // not hoisted
-    std::vector<std::uint64_t> r10 = {10}, r11 = {11}, both = {10, 12}, r13 = {13};
+    roster::Vec<std::uint64_t> r10 = {10}, r11 = {11}, both = {10, 12}, r13 = {13};
     REQUIRE(g.upsert_member(1, "bob", r10, Status::online, false) == Error::ok);
     REQUIRE(g.upsert_member(2, "Alice", r11, Status::idle, false) == Error::ok);
     REQUIRE(g.upsert_member(3, "carol", both, Status::dnd, false) == Error::ok);
@@ -109,7 +109,7 @@ TEST_CASE("a new hoisted role joins the sections where it sorts, in every list")
     REQUIRE(g.upsert_role({40, 99, false, false, false}) == Error::ok); // no section
     REQUIRE(g.upsert_role({50, 5, true, false, false}) == Error::ok);   // after 30
     REQUIRE(g.upsert_role({60, -1, true, false, false}) == Error::ok);  // last
-    const std::vector<std::uint64_t> r10 = {10}, r20 = {20}, r30 = {30}, r40 = {40}, r50 = {50},
+    const roster::Vec<std::uint64_t> r10 = {10}, r20 = {20}, r30 = {30}, r40 = {40}, r50 = {50},
                                      r60 = {60};
     REQUIRE(g.upsert_member(1, "a", r10, Status::online, false) == Error::ok);
     REQUIRE(g.upsert_member(2, "b", r20, Status::online, false) == Error::ok);
@@ -125,7 +125,7 @@ TEST_CASE("a new hoisted role joins the sections where it sorts, in every list")
     REQUIRE(g.upsert_role({70, 0, false, false, false}) == Error::ok);
     REQUIRE(g.remove_role(70) == Error::ok);
     REQUIRE(g.upsert_role({80, 7, true, false, false}) == Error::ok);
-    const std::vector<std::uint64_t> r80 = {80};
+    const roster::Vec<std::uint64_t> r80 = {80};
     REQUIRE(g.upsert_member(7, "g", r80, Status::online, false) == Error::ok);
     const std::string more = "[r20:1] 2 [r80:1] 7 [r10:1] 1 [r30:1] 3 [r50:1] 5 [r60:1] 6 [on:1] 4";
     CHECK(dump(g) == more);
@@ -151,13 +151,13 @@ TEST_CASE("hoisted roles created between member events, in random positions, sor
         std::int32_t pos;
         std::uint64_t id;
     };
-    std::vector<R> held;
+    roster::Vec<R> held;
     std::uint64_t user = 1;
     for (std::uint64_t id = 1; id <= 300; ++id) {
         const std::int32_t pos = static_cast<std::int32_t>(next() % 50) - 25;  // ties broken by id
         REQUIRE(g.upsert_role({id, pos, true, false, false}) == Error::ok);
         if (next() % 3 == 0) continue;  // a section nobody is in
-        const std::vector<std::uint64_t> r = {id};
+        const roster::Vec<std::uint64_t> r = {id};
         REQUIRE(g.upsert_member(user, "m", r, Status::online, false) == Error::ok);
         held.push_back({pos, id});
         std::string why;
@@ -170,7 +170,7 @@ TEST_CASE("hoisted roles created between member events, in random positions, sor
     std::sort(held.begin(), held.end(), [](const R& a, const R& b) {
         return a.pos != b.pos ? a.pos > b.pos : a.id < b.id;
     });
-    std::vector<GroupCount> want, got0, got7;
+    roster::Vec<GroupCount> want, got0, got7;
     for (const R& r : held) want.push_back(GroupCount{r.id, 1});
     want.push_back(GroupCount{group_online, 1});
     REQUIRE(g.groups(0, &got0) == Error::ok);
@@ -186,7 +186,7 @@ TEST_CASE("hoisted roles created between member events, in random positions, sor
     // is row 2k+1.
     std::uint32_t idx = 0;
     for (std::size_t k = 0; k < held.size(); k += 37) {
-        std::vector<Row> rows;
+        roster::Vec<Row> rows;
         REQUIRE(g.rows(0, static_cast<std::uint32_t>(2 * k), static_cast<std::uint32_t>(2 * k + 1), &rows) ==
                 Error::ok);
         REQUIRE(rows.size() == 2);
@@ -208,7 +208,7 @@ TEST_CASE("role slots stay below the group numbers, whatever max_roles says") {
     CHECK(g.upsert_role({max_role_slots + 1, 0, true, false, false}) == Error::limit);
     // The last slot is a section of its own, above online.
     REQUIRE(g.upsert_role({max_role_slots, 5, true, false, false}) == Error::ok);
-    const std::vector<std::uint64_t> last = {max_role_slots};
+    const roster::Vec<std::uint64_t> last = {max_role_slots};
     REQUIRE(g.upsert_member(1, "a", last, Status::online, false) == Error::ok);
     REQUIRE(g.upsert_member(2, "b", none, Status::online, false) == Error::ok);
     CHECK(dump(g) == "[r" + std::to_string(max_role_slots) + ":1] 1 [on:1] 2");
@@ -263,7 +263,7 @@ TEST_CASE("offline members while OFFLINE is hidden: counted, changed, and sorted
     CHECK(g.index_of(0, 4, &at) == Error::not_found);  // hidden
     // Hidden offline members change name, roles and status like any other.
     REQUIRE(g.set_name(1, "aa") == Error::ok);
-    REQUIRE(g.set_roles(3, std::vector<std::uint64_t>{10}) == Error::ok);
+    REQUIRE(g.set_roles(3, roster::Vec<std::uint64_t>{10}) == Error::ok);
     REQUIRE(g.set_status(3, Status::online) == Error::ok);  // comes out under its role
     CHECK(dump(g) == "[r10:1] 3 [on:1] 2");
     REQUIRE(g.set_status(3, Status::offline) == Error::ok);
@@ -301,18 +301,18 @@ TEST_CASE("rows_at reads runs of rows scattered over a list, headers included") 
     Guild g(cfg);
     REQUIRE(g.upsert_role({10, 2, true, false, false}) == Error::ok);
     REQUIRE(g.upsert_role({11, 1, true, false, false}) == Error::ok);
-    std::vector<std::string> names;
+    roster::Vec<std::string> names;
     for (std::uint64_t i = 1; i <= 3000; ++i) {
         char name[16];
         std::snprintf(name, sizeof name, "m%05llu", static_cast<unsigned long long>((i * 7919) % 3001));
-        std::vector<std::uint64_t> roles;
+        roster::Vec<std::uint64_t> roles;
         if (i % 5 == 0) roles.push_back(10);
         if (i % 7 == 0) roles.push_back(11);
         REQUIRE(g.upsert_member(i, name, roles, static_cast<Status>(i % 4), false) == Error::ok);
     }
     std::uint32_t len = 0;
     REQUIRE(g.list_length(0, &len) == Error::ok);
-    std::vector<Row> all;
+    roster::Vec<Row> all;
     REQUIRE(g.rows(0, 0, len - 1, &all) == Error::ok);
     auto same = [](const Row& a, const Row& b) {
         return a.group == b.group && a.user == b.user && a.count == b.count && a.rev == b.rev;
@@ -323,7 +323,7 @@ TEST_CASE("rows_at reads runs of rows scattered over a list, headers included") 
         return static_cast<std::uint32_t>((seed >> 33) % bound);
     };
     for (int round = 0; round < 200; ++round) {
-        std::vector<RowRun> runs;
+        roster::Vec<RowRun> runs;
         std::uint32_t total = 0;
         for (std::uint32_t p = next(50); p < len; p += 1 + next(400)) {
             const std::uint32_t n = std::min<std::uint32_t>(1 + next(120), len - p);
@@ -331,7 +331,7 @@ TEST_CASE("rows_at reads runs of rows scattered over a list, headers included") 
             total += n;
             p += n;
         }
-        std::vector<Row> got(total);
+        roster::Vec<Row> got(total);
         REQUIRE(g.rows_at(0, runs, got.data()) == Error::ok);
         std::size_t i = 0;
         bool ok = true;
@@ -358,7 +358,7 @@ TEST_CASE("list rules: everyone overwrite, role deny then allow, member overwrit
     REQUIRE(g.upsert_role({100, 1, false, false, false}) == Error::ok);
     REQUIRE(g.upsert_role({101, 2, false, false, false}) == Error::ok);
     REQUIRE(g.upsert_role({102, 3, false, false, true}) == Error::ok);  // admin
-    std::vector<std::uint64_t> r100 = {100}, r101 = {101}, r100_101 = {100, 101}, r102 = {102};
+    roster::Vec<std::uint64_t> r100 = {100}, r101 = {101}, r100_101 = {100, 101}, r102 = {102};
     REQUIRE(g.upsert_member(1, "a", r100, Status::online, false) == Error::ok);
     REQUIRE(g.upsert_member(2, "b", r101, Status::online, false) == Error::ok);
     REQUIRE(g.upsert_member(3, "c", r100_101, Status::online, false) == Error::ok);
@@ -382,7 +382,7 @@ TEST_CASE("list rules: everyone overwrite, role deny then allow, member overwrit
 TEST_CASE("role removal and hoist changes re-section holders") {
     Guild g;
     REQUIRE(g.upsert_role({10, 1, true, false, false}) == Error::ok);
-    std::vector<std::uint64_t> r10 = {10};
+    roster::Vec<std::uint64_t> r10 = {10};
     REQUIRE(g.upsert_member(1, "a", r10, Status::online, false) == Error::ok);
     REQUIRE(g.upsert_member(2, "b", none, Status::online, false) == Error::ok);
     CHECK(dump(g) == "[r10:1] 1 [on:1] 2");
@@ -401,7 +401,7 @@ TEST_CASE("bad input is rejected and changes nothing") {
     Guild g;
     REQUIRE(g.upsert_member(1, "a", none, Status::online, false) == Error::ok);
     const std::string before = dump(g);
-    std::vector<std::uint64_t> unknown = {55};
+    roster::Vec<std::uint64_t> unknown = {55};
     CHECK(g.upsert_member(0, "x", none, Status::online, false) == Error::invalid);
     CHECK(g.upsert_member(2, "", none, Status::online, false) == Error::invalid);
     CHECK(g.upsert_member(2, std::string(129, 'x'), none, Status::online, false) == Error::invalid);
@@ -427,8 +427,8 @@ TEST_CASE("bad input is rejected and changes nothing") {
 
 TEST_CASE("change log: moves are remove + insert, in-place changes are touched rows") {
     Guild g;
-    std::vector<RowEdit> log;
-    std::vector<std::uint32_t> rows;
+    roster::Vec<RowEdit> log;
+    roster::Vec<std::uint32_t> rows;
     REQUIRE(g.attach_log(0, &log) == Error::ok);
     REQUIRE(g.upsert_member(1, "a", none, Status::online, false) == Error::ok);
     REQUIRE(log.size() == 2);  // header then member
@@ -447,7 +447,7 @@ TEST_CASE("change log: moves are remove + insert, in-place changes are touched r
     REQUIRE(g.upsert_member(3, "00", none, Status::dnd, false) == Error::ok);
     REQUIRE(g.touch(3) == Error::ok);
     REQUIRE(g.take_touched(0, &rows) == Error::ok);
-    CHECK(rows == std::vector<std::uint32_t>{2, 3});  // 3 at row 2, 1 at row 3: once each
+    CHECK(rows == roster::Vec<std::uint32_t>{2, 3});  // 3 at row 2, 1 at row 3: once each
     REQUIRE(g.take_touched(0, &rows) == Error::ok);
     CHECK(rows.empty());  // taken
     // A touched member that leaves, or moves to a hidden group, is left out.
@@ -478,16 +478,16 @@ TEST_CASE("bulk add equals one-by-one adds; a bad spec rejects the whole batch")
     // Pre-existing member so one group already has a tree (insert path).
     REQUIRE(a.upsert_member(500, "mid", none, Status::online, false) == Error::ok);
     REQUIRE(b.upsert_member(500, "mid", none, Status::online, false) == Error::ok);
-    std::vector<std::string> names;
-    std::vector<std::vector<std::uint64_t>> roles;
+    roster::Vec<std::string> names;
+    roster::Vec<roster::Vec<std::uint64_t>> roles;
     for (int i = 0; i < 300; ++i) {
         char buf[16];
         std::snprintf(buf, sizeof buf, "%s%d", i % 3 ? "user" : "User", i % 50);
         names.push_back(buf);
-        roles.push_back(i % 4 == 0 ? std::vector<std::uint64_t>{10} :
-                        i % 4 == 1 ? std::vector<std::uint64_t>{10, 11} : std::vector<std::uint64_t>{});
+        roles.push_back(i % 4 == 0 ? roster::Vec<std::uint64_t>{10} :
+                        i % 4 == 1 ? roster::Vec<std::uint64_t>{10, 11} : roster::Vec<std::uint64_t>{});
     }
-    std::vector<Guild::MemberSpec> specs;
+    roster::Vec<Guild::MemberSpec> specs;
     for (int i = 0; i < 300; ++i)
         specs.push_back({static_cast<std::uint64_t>(1000 - i), names[i], roles[i],
                          static_cast<Status>(i % 4)});
@@ -497,7 +497,7 @@ TEST_CASE("bulk add equals one-by-one adds; a bad spec rejects the whole batch")
     CHECK(dump(a) == dump(b));
     CHECK(a.member_total() == 301);
 
-    std::vector<Guild::MemberSpec> bad = {{2000, "ok", {}, Status::online},
+    roster::Vec<Guild::MemberSpec> bad = {{2000, "ok", {}, Status::online},
                                           {2001, "ok", {}, Status::online},
                                           {2000, "dup", {}, Status::online}};
     const std::string before = dump(a);
@@ -523,7 +523,7 @@ TEST_CASE("bulk add equals one-by-one adds; a bad spec rejects the whole batch")
     // records linked before it, slots included.
     for (std::uint64_t id : {1000, 999, 998}) REQUIRE(a.remove_member(id) == Error::ok);
     const std::string after_removals = dump(a);
-    std::vector<Guild::MemberSpec> late_dup = {{3000, "p", {}, Status::online},
+    roster::Vec<Guild::MemberSpec> late_dup = {{3000, "p", {}, Status::online},
                                                {3001, "q", {}, Status::offline},
                                                {3002, "r", {}, Status::idle},
                                                {3003, "s", {}, Status::online},
@@ -595,7 +595,7 @@ TEST_CASE("member storage: short names and two roles inline, the rest in heap bl
     CHECK(name(4) == n128);
 
     // Roles: inline up to two, a block beyond; shrinking keeps them right.
-    const std::vector<std::uint64_t> r12 = {2, 1}, r1234 = {4, 3, 2, 1};
+    const roster::Vec<std::uint64_t> r12 = {2, 1}, r1234 = {4, 3, 2, 1};
     REQUIRE(g.set_roles(5, r12) == Error::ok);
     CHECK(roles(5) == "12");
     REQUIRE(g.add_member_role(5, 5) == Error::ok);
@@ -613,7 +613,7 @@ TEST_CASE("member storage: short names and two roles inline, the rest in heap bl
     CHECK(roles(5) == "");
     // A removed member's slot is reused with clean storage.
     REQUIRE(g.remove_member(4) == Error::ok);
-    const std::vector<std::uint64_t> r45 = {4, 5};
+    const roster::Vec<std::uint64_t> r45 = {4, 5};
     REQUIRE(g.upsert_member(6, "g", r45, Status::offline, false) == Error::ok);
     CHECK(name(6) == "g");
     CHECK(roles(6) == "45");

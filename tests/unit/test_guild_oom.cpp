@@ -45,7 +45,7 @@ std::string snapshot(const Guild& g) {
             continue;
         }
         g.counts(list, &mc, &oc);
-        std::vector<Row> rows;
+        roster::Vec<Row> rows;
         if (len) g.rows(list, 0, len - 1, &rows);
         char buf[64];
         std::snprintf(buf, sizeof buf, "%u/%u:", mc, oc);
@@ -69,7 +69,7 @@ void populate(Guild& g, std::uint64_t n) {
     REQUIRE(g.upsert_role({11, 3, true, false, false}) == Error::ok);
     REQUIRE(g.upsert_role({12, 1, false, true, false}) == Error::ok);
     for (std::uint64_t i = 1; i <= n; ++i) {
-        std::vector<std::uint64_t> roles;
+        roster::Vec<std::uint64_t> roles;
         if (i % 3 == 0) roles.push_back(10);
         if (i % 4 == 0) roles.push_back(11);
         if (i % 5 == 0) roles.push_back(12);
@@ -91,7 +91,7 @@ int exercise(const char* what, std::uint64_t n, const std::function<Error(Guild&
     for (long k = 1; k < 100000; ++k) {
         Guild g;
         populate(g, n);
-        std::vector<RowEdit> log0, log7;  // empty: the first edit allocates
+        roster::Vec<RowEdit> log0, log7;  // empty: the first edit allocates
         REQUIRE(g.attach_log(0, &log0) == Error::ok);
         REQUIRE(g.attach_log(7, &log7) == Error::ok);
         const std::string before = snapshot(g);
@@ -115,7 +115,7 @@ int exercise(const char* what, std::uint64_t n, const std::function<Error(Guild&
         CHECK(snapshot(g) == before);
         CHECK(log0.empty());
         CHECK(log7.empty());
-        std::vector<std::uint32_t> touched;  // nor a member remembered as changed
+        roster::Vec<std::uint32_t> touched;  // nor a member remembered as changed
         REQUIRE(g.take_touched(0, &touched) == Error::ok);
         CHECK(touched.empty());
         std::string why;
@@ -129,19 +129,19 @@ int exercise(const char* what, std::uint64_t n, const std::function<Error(Guild&
 TEST_SUITE("guild_oom") {
 
 TEST_CASE("every event survives a failed allocation at every point") {
-    const std::vector<std::uint64_t> r10 = {10}, r11_12 = {11, 12}, r10_11_12 = {10, 11, 12};
-    const std::vector<std::uint64_t> ids = {10, 11};
-    const std::vector<std::int32_t> pos = {1, 9};
+    const roster::Vec<std::uint64_t> r10 = {10}, r11_12 = {11, 12}, r10_11_12 = {10, 11, 12};
+    const roster::Vec<std::uint64_t> ids = {10, 11};
+    const roster::Vec<std::int32_t> pos = {1, 9};
     const std::uint8_t key[] = {'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z'};
     // Inputs are built here: the events must not allocate before the call.
     ListRule new_rule, changed_rule;
     new_rule.everyone = Overwrite::deny;
     new_rule.roles = {{10, true}};
     changed_rule.roles = {{11, false}};
-    std::vector<Guild::MemberSpec> bulk;
+    roster::Vec<Guild::MemberSpec> bulk;
     for (std::uint64_t i = 0; i < 40; ++i)
         bulk.push_back({900100 + i, "bulk-member-name-long", {}, static_cast<Status>(i % 4)});
-    std::vector<std::pair<const char*, std::function<Error(Guild&)>>> events = {
+    roster::Vec<std::pair<const char*, std::function<Error(Guild&)>>> events = {
         {"add member", [&](Guild& g) { return g.upsert_member(900000, "a-new-member-with-long-name", r10, Status::online, false); }},
         {"replace member", [&](Guild& g) { return g.upsert_member(6, "renamed-member-long-name", r11_12, Status::idle, true); }},
         {"remove member", [](Guild& g) { return g.remove_member(6); }},
@@ -172,7 +172,7 @@ TEST_CASE("every event survives a failed allocation at every point") {
     int points = 0;
     // Small guilds sweep every fill level of vectors and logs; large ones
     // make the trees' node slabs fill and grow (they start at 64 nodes).
-    std::vector<std::uint64_t> sizes;
+    roster::Vec<std::uint64_t> sizes;
     for (std::uint64_t n = 10; n <= 64; ++n) sizes.push_back(n);
     // Under AddressSanitizer only the first of the large sizes: this build
     // grows slabs one object at a time (ROSTER_SLAB_EXACT_GROWTH), and once

@@ -171,8 +171,8 @@ struct MRule {
 };
 
 struct View {
-    std::vector<Row> rows;
-    std::vector<GroupCount> groups;
+    roster::Vec<Row> rows;
+    roster::Vec<GroupCount> groups;
     u32 member_count = 0;
     u32 online_count = 0;
 
@@ -232,7 +232,7 @@ struct Model {
     View compute(u64 list_id) const {
         View v;
         const MRule* rule = list_id == 0 ? nullptr : &lists.at(list_id);
-        std::vector<const RoleSpec*> hoisted;
+        roster::Vec<const RoleSpec*> hoisted;
         for (const auto& kv : roles)
             if (kv.second.hoist) hoisted.push_back(&kv.second);
         std::sort(hoisted.begin(), hoisted.end(), [](const RoleSpec* a, const RoleSpec* b) {
@@ -240,7 +240,7 @@ struct Model {
             return a->id < b->id;
         });
         using Entry = std::pair<const std::string*, u64>;
-        std::unordered_map<u64, std::vector<Entry>> buckets;
+        std::unordered_map<u64, roster::Vec<Entry>> buckets;
         const bool show_off = offline_shown();
         for (const auto& [uid, m] : members) {
             if (!visible(uid, m, rule)) continue;
@@ -251,7 +251,7 @@ struct Model {
                 continue;
             buckets[group_of(m)].push_back(Entry{&m.skey, uid});
         }
-        std::vector<u64> order;
+        roster::Vec<u64> order;
         for (const RoleSpec* r : hoisted) order.push_back(r->id);
         order.push_back(kOnline);
         order.push_back(kOffline);
@@ -330,8 +330,8 @@ struct SnapRow {
 };
 
 struct ListState {
-    std::unique_ptr<std::vector<RowEdit>> log;
-    std::vector<SnapRow> snap;
+    std::unique_ptr<roster::Vec<RowEdit>> log;
+    roster::Vec<SnapRow> snap;
     std::size_t before = 0;  // log size when the current event started
     bool fresh_list = true;  // no snapshot yet
 };
@@ -341,8 +341,8 @@ struct Ev {
     std::string desc;
     bool rejected = false;  // returned an error: nothing may change
     bool single = false;    // one member's data: O(1) edits per list
-    std::vector<u64> must_update;
-    std::vector<u64> subjects;
+    roster::Vec<u64> must_update;
+    roster::Vec<u64> subjects;
 };
 
 std::string hex(u64 v) {
@@ -376,7 +376,7 @@ const char* status_name(Status s) {
     return "bad-status";
 }
 
-std::string ids_repr(const std::vector<u64>& v) {
+std::string ids_repr(const roster::Vec<u64>& v) {
     std::string s = "[";
     for (std::size_t i = 0; i < v.size(); ++i) s.append(i ? "," : "").append(hex(v[i]));
     return s + "]";
@@ -488,7 +488,7 @@ private:
 
     void add_list_state(u64 id) {
         ListState st;
-        st.log = std::make_unique<std::vector<RowEdit>>();
+        st.log = std::make_unique<roster::Vec<RowEdit>>();
         const Error e = g_.attach_log(id, st.log.get());
         if (e != Error::ok) fail("attach_log failed on list " + hex(id));
         ls_[id] = std::move(st);
@@ -620,8 +620,8 @@ private:
 
     // Existing role ids, possibly with duplicates; at most max_distinct
     // distinct ids.
-    std::vector<u64> gen_role_set(u32 max_distinct) {
-        std::vector<u64> out;
+    roster::Vec<u64> gen_role_set(u32 max_distinct) {
+        roster::Vec<u64> out;
         if (m_.roles.empty()) return out;
         const u32 k = std::min<u32>(below(5), max_distinct);
         for (u32 i = 0; i < k; ++i) out.push_back(pick_role());
@@ -637,12 +637,12 @@ private:
         return static_cast<std::int32_t>(static_cast<u32>(rng_()));
     }
 
-    void member_apply_roles(MMember& m, const std::vector<u64>& roles) {
+    void member_apply_roles(MMember& m, const roster::Vec<u64>& roles) {
         m.roles.clear();
         m.roles.insert(roles.begin(), roles.end());
     }
 
-    static std::set<u64> distinct(const std::vector<u64>& v) { return {v.begin(), v.end()}; }
+    static std::set<u64> distinct(const roster::Vec<u64>& v) { return {v.begin(), v.end()}; }
 
     // ------------------------------------------------------------ events
     void step() {
@@ -956,12 +956,12 @@ private:
     }
 
     void ev_role_reorder() {
-        std::vector<u64> all;
+        roster::Vec<u64> all;
         for (const auto& kv : m_.roles) all.push_back(kv.first);
         std::shuffle(all.begin(), all.end(), rng_);
         const u32 k = chance(10) ? 0 : 1 + below(all.size());
         all.resize(k);
-        std::vector<std::int32_t> pos;
+        roster::Vec<std::int32_t> pos;
         for (u32 i = 0; i < k; ++i) pos.push_back(chance(60) ? static_cast<std::int32_t>(k - i) : gen_position());
         ev_.desc = "reorder_roles(" + ids_repr(all) + ")";
         expect(g_.reorder_roles(all, pos), {Error::ok});
@@ -972,7 +972,7 @@ private:
         ListRule rule;
         const u32 e = below(3);
         rule.everyone = e == 0 ? Overwrite::none : e == 1 ? Overwrite::allow : Overwrite::deny;
-        std::vector<u64> roles;
+        roster::Vec<u64> roles;
         for (const auto& kv : m_.roles) roles.push_back(kv.first);
         std::shuffle(roles.begin(), roles.end(), rng_);
         std::size_t nr = std::min<std::size_t>({roles.size(), below(4), total});
@@ -983,7 +983,7 @@ private:
             *has_unknown_role = true;
             ++nr;
         }
-        std::vector<u64> users = pool_;
+        roster::Vec<u64> users = pool_;
         std::shuffle(users.begin(), users.end(), rng_);
         const std::size_t nm = std::min<std::size_t>(users.size(), total - nr);
         for (std::size_t i = 0; i < nm; ++i) rule.members.push_back(IdOverwrite{users[i], chance(50)});
@@ -1168,7 +1168,7 @@ private:
                 break;
             case 9: {
                 const u64 u = unknown_user();
-                std::vector<u64> roles = gen_role_set(p_.cfg.max_roles_per_member - 1);
+                roster::Vec<u64> roles = gen_role_set(p_.cfg.max_roles_per_member - 1);
                 const u64 bad = unknown_role();
                 roles.insert(roles.begin() + below(roles.size() + 1), bad);
                 ev_.desc = "upsert_member(new " + hex(u) + ", unknown role in " + ids_repr(roles) + ")";
@@ -1191,7 +1191,7 @@ private:
             }
             case 11: {
                 const u64 u = unknown_user();
-                std::vector<u64> roles = gen_role_set(p_.cfg.max_roles_per_member - 1);
+                roster::Vec<u64> roles = gen_role_set(p_.cfg.max_roles_per_member - 1);
                 roles.push_back(chance(50) ? 0 : reserved);
                 ev_.desc = "upsert_member(new " + hex(u) + ", id 0/reserved in roles " + ids_repr(roles) + ")";
                 ev_.subjects.push_back(u);
@@ -1202,7 +1202,7 @@ private:
             case 12: {
                 if (!has_m) return ev_unknown_list_queries();
                 const u64 u = pick_present();
-                std::vector<u64> roles = gen_role_set(p_.cfg.max_roles_per_member - 1);
+                roster::Vec<u64> roles = gen_role_set(p_.cfg.max_roles_per_member - 1);
                 roles.push_back(unknown_role());
                 ev_.desc = "set_roles(" + hex(u) + ", unknown role in " + ids_repr(roles) + ")";
                 ev_.subjects.push_back(u);
@@ -1277,7 +1277,7 @@ private:
             case 21: {
                 if (!has_m) return ev_unknown_list_queries();
                 const u64 u = pick_present();
-                std::vector<std::uint8_t> key(p_.cfg.max_sort_key_bytes + 1 + below(3), 0x61);
+                roster::Vec<std::uint8_t> key(p_.cfg.max_sort_key_bytes + 1 + below(3), 0x61);
                 ev_.desc = "set_sort_key(" + hex(u) + ", " + std::to_string(key.size()) + " bytes)";
                 ev_.subjects.push_back(u);
                 expect(g_.set_sort_key(u, true, key), {kSortKeyTooLong});
@@ -1303,11 +1303,11 @@ private:
             }
             case 24: {
                 if (!has_r) return ev_unknown_list_queries();
-                std::vector<u64> ids;
+                roster::Vec<u64> ids;
                 for (const auto& kv : m_.roles) ids.push_back(kv.first);
                 std::shuffle(ids.begin(), ids.end(), rng_);
                 ids.resize(1 + below(ids.size()));
-                std::vector<std::int32_t> pos(ids.size(), 7);
+                roster::Vec<std::int32_t> pos(ids.size(), 7);
                 const u32 c = below(4);
                 if (c == 3) {
                     ids.insert(ids.begin() + below(ids.size() + 1), chance(50) ? 0 : reserved);
@@ -1360,7 +1360,7 @@ private:
                     break;
                 }
                 if (!has_m || m_.roles.size() <= p_.cfg.max_roles_per_member) return ev_unknown_list_queries();
-                std::vector<u64> ids;
+                roster::Vec<u64> ids;
                 for (const auto& kv : m_.roles) ids.push_back(kv.first);
                 std::shuffle(ids.begin(), ids.end(), rng_);
                 ids.resize(p_.cfg.max_roles_per_member + 1);
@@ -1410,11 +1410,11 @@ private:
             if (!m_.lists.count(l)) id = l;
         if (id == 0) id = 999;
         ev_.desc = "queries on unknown list " + hex(id);
-        std::vector<RowEdit> dummy;
+        roster::Vec<RowEdit> dummy;
         u32 a = 0, b = 0;
         Row r{};
-        std::vector<GroupCount> gs;
-        std::vector<Row> rs;
+        roster::Vec<GroupCount> gs;
+        roster::Vec<Row> rs;
         expect(g_.attach_log(id, &dummy), {Error::not_found});
         expect(g_.list_length(id, &a), {Error::not_found});
         expect(g_.counts(id, &a, &b), {Error::not_found});
@@ -1477,7 +1477,7 @@ private:
         if (mv.status != m.status) fail("member(" + hex(uid) + ").status differs");
         if (mv.group != m_.group_of(m))
             fail("member(" + hex(uid) + ").group " + hex(mv.group) + " != " + hex(m_.group_of(m)));
-        const std::vector<u64> roles(m.roles.begin(), m.roles.end());
+        const roster::Vec<u64> roles(m.roles.begin(), m.roles.end());
         if (mv.roles != roles) fail("member(" + hex(uid) + ").roles " + ids_repr(mv.roles) + " != " + ids_repr(roles));
     }
 
@@ -1500,7 +1500,7 @@ private:
         if (mc != v.member_count || oc != v.online_count)
             fail(L + "counts " + std::to_string(mc) + "/" + std::to_string(oc) + " != " +
                  std::to_string(v.member_count) + "/" + std::to_string(v.online_count));
-        std::vector<GroupCount> gs;
+        roster::Vec<GroupCount> gs;
         if (g_.groups(id, &gs) != Error::ok) fail(L + "groups failed");
         bool gs_ok = gs.size() == v.groups.size();
         for (std::size_t i = 0; gs_ok && i < gs.size(); ++i)
@@ -1512,7 +1512,7 @@ private:
             for (const auto& g : v.groups) s += " " + hex(g.id) + ":" + std::to_string(g.count);
             fail(s);
         }
-        std::vector<Row> rows;
+        roster::Vec<Row> rows;
         if (len > 0) {
             if (g_.rows(id, 0, len - 1, &rows) != Error::ok) fail(L + "rows failed");
             if (rows.size() != len) fail(L + "rows() returned " + std::to_string(rows.size()) + " rows");
@@ -1541,7 +1541,7 @@ private:
             if (g_.row_at(id, len, &r) == Error::ok) fail(L + "row_at(length) succeeded");
         }
         // index_of: the subjects and a few random ids.
-        std::vector<u64> probe = ev_.subjects;
+        roster::Vec<u64> probe = ev_.subjects;
         for (int t = 0; t < 3; ++t) probe.push_back(pool_[cbelow(pool_.size())]);
         if (len > 0) {
             const Row& r = v.rows[cbelow(len)];
@@ -1594,7 +1594,7 @@ private:
             if (snap.size() != len)
                 fail(L + "edits give " + std::to_string(snap.size()) + " rows, the list has " + std::to_string(len));
             // Rows changed in place: positions in the list as it is now.
-            std::vector<std::uint32_t> touched;
+            roster::Vec<std::uint32_t> touched;
             if (g_.take_touched(id, &touched) != Error::ok) fail(L + "take_touched failed");
             for (std::size_t k = 0; k < touched.size(); ++k) {
                 if (touched[k] >= len || (k && touched[k] <= touched[k - 1]))
@@ -1620,7 +1620,7 @@ private:
             }
         }
         if (st.fresh_list) {  // its touched members, too, are before the snapshot
-            std::vector<std::uint32_t> touched;
+            roster::Vec<std::uint32_t> touched;
             g_.take_touched(id, &touched);
         }
         st.fresh_list = false;
@@ -1648,12 +1648,12 @@ private:
     Guild g_;
     Model m_;
     std::map<u64, ListState> ls_;
-    std::vector<std::unique_ptr<std::vector<RowEdit>>> grave_;
-    std::vector<std::size_t> grave_size_;
-    std::vector<u64> pool_, present_;
+    roster::Vec<std::unique_ptr<roster::Vec<RowEdit>>> grave_;
+    roster::Vec<std::size_t> grave_size_;
+    roster::Vec<u64> pool_, present_;
     std::unordered_map<u64, std::size_t> present_pos_;
     std::set<u64> used_roles_;
-    std::vector<u64> removed_roles_;
+    roster::Vec<u64> removed_roles_;
     u64 next_role_ = 100;
     u32 target_ = 0;
     Ev ev_;

@@ -40,6 +40,17 @@ namespace {
 
 const std::uint64_t kLists[] = {0, 7, 8};
 
+// Every guild's config: in hooks mode, with the failing hooks.
+roster_config config() {
+    roster_config c = ROSTER_CONFIG_INIT;
+    if (g_via_hooks) {
+        c.allocator.allocate = hook_allocate;
+        c.allocator.reallocate = hook_reallocate;
+        c.allocator.deallocate = hook_deallocate;
+    }
+    return c;
+}
+
 // A guild, the frames it delivers applied to one replica per (session,
 // list), and a hook that acts from inside the callback.
 struct World {
@@ -51,14 +62,25 @@ struct World {
     std::function<void(const roster_frame&)> hook;
 
     World() {
-        roster_config c = ROSTER_CONFIG_INIT;
+        ++alive;
+        roster_config c = config();
         c.chunk_size = 4;
         c.max_range_span = 12;
         c.offline_threshold = 1000;
         REQUIRE(roster_guild_create(&g, &c) == ROSTER_OK);
         REQUIRE(roster_guild_set_frame_callback(g, on_frame, this) == ROSTER_OK);
     }
-    ~World() { roster_guild_destroy(g); }
+    ~World() {
+        roster_guild_destroy(g);
+        if (--alive == 0 && g_via_hooks) {
+            // Every block the hooks gave is back; no memory came from
+            // elsewhere; nothing went to the wrong free.
+            CHECK(g_hook_live == 0);
+            CHECK(g_stray_new == 0);
+            CHECK(g_hook_bad_free == 0);
+        }
+    }
+    static inline int alive = 0;
     World(const World&) = delete;
     World& operator=(const World&) = delete;
 
@@ -415,14 +437,17 @@ TEST_CASE("snapshot save and load survive a failed allocation at every point") {
         World original;
         populate(original);
         roster_guild* g = nullptr;
+        const roster_config c = config();
+        const long live_before = g_hook_live;
         g_countdown = k;
-        const int rc = roster_guild_load_buffer(&g, nullptr, saved.data(), saved.size());
+        const int rc = roster_guild_load_buffer(&g, &c, saved.data(), saved.size());
         const bool failed = g_countdown == 0;
         g_countdown = -1;
         INFO("load, allocation " << k << ": " << roster_status_str(rc));
         if (failed) {
             CHECK(rc == ROSTER_ENOMEM);
             CHECK(g == nullptr);
+            if (g_via_hooks) CHECK(g_hook_live == live_before);  // nothing leaked
             continue;
         }
         REQUIRE(rc == ROSTER_OK);

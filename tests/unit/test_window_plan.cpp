@@ -43,7 +43,7 @@ struct Ref {
 
 Row row_of(const Ref& r) { return Row{1, r.id, 0, r.stamp}; }
 
-std::string text(const std::vector<Row>& rows) {
+std::string text(const roster::Vec<Row>& rows) {
     std::string s;
     for (const Row& r : rows) s += std::to_string(r.user) + "." + std::to_string(r.rev) + " ";
     return s;
@@ -51,11 +51,11 @@ std::string text(const std::vector<Row>& rows) {
 
 // One round: random edits on `list` (logged), then every window planned and
 // checked. Returns the number of windows checked.
-int plan_round(std::mt19937_64& rng, std::vector<Ref>& list, std::uint64_t& next_id,
+int plan_round(std::mt19937_64& rng, roster::Vec<Ref>& list, std::uint64_t& next_id,
                std::uint32_t& clock, std::uint32_t chunk, int edits,
-               std::vector<RowWindow*>& windows, RowPool& pool) {
-    const std::vector<Ref> old = list;
-    std::vector<RowEdit> log;
+               roster::Vec<RowWindow*>& windows, RowPool& pool) {
+    const roster::Vec<Ref> old = list;
+    roster::Vec<RowEdit> log;
     std::set<std::uint64_t> updated;  // ids with an update edit this round
     for (int e = 0; e < edits; ++e) {
         const unsigned kind = static_cast<unsigned>(rng() % 3);
@@ -80,7 +80,7 @@ int plan_round(std::mt19937_64& rng, std::vector<Ref>& list, std::uint64_t& next
     // "Changed headers": a few positions of the new list whose content the
     // caller knows changed without an update edit (headers are never the
     // subject of one).
-    std::vector<std::uint32_t> headers;
+    roster::Vec<std::uint32_t> headers;
     for (std::uint32_t p = 0; p < list.size(); ++p)
         if (rng() % 23 == 0 && !updated.count(list[p].id)) {
             headers.push_back(p);
@@ -92,7 +92,7 @@ int plan_round(std::mt19937_64& rng, std::vector<Ref>& list, std::uint64_t& next
     while (windows.size() < n_windows) {
         windows.push_back(new RowWindow(pool));
         const std::uint32_t s = static_cast<std::uint32_t>(windows.size() - 1) * chunk;
-        std::vector<Row> rows;
+        roster::Vec<Row> rows;
         for (std::uint32_t i = s; i < std::min(s + chunk, old_len); ++i) rows.push_back(row_of(old[i]));
         windows.back()->assign(rows);
     }
@@ -123,7 +123,7 @@ int plan_round(std::mt19937_64& rng, std::vector<Ref>& list, std::uint64_t& next
         REQUIRE(p.start == s);
         REQUIRE(p.n_new == n_new);
         // Kept runs: ascending, disjoint, the same rows at both ends.
-        std::vector<char> kept_new(n_new, 0), kept_old(p.n_old, 0);
+        roster::Vec<char> kept_new(n_new, 0), kept_old(p.n_old, 0);
         std::uint32_t stay = 0, at_end = 0, old_end = 0;
         for (const KeptRun& k : planner.kept(p)) {
             REQUIRE(k.len > 0);
@@ -165,7 +165,7 @@ int plan_round(std::mt19937_64& rng, std::vector<Ref>& list, std::uint64_t& next
 
         // The script (deletes from the highest old row down, inserts
         // ascending, updates) applied to the old window gives the new one.
-        std::vector<Ref> client;
+        roster::Vec<Ref> client;
         for (std::uint32_t i = 0; i < p.n_old; ++i) client.push_back(old[s + i]);
         for (std::uint32_t i = p.n_old; i-- > 0;)
             if (!kept_old[i]) client.erase(client.begin() + i);
@@ -179,7 +179,7 @@ int plan_round(std::mt19937_64& rng, std::vector<Ref>& list, std::uint64_t& next
         }
 
         // The cached rows, rebuilt from the plan the way a flush does.
-        std::vector<Row> fresh_rows;
+        roster::Vec<Row> fresh_rows;
         for (std::uint32_t j = 0; j < n_new; ++j) fresh_rows.push_back(row_of(list[s + j]));
         RowWindow& win = *windows[w];
         if (p.n_old == 0 || n_new == 0) {
@@ -191,7 +191,7 @@ int plan_round(std::mt19937_64& rng, std::vector<Ref>& list, std::uint64_t& next
                 planner.kept(p), n_new, [&](std::uint32_t j) { return fresh_rows[j]; }, scratch);
             for (std::uint32_t u : updates) win.at(u) = fresh_rows[u];
         }
-        const std::vector<Row> got(win.rows().begin(), win.rows().end());
+        const roster::Vec<Row> got(win.rows().begin(), win.rows().end());
         CHECK(text(got) == text(fresh_rows));
     }
     return static_cast<int>(n_windows);
@@ -200,12 +200,12 @@ int plan_round(std::mt19937_64& rng, std::vector<Ref>& list, std::uint64_t& next
 void planner_run(std::uint64_t seed, std::uint32_t chunk, std::uint32_t size, int rounds,
                  int edits) {
     std::mt19937_64 rng(seed);
-    std::vector<Ref> list;
+    roster::Vec<Ref> list;
     std::uint64_t next_id = 1;
     std::uint32_t clock = 0;
     for (std::uint32_t i = 0; i < size; ++i) list.push_back(Ref{next_id++, ++clock});
     RowPool pool(chunk);
-    std::vector<RowWindow*> windows;
+    roster::Vec<RowWindow*> windows;
     int checked = 0;
     for (int r = 0; r < rounds; ++r)
         checked += plan_round(rng, list, next_id, clock, chunk, 1 + static_cast<int>(rng() % edits),
@@ -220,7 +220,7 @@ TEST_SUITE("window_plan") {
 
 TEST_CASE("a pure shift: the kept rows stay, the rows coming in are read") {
     // 30 rows, window [10, 19]; three rows inserted at the top.
-    std::vector<RowEdit> log = {{RowEdit::Kind::insert, 0}, {RowEdit::Kind::insert, 0},
+    roster::Vec<RowEdit> log = {{RowEdit::Kind::insert, 0}, {RowEdit::Kind::insert, 0},
                                 {RowEdit::Kind::insert, 0}};
     RowMap map;
     REQUIRE(map.build(log, 30));
@@ -243,7 +243,7 @@ TEST_CASE("rows coming in from a kept run that ends above the old window") {
     // 30 rows, window [10, 19]; three rows inserted at the top and old row
     // 9 removed: new rows 10, 11 are old rows 7, 8, the tail of a run that
     // ends before the old window starts (its old end, 9, is below 10).
-    std::vector<RowEdit> log = {{RowEdit::Kind::insert, 0}, {RowEdit::Kind::insert, 0},
+    roster::Vec<RowEdit> log = {{RowEdit::Kind::insert, 0}, {RowEdit::Kind::insert, 0},
                                 {RowEdit::Kind::insert, 0}, {RowEdit::Kind::remove, 12}};
     RowMap map;
     REQUIRE(map.build(log, 30));
@@ -263,7 +263,7 @@ TEST_CASE("rows coming in from a kept run that ends above the old window") {
 }
 
 TEST_CASE("a window past the end, and one the clients held nothing of") {
-    std::vector<RowEdit> log = {{RowEdit::Kind::remove, 4}};
+    roster::Vec<RowEdit> log = {{RowEdit::Kind::remove, 4}};
     RowMap map;
     REQUIRE(map.build(log, 12));
     WindowPlanner planner;
@@ -290,7 +290,7 @@ TEST_CASE("a row window drifts and recenters without losing rows") {
     // buffer; the rebuild then copies it back to the middle.
     RowPool pool(10);
     RowWindow win(pool);
-    std::vector<Row> rows;
+    roster::Vec<Row> rows;
     for (std::uint64_t i = 1; i <= 10; ++i) rows.push_back(Row{1, i, 0, 0});
     win.assign(rows);
     RowWindow::Scratch scratch;
@@ -298,24 +298,24 @@ TEST_CASE("a row window drifts and recenters without losing rows") {
     for (int step = 0; step < 50; ++step) {
         // Two rows leave at the bottom, two come in at the top.
         const KeptRun kept[] = {{2, 0, 8}};
-        std::vector<Row> fresh = {Row{1, next, 0, 0}, Row{1, next + 1, 0, 0}};
+        roster::Vec<Row> fresh = {Row{1, next, 0, 0}, Row{1, next + 1, 0, 0}};
         win.rebuild(kept, 10, [&](std::uint32_t j) { return fresh[j]; }, scratch);
         rows.pop_back();
         rows.pop_back();
         rows.insert(rows.begin(), fresh.begin(), fresh.end());
         next += 2;
         REQUIRE(win.size() == 10);
-        const std::vector<Row> got(win.rows().begin(), win.rows().end());
+        const roster::Vec<Row> got(win.rows().begin(), win.rows().end());
         REQUIRE(text(got) == text(rows));
     }
 }
 
 TEST_CASE("row pool: freed blocks are reused, windows keep their rows as the pool grows") {
     RowPool pool(4);
-    std::vector<RowWindow*> wins;
+    roster::Vec<RowWindow*> wins;
     for (std::uint64_t w = 0; w < 100; ++w) {
         wins.push_back(new RowWindow(pool));
-        std::vector<Row> rows;
+        roster::Vec<Row> rows;
         for (std::uint64_t i = 0; i < 4; ++i) rows.push_back(Row{w, w * 10 + i + 1, 0, 0});
         wins.back()->assign(rows);
     }
