@@ -121,6 +121,44 @@ static int subscribe(roster_guild *g, uint64_t session, uint64_t list, const ros
     return roster_session_subscribe(g, session, list, ranges, count);
 }
 
+/* The stats line: only the deterministic fields (not memory_bytes, nor the
+ * flush times). */
+static void put_stats(FILE *out, const roster_guild *g) {
+    roster_stats st = ROSTER_STATS_INIT;
+    must(roster_guild_stats(&st, g), "roster_guild_stats");
+    fprintf(out,
+            "stats members=%" PRIu32 " lists=%" PRIu32 " sessions=%" PRIu32
+            " subscriptions=%" PRIu64 " chunks_held=%" PRIu64 " flushes=%" PRIu64
+            " frames=%" PRIu64 " deliveries=%" PRIu64 " ops=%" PRIu64 " rows=%" PRIu64 "\n",
+            st.members, st.lists, st.sessions, st.subscriptions, st.chunks_held, st.flushes,
+            st.frames, st.deliveries, st.ops, st.rows);
+}
+
+/* A growing byte buffer that a snapshot is written to (roster_write_fn). */
+typedef struct bytes {
+    unsigned char *data;
+    size_t len, cap;
+} bytes;
+
+static int append(const void *data, size_t len, void *user_data) {
+    bytes *b = (bytes *)user_data;
+    if (len > b->cap - b->len) {
+        size_t cap = b->cap ? b->cap : 4096;
+        unsigned char *p;
+        while (len > cap - b->len) {
+            if (cap > (size_t)-1 / 2) return -1;
+            cap *= 2;
+        }
+        p = realloc(b->data, cap);
+        if (p == NULL) return -1; /* the save stops with ROSTER_EIO */
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
 int main(void) {
     FILE *out = stdout;
     roster_guild *g = NULL;
@@ -228,6 +266,39 @@ int main(void) {
         }
         fprintf(out, "= %d\n", s);
     }
+    put_stats(out, g);
+
+    /* 6. The hand-off: save with the sessions, destroy the guild, load it
+     * back (the frame callback is not part of a snapshot: set it again). */
+    {
+        bytes snap = {NULL, 0, 0};
+        must(roster_guild_save(g, ROSTER_SAVE_SESSIONS, append, &snap), "roster_guild_save");
+        roster_guild_destroy(g);
+        g = NULL;
+        must(roster_guild_load_buffer(&g, &config, snap.data, snap.len),
+             "roster_guild_load_buffer");
+        free(snap.data);
+        must(roster_guild_set_frame_callback(g, on_frame, out),
+             "roster_guild_set_frame_callback");
+    }
+    fputs("# handoff\n", out);
+
+    /* 7. More events, on the loaded guild. */
+    for (n = 31; n <= 34; ++n) {
+        fprintf(out, "# %d\n", n);
+        switch (n) {
+        case 31: s = roster_member_set_status(g, 1011, ROSTER_ONLINE); break;
+        case 32: s = set_name(g, 1012, "aab"); break;
+        case 33: s = roster_member_remove(g, 1013); break;
+        case 34: {
+            roster_range r[1] = {{0, 9}};
+            s = subscribe(g, 4, 0, r, 1);
+            break;
+        }
+        }
+        fprintf(out, "= %d\n", s);
+    }
+    put_stats(out, g);
     roster_guild_destroy(g);
     if (fflush(out) != 0) return 1;
     return 0;

@@ -106,11 +106,41 @@ def events(g: roster.Guild) -> List[Callable[[], None]]:
     ]
 
 
+def handoff_events(g: roster.Guild) -> List[Callable[[], None]]:
+    """The events on the loaded guild, numbered from 31."""
+    return [
+        lambda: g.set_status(1011, Presence.ONLINE),  # 31
+        lambda: g.set_name(1012, "aab"),
+        lambda: g.remove_member(1013),
+        lambda: g.subscribe(4, 0, [(0, 9)]),  # 34
+    ]
+
+
+def stats_line(s: roster.Stats) -> str:
+    """The stats line: only the deterministic fields (not the memory figure,
+    nor the flush times)."""
+    return (
+        f"stats members={s.members} lists={s.lists} sessions={s.sessions} "
+        f"subscriptions={s.subscriptions} chunks_held={s.chunks_held} "
+        f"flushes={s.flushes} frames={s.frames} deliveries={s.deliveries} "
+        f"ops={s.ops} rows={s.rows}"
+    )
+
+
+CONFIG = {"chunk_size": 10, "max_range_span": 30}
+
+
 def run(out: TextIO) -> None:
     def emit(line: str) -> None:
         out.write(line + "\n")
 
-    with roster.Guild(chunk_size=10, max_range_span=30) as g:
+    def run_events(first: int, calls: List[Callable[[], None]]) -> None:
+        # Each call's raw status is printed, failing or not.
+        for n, call in enumerate(calls, start=first):
+            emit(f"# {n}")
+            emit(f"= {status_of(call)}")
+
+    with roster.Guild(**CONFIG) as g:
         g.set_frame_callback(lambda frame: emit(frame_line(frame)))
 
         # Setup: every call must succeed (a RosterError here is a broken library).
@@ -132,10 +162,17 @@ def run(out: TextIO) -> None:
         g.subscribe(3, 0, [(25, 34), (50, 59)])
         g.subscribe(3, 7, [(0, 19)])
 
-        # The events: each call's raw status is printed, failing or not.
-        for n, call in enumerate(events(g), start=1):
-            emit(f"# {n}")
-            emit(f"= {status_of(call)}")
+        run_events(1, events(g))  # 5. the events
+        emit(stats_line(g.stats()))  # 6. the stats
+        snapshot = g.save(roster.SAVE_SESSIONS)
+
+    # 7. The hand-off: the original guild is closed; load its snapshot and set
+    # the frame callback again (a snapshot does not hold it).
+    with roster.Guild.load(snapshot, **CONFIG) as g:
+        g.set_frame_callback(lambda frame: emit(frame_line(frame)))
+        emit("# handoff")
+        run_events(31, handoff_events(g))  # 8. more events
+        emit(stats_line(g.stats()))  # 9. the loaded guild's stats
 
 
 def main() -> int:

@@ -2,8 +2,9 @@
 
 Standard library only: the shared library is loaded with ctypes. It wraps
 what the host example (host.py) needs plus its obvious neighbours: a guild
-with its configuration, roles, members, list rules, sessions, batches and the
-frame callback.
+with its configuration, roles, members, list rules, sessions, batches, the
+frame callback, snapshots (Guild.save, Guild.load) and statistics
+(Guild.stats).
 
 Conventions:
   - Every failing call raises RosterError, which carries the C status code
@@ -23,6 +24,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import enum
+import io
 import os
 import weakref
 from ctypes import (
@@ -39,7 +41,7 @@ from ctypes import (
     c_void_p,
 )
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Optional, Sequence, Tuple
+from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, Tuple
 
 # ---- Constants (roster.h) ---------------------------------------------------
 
@@ -55,6 +57,8 @@ ROLE_ADMIN = 4
 OVERWRITE_NONE = 0
 OVERWRITE_ALLOW = 1
 OVERWRITE_DENY = 2
+
+SAVE_SESSIONS = 1  # Guild.save: also write the sessions and what their clients hold
 
 _U64_MAX = 0xFFFFFFFFFFFFFFFF
 _U32_MAX = 0xFFFFFFFF
@@ -73,6 +77,8 @@ class Status(enum.IntEnum):
     ECORRUPT = -7
     EVERSION = -8
     EINTERNAL = -9
+    EFLUSH = -10  # the change was made; its frames come at the next flush
+    EIO = -11  # a snapshot's write (or read) callback failed
 
 
 class Presence(enum.IntEnum):
@@ -104,7 +110,22 @@ class OpKind(enum.IntEnum):
 # ---- C structures, field for field as in roster.h ------------------------------
 
 
+class RosterAllocator(Structure):
+    """roster_allocator: a host's allocator hooks. This module never sets
+    them (all NULL: a guild uses the C and C++ runtimes' allocator); the
+    struct is here so that RosterConfig has the header's layout."""
+
+    _fields_ = [
+        ("allocate", c_void_p),
+        ("reallocate", c_void_p),
+        ("deallocate", c_void_p),
+        ("user_data", c_void_p),
+    ]
+
+
 class RosterConfig(Structure):
+    """roster_config; reserved stays 0 and the allocator unset."""
+
     _fields_ = [
         ("size", c_uint32),
         ("offline_threshold", c_uint32),
@@ -120,6 +141,8 @@ class RosterConfig(Structure):
         ("max_range_span", c_uint32),
         ("max_session_lists", c_uint32),
         ("max_sessions", c_uint32),
+        ("reserved", c_uint32),
+        ("allocator", RosterAllocator),
     ]
 
 
@@ -139,6 +162,25 @@ CONFIG_DEFAULTS = {
     "max_session_lists": 5,
     "max_sessions": 1048576,
 }
+
+
+class RosterStats(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("members", c_uint32),
+        ("lists", c_uint32),
+        ("sessions", c_uint32),
+        ("subscriptions", c_uint64),
+        ("chunks_held", c_uint64),
+        ("memory_bytes", c_uint64),
+        ("flushes", c_uint64),
+        ("frames", c_uint64),
+        ("deliveries", c_uint64),
+        ("ops", c_uint64),
+        ("rows", c_uint64),
+        ("last_flush_ns", c_uint64),
+        ("max_flush_ns", c_uint64),
+    ]
 
 
 class RosterRole(Structure):
@@ -207,6 +249,8 @@ _GuildP = POINTER(_Guild)
 
 # void (*roster_frame_fn)(const roster_frame *, const uint64_t *, size_t, void *)
 FRAME_FN = CFUNCTYPE(None, POINTER(RosterFrame), POINTER(c_uint64), c_size_t, c_void_p)
+# int (*roster_write_fn)(const void *data, size_t len, void *user_data)
+WRITE_FN = CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
 
 # ---- Loading the library and declaring the functions ---------------------------
 
@@ -266,6 +310,12 @@ _SIGNATURES = {
         [_GuildP, c_uint64, c_uint64, POINTER(RosterRange), c_size_t],
     ),
     "roster_session_remove": (c_int, [_GuildP, c_uint64]),
+    "roster_guild_stats": (c_int, [POINTER(RosterStats), _GuildP]),
+    "roster_guild_save": (c_int, [_GuildP, c_uint32, WRITE_FN, c_void_p]),
+    "roster_guild_load_buffer": (
+        c_int,
+        [POINTER(_GuildP), POINTER(RosterConfig), c_char_p, c_size_t],
+    ),
 }
 for _name, (_restype, _argtypes) in _SIGNATURES.items():
     _fn = getattr(_lib, _name)
@@ -344,6 +394,26 @@ class Frame:
     ops: Tuple[Op, ...]
 
 
+@dataclass(frozen=True)
+class Stats:
+    """roster_stats: a guild's counters and sizes, for monitoring. The
+    counters count from the guild's creation; a loaded guild's start at 0."""
+
+    members: int  # members in the guild
+    lists: int  # lists, list 0 included
+    sessions: int  # as Guild.session_count()
+    subscriptions: int  # distinct subscriptions (each gets one frame per flush)
+    chunks_held: int  # chunks some session holds, over all lists
+    memory_bytes: int  # bytes the guild holds, by its own accounting (not the RSS)
+    flushes: int  # flushes run
+    frames: int  # frames delivered: calls of the frame callback
+    deliveries: int  # frames x the sessions each was for
+    ops: int  # ops in the delivered frames (once per frame)
+    rows: int  # rows (items) in the delivered frames (once per frame)
+    last_flush_ns: int  # the last flush's duration, the callback's time included
+    max_flush_ns: int  # the longest flush
+
+
 def _known(enum_type, value: int) -> int:
     """The enum member for value, or value itself when this module does not
     know it (a newer library)."""
@@ -399,6 +469,18 @@ def _id_array(ids: Sequence[int]):
     return (c_uint64 * len(ids))(*ids), len(ids)
 
 
+def _config(config: dict) -> RosterConfig:
+    """A roster_config: ROSTER_CONFIG_INIT with the fields of config changed.
+    The allocator hooks are not exposed (the struct's stay NULL)."""
+    unknown = set(config) - set(CONFIG_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown config field(s): {', '.join(sorted(unknown))}")
+    cfg = RosterConfig(size=ctypes.sizeof(RosterConfig))
+    for name, value in dict(CONFIG_DEFAULTS, **config).items():
+        setattr(cfg, name, _u32(value, name))
+    return cfg
+
+
 def _utf8(name: str) -> bytes:
     return name.encode("utf-8")
 
@@ -425,17 +507,38 @@ class Guild:
     def __init__(self, **config: int) -> None:
         """Creates an empty guild; keyword arguments override the fields of
         ROSTER_CONFIG_INIT (e.g. chunk_size=10)."""
-        unknown = set(config) - set(CONFIG_DEFAULTS)
-        if unknown:
-            raise TypeError(f"unknown config field(s): {', '.join(sorted(unknown))}")
-        values = dict(CONFIG_DEFAULTS, **config)
-        cfg = RosterConfig(size=ctypes.sizeof(RosterConfig))
-        for name, value in values.items():
-            setattr(cfg, name, _u32(value, name))
+        cfg = _config(config)
         handle = _GuildP()
         status = _lib.roster_guild_create(ctypes.byref(handle), ctypes.byref(cfg))
         if status != Status.OK:
             raise RosterError(status, "roster_guild_create")
+        self._adopt(handle)
+
+    @classmethod
+    def load(cls, data: bytes, **config: int) -> "Guild":
+        """A guild loaded from a snapshot in memory (roster_guild_load_buffer;
+        data, any bytes-like object, is not kept). Keyword arguments give the
+        limits as for Guild() (none: the defaults); the settings come from the
+        snapshot (its offline_threshold, everyone_view and chunk_size, not
+        the config's). The guild is like a new one but has no frame
+        callback: set one with set_frame_callback. Loading delivers no frame.
+        Raises RosterError: ECORRUPT (damaged or truncated bytes), EVERSION,
+        ELIMIT (the snapshot exceeds a limit of the config), EINVAL, ENOMEM.
+        """
+        cfg = _config(config)
+        data = bytes(data)
+        handle = _GuildP()
+        status = _lib.roster_guild_load_buffer(
+            ctypes.byref(handle), ctypes.byref(cfg), data, len(data)
+        )
+        if status != Status.OK:
+            raise RosterError(status, "roster_guild_load_buffer")
+        guild = cls.__new__(cls)
+        guild._adopt(handle)
+        return guild
+
+    def _adopt(self, handle) -> None:
+        """Takes ownership of a guild the library made."""
         self._handle = handle
         # The CFUNCTYPE object of the frame callback: C holds only a raw
         # pointer to it, so this reference keeps it alive while the guild may
@@ -516,6 +619,62 @@ class Guild:
             c_fn = FRAME_FN(trampoline)
         self._call("roster_guild_set_frame_callback", c_fn, None)
         self._c_callback = c_fn  # the old one is no longer used by C
+
+    # -- snapshots and statistics
+
+    def save(self, flags: int = SAVE_SESSIONS) -> bytes:
+        """The guild's snapshot as bytes (see save_to)."""
+        out = io.BytesIO()
+        self.save_to(out, flags)
+        return out.getvalue()
+
+    def save_to(self, out: BinaryIO, flags: int = SAVE_SESSIONS) -> None:
+        """Writes the guild's snapshot to out (anything with a write(bytes)
+        that writes all it is given, e.g. a file opened "wb"), in pieces: no
+        second copy of the guild is made (roster_guild_save). flags: 0 or
+        SAVE_SESSIONS. Saving flushes first, so frames still owed after an
+        EFLUSH are delivered; the guild is not changed. An exception of
+        out.write is re-raised here once the library has returned (what was
+        written is then not a snapshot). Other errors (RosterError): EINVAL
+        (unknown flags, inside a batch), EBUSY (inside the frame callback),
+        EFLUSH, ENOMEM."""
+        failure: list = []
+
+        def write(data, length, _user_data):
+            try:
+                out.write(ctypes.string_at(data, length) if length else b"")
+            except BaseException as exc:  # nothing may unwind through C
+                failure.append(exc)
+                return -1
+            return 0
+
+        c_fn = WRITE_FN(write)  # alive until the call returns
+        try:
+            self._call("roster_guild_save", _u32(flags, "flags"), c_fn, None)
+        except RosterError as err:
+            if failure and err.status == Status.EIO:
+                raise failure[0] from None
+            raise
+
+    def stats(self) -> Stats:
+        """The guild's counters and sizes (roster_guild_stats)."""
+        out = RosterStats(size=ctypes.sizeof(RosterStats))
+        self._query("roster_guild_stats", [out])
+        return Stats(
+            members=out.members,
+            lists=out.lists,
+            sessions=out.sessions,
+            subscriptions=out.subscriptions,
+            chunks_held=out.chunks_held,
+            memory_bytes=out.memory_bytes,
+            flushes=out.flushes,
+            frames=out.frames,
+            deliveries=out.deliveries,
+            ops=out.ops,
+            rows=out.rows,
+            last_flush_ns=out.last_flush_ns,
+            max_flush_ns=out.max_flush_ns,
+        )
 
     # -- batches
 

@@ -1,6 +1,6 @@
 package roster
 
-// This file holds the //export'ed function only: a preamble of a file with
+// This file holds the //export'ed functions only: a preamble of a file with
 // exports is copied into two C files, so it may declare but not define.
 
 /*
@@ -9,7 +9,10 @@ package roster
 */
 import "C"
 
-import "runtime/cgo"
+import (
+	"runtime/cgo"
+	"unsafe"
+)
 
 // rosterGoFrame is the frame callback the C library calls (through
 // roster_go_on_frame in roster.go). handle is the guild's cgo.Handle. It
@@ -35,4 +38,18 @@ func rosterGoFrame(frame *C.roster_frame, sessions *C.uint64_t, sessionCount C.s
 		}
 	}()
 	fn(f)
+}
+
+// rosterGoWrite is the snapshot write callback the C library calls (through
+// roster_go_on_write in snapshot.go) during SaveTo. handle is the save's
+// cgo.Handle (a *saveSink). It hands the bytes, C memory valid only during
+// the call, to the sink's io.Writer; 0 goes on, anything else stops the save.
+//
+//export rosterGoWrite
+func rosterGoWrite(data unsafe.Pointer, length C.size_t, handle C.uintptr_t) C.int {
+	s := cgo.Handle(handle).Value().(*saveSink)
+	if length == 0 {
+		return 0
+	}
+	return s.write(unsafe.Slice((*byte)(data), int(length)))
 }

@@ -49,11 +49,17 @@ static roster_list_rule roster_go_list_rule_init(void) {
     roster_list_rule rule = ROSTER_LIST_RULE_INIT;
     return rule;
 }
+
+static roster_stats roster_go_stats_init(void) {
+    roster_stats stats = ROSTER_STATS_INIT;
+    return stats;
+}
 */
 import "C"
 
 import (
 	"runtime/cgo"
+	"time"
 	"unsafe"
 )
 
@@ -79,6 +85,8 @@ const (
 	StatusCorrupt  Status = C.ROSTER_ECORRUPT
 	StatusVersion  Status = C.ROSTER_EVERSION
 	StatusInternal Status = C.ROSTER_EINTERNAL
+	StatusFlush    Status = C.ROSTER_EFLUSH // the change was made, its frames come at the next flush
+	StatusIO       Status = C.ROSTER_EIO    // a snapshot's write (or read) callback failed
 )
 
 // String is the library's name for the status (roster_status_str), e.g.
@@ -91,10 +99,23 @@ func (s Status) String() string {
 type Error struct {
 	Op     string // the C function, e.g. "roster_member_add"
 	Status Status // never StatusOK
+	// Err is what made the call fail on the Go side, if anything: the
+	// io.Writer's error behind a StatusIO of SaveTo. errors.Is and errors.As
+	// reach it through Unwrap.
+	Err error
 }
 
 func (e *Error) Error() string {
-	return "roster: " + e.Op + ": " + e.Status.String()
+	msg := "roster: " + e.Op + ": " + e.Status.String()
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns Err (nil for most errors).
+func (e *Error) Unwrap() error {
+	return e.Err
 }
 
 // check turns the status of the C call op into an error (nil for ROSTER_OK).
@@ -109,6 +130,11 @@ func check(op string, rc C.int) error {
 
 // Config holds a guild's limits and session settings (roster_config). Start
 // from DefaultConfig and change fields.
+//
+// roster_config's allocator hooks (roster_config.allocator) are not exposed:
+// a Go allocator cannot serve C memory, so the C struct passed to the
+// library always has them unset (the C runtimes' allocator) and its
+// reserved field 0, as ROSTER_CONFIG_INIT leaves them.
 type Config struct {
 	OfflineThreshold  uint32 // offline members shown while members < this
 	EveryoneView      bool   // @everyone may VIEW the guild
@@ -146,7 +172,8 @@ func DefaultConfig() Config {
 }
 
 func (cfg *Config) toC() C.roster_config {
-	c := C.roster_go_config_init() // sets size
+	// ROSTER_CONFIG_INIT sets size, reserved (0) and the allocator (none).
+	c := C.roster_go_config_init()
 	c.offline_threshold = C.uint32_t(cfg.OfflineThreshold)
 	c.everyone_view = 0
 	if cfg.EveryoneView {
@@ -291,6 +318,47 @@ func (g *Guild) SessionCount() (uint32, error) {
 	var n C.uint32_t
 	err := g.done("roster_guild_session_count", C.roster_guild_session_count(&n, g.ptr))
 	return uint32(n), err
+}
+
+// Stats are a guild's counters and sizes, for monitoring (roster_stats).
+// The counters count from the guild's creation; a loaded guild's start at 0.
+type Stats struct {
+	Members       uint32        // members in the guild
+	Lists         uint32        // lists, list 0 included
+	Sessions      uint32        // as SessionCount
+	Subscriptions uint64        // distinct subscriptions (each gets one frame per flush)
+	ChunksHeld    uint64        // chunks some session holds, over all lists
+	MemoryBytes   uint64        // bytes the guild holds, by its own accounting (not the RSS)
+	Flushes       uint64        // flushes run
+	Frames        uint64        // frames delivered: calls of the frame callback
+	Deliveries    uint64        // frames x the sessions each was for
+	Ops           uint64        // ops in the delivered frames (once per frame)
+	Rows          uint64        // rows (items) in the delivered frames (once per frame)
+	LastFlush     time.Duration // the last flush, the callback's time included
+	MaxFlush      time.Duration // the longest flush
+}
+
+// Stats returns the guild's counters and sizes (roster_guild_stats).
+func (g *Guild) Stats() (Stats, error) {
+	c := C.roster_go_stats_init() // sets size
+	if err := g.done("roster_guild_stats", C.roster_guild_stats(&c, g.ptr)); err != nil {
+		return Stats{}, err
+	}
+	return Stats{
+		Members:       uint32(c.members),
+		Lists:         uint32(c.lists),
+		Sessions:      uint32(c.sessions),
+		Subscriptions: uint64(c.subscriptions),
+		ChunksHeld:    uint64(c.chunks_held),
+		MemoryBytes:   uint64(c.memory_bytes),
+		Flushes:       uint64(c.flushes),
+		Frames:        uint64(c.frames),
+		Deliveries:    uint64(c.deliveries),
+		Ops:           uint64(c.ops),
+		Rows:          uint64(c.rows),
+		LastFlush:     time.Duration(c.last_flush_ns),
+		MaxFlush:      time.Duration(c.max_flush_ns),
+	}, nil
 }
 
 // ---- Batches ----------------------------------------------------------------

@@ -158,3 +158,140 @@ func TestCallbackPanic(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A guild saved with its sessions and loaded back sends the same frames
+// for the same event; the stats count from the load; errors keep their
+// status (and the writer's error).
+func TestSnapshotAndStats(t *testing.T) {
+	cfg := roster.DefaultConfig()
+	cfg.ChunkSize = 10
+	g := newGuild(t)
+	var frames []*roster.Frame
+	record := func(f *roster.Frame) { frames = append(frames, f) }
+	if err := g.SetFrameCallback(record); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(1); i <= 5; i++ {
+		if err := g.AddMember(i, "m"+string(rune('0'+i)), nil, roster.Online); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Subscribe(7, 0, roster.Range{Start: 0, End: 9}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := g.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Members != 5 || st.Lists != 1 || st.Sessions != 1 || st.Subscriptions != 1 ||
+		st.Frames != 1 || st.Deliveries != 1 || st.Ops != 1 || st.MemoryBytes == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+
+	snap, err := g.Save(roster.SaveSessions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := roster.Load(snap, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { loaded.Close() })
+	if st, err := loaded.Stats(); err != nil || st.Members != 5 || st.Sessions != 1 ||
+		st.Frames != 0 || st.Flushes != 0 {
+		t.Fatalf("loaded stats %+v, %v", st, err)
+	}
+	var loadedFrames []*roster.Frame
+	if err := loaded.SetFrameCallback(func(f *roster.Frame) {
+		loadedFrames = append(loadedFrames, f)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	frames = nil
+	if err := g.SetStatus(3, roster.Offline); err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.SetStatus(3, roster.Offline); err != nil {
+		t.Fatal(err)
+	}
+	if len(frames) != 1 || !reflect.DeepEqual(frames, loadedFrames) {
+		t.Fatalf("frames %+v, loaded %+v", frames, loadedFrames)
+	}
+	// Without the sessions, and with the default config.
+	snap, err = g.Save(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := roster.Load(snap, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := bare.SessionCount(); err != nil || n != 0 {
+		t.Fatalf("sessions %d, %v", n, err)
+	}
+	bare.Close()
+
+	// Errors.
+	_, err = roster.Load(nil, nil)
+	wantStatus(t, err, roster.StatusCorrupt)
+	_, err = roster.Load(snap[:len(snap)-1], nil)
+	wantStatus(t, err, roster.StatusCorrupt)
+	_, err = g.Save(roster.SaveFlags(2))
+	wantStatus(t, err, roster.StatusInvalid)
+	failure := errors.New("disk full")
+	err = g.SaveTo(failingWriter{failure}, roster.SaveSessions)
+	wantStatus(t, err, roster.StatusIO)
+	if !errors.Is(err, failure) {
+		t.Fatalf("error %v does not wrap the writer's", err)
+	}
+	if got, want := err.Error(), "roster: roster_guild_save: callback failed: disk full"; got != want {
+		t.Fatalf("message %q, want %q", got, want)
+	}
+	if err := g.BeginBatch(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = g.Save(roster.SaveSessions)
+	wantStatus(t, err, roster.StatusInvalid)
+	if err := g.CommitBatch(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = g.Stats()
+	wantStatus(t, err, roster.StatusInvalid)
+}
+
+type failingWriter struct{ err error }
+
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
+
+type funcWriter func([]byte) (int, error)
+
+func (f funcWriter) Write(p []byte) (int, error) { return f(p) }
+
+// A panic of the writer comes out of SaveTo once the library has returned;
+// the guild cannot be closed from inside the writer.
+func TestSaveWriterPanicAndClose(t *testing.T) {
+	g := newGuild(t)
+	var closeErr error
+	if err := g.SaveTo(funcWriter(func(p []byte) (int, error) {
+		closeErr = g.Close()
+		return len(p), nil
+	}), 0); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, closeErr, roster.StatusBusy)
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Fatalf("recovered %v, want boom", r)
+			}
+		}()
+		_ = g.SaveTo(funcWriter(func([]byte) (int, error) { panic("boom") }), 0)
+		t.Fatal("no panic")
+	}()
+	if _, err := g.Save(roster.SaveSessions); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -20,6 +20,8 @@ pub const ROSTER_EBUSY: c_int = -6;
 pub const ROSTER_ECORRUPT: c_int = -7;
 pub const ROSTER_EVERSION: c_int = -8;
 pub const ROSTER_EINTERNAL: c_int = -9;
+pub const ROSTER_EFLUSH: c_int = -10;
+pub const ROSTER_EIO: c_int = -11;
 
 /// The two reserved group ids.
 pub const ROSTER_GROUP_ONLINE: u64 = 0xFFFF_FFFF_FFFF_FFFE;
@@ -45,6 +47,9 @@ pub const ROSTER_OVERWRITE_DENY: i32 = 2;
 pub const ROSTER_ROW_HEADER: u32 = 0;
 pub const ROSTER_ROW_MEMBER: u32 = 1;
 
+/// `ROSTER_SAVE_*`: flags of `roster_guild_save`.
+pub const ROSTER_SAVE_SESSIONS: u32 = 1;
+
 /// `ROSTER_OP_*`.
 pub const ROSTER_OP_SYNC: u32 = 0;
 pub const ROSTER_OP_INSERT: u32 = 1;
@@ -69,6 +74,30 @@ pub struct roster_guild {
     _private: [u8; 0],
 }
 
+/// `roster_allocator`: a host's allocator hooks. The safe wrapper never sets
+/// them (a guild uses the C and C++ runtimes' allocator); the struct is
+/// here so that `roster_config` has the header's layout.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roster_allocator {
+    pub allocate: Option<unsafe extern "C" fn(size: usize, user_data: *mut c_void) -> *mut c_void>,
+    pub reallocate: Option<
+        unsafe extern "C" fn(ptr: *mut c_void, size: usize, user_data: *mut c_void) -> *mut c_void,
+    >,
+    pub deallocate: Option<unsafe extern "C" fn(ptr: *mut c_void, user_data: *mut c_void)>,
+    pub user_data: *mut c_void,
+}
+
+impl roster_allocator {
+    /// No hooks (all NULL), as in `ROSTER_CONFIG_INIT`.
+    pub const NONE: roster_allocator = roster_allocator {
+        allocate: None,
+        reallocate: None,
+        deallocate: None,
+        user_data: std::ptr::null_mut(),
+    };
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct roster_config {
@@ -86,6 +115,9 @@ pub struct roster_config {
     pub max_range_span: u32,
     pub max_session_lists: u32,
     pub max_sessions: u32,
+    /// Must be 0.
+    pub reserved: u32,
+    pub allocator: roster_allocator,
 }
 
 impl roster_config {
@@ -105,6 +137,8 @@ impl roster_config {
         max_range_span: 300,
         max_session_lists: 5,
         max_sessions: 1_048_576,
+        reserved: 0,
+        allocator: roster_allocator::NONE,
     };
 }
 
@@ -179,6 +213,50 @@ pub struct roster_frame {
     pub op_count: usize,
 }
 
+/// `roster_stats`: a guild's counters and sizes (`roster_guild_stats`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roster_stats {
+    pub size: u32,
+    pub members: u32,
+    pub lists: u32,
+    pub sessions: u32,
+    pub subscriptions: u64,
+    pub chunks_held: u64,
+    pub memory_bytes: u64,
+    pub flushes: u64,
+    pub frames: u64,
+    pub deliveries: u64,
+    pub ops: u64,
+    pub rows: u64,
+    pub last_flush_ns: u64,
+    pub max_flush_ns: u64,
+}
+
+impl roster_stats {
+    /// `ROSTER_STATS_INIT`: size set, everything else 0.
+    pub const INIT: roster_stats = roster_stats {
+        size: std::mem::size_of::<roster_stats>() as u32,
+        members: 0,
+        lists: 0,
+        sessions: 0,
+        subscriptions: 0,
+        chunks_held: 0,
+        memory_bytes: 0,
+        flushes: 0,
+        frames: 0,
+        deliveries: 0,
+        ops: 0,
+        rows: 0,
+        last_flush_ns: 0,
+        max_flush_ns: 0,
+    };
+}
+
+/// `roster_write_fn`: receives the next bytes of a snapshot; 0 goes on.
+pub type roster_write_fn =
+    Option<unsafe extern "C" fn(data: *const c_void, len: usize, user_data: *mut c_void) -> c_int>;
+
 /// `roster_frame_fn`: nullable, hence the `Option`.
 pub type roster_frame_fn = Option<
     unsafe extern "C" fn(
@@ -193,7 +271,9 @@ pub type roster_frame_fn = Option<
 #[cfg(target_pointer_width = "64")]
 const _: () = {
     use std::mem::size_of;
-    assert!(size_of::<roster_config>() == 56);
+    assert!(size_of::<roster_allocator>() == 32);
+    assert!(size_of::<roster_config>() == 96);
+    assert!(size_of::<roster_stats>() == 96);
     assert!(size_of::<roster_role>() == 16);
     assert!(size_of::<roster_overwrite>() == 16);
     assert!(size_of::<roster_list_rule>() == 40);
@@ -213,6 +293,7 @@ extern "C" {
     pub fn roster_guild_destroy(guild: *mut roster_guild);
     pub fn roster_guild_member_count(out: *mut u32, guild: *const roster_guild) -> c_int;
     pub fn roster_guild_session_count(out: *mut u32, guild: *const roster_guild) -> c_int;
+    pub fn roster_guild_stats(out: *mut roster_stats, guild: *const roster_guild) -> c_int;
     pub fn roster_guild_set_frame_callback(
         guild: *mut roster_guild,
         f: roster_frame_fn,
@@ -278,4 +359,17 @@ extern "C" {
         range_count: usize,
     ) -> c_int;
     pub fn roster_session_remove(guild: *mut roster_guild, session_id: u64) -> c_int;
+
+    pub fn roster_guild_save(
+        guild: *mut roster_guild,
+        flags: u32,
+        write: roster_write_fn,
+        user_data: *mut c_void,
+    ) -> c_int;
+    pub fn roster_guild_load_buffer(
+        out: *mut *mut roster_guild,
+        config: *const roster_config,
+        data: *const c_void,
+        len: usize,
+    ) -> c_int;
 }

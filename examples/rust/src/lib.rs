@@ -1,6 +1,7 @@
 //! A safe Rust wrapper over roster's C API (include/roster/roster.h), covering
 //! what the host example needs: a guild, its roles, members and lists,
-//! session subscriptions, batches and the frame callback.
+//! session subscriptions, batches, the frame callback, snapshots
+//! ([`Guild::save`], [`Guild::load`]) and statistics ([`Guild::stats`]).
 //!
 //! - [`Guild`] owns a `roster_guild` and destroys it on drop.
 //! - Every call that can fail returns [`Result`]; an [`Error`] carries the C
@@ -18,10 +19,12 @@ pub mod ffi;
 use std::any::Any;
 use std::ffi::{c_void, CStr};
 use std::fmt;
+use std::io::Write;
 use std::ops::RangeInclusive;
 use std::os::raw::{c_char, c_int};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
+use std::time::Duration;
 
 // ---- Errors ----------------------------------------------------------------
 
@@ -97,6 +100,9 @@ pub fn version_number() -> u32 {
 // ---- Guild configuration and inputs -------------------------------------------
 
 /// Guild configuration; `Config::default()` is the header's `ROSTER_CONFIG_INIT`.
+///
+/// The allocator hooks of `roster_config` are not exposed: the guild always
+/// uses the C and C++ runtimes' allocator (`allocator` unset, `reserved` 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
     pub offline_threshold: u32,
@@ -152,9 +158,68 @@ impl Config {
             max_range_span: self.max_range_span,
             max_session_lists: self.max_session_lists,
             max_sessions: self.max_sessions,
+            reserved: 0,
+            allocator: ffi::roster_allocator::NONE,
         }
     }
 }
+
+/// A guild's counters and sizes, for monitoring (`roster_stats`). The
+/// counters count from the guild's creation; a loaded guild's start at 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Members in the guild.
+    pub members: u32,
+    /// Lists, list 0 included.
+    pub lists: u32,
+    /// As [`Guild::session_count`].
+    pub sessions: u32,
+    /// Distinct subscriptions (each gets one frame per flush).
+    pub subscriptions: u64,
+    /// Chunks some session holds, over all lists.
+    pub chunks_held: u64,
+    /// Bytes the guild holds, by its own accounting (not the RSS).
+    pub memory_bytes: u64,
+    /// Flushes run.
+    pub flushes: u64,
+    /// Frames delivered: calls of the frame callback.
+    pub frames: u64,
+    /// Frames times the sessions each was for.
+    pub deliveries: u64,
+    /// Ops in the delivered frames (once per frame).
+    pub ops: u64,
+    /// Rows (items) in the delivered frames (once per frame).
+    pub rows: u64,
+    /// The last flush's duration, the callback's time included.
+    pub last_flush: Duration,
+    /// The longest flush.
+    pub max_flush: Duration,
+}
+
+impl Stats {
+    fn from_raw(s: &ffi::roster_stats) -> Stats {
+        Stats {
+            members: s.members,
+            lists: s.lists,
+            sessions: s.sessions,
+            subscriptions: s.subscriptions,
+            chunks_held: s.chunks_held,
+            memory_bytes: s.memory_bytes,
+            flushes: s.flushes,
+            frames: s.frames,
+            deliveries: s.deliveries,
+            ops: s.ops,
+            rows: s.rows,
+            last_flush: Duration::from_nanos(s.last_flush_ns),
+            max_flush: Duration::from_nanos(s.max_flush_ns),
+        }
+    }
+}
+
+/// A flag of [`Guild::save`]: also write the sessions and what their clients
+/// hold, so that they go on receiving incremental ops from the loaded guild.
+/// Without it the loaded guild has no sessions (clients subscribe again).
+pub const SAVE_SESSIONS: u32 = ffi::ROSTER_SAVE_SESSIONS;
 
 /// A member's presence (`roster_presence`). Send `Offline` for "invisible".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -426,6 +491,33 @@ unsafe extern "C" fn on_frame(
     }
 }
 
+// ---- Saving ------------------------------------------------------------------------
+
+/// What the C write callback's `user_data` points to during a save: the
+/// writer, and a panic caught in it, waiting to be resumed.
+struct SaveSink<'a> {
+    out: &'a mut dyn Write,
+    panic: Option<Box<dyn Any + Send + 'static>>,
+}
+
+/// The `roster_write_fn` given to the library: hands the bytes to the
+/// writer. No panic unwinds out of it.
+unsafe extern "C" fn on_write(data: *const c_void, len: usize, user_data: *mut c_void) -> c_int {
+    // SAFETY: user_data is the SaveSink of the running Guild::save_to.
+    let sink = &mut *(user_data as *mut SaveSink<'_>);
+    // SAFETY: the library's bytes, valid during this call.
+    let bytes = c_slice(data as *const u8, len);
+    let out = &mut sink.out;
+    match panic::catch_unwind(AssertUnwindSafe(|| out.write_all(bytes))) {
+        Ok(Ok(())) => 0,
+        Ok(Err(_)) => -1, // the save stops with ROSTER_EIO
+        Err(payload) => {
+            sink.panic = Some(payload);
+            -1
+        }
+    }
+}
+
 // ---- The guild ---------------------------------------------------------------------
 
 /// A guild: its members, roles, lists and sessions. Destroyed on drop.
@@ -452,6 +544,65 @@ impl Guild {
             raw,
             callback: ptr::null_mut(),
         })
+    }
+
+    /// Creates a guild from a snapshot in memory (`roster_guild_load_buffer`;
+    /// `data` is not kept). `config` gives the limits (`None`: the
+    /// defaults); the settings come from the snapshot (its offline
+    /// threshold, @everyone's VIEW and chunk size, not the config's). The
+    /// guild is like one from [`Guild::new`] but has no frame callback: set
+    /// one with [`Guild::set_frame_callback`]. Loading delivers no frame.
+    /// Errors: `ROSTER_ECORRUPT` (damaged or truncated bytes),
+    /// `ROSTER_EVERSION`, `ROSTER_ELIMIT` (the snapshot exceeds a limit of
+    /// the config), `ROSTER_EINVAL` (a config `new` refuses), `ROSTER_ENOMEM`.
+    pub fn load(data: &[u8], config: Option<&Config>) -> Result<Guild> {
+        let raw_config = config.map(|c| c.to_raw());
+        let config_ptr = raw_config
+            .as_ref()
+            .map_or(ptr::null(), |c| c as *const ffi::roster_config);
+        let mut out: *mut ffi::roster_guild = ptr::null_mut();
+        // SAFETY: valid out-pointer, config (or NULL) and bytes (NULL when empty).
+        check(unsafe {
+            ffi::roster_guild_load_buffer(
+                &mut out,
+                config_ptr,
+                ptr_or_null(data) as *const c_void,
+                data.len(),
+            )
+        })?;
+        let raw = NonNull::new(out).ok_or_else(|| Error::from_code(ffi::ROSTER_EINTERNAL))?;
+        Ok(Guild {
+            raw,
+            callback: ptr::null_mut(),
+        })
+    }
+
+    /// The guild's snapshot (`roster_guild_save`) as bytes; see
+    /// [`Guild::save_to`].
+    pub fn save(&mut self, flags: u32) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.save_to(flags, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Writes the guild's snapshot to `out`, in pieces (no second copy of
+    /// the guild is made). `flags`: 0 or [`SAVE_SESSIONS`]. Saving flushes
+    /// first, so frames still owed after a `ROSTER_EFLUSH` are delivered;
+    /// the guild is not changed. Errors: `ROSTER_EIO` when `out` fails (its
+    /// `io::Error` is not kept; what was written is then not a snapshot),
+    /// `ROSTER_EINVAL` (unknown flags, inside a batch), `ROSTER_EFLUSH`,
+    /// `ROSTER_ENOMEM`. A panic in `out` resumes once the library has
+    /// returned.
+    pub fn save_to<W: Write>(&mut self, flags: u32, out: &mut W) -> Result<()> {
+        let mut sink = SaveSink { out, panic: None };
+        let user_data = &mut sink as *mut SaveSink<'_> as *mut c_void;
+        // SAFETY: sink outlives the call; on_write is its only user.
+        let result =
+            self.call(|g| unsafe { ffi::roster_guild_save(g, flags, Some(on_write), user_data) });
+        if let Some(payload) = sink.panic.take() {
+            panic::resume_unwind(payload);
+        }
+        result
     }
 
     /// Sets the frame callback, replacing any previous one. The closure gets
@@ -530,6 +681,14 @@ impl Guild {
         // SAFETY: valid out-pointer and guild.
         check(unsafe { ffi::roster_guild_session_count(&mut n, self.raw.as_ptr()) })?;
         Ok(n)
+    }
+
+    /// The guild's counters and sizes (`roster_guild_stats`).
+    pub fn stats(&self) -> Result<Stats> {
+        let mut raw = ffi::roster_stats::INIT;
+        // SAFETY: valid out-pointer (its size set) and guild.
+        check(unsafe { ffi::roster_guild_stats(&mut raw, self.raw.as_ptr()) })?;
+        Ok(Stats::from_raw(&raw))
     }
 
     /// Starts a batch: frames are held until the outermost `batch_commit`.
@@ -791,6 +950,100 @@ mod tests {
             ),
             other => panic!("expected a SYNC, got {:?}", other),
         }
+    }
+
+    #[test]
+    fn a_loaded_guild_goes_on_like_the_saved_one() {
+        let config = Config {
+            chunk_size: 10,
+            ..Config::default()
+        };
+        let mut guild = Guild::new(&config).unwrap();
+        let frames = Rc::new(RefCell::new(Vec::new()));
+        let sink = Rc::clone(&frames);
+        guild
+            .set_frame_callback(move |f| sink.borrow_mut().push(f.clone()))
+            .unwrap();
+        for (id, name) in [(1, "ann"), (2, "bob"), (3, "cy")] {
+            guild.add_member(id, name, &[], Presence::Online).unwrap();
+        }
+        guild.subscribe(9, 0, &[0..=9]).unwrap();
+        let stats = guild.stats().unwrap();
+        assert_eq!(
+            (
+                stats.members,
+                stats.lists,
+                stats.sessions,
+                stats.subscriptions
+            ),
+            (3, 1, 1, 1)
+        );
+        assert_eq!((stats.frames, stats.deliveries, stats.ops), (1, 1, 1));
+        assert!(stats.memory_bytes > 0);
+
+        let bytes = guild.save(SAVE_SESSIONS).unwrap();
+        let mut loaded = Guild::load(&bytes, Some(&config)).unwrap();
+        let stats = loaded.stats().unwrap();
+        assert_eq!((stats.members, stats.sessions), (3, 1));
+        assert_eq!((stats.flushes, stats.frames), (0, 0));
+        let loaded_frames = Rc::new(RefCell::new(Vec::new()));
+        let sink = Rc::clone(&loaded_frames);
+        loaded
+            .set_frame_callback(move |f| sink.borrow_mut().push(f.clone()))
+            .unwrap();
+        frames.borrow_mut().clear();
+        guild.set_member_presence(2, Presence::Offline).unwrap();
+        loaded.set_member_presence(2, Presence::Offline).unwrap();
+        assert_eq!(frames.borrow().len(), 1);
+        assert_eq!(*frames.borrow(), *loaded_frames.borrow());
+
+        // Without the sessions, and with the default config.
+        let bare = Guild::load(&guild.save(0).unwrap(), None).unwrap();
+        assert_eq!(bare.session_count(), Ok(0));
+        assert_eq!(bare.member_count(), Ok(3));
+    }
+
+    #[test]
+    fn snapshot_errors_keep_their_status() {
+        let mut guild = Guild::new(&Config::default()).unwrap();
+        guild.add_member(1, "ann", &[], Presence::Online).unwrap();
+        let bytes = guild.save(SAVE_SESSIONS).unwrap();
+        let code = |r: Result<Guild>| r.err().map(|e| e.code());
+        assert_eq!(code(Guild::load(&[], None)), Some(ffi::ROSTER_ECORRUPT));
+        assert_eq!(
+            code(Guild::load(&bytes[..bytes.len() - 1], None)),
+            Some(ffi::ROSTER_ECORRUPT)
+        );
+        assert_eq!(guild.save(2).unwrap_err().code(), ffi::ROSTER_EINVAL);
+        guild.batch_begin().unwrap();
+        assert_eq!(guild.save(0).unwrap_err().code(), ffi::ROSTER_EINVAL);
+        guild.batch_commit().unwrap();
+
+        struct Failing;
+        impl Write for Failing {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::new(std::io::ErrorKind::Other, "disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let err = guild.save_to(0, &mut Failing).unwrap_err();
+        assert_eq!(err.code(), ffi::ROSTER_EIO);
+        assert_eq!(err.message(), status_str(ffi::ROSTER_EIO));
+
+        struct Panicking;
+        impl Write for Panicking {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                panic!("from the writer")
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let result = panic::catch_unwind(AssertUnwindSafe(|| guild.save_to(0, &mut Panicking)));
+        assert!(result.is_err());
+        assert_eq!(guild.save(0).unwrap(), guild.save(0).unwrap());
     }
 
     #[test]

@@ -6,10 +6,11 @@
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, Write};
+use std::ops::RangeInclusive;
 use std::process;
 use std::rc::Rc;
 
-use roster::{Config, Frame, GroupId, Guild, ListRule, Op, Overwrite, Presence, Role, Row};
+use roster::{Config, Frame, GroupId, Guild, ListRule, Op, Overwrite, Presence, Role, Row, Stats};
 
 /// Writes a group id: the role id, or online/offline.
 fn put_group(out: &mut String, id: GroupId) {
@@ -99,6 +100,25 @@ fn frame_line(frame: &Frame) -> String {
     out
 }
 
+/// The stats line: only the deterministic fields (not the memory figure, nor
+/// the flush times).
+fn stats_line(s: &Stats) -> String {
+    format!(
+        "stats members={} lists={} sessions={} subscriptions={} chunks_held={} flushes={} \
+         frames={} deliveries={} ops={} rows={}",
+        s.members,
+        s.lists,
+        s.sessions,
+        s.subscriptions,
+        s.chunks_held,
+        s.flushes,
+        s.frames,
+        s.deliveries,
+        s.ops,
+        s.rows
+    )
+}
+
 /// The status a scenario call printed as `= s`: 0, or the error's code.
 fn status(result: roster::Result<()>) -> i32 {
     match result {
@@ -112,7 +132,7 @@ fn must(what: &str, result: roster::Result<()>) -> Result<(), String> {
     result.map_err(|err| format!("{} failed: {}", what, err))
 }
 
-/// One scenario event (step 5), by number.
+/// One scenario event (steps 5 and 8), by number.
 fn event(guild: &mut Guild, n: u32) -> roster::Result<()> {
     use Presence::{Dnd, Idle, Offline, Online};
     match n {
@@ -146,28 +166,78 @@ fn event(guild: &mut Guild, n: u32) -> roster::Result<()> {
         28 => guild.unsubscribe(3, 7),
         29 => guild.set_member_presence(1024, Dnd),
         30 => guild.remove_session(1),
-        _ => unreachable!("the scenario has 30 events"),
+        // 8. On the loaded guild.
+        31 => guild.set_member_presence(1011, Online),
+        32 => guild.set_member_name(1012, "aab"),
+        33 => guild.remove_member(1013),
+        34 => guild.subscribe(4, 0, &[0..=9]),
+        _ => unreachable!("the scenario has 34 events"),
     }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    // Shared by the program (the # and = lines) and the frame callback.
-    let out = Rc::new(RefCell::new(BufWriter::new(io::stdout())));
+/// The output, shared by the program (the # and = lines) and the frame
+/// callbacks.
+type Out = Rc<RefCell<BufWriter<io::Stdout>>>;
 
-    let config = Config {
-        chunk_size: 10,
-        max_range_span: 30,
-        ..Config::default()
-    };
-    let mut guild = Guild::new(&config).map_err(|err| format!("creating the guild: {}", err))?;
-    let sink = Rc::clone(&out);
+/// Sets the frame callback that prints each frame's line to `out`.
+fn print_frames(guild: &mut Guild, out: &Out) -> Result<(), String> {
+    let sink = Rc::clone(out);
     must(
         "setting the frame callback",
         guild.set_frame_callback(move |frame| {
             // A write error panics here, and resumes in the guild call.
             writeln!(sink.borrow_mut(), "{}", frame_line(frame)).expect("writing to stdout");
         }),
-    )?;
+    )
+}
+
+/// Runs the events numbered `events`, each between its `# n` and `= s`
+/// lines. The call runs (and its frames are written) before the `= s` line
+/// borrows the output.
+fn run_events(
+    guild: &mut Guild,
+    out: &Out,
+    events: RangeInclusive<u32>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    for n in events {
+        writeln!(out.borrow_mut(), "# {}", n)?;
+        let s = status(event(guild, n));
+        writeln!(out.borrow_mut(), "= {}", s)?;
+    }
+    Ok(())
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let out: Out = Rc::new(RefCell::new(BufWriter::new(io::stdout())));
+    let config = Config {
+        chunk_size: 10,
+        max_range_span: 30,
+        ..Config::default()
+    };
+    let snapshot = first_guild(&config, &out)?;
+
+    // 7. The hand-off: the original guild is gone; load its snapshot and set
+    // the frame callback again (a snapshot does not hold it).
+    let mut guild = Guild::load(&snapshot, Some(&config))
+        .map_err(|err| format!("loading the guild: {}", err))?;
+    print_frames(&mut guild, &out)?;
+    writeln!(out.borrow_mut(), "# handoff")?;
+
+    // 8. More events, on the loaded guild; 9. its stats (counted from the load).
+    run_events(&mut guild, &out, 31..=34)?;
+    let stats = guild.stats().map_err(|err| format!("stats: {}", err))?;
+    writeln!(out.borrow_mut(), "{}", stats_line(&stats))?;
+
+    drop(guild); // destroys the guild and frees the callback (and its `sink`)
+    out.borrow_mut().flush()?;
+    Ok(())
+}
+
+/// Steps 1-6 of the scenario on a new guild; returns its snapshot (with the
+/// sessions). The guild is destroyed when it returns.
+fn first_guild(config: &Config, out: &Out) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let mut guild = Guild::new(config).map_err(|err| format!("creating the guild: {}", err))?;
+    print_frames(&mut guild, out)?;
 
     writeln!(out.borrow_mut(), "# setup")?;
     // 1. Roles.
@@ -211,17 +281,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     must("subscribing", guild.subscribe(3, 0, &[25..=34, 50..=59]))?;
     must("subscribing", guild.subscribe(3, 7, &[0..=19]))?;
 
-    // 5. The 30 events. The call runs (and its frames are written) before
-    // the `= s` line borrows the output.
-    for n in 1..=30 {
-        writeln!(out.borrow_mut(), "# {}", n)?;
-        let s = status(event(&mut guild, n));
-        writeln!(out.borrow_mut(), "= {}", s)?;
-    }
+    // 5. The 30 events.
+    run_events(&mut guild, out, 1..=30)?;
 
-    drop(guild); // destroys the guild and frees the callback (and its `sink`)
-    out.borrow_mut().flush()?;
-    Ok(())
+    // 6. The stats line, then the snapshot.
+    let stats = guild.stats().map_err(|err| format!("stats: {}", err))?;
+    writeln!(out.borrow_mut(), "{}", stats_line(&stats))?;
+    let snapshot = guild
+        .save(roster::SAVE_SESSIONS)
+        .map_err(|err| format!("saving the guild: {}", err))?;
+    Ok(snapshot)
 }
 
 fn main() {

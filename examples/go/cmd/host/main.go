@@ -137,19 +137,73 @@ func main() {
 	}
 }
 
+// statsLine is the stats line: only the deterministic fields (not the
+// memory figure, nor the flush times).
+func statsLine(s roster.Stats) string {
+	return fmt.Sprintf("stats members=%d lists=%d sessions=%d subscriptions=%d chunks_held=%d "+
+		"flushes=%d frames=%d deliveries=%d ops=%d rows=%d", s.Members, s.Lists, s.Sessions,
+		s.Subscriptions, s.ChunksHeld, s.Flushes, s.Frames, s.Deliveries, s.Ops, s.Rows)
+}
+
+// runEvents runs the events numbered from first, each between its `# n` and
+// `= s` lines; each prints its status, failing or not.
+func runEvents(out *bufio.Writer, first int, events []func() error) {
+	for i, event := range events {
+		fmt.Fprintf(out, "# %d\n", first+i)
+		s := status(event())
+		fmt.Fprintf(out, "= %d\n", s)
+	}
+}
+
 func run(out *bufio.Writer) error {
 	cfg := roster.DefaultConfig()
 	cfg.ChunkSize = 10
 	cfg.MaxRangeSpan = 30
-	g, err := roster.NewGuild(&cfg)
+	// The callback gets Go copies of the frame data; it formats them at once.
+	printFrame := func(f *roster.Frame) {
+		out.WriteString(frameLine(f) + "\n")
+	}
+	snapshot, err := firstGuild(out, &cfg, printFrame)
+	if err != nil {
+		return err
+	}
+
+	// 7. The hand-off: the original guild is gone; load its snapshot and set
+	// the frame callback again (a snapshot does not hold it).
+	g, err := roster.Load(snapshot, &cfg)
 	if err != nil {
 		return err
 	}
 	defer g.Close()
-	// The callback gets Go copies of the frame data; it formats them at once.
-	must(g.SetFrameCallback(func(f *roster.Frame) {
-		out.WriteString(frameLine(f) + "\n")
-	}))
+	must(g.SetFrameCallback(printFrame))
+	out.WriteString("# handoff\n")
+
+	// 8. More events, on the loaded guild.
+	runEvents(out, 31, []func() error{
+		func() error { return g.SetStatus(1011, roster.Online) },
+		func() error { return g.SetName(1012, "aab") },
+		func() error { return g.RemoveMember(1013) },
+		func() error { return g.Subscribe(4, 0, roster.Range{Start: 0, End: 9}) },
+	})
+	// 9. The loaded guild's stats (its counters start at 0).
+	stats, err := g.Stats()
+	if err != nil {
+		return err
+	}
+	out.WriteString(statsLine(stats) + "\n")
+	return g.Close()
+}
+
+// firstGuild runs steps 1-6 of the scenario on a new guild and returns its
+// snapshot (with the sessions); the guild is closed when it returns.
+func firstGuild(out *bufio.Writer, cfg *roster.Config,
+	printFrame roster.FrameFunc) ([]byte, error) {
+	g, err := roster.NewGuild(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer g.Close()
+	must(g.SetFrameCallback(printFrame))
 
 	out.WriteString("# setup\n")
 	// 1. Roles.
@@ -208,10 +262,17 @@ func run(out *bufio.Writer) error {
 		func() error { return g.SetStatus(1024, roster.DND) },
 		func() error { return g.RemoveSession(1) },
 	}
-	for i, event := range events {
-		fmt.Fprintf(out, "# %d\n", i+1)
-		s := status(event())
-		fmt.Fprintf(out, "= %d\n", s)
+	runEvents(out, 1, events)
+
+	// 6. The stats line.
+	stats, err := g.Stats()
+	if err != nil {
+		return nil, err
 	}
-	return g.Close()
+	out.WriteString(statsLine(stats) + "\n")
+	snapshot, err := g.Save(roster.SaveSessions)
+	if err != nil {
+		return nil, err
+	}
+	return snapshot, g.Close()
 }

@@ -45,6 +45,11 @@ final class CApi {
         void invoke(Pointer frame, Pointer sessions, SizeT sessionCount, Pointer userData);
     }
 
+    /** roster_write_fn: receives the next bytes of a snapshot; returns 0 to go on. */
+    public interface WriteFn extends Callback {
+        int invoke(Pointer data, SizeT len, Pointer userData);
+    }
+
     /** The functions of roster.h that the wrapper uses. */
     public interface Lib extends Library {
         int roster_version_number();
@@ -100,13 +105,38 @@ final class CApi {
         int roster_session_remove(Pointer guild, long sessionId);
 
         int roster_guild_session_count(IntByReference out, Pointer guild);
+
+        /* out: its size field set (RosterStats does); JNA reads it back after the call. */
+        int roster_guild_stats(RosterStats out, Pointer guild);
+
+        int roster_guild_save(Pointer guild, int flags, WriteFn write, Pointer userData);
+
+        /* data: JNA copies the array to native memory for the call (null when empty). */
+        int roster_guild_load_buffer(PointerByReference out, RosterConfig config, byte[] data,
+                                     SizeT len);
     }
 
-    /** roster_config. The caller fills every field (see GuildConfig for the defaults). */
+    /**
+     * roster_allocator: a host's allocator hooks. This binding never sets
+     * them (all null: the guild uses the C and C++ runtimes' allocator); the
+     * struct is here so that RosterConfig has the header's layout.
+     */
+    @Structure.FieldOrder({"allocate", "reallocate", "deallocate", "user_data"})
+    public static final class RosterAllocator extends Structure {
+        public Pointer allocate;
+        public Pointer reallocate;
+        public Pointer deallocate;
+        public Pointer user_data;
+    }
+
+    /**
+     * roster_config. The caller fills every field (see GuildConfig for the
+     * defaults); reserved stays 0 and the allocator (nested by value) unset.
+     */
     @Structure.FieldOrder({"size", "offline_threshold", "everyone_view", "max_members",
                            "max_roles", "max_roles_per_member", "max_lists", "max_overwrites",
                            "max_sort_key_bytes", "chunk_size", "max_ranges", "max_range_span",
-                           "max_session_lists", "max_sessions"})
+                           "max_session_lists", "max_sessions", "reserved", "allocator"})
     public static final class RosterConfig extends Structure {
         public int size;
         public int offline_threshold;
@@ -122,8 +152,35 @@ final class CApi {
         public int max_range_span;
         public int max_session_lists;
         public int max_sessions;
+        public int reserved;
+        public RosterAllocator allocator = new RosterAllocator();
 
         public RosterConfig() {
+            size = size();
+        }
+    }
+
+    /** roster_stats. size is set (sizeof as this binding knows it); the library fills the rest. */
+    @Structure.FieldOrder({"size", "members", "lists", "sessions", "subscriptions", "chunks_held",
+                           "memory_bytes", "flushes", "frames", "deliveries", "ops", "rows",
+                           "last_flush_ns", "max_flush_ns"})
+    public static final class RosterStats extends Structure {
+        public int size;
+        public int members;
+        public int lists;
+        public int sessions;
+        public long subscriptions;
+        public long chunks_held;
+        public long memory_bytes;
+        public long flushes;
+        public long frames;
+        public long deliveries;
+        public long ops;
+        public long rows;
+        public long last_flush_ns;
+        public long max_flush_ns;
+
+        public RosterStats() {
             size = size();
         }
     }

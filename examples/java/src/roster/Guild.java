@@ -4,9 +4,14 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.PointerByReference;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A guild (roster_guild): its members, roles, lists and the sessions that
@@ -34,7 +39,7 @@ public final class Guild implements AutoCloseable {
 
     /** A guild with the default settings (ROSTER_CONFIG_INIT). */
     public Guild() {
-        this(null);
+        this((GuildConfig) null);
     }
 
     /** A guild with the given settings (null: the defaults). */
@@ -45,6 +50,39 @@ public final class Guild implements AutoCloseable {
             throw new RosterException(status, "roster_guild_create");
         }
         handle = out.getValue();
+    }
+
+    /** Owns a guild the library made (a loaded one). */
+    private Guild(Pointer loaded) {
+        handle = loaded;
+    }
+
+    /**
+     * A guild loaded from a snapshot (roster_guild_load_buffer; the bytes are
+     * not kept). config gives the limits (null: the defaults); the settings
+     * come from the snapshot (its offline threshold, @everyone's VIEW and
+     * chunk size, not the config's). The guild is like a new one (close it
+     * when done) but has no listener: set one with setFrameListener. Loading
+     * delivers no frame; saved sessions go on receiving incremental ops.
+     * Errors: ECORRUPT (damaged or truncated bytes), EVERSION, ELIMIT (the
+     * snapshot exceeds a limit of config), EINVAL (a config the constructor
+     * refuses), ENOMEM.
+     */
+    public static Guild load(byte[] snapshot, GuildConfig config) {
+        Objects.requireNonNull(snapshot, "snapshot");
+        PointerByReference out = new PointerByReference();
+        CApi.RosterConfig c = config == null ? null : config.toNative();
+        byte[] data = snapshot.length == 0 ? null : snapshot;
+        int status = CApi.LIB.roster_guild_load_buffer(out, c, data, size(snapshot.length));
+        if (status != Roster.OK) {
+            throw new RosterException(status, "roster_guild_load_buffer");
+        }
+        return new Guild(out.getValue());
+    }
+
+    /** A guild loaded from a snapshot, with the default limits. */
+    public static Guild load(byte[] snapshot) {
+        return load(snapshot, null);
     }
 
     /** Frees the guild. Further calls throw IllegalStateException; closing twice is harmless. */
@@ -89,6 +127,102 @@ public final class Guild implements AutoCloseable {
                 listenerError.addSuppressed(t);
             }
         }
+    }
+
+    /* ---- Snapshots and statistics ---------------------------------------------- */
+
+    /**
+     * The guild's snapshot as bytes (see {@link #save(int, OutputStream)}).
+     * flags: 0 or {@link Roster#SAVE_SESSIONS}.
+     */
+    public byte[] save(int flags) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try {
+            save(flags, bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Writes the guild's snapshot to out, in pieces (roster_guild_save: no
+     * second copy of the guild is made). flags: 0 or
+     * {@link Roster#SAVE_SESSIONS}. Saving flushes first, so frames still
+     * owed after an EFLUSH are delivered; the guild is not changed. What out
+     * throws comes out of this call as it is, once the library has returned
+     * (what was written is then not a snapshot). Other errors: EINVAL
+     * (unknown flags, inside a batch), EBUSY (inside the listener), EFLUSH,
+     * ENOMEM.
+     */
+    public void save(int flags, OutputStream out) throws IOException {
+        Objects.requireNonNull(out, "out");
+        SaveSink sink = new SaveSink(out);
+        int status;
+        try {
+            status = CApi.LIB.roster_guild_save(handle(), flags, sink, null);
+        } finally {
+            // The library holds only the callback's native entry point.
+            Reference.reachabilityFence(sink);
+        }
+        Throwable failure = sink.failure;
+        if (failure == null) {
+            check(status, "roster_guild_save");
+            return;
+        }
+        // The stream failed (the library returned EIO): its exception is the
+        // caller's, with what the listener threw (if anything) suppressed.
+        Throwable listenerFailure = listenerError;
+        listenerError = null;
+        if (listenerFailure != null && listenerFailure != failure) {
+            failure.addSuppressed(listenerFailure);
+        }
+        if (failure instanceof IOException e) {
+            throw e;
+        }
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        throw new IllegalStateException("the output stream failed", failure);
+    }
+
+    /**
+     * The roster_write_fn of one save: hands each piece to the stream. An
+     * exception must not unwind through the C library: it is kept (and the
+     * save stopped) for save to rethrow.
+     */
+    private static final class SaveSink implements CApi.WriteFn {
+        private final OutputStream out;
+        private Throwable failure;
+
+        SaveSink(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public int invoke(Pointer data, CApi.SizeT len, Pointer userData) {
+            try {
+                int n = Math.toIntExact(len.longValue());
+                if (n > 0) {
+                    // Copied out of the library's buffer, valid only during the call.
+                    out.write(data.getByteArray(0, n));
+                }
+                return 0;
+            } catch (Throwable t) {
+                failure = t;
+                return -1;
+            }
+        }
+    }
+
+    /** The guild's counters and sizes (roster_guild_stats). */
+    public Stats stats() {
+        CApi.RosterStats s = new CApi.RosterStats();
+        check(CApi.LIB.roster_guild_stats(s, handle()), "roster_guild_stats");
+        return Stats.of(s);
     }
 
     /* ---- Batches ------------------------------------------------------------- */

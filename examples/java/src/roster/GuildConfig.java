@@ -6,6 +6,9 @@ package roster;
  * return this, so calls chain:
  * {@code new GuildConfig().chunkSize(10).maxRangeSpan(30)}.
  * All values are unsigned 32-bit, as in the header.
+ *
+ * The allocator hooks of roster_config are not exposed: a guild made or
+ * loaded through this binding uses the C and C++ runtimes' allocator.
  */
 public final class GuildConfig {
     private int offlineThreshold = 1000;
@@ -44,7 +47,10 @@ public final class GuildConfig {
     public GuildConfig maxSessionLists(int v) { maxSessionLists = v; return this; }
     public GuildConfig maxSessions(int v) { maxSessions = v; return this; }
 
-    /** The C struct, with size = sizeof(roster_config) as this binding knows it. */
+    /**
+     * The C struct, with size = sizeof(roster_config) as this binding knows
+     * it, reserved 0 and no allocator hooks.
+     */
     CApi.RosterConfig toNative() {
         CApi.RosterConfig c = new CApi.RosterConfig();
         c.offline_threshold = offlineThreshold;

@@ -23,6 +23,17 @@ public final class Roster {
     public static final int ECORRUPT = -7;
     public static final int EVERSION = -8;
     public static final int EINTERNAL = -9;
+    /** The change was made; its frames come at the next flush (see roster.h). */
+    public static final int EFLUSH = -10;
+    /** A snapshot's write (or read) callback failed. */
+    public static final int EIO = -11;
+
+    /**
+     * ROSTER_SAVE_SESSIONS, a flag of {@link Guild#save(int)}: also write the
+     * sessions and what their clients hold, so that they go on receiving
+     * incremental ops from the loaded guild.
+     */
+    public static final int SAVE_SESSIONS = 1;
 
     /** The version of the library actually loaded, major * 10000 + minor * 100 + patch. */
     public static int versionNumber() {

@@ -9,6 +9,7 @@ import roster.Range;
 import roster.Role;
 import roster.Roster;
 import roster.RosterException;
+import roster.Stats;
 
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
@@ -43,22 +44,26 @@ public final class Host {
                     + " is not compatible with these bindings");
             System.exit(1);
         }
-        try (Guild g = new Guild(new GuildConfig().chunkSize(10).maxRangeSpan(30))) {
-            g.setFrameListener(frame -> out.print(frameLine(frame) + "\n"));
+        GuildConfig config = new GuildConfig().chunkSize(10).maxRangeSpan(30);
+        try {
+            byte[] snapshot;
+            try (Guild g = new Guild(config)) {
+                g.setFrameListener(frame -> out.print(frameLine(frame) + "\n"));
 
-            out.print("# setup\n");
-            setup(g);
+                out.print("# setup\n");
+                setup(g);
+                runEvents(out, g, 1, events());
+                out.print(statsLine(g.stats()) + "\n");
+                snapshot = g.save(Roster.SAVE_SESSIONS);
+            }
 
-            List<Event> events = events();
-            for (int n = 1; n <= events.size(); n++) {
-                out.print("# " + n + "\n");
-                int status = Roster.OK;
-                try {
-                    events.get(n - 1).run(g);
-                } catch (RosterException e) {
-                    status = e.status();
-                }
-                out.print("= " + status + "\n");
+            // The hand-off: the original guild is closed; load its snapshot and
+            // set the listener again (a snapshot does not hold it).
+            try (Guild g = Guild.load(snapshot, config)) {
+                g.setFrameListener(frame -> out.print(frameLine(frame) + "\n"));
+                out.print("# handoff\n");
+                runEvents(out, g, 31, handoffEvents());
+                out.print(statsLine(g.stats()) + "\n");
             }
         } catch (RosterException e) {
             // Setup steps must succeed; a failure there is a broken library.
@@ -103,6 +108,33 @@ public final class Host {
         g.subscribe(3, 7, new Range(0, 19));
     }
 
+    /** Runs the events numbered from first, each between its "# n" and "= s" lines. */
+    private static void runEvents(PrintStream out, Guild g, int first, List<Event> events) {
+        for (int i = 0; i < events.size(); i++) {
+            out.print("# " + (first + i) + "\n");
+            int status = Roster.OK;
+            try {
+                events.get(i).run(g);
+            } catch (RosterException e) {
+                status = e.status();
+            }
+            out.print("= " + status + "\n");
+        }
+    }
+
+    /** The stats line: the deterministic fields only (no memory figure, no flush times). */
+    static String statsLine(Stats s) {
+        return "stats members=" + u32(s.members()) + " lists=" + u32(s.lists())
+                + " sessions=" + u32(s.sessions())
+                + " subscriptions=" + Long.toUnsignedString(s.subscriptions())
+                + " chunks_held=" + Long.toUnsignedString(s.chunksHeld())
+                + " flushes=" + Long.toUnsignedString(s.flushes())
+                + " frames=" + Long.toUnsignedString(s.frames())
+                + " deliveries=" + Long.toUnsignedString(s.deliveries())
+                + " ops=" + Long.toUnsignedString(s.ops())
+                + " rows=" + Long.toUnsignedString(s.rows());
+    }
+
     /** Step 5: the 30 events, in order. */
     private static List<Event> events() {
         return List.of(
@@ -136,6 +168,15 @@ public final class Host {
                 g -> g.unsubscribe(3, 7),                                   // 28
                 g -> g.setMemberStatus(1024, Presence.DND),                 // 29
                 g -> g.removeSession(1));                                   // 30
+    }
+
+    /** Step 8: the events on the loaded guild, numbered from 31. */
+    private static List<Event> handoffEvents() {
+        return List.of(
+                g -> g.setMemberStatus(1011, Presence.ONLINE),              // 31
+                g -> g.setMemberName(1012, "aab"),                          // 32
+                g -> g.removeMember(1013),                                  // 33
+                g -> g.subscribe(4, 0, new Range(0, 9)));                   // 34
     }
 
     /* ---- The canonical frame line (examples/README.md) ------------------------ */
