@@ -1,3 +1,3 @@
-module example.invalid/roster
+module github.com/roster-engine/roster/examples/go
 
 go 1.19

@@ -1,15 +1,35 @@
 #!/usr/bin/env bash
 # Builds the Go host (examples/README.md) against a meson build root of
 # roster and runs it: stdout is the canonical output only, build chatter goes
-# to stderr. Exits 77 (skip) when the Go toolchain is missing.
-# Usage: run.sh BUILD_ROOT
+# to stderr. Before that it vets and tests the binding (module
+# github.com/roster-engine/roster/examples/go), and checks that the tests
+# call every exported function of the package. With --bench it builds and
+# runs the host benchmark instead (cmd/bench, the workload of
+# examples/c/bench.c) and prints only its HOSTBENCH line on stdout.
+# Exits 77 (skip) when the Go toolchain is missing.
+# Usage: run.sh BUILD_ROOT [--bench [EVENTS]]
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 BUILD_ROOT" >&2
+usage() {
+  echo "usage: $0 BUILD_ROOT [--bench [EVENTS]]" >&2
   exit 2
-fi
+}
+[ $# -ge 1 ] || usage
 build_root=$(cd "$1" && pwd)
+shift
+mode=host
+events=
+if [ $# -gt 0 ]; then
+  [ "$1" = --bench ] || usage
+  mode=bench
+  shift
+  if [ $# -gt 0 ]; then
+    events=$1
+    shift
+    [[ $events =~ ^[0-9]+$ ]] || usage
+  fi
+  [ $# -eq 0 ] || usage
+fi
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$build_root/examples/go-work
 
@@ -28,11 +48,13 @@ if ! pkg-config --exists roster; then
 fi
 
 # Everything the build writes stays in the work dir; no network, no
-# toolchain download, no go.work or user go env from outside.
+# toolchain download, no go.work or user go env from outside, and the
+# go.mod files are read, never rewritten (-mod=readonly: the programs'
+# module reaches the binding through its replace directive).
 mkdir -p "$work/tmp" "$work/home"
 export HOME=$work/home
 export GOCACHE=$work/cache GOPATH=$work/gopath GOTMPDIR=$work/tmp
-export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on
+export GOFLAGS=-mod=readonly GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on
 export GOWORK=off GOENV=off CGO_ENABLED=1
 
 # Go's build cache does not look at headers outside the module, so a
@@ -44,16 +66,34 @@ header_hash=$(
   done | sha256sum | cut -c1-16
 )
 export CGO_CPPFLAGS="${CGO_CPPFLAGS:-} -DROSTER_GO_HEADER_HASH=$header_hash"
+export LD_LIBRARY_PATH=$build_root/capi${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+
+if [ "$mode" = bench ]; then
+  echo "run.sh: $(go version), building the benchmark in $work" >&2
+  (cd "$src/cmd" && go build -o "$work/roster-host-bench-go" ./bench) >&2
+  exec "$work/roster-host-bench-go" ${events:+"$events"}
+fi
 
 echo "run.sh: $(go version), building in $work" >&2
-export LD_LIBRARY_PATH=$build_root/capi${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-# The wrapper's own checks first (errors, EBUSY, copies, panics); -count=1
-# because the test cache does not see a rebuilt libroster.so.
 (
+  # The binding's module: vet, then its tests (-count=1 because the test
+  # cache does not see a rebuilt libroster.so), with coverage: every
+  # exported function and method must be run by them at least once.
   cd "$src"
   go vet ./...
-  go test -count=1 ./...
-  go build -o "$work/roster-host-go" ./cmd/host
+  go test -count=1 -coverprofile="$work/cover.out" ./...
+  uncovered=$(go tool cover -func="$work/cover.out" |
+    awk '$1 != "total:" && $2 ~ /^[A-Z]/ && $3 == "0.0%" { print "  " $1 " " $2 }')
+  if [ -n "$uncovered" ]; then
+    echo "run.sh: exported functions no test calls:" >&2
+    echo "$uncovered" >&2
+    exit 1
+  fi
+  # The programs' module (cmd/go.mod), which imports the binding by its
+  # module path.
+  cd "$src/cmd"
+  go vet ./...
+  go build -o "$work/roster-host-go" ./host
 ) >&2
 
 "$work/roster-host-go"

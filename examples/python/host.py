@@ -1,9 +1,10 @@
 """The Python host: runs the scenario of examples/README.md through the C API
-(via roster.py, a ctypes binding) and prints every frame in the canonical
-line format, formatted here from the frame data received. Its output must
-equal the C host's byte for byte.
+(via the roster package, src/roster/) and prints every frame in the
+canonical line format, formatted here from the frame data received. Its
+output must equal the C host's byte for byte.
 
-Run it with ROSTER_LIBRARY=/path/to/libroster.so python3 host.py (run.sh does).
+Run it with ROSTER_LIBRARY=/path/to/libroster.so and the package importable
+(installed, or PYTHONPATH=src): run.sh does.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def op_text(op: roster.Op) -> str:
     return f"UNKNOWN{int(op.kind)}"
 
 
-def frame_line(frame: roster.Frame) -> str:
+def frame_line(view: roster.FrameView) -> str:
+    frame = view.copy()  # the whole frame as plain objects (small here)
     sessions = ",".join(str(s) for s in sorted(frame.sessions))
     groups = ",".join(f"{group_name(g.id)}:{g.count}" for g in frame.groups) or "-"
     ops = ";".join(op_text(op) for op in frame.ops) or "-"
@@ -168,7 +170,7 @@ def run(out: TextIO) -> None:
 
     # 7. The hand-off: the original guild is closed; load its snapshot and set
     # the frame callback again (a snapshot does not hold it).
-    with roster.Guild.load(snapshot, **CONFIG) as g:
+    with roster.Guild.load_buffer(snapshot, **CONFIG) as g:
         g.set_frame_callback(lambda frame: emit(frame_line(frame)))
         emit("# handoff")
         run_events(31, handoff_events(g))  # 8. more events

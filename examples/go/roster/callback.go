@@ -16,28 +16,34 @@ import (
 
 // rosterGoFrame is the frame callback the C library calls (through
 // roster_go_on_frame in roster.go). handle is the guild's cgo.Handle. It
-// copies the frame into Go values and hands it to the guild's FrameFunc. A
-// panic of that function is caught here, so it never unwinds through the
-// library; the guild re-raises it when the call that delivered the frame
-// returns, and the rest of that call's frames are dropped.
+// points the guild's FrameView at the frame (no copy, no allocation) and
+// hands it to the guild's FrameFunc. A panic of that function is caught
+// here, so it never unwinds through the library; the guild re-raises it
+// when the call that delivered the frame returns, and the rest of that
+// call's frames are dropped.
 //
 //export rosterGoFrame
 func rosterGoFrame(frame *C.roster_frame, sessions *C.uint64_t, sessionCount C.size_t,
 	handle C.uintptr_t) {
 	g := cgo.Handle(handle).Value().(*Guild)
+	g.frames++
 	fn := g.onFrame
 	if fn == nil || g.hasPanic {
 		return
 	}
-	f := copyFrame(frame, sessions, sessionCount)
+	// A callback inside a callback (not something the library does today)
+	// would re-point the view: the outer one is restored afterwards.
+	saved := g.view
+	g.view.set(frame, sessions, sessionCount)
 	g.delivering++
 	defer func() {
 		g.delivering--
+		g.view = saved
 		if r := recover(); r != nil {
 			g.panicked, g.hasPanic = r, true
 		}
 	}()
-	fn(f)
+	fn(&g.view)
 }
 
 // rosterGoWrite is the snapshot write callback the C library calls (through
@@ -52,4 +58,23 @@ func rosterGoWrite(data unsafe.Pointer, length C.size_t, handle C.uintptr_t) C.i
 		return 0
 	}
 	return s.write(unsafe.Slice((*byte)(data), int(length)))
+}
+
+// rosterGoRead is the snapshot read callback the C library calls (through
+// roster_go_on_read in snapshot.go) during LoadFrom. handle is the load's
+// cgo.Handle (a *loadSource). It lets the source's io.Reader fill buf (C
+// memory, valid only during the call) and sets *got; 0 goes on, anything
+// else stops the load.
+//
+//export rosterGoRead
+func rosterGoRead(buf unsafe.Pointer, capacity C.size_t, got *C.size_t,
+	handle C.uintptr_t) C.int {
+	s := cgo.Handle(handle).Value().(*loadSource)
+	*got = 0
+	if capacity == 0 {
+		return 0
+	}
+	n, rc := s.read(unsafe.Slice((*byte)(buf), int(capacity)))
+	*got = C.size_t(n)
+	return rc
 }

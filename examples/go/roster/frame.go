@@ -16,7 +16,7 @@ const (
 	RowMember RowKind = C.ROSTER_ROW_MEMBER
 )
 
-// Row is one row of a list (roster_row).
+// Row is one row of a list (roster_row, with the same memory layout).
 type Row struct {
 	Kind  RowKind
 	Count uint32 // header: members in its group; member: 0
@@ -24,10 +24,48 @@ type Row struct {
 	User  uint64 // member: its user id; header: 0
 }
 
-// Group is one group of a list and its member count (roster_group).
+// Group is one group of a list and its member count (roster_group, with the
+// same memory layout).
 type Group struct {
 	ID    uint64 // a hoisted role's id, GroupOnline or GroupOffline
 	Count uint32
+}
+
+// Row, Group and Range have the memory layout of roster_row, roster_group
+// and roster_range, so that the library's arrays can be read as Go slices
+// (a frame's rows and groups, without a copy) and Go slices of them can be
+// handed to C (Rows, Groups, Subscribe, SessionRanges). Each line below
+// fails to compile when a size or an offset differs: a constant index out
+// of the array's bounds, or a negative constant converted to uintptr.
+var (
+	_ = [1]struct{}{}[unsafe.Sizeof(Row{})-unsafe.Sizeof(C.roster_row{})]
+	_ = [1]struct{}{}[unsafe.Sizeof(C.roster_row{})-unsafe.Sizeof(Row{})]
+	_ = [1]struct{}{}[unsafe.Offsetof(Row{}.Count)-unsafe.Offsetof(C.roster_row{}.count)]
+	_ = [1]struct{}{}[unsafe.Offsetof(C.roster_row{}.count)-unsafe.Offsetof(Row{}.Count)]
+	_ = [1]struct{}{}[unsafe.Offsetof(Row{}.Group)-unsafe.Offsetof(C.roster_row{}.group)]
+	_ = [1]struct{}{}[unsafe.Offsetof(C.roster_row{}.group)-unsafe.Offsetof(Row{}.Group)]
+	_ = [1]struct{}{}[unsafe.Offsetof(Row{}.User)-unsafe.Offsetof(C.roster_row{}.user)]
+	_ = [1]struct{}{}[unsafe.Offsetof(C.roster_row{}.user)-unsafe.Offsetof(Row{}.User)]
+
+	_ = [1]struct{}{}[unsafe.Offsetof(Group{}.Count)-unsafe.Offsetof(C.roster_group{}.count)]
+	_ = [1]struct{}{}[unsafe.Offsetof(C.roster_group{}.count)-unsafe.Offsetof(Group{}.Count)]
+
+	_ = [1]struct{}{}[unsafe.Sizeof(Range{})-unsafe.Sizeof(C.roster_range{})]
+	_ = [1]struct{}{}[unsafe.Sizeof(C.roster_range{})-unsafe.Sizeof(Range{})]
+	_ = [1]struct{}{}[unsafe.Offsetof(Range{}.End)-unsafe.Offsetof(C.roster_range{}.end)]
+	_ = [1]struct{}{}[unsafe.Offsetof(C.roster_range{}.end)-unsafe.Offsetof(Range{}.End)]
+
+	_ = [1]struct{}{}[unsafe.Sizeof(uint64(0))-unsafe.Sizeof(C.uint64_t(0))]
+)
+
+// Group's size ends in padding, which the sizes of go vet before Go 1.20 leave
+// out (they would see 12 bytes), so it is checked here rather than above.
+// The comparison is of constants: the compiler keeps nothing of it when it
+// holds.
+func init() {
+	if unsafe.Sizeof(Group{}) != unsafe.Sizeof(C.roster_group{}) {
+		panic("roster: Group does not have roster_group's layout")
+	}
 }
 
 // OpKind is the kind of an op (ROSTER_OP_*).
@@ -58,7 +96,7 @@ func (k OpKind) String() string {
 	return "UNKNOWN"
 }
 
-// Op is one op of a frame (roster_op).
+// Op is one op of a frame (roster_op), copied into Go memory.
 type Op struct {
 	Kind  OpKind
 	Index uint32 // the row, or the first row of a SYNC/INVALIDATE range
@@ -66,9 +104,10 @@ type Op struct {
 	Items []Row  // SYNC: the rows that exist; INSERT/UPDATE: one row; others: none
 }
 
-// Frame is what one callback delivers (roster_frame plus the sessions it is
-// for): the list's counts, its complete groups, and the ops that bring the
-// rows the sessions hold up to date, to apply in order.
+// Frame is a copy of what one callback delivers (roster_frame plus the
+// sessions it is for), made by FrameView.Copy: the list's counts, its
+// complete groups, and the ops that bring the rows the sessions hold up to
+// date, to apply in order. It is Go memory and may be kept.
 type Frame struct {
 	ListID      uint64
 	MemberCount uint32
@@ -80,53 +119,112 @@ type Frame struct {
 	Sessions []uint64
 }
 
-// FrameFunc receives the frames of a guild. The Frame and its slices are
-// the function's own: they are Go copies, and stay valid after it returns.
-type FrameFunc func(frame *Frame)
+// FrameFunc receives the frames of a guild (see FrameView for how long the
+// view is valid).
+type FrameFunc func(frame *FrameView)
 
-// The C library hands the callback a frame, its arrays and the session
-// array that are valid only during the call. The functions below copy all of
-// it into Go values before user code sees it, so nothing of the C memory is
-// kept.
-
-// copyRows copies n C rows into a new slice (nil when n is 0).
-func copyRows(p *C.roster_row, n C.uint32_t) []Row {
-	if n == 0 || p == nil {
-		return nil
-	}
-	rows := make([]Row, n)
-	for i, r := range unsafe.Slice(p, n) {
-		rows[i] = Row{Kind: RowKind(r.kind), Count: uint32(r.count), Group: uint64(r.group),
-			User: uint64(r.user)}
-	}
-	return rows
+// FrameView is the frame being delivered to a FrameFunc, read in place: its
+// accessors read the library's C memory, so reading a frame allocates
+// nothing, however many rows it has. It is valid only until the FrameFunc
+// returns, and so is every slice and OpView it gives: the library frees or
+// reuses that memory afterwards. Copy what you keep (Copy makes a Frame of
+// Go memory). The slices are read-only (they alias the library's memory).
+// The guild reuses one FrameView for all its frames: after the callback
+// returns, a kept *FrameView reads as an empty frame (or as a later one).
+type FrameView struct {
+	listID      uint64
+	memberCount uint32
+	onlineCount uint32
+	groups      []Group
+	ops         []C.roster_op
+	sessions    []uint64
 }
 
-// copyFrame copies a frame and its session ids out of C memory.
-func copyFrame(f *C.roster_frame, sessions *C.uint64_t, sessionCount C.size_t) *Frame {
-	out := &Frame{
-		ListID:      uint64(f.list_id),
-		MemberCount: uint32(f.member_count),
-		OnlineCount: uint32(f.online_count),
+// set points the view at a frame the library delivers (memory valid during
+// the callback only).
+func (v *FrameView) set(f *C.roster_frame, sessions *C.uint64_t, sessionCount C.size_t) {
+	v.listID = uint64(f.list_id)
+	v.memberCount = uint32(f.member_count)
+	v.onlineCount = uint32(f.online_count)
+	v.groups = unsafe.Slice((*Group)(unsafe.Pointer(f.groups)), int(f.group_count))
+	v.ops = unsafe.Slice(f.ops, int(f.op_count))
+	v.sessions = unsafe.Slice((*uint64)(unsafe.Pointer(sessions)), int(sessionCount))
+}
+
+// ListID is the list the frame is about.
+func (v *FrameView) ListID() uint64 { return v.listID }
+
+// MemberCount is the list's member count (as Guild.ListCounts).
+func (v *FrameView) MemberCount() uint32 { return v.memberCount }
+
+// OnlineCount is the list's count of members not offline (as
+// Guild.ListCounts).
+func (v *FrameView) OnlineCount() uint32 { return v.onlineCount }
+
+// Groups are every group that appears in the list, in order (read-only,
+// valid during the callback only).
+func (v *FrameView) Groups() []Group { return v.groups }
+
+// Sessions are the ids of the sessions the frame is for, in the library's
+// order (read-only, valid during the callback only).
+func (v *FrameView) Sessions() []uint64 { return v.sessions }
+
+// OpCount is the number of ops (0: only the counts or groups changed).
+func (v *FrameView) OpCount() int { return len(v.ops) }
+
+// Op is op i (0 <= i < OpCount), to apply in order.
+func (v *FrameView) Op(i int) OpView { return OpView{&v.ops[i]} }
+
+// Copy copies the frame into Go memory, which stays valid after the
+// callback returns.
+func (v *FrameView) Copy() *Frame {
+	out := &Frame{ListID: v.listID, MemberCount: v.memberCount, OnlineCount: v.onlineCount}
+	if len(v.groups) > 0 {
+		out.Groups = append([]Group(nil), v.groups...)
 	}
-	if f.group_count > 0 {
-		out.Groups = make([]Group, f.group_count)
-		for i, g := range unsafe.Slice(f.groups, f.group_count) {
-			out.Groups[i] = Group{ID: uint64(g.id), Count: uint32(g.count)}
+	if len(v.ops) > 0 {
+		out.Ops = make([]Op, len(v.ops))
+		for i := range v.ops {
+			out.Ops[i] = v.Op(i).Copy()
 		}
 	}
-	if f.op_count > 0 {
-		out.Ops = make([]Op, f.op_count)
-		for i, op := range unsafe.Slice(f.ops, f.op_count) {
-			out.Ops[i] = Op{Kind: OpKind(op.kind), Index: uint32(op.index), End: uint32(op.end),
-				Items: copyRows(op.items, op.item_count)}
-		}
-	}
-	if sessionCount > 0 {
-		out.Sessions = make([]uint64, sessionCount)
-		for i, s := range unsafe.Slice(sessions, sessionCount) {
-			out.Sessions[i] = uint64(s)
-		}
+	if len(v.sessions) > 0 {
+		out.Sessions = append([]uint64(nil), v.sessions...)
 	}
 	return out
+}
+
+// OpView is one op of a FrameView, read in place: valid only during the
+// callback, as the view.
+type OpView struct {
+	op *C.roster_op
+}
+
+// Kind is the op's kind.
+func (o OpView) Kind() OpKind { return OpKind(o.op.kind) }
+
+// Index is the row, or the first row of a SYNC/INVALIDATE range.
+func (o OpView) Index() uint32 { return uint32(o.op.index) }
+
+// End is the last row of a SYNC/INVALIDATE range; for the other kinds,
+// Index.
+func (o OpView) End() uint32 { return uint32(o.op.end) }
+
+// ItemCount is the number of rows the op carries (SYNC: the rows that
+// exist in the range; INSERT/UPDATE: 1; DELETE/INVALIDATE: 0).
+func (o OpView) ItemCount() int { return int(o.op.item_count) }
+
+// Items are the rows the op carries (read-only, valid during the callback
+// only).
+func (o OpView) Items() []Row {
+	return unsafe.Slice((*Row)(unsafe.Pointer(o.op.items)), int(o.op.item_count))
+}
+
+// Copy copies the op into Go memory.
+func (o OpView) Copy() Op {
+	op := Op{Kind: o.Kind(), Index: o.Index(), End: o.End()}
+	if items := o.Items(); len(items) > 0 {
+		op.Items = append([]Row(nil), items...)
+	}
+	return op
 }

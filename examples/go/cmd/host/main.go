@@ -1,7 +1,8 @@
 // Command host is the Go host of examples/README.md: it runs the scenario
-// through the roster package (a wrapper over the C API) and prints every
-// frame it receives in the canonical line format, formatted here from the
-// frame data. Its output must equal the C host's byte for byte.
+// through the roster package (the Go binding of the C API, imported by its
+// module path) and prints every frame it receives in the canonical line
+// format, formatted here from the frame data. Its output must equal the C
+// host's byte for byte.
 package main
 
 import (
@@ -13,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"example.invalid/roster/roster"
+	"github.com/roster-engine/roster/examples/go/roster"
 )
 
 // group writes a group id: a role id, or online/offline.
@@ -43,11 +44,11 @@ func item(b *strings.Builder, r roster.Row) {
 func u32(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
 
 // op writes one op in the canonical format.
-func op(b *strings.Builder, o roster.Op) {
-	switch o.Kind {
+func op(b *strings.Builder, o roster.OpView) {
+	switch o.Kind() {
 	case roster.OpSync:
-		b.WriteString("SYNC:" + u32(o.Index) + "-" + u32(o.End) + ":[")
-		for i, r := range o.Items {
+		b.WriteString("SYNC:" + u32(o.Index()) + "-" + u32(o.End()) + ":[")
+		for i, r := range o.Items() {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -55,22 +56,24 @@ func op(b *strings.Builder, o roster.Op) {
 		}
 		b.WriteByte(']')
 	case roster.OpInsert, roster.OpUpdate:
-		b.WriteString(o.Kind.String() + ":" + u32(o.Index) + ":")
-		item(b, o.Items[0])
+		b.WriteString(o.Kind().String() + ":" + u32(o.Index()) + ":")
+		item(b, o.Items()[0])
 	case roster.OpDelete:
-		b.WriteString("DELETE:" + u32(o.Index))
+		b.WriteString("DELETE:" + u32(o.Index()))
 	case roster.OpInvalidate:
-		b.WriteString("INVALIDATE:" + u32(o.Index) + "-" + u32(o.End))
+		b.WriteString("INVALIDATE:" + u32(o.Index()) + "-" + u32(o.End()))
 	default:
-		b.WriteString("UNKNOWN" + u32(uint32(o.Kind)))
+		b.WriteString("UNKNOWN" + u32(uint32(o.Kind())))
 	}
 }
 
-// frameLine is the canonical line of a frame (without the newline).
-func frameLine(f *roster.Frame) string {
+// frameLine is the canonical line of a frame (without the newline), read
+// from the view in place while the callback runs.
+func frameLine(f *roster.FrameView) string {
 	var b strings.Builder
-	b.WriteString("frame list=" + strconv.FormatUint(f.ListID, 10) + " sessions=")
-	ids := append([]uint64(nil), f.Sessions...)
+	b.WriteString("frame list=" + strconv.FormatUint(f.ListID(), 10) + " sessions=")
+	// The view's slices are the library's memory, read-only: sort a copy.
+	ids := append([]uint64(nil), f.Sessions()...)
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for i, id := range ids {
 		if i > 0 {
@@ -78,11 +81,12 @@ func frameLine(f *roster.Frame) string {
 		}
 		b.WriteString(strconv.FormatUint(id, 10))
 	}
-	b.WriteString(" members=" + u32(f.MemberCount) + " online=" + u32(f.OnlineCount) + " groups=")
-	if len(f.Groups) == 0 {
+	b.WriteString(" members=" + u32(f.MemberCount()) + " online=" + u32(f.OnlineCount()) +
+		" groups=")
+	if len(f.Groups()) == 0 {
 		b.WriteByte('-')
 	}
-	for i, g := range f.Groups {
+	for i, g := range f.Groups() {
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -90,14 +94,14 @@ func frameLine(f *roster.Frame) string {
 		b.WriteString(":" + u32(g.Count))
 	}
 	b.WriteString(" ops=")
-	if len(f.Ops) == 0 {
+	if f.OpCount() == 0 {
 		b.WriteByte('-')
 	}
-	for i, o := range f.Ops {
+	for i := 0; i < f.OpCount(); i++ {
 		if i > 0 {
 			b.WriteByte(';')
 		}
-		op(&b, o)
+		op(&b, f.Op(i))
 	}
 	return b.String()
 }
@@ -159,8 +163,9 @@ func run(out *bufio.Writer) error {
 	cfg := roster.DefaultConfig()
 	cfg.ChunkSize = 10
 	cfg.MaxRangeSpan = 30
-	// The callback gets Go copies of the frame data; it formats them at once.
-	printFrame := func(f *roster.Frame) {
+	// The callback reads the frame in place and formats it at once (the
+	// view is valid only during the callback).
+	printFrame := func(f *roster.FrameView) {
 		out.WriteString(frameLine(f) + "\n")
 	}
 	snapshot, err := firstGuild(out, &cfg, printFrame)

@@ -1,7 +1,0 @@
-package roster;
-
-/**
- * roster_range: rows start..end, both inclusive (unsigned; the library swaps
- * reversed ends and widens the range to whole chunks).
- */
-public record Range(int start, int end) {}
