@@ -2084,6 +2084,15 @@ void Driver::do_handoff() {
     if (depth_ == 0 && rc != ROSTER_OK && !(oom_ && (rc == ROSTER_EFLUSH || rc == ROSTER_ENOMEM)))
         fail("guild_save returned " + std::string(roster_status_str(rc)));
     if (rc == ROSTER_OK) {
+        // What the load must reproduce: the guild as the save left it (its
+        // flush may have delivered frames owed after an EFLUSH, and with
+        // them ended subscriptions to a removed list), not as it was
+        // before the call.
+        Snap saved;
+        {
+            Pause pause;
+            saved = snap();
+        }
         roster_guild* loaded = nullptr;
         const auto frames = frames_;
         const int lrc = call([&] { return roster_guild_load_buffer(&loaded, &cfg_, bytes.data(), bytes.size()); });
@@ -2099,7 +2108,7 @@ void Driver::do_handoff() {
             roster_guild_destroy(g_);
             g_ = loaded;
             Snap now = snap();
-            if (now != before) fail("handoff: the loaded guild differs\n  " + first_difference(before, now));
+            if (now != saved) fail("handoff: the loaded guild differs\n  " + first_difference(saved, now));
         } else {
             if (loaded) fail("guild_load failed but set *out");
             if (!(oom_ && lrc == ROSTER_ENOMEM)) fail("guild_load of a saved guild returned " + std::string(roster_status_str(lrc)));
