@@ -201,7 +201,7 @@ Error Guild::Loader::members() {
 
     auto id_of = [this](std::uint32_t x) { return g.members[x].id; };
     char name[128];
-    std::string key;
+    Vec<char> key;  // a host sort key being read (the guild's heap, as all its scratch)
     RoleSlots slots;
     auto next_free = free_sorted.begin();
     for (std::uint32_t s = 0; s < high; ++s) {

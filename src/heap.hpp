@@ -29,7 +29,6 @@
 #include <map>
 #include <memory>
 #include <new>
-#include <string>
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
@@ -115,7 +114,6 @@ template <class K, class H = std::hash<K>, class E = std::equal_to<K>>
 using HashSet = std::unordered_set<K, H, E, Allocator<K>>;
 template <class K, class V, class C = std::less<K>>
 using Map = std::map<K, V, C, Allocator<std::pair<const K, V>>>;
-using String = std::basic_string<char, std::char_traits<char>, Allocator<char>>;
 
 // unique_ptr over the bound heap.
 template <class T>

@@ -167,6 +167,14 @@ void drive(roster_guild* g, const Counting& c, Seen& seen, std::uint64_t members
         REQUIRE(roster_batch_commit(g) == ROSTER_OK);
         stats_bytes(g, c, seen);
     }
+    // Host sort keys longer than any small-string buffer: a snapshot of
+    // them is read through the loader's scratch, which must be the guild's.
+    for (std::uint64_t id = 2; id <= 40; id += 2) {
+        char key[48];
+        std::snprintf(key, sizeof key, "a host sort key of forty bytes, no %04u",
+                      static_cast<unsigned>(id));
+        REQUIRE(roster_member_set_sort_key(g, id, key, std::strlen(key)) == ROSTER_OK);
+    }
     REQUIRE(roster_guild_set_offline_threshold(g, 10) == ROSTER_OK);
     REQUIRE(roster_role_remove(g, 11) == ROSTER_OK);
     for (std::uint64_t s = 1; s <= 300; s += 2) REQUIRE(roster_session_remove(g, s) == ROSTER_OK);
