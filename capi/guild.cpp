@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "frame_queue.hpp"
 #include "internal.hpp"
 #include "snapshot_io.hpp"
 #include "roster/roster.h"
@@ -22,6 +23,7 @@ struct roster_guild {
     explicit roster_guild(const roster::Heap& h) : heap(h) {}
     mutable roster::Heap heap;
     roster::Box<roster::Engine> engine;
+    roster::capi::FrameQueue queue;  // roster_guild_set_frame_queue
 };
 
 namespace roster::capi {
@@ -235,6 +237,7 @@ void roster_guild_destroy(roster_guild* guild) {
     {
         roster::heap::Scope bind(&guild->heap);
         guild->engine.reset();
+        guild->queue = {};
     }
     roster::Heap last = guild->heap;  // the hooks that gave the guild object
     guild->~roster_guild();
@@ -623,6 +626,28 @@ int roster_guild_set_frame_callback(roster_guild* g, roster_frame_fn fn, void* u
                 fn(&f, ids.data(), ids.size(), user_data);
             };
         return code(g->engine->set_sink(std::move(sink)));
+    });
+}
+
+int roster_guild_set_frame_queue(roster_guild* g, int enable) {
+    if (!g) return ROSTER_EINVAL;
+    return guarded(g, [&]() -> int {
+        roster::FrameSink sink;
+        if (enable)
+            sink = [g](const roster_frame& f, std::span<const std::uint64_t> ids) {
+                g->queue.append(f, ids);
+            };
+        return code(g->engine->set_sink(std::move(sink)));
+    });
+}
+
+int roster_guild_take_frames(const void** data, size_t* len, roster_guild* g) {
+    if (!data || !len || !g) return ROSTER_EINVAL;
+    return guarded(g, [&]() -> int {
+        const auto block = g->queue.take();
+        *data = block.data();
+        *len = block.size();
+        return ROSTER_OK;
     });
 }
 

@@ -588,6 +588,30 @@ typedef void (*roster_frame_fn)(const roster_frame *frame, const uint64_t *sessi
 ROSTER_API int roster_guild_set_frame_callback(roster_guild *guild, roster_frame_fn fn,
                                                void *user_data);
 
+/** The frame queue: instead of a callback, the guild appends each frame of
+ * a flush to a buffer it owns, as one record in a flat, documented layout
+ * (docs/frames.md §12), and the host takes the buffer after its call. One
+ * crossing of the language boundary per call instead of one per frame:
+ * the way for hosts whose callbacks are slow (JNA, ctypes) or that must
+ * copy frames out anyway (a BEAM NIF).
+ *
+ * enable non-zero: frames go to the queue (the frame callback, if any, is
+ * cleared); 0: the queue is off (frames are dropped until a callback or the
+ * queue is set again); records not yet taken stay to be taken either way.
+ * The queue's memory comes from the guild's allocator and counts in
+ * roster_stats.memory_bytes; it keeps its largest size. Errors: EINVAL
+ * (NULL guild), EBUSY. O(1). */
+ROSTER_API int roster_guild_set_frame_queue(roster_guild *guild, int enable);
+
+/** Hands out the records queued since the last take (*len 0 when none) and
+ * empties the queue. *data stays valid, and unchanged, until the next
+ * roster_guild_take_frames or roster_guild_destroy of this guild; flushes
+ * in between append to the other of the queue's two buffers. A flush that
+ * fails (EFLUSH) leaves the records of the frames it delivered before the
+ * failure, each complete; the frames still owed come at the next flush.
+ * Errors: EINVAL (a NULL pointer). O(1). */
+ROSTER_API int roster_guild_take_frames(const void **data, size_t *len, roster_guild *guild);
+
 /** Subscribes the session (created on first use) to ranges of the list,
  * replacing its previous subscription to that list: at the flush, chunks no
  * longer held get INVALIDATE, new ones SYNC, kept ones only their changes.
