@@ -4,6 +4,7 @@
 #include <roster/roster.h>
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1321,6 +1322,242 @@ static void test_stats(void) {
     roster_guild_destroy(g);
 }
 
+
+/* The frame queue: records in the layout of docs/frames.md §12, written
+ * here from the callback's frames by an encoder of the test's own. */
+typedef struct byte_log {
+    unsigned char *data;
+    size_t len, cap;
+} byte_log;
+
+static void log_put(byte_log *b, const void *p, size_t n) {
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + n) cap *= 2;
+        b->data = (unsigned char *)realloc(b->data, cap);
+        if (!b->data) abort();
+        b->cap = cap;
+    }
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static void log_u32(byte_log *b, uint32_t v) { log_put(b, &v, 4); }
+static void log_u64(byte_log *b, uint64_t v) { log_put(b, &v, 8); }
+
+static void encode_frame(const roster_frame *f, const uint64_t *sessions, size_t n, void *user) {
+    byte_log *b = (byte_log *)user;
+    uint64_t rows = 0;
+    size_t i;
+    for (i = 0; i < f->op_count; ++i) rows += f->ops[i].item_count;
+    log_u64(b, 40 + 8 * (uint64_t)n + 16 * (uint64_t)f->group_count + 16 * (uint64_t)f->op_count +
+                   24 * rows);
+    log_u64(b, f->list_id);
+    log_u32(b, f->member_count);
+    log_u32(b, f->online_count);
+    log_u32(b, (uint32_t)n);
+    log_u32(b, (uint32_t)f->group_count);
+    log_u32(b, (uint32_t)f->op_count);
+    log_u32(b, (uint32_t)rows);
+    log_put(b, sessions, 8 * n);
+    for (i = 0; i < f->group_count; ++i) {
+        log_u64(b, f->groups[i].id);
+        log_u32(b, f->groups[i].count);
+        log_u32(b, 0);
+    }
+    for (i = 0; i < f->op_count; ++i) {
+        log_u32(b, f->ops[i].kind);
+        log_u32(b, f->ops[i].index);
+        log_u32(b, f->ops[i].end);
+        log_u32(b, (uint32_t)f->ops[i].item_count);
+    }
+    for (i = 0; i < f->op_count; ++i) {
+        size_t k;
+        for (k = 0; k < f->ops[i].item_count; ++k) {
+            const roster_row *r = &f->ops[i].items[k];
+            log_u32(b, r->kind);
+            log_u32(b, r->count);
+            log_u64(b, r->group);
+            log_u64(b, r->user);
+        }
+    }
+}
+
+/* Drives one guild through a fixed script: members, two lists, sessions
+ * on both, and churn with a flush after each call. */
+static void queue_script(roster_guild *g, uint32_t step) {
+    uint64_t id = 1 + (step * 7919u) % 60u;
+    uint64_t role = 100 + step % 3;
+    switch (step % 5) {
+    case 0: EXPECT(roster_member_set_status(g, id, (int)(step % 4)), ROSTER_OK); break;
+    case 1: EXPECT(roster_member_add_role(g, id, role), ROSTER_OK); break;
+    case 2: EXPECT(roster_member_remove_role(g, id, role), ROSTER_OK); break;
+    case 3: {
+        char name[16];
+        sprintf(name, "n%u", (unsigned)(step * 31 % 97));
+        EXPECT(roster_member_set_name(g, id, name, strlen(name)), ROSTER_OK);
+        break;
+    }
+    default: {
+        roster_range r[2] = {{0, 9}, {20, 39}};
+        r[1].start = step % 30;
+        r[1].end = r[1].start + 19;
+        EXPECT(roster_session_subscribe(g, 1 + step % 4, step % 2 ? 0 : 9, r, 2), ROSTER_OK);
+    }
+    }
+}
+
+/* Touches every member: sessions holding the first chunks get frames. */
+static void queue_churn(roster_guild *g) {
+    uint64_t id;
+    EXPECT(roster_batch_begin(g), ROSTER_OK);
+    for (id = 1; id <= 60; ++id) EXPECT(roster_member_touch(g, id), ROSTER_OK);
+    EXPECT(roster_batch_commit(g), ROSTER_OK);
+}
+
+static roster_guild *queue_guild(void) {
+    roster_guild *g = NULL;
+    roster_config cfg = ROSTER_CONFIG_INIT;
+    roster_list_rule rule = ROSTER_LIST_RULE_INIT;
+    uint64_t id, role;
+    cfg.chunk_size = 10;
+    EXPECT(roster_guild_create(&g, &cfg), ROSTER_OK);
+    if (!g) return NULL;
+    for (role = 100; role < 103; ++role) {
+        roster_role r;
+        r.id = role;
+        r.position = (int32_t)(role - 99);
+        r.flags = role == 102 ? 0 : ROSTER_ROLE_HOIST;
+        EXPECT(roster_role_upsert(g, &r), ROSTER_OK);
+    }
+    for (id = 1; id <= 60; ++id) {
+        char name[16];
+        sprintf(name, "m%02u", (unsigned)id);
+        EXPECT(roster_member_add(g, id, name, strlen(name), NULL, 0, (int)(id % 4)), ROSTER_OK);
+    }
+    {   /* list 9: holders of role 101 may not see it */
+        roster_overwrite deny = {101, 0};
+        rule.roles = &deny;
+        rule.role_count = 1;
+        EXPECT(roster_list_set(g, 9, &rule), ROSTER_OK);
+    }
+    return g;
+}
+
+static void test_frame_queue(void) {
+    roster_guild *cb = queue_guild(), *q = queue_guild();
+    byte_log want = {NULL, 0, 0}, got = {NULL, 0, 0};
+    const void *data = NULL, *first = NULL;
+    unsigned char *kept = NULL;
+    size_t len = 1, kept_len = 0;
+    uint32_t step;
+    roster_stats before = ROSTER_STATS_INIT, after = ROSTER_STATS_INIT;
+    counting c = {0, 0, 0, 0};
+    if (!cb || !q) return;
+    EXPECT(roster_guild_set_frame_callback(cb, encode_frame, &want), ROSTER_OK);
+    EXPECT(roster_guild_set_frame_queue(q, 1), ROSTER_OK);
+    /* Nothing queued yet: an empty take. */
+    EXPECT(roster_guild_take_frames(&data, &len, q), ROSTER_OK);
+    CHECK(len == 0);
+    CHECK(roster_guild_stats(&before, q) == ROSTER_OK);
+    for (step = 0; step < 200; ++step) {
+        queue_script(cb, step);
+        queue_script(q, step);
+        if (step % 17 == 16) { /* take now and then: the records concatenate */
+            EXPECT(roster_guild_take_frames(&data, &len, q), ROSTER_OK);
+            CHECK(len % 8 == 0 && ((uintptr_t)data % 8) == 0);
+            log_put(&got, data, len);
+        }
+    }
+    CHECK(roster_guild_stats(&after, q) == ROSTER_OK);
+    CHECK(after.memory_bytes > before.memory_bytes); /* the queue's buffers are counted */
+    EXPECT(roster_guild_take_frames(&data, &len, q), ROSTER_OK);
+    log_put(&got, data, len);
+    CHECK(want.len > 1000);
+    CHECK(got.len == want.len && memcmp(got.data, want.data, want.len) == 0);
+    /* Every record's size walks the buffer exactly. */
+    {
+        size_t at = 0, records = 0;
+        while (at + 8 <= got.len) {
+            uint64_t size;
+            memcpy(&size, got.data + at, 8);
+            CHECK(size >= 40 && size % 8 == 0);
+            if (size < 40) break;
+            at += size;
+            ++records;
+        }
+        CHECK(at == got.len && records > 50);
+    }
+
+    /* A take stays valid, unchanged, across flushes until the next take. */
+    queue_churn(q);
+    EXPECT(roster_guild_take_frames(&first, &len, q), ROSTER_OK);
+    CHECK(len > 0);
+    kept_len = len;
+    kept = (unsigned char *)malloc(len ? len : 1);
+    if (!kept) abort();
+    memcpy(kept, first, len);
+    for (step = 0; step < 40; ++step) queue_churn(q);
+    CHECK(memcmp(first, kept, kept_len) == 0);
+    EXPECT(roster_guild_take_frames(&data, &len, q), ROSTER_OK);
+    CHECK(len > 0 && data != first);
+    free(kept);
+
+    /* Off: records not taken stay; new frames are dropped. */
+    queue_churn(q);
+    EXPECT(roster_guild_set_frame_queue(q, 0), ROSTER_OK);
+    queue_churn(q);
+    EXPECT(roster_guild_take_frames(&data, &len, q), ROSTER_OK);
+    CHECK(len > 0);
+    queue_churn(q);
+    EXPECT(roster_guild_take_frames(&data, &len, q), ROSTER_OK);
+    CHECK(len == 0);
+    /* A callback replaces the queue, and the queue the callback. */
+    EXPECT(roster_guild_set_frame_queue(q, 1), ROSTER_OK);
+    EXPECT(roster_guild_set_frame_callback(q, count_frame, &c), ROSTER_OK);
+    queue_churn(q);
+    CHECK(c.frames > 0);
+    EXPECT(roster_guild_take_frames(&data, &len, q), ROSTER_OK);
+    CHECK(len == 0);
+    c.frames = 0;
+    EXPECT(roster_guild_set_frame_queue(q, 1), ROSTER_OK);
+    queue_churn(q);
+    CHECK(c.frames == 0);
+    EXPECT(roster_guild_take_frames(&data, &len, q), ROSTER_OK);
+    CHECK(len > 0);
+
+    /* Bad calls. */
+    EXPECT(roster_guild_set_frame_queue(NULL, 1), ROSTER_EINVAL);
+    EXPECT(roster_guild_take_frames(NULL, &len, q), ROSTER_EINVAL);
+    EXPECT(roster_guild_take_frames(&data, NULL, q), ROSTER_EINVAL);
+    EXPECT(roster_guild_take_frames(&data, &len, NULL), ROSTER_EINVAL);
+    free(want.data);
+    free(got.data);
+    roster_guild_destroy(cb);
+    roster_guild_destroy(q); /* with records not taken: freed (ASan, the hooks test) */
+}
+
+/* Inside the frame callback the queue cannot be switched on. */
+static int queue_busy_status = 0;
+static void try_queue_in_callback(const roster_frame *f, const uint64_t *s, size_t n, void *user) {
+    (void)f, (void)s, (void)n;
+    queue_busy_status = roster_guild_set_frame_queue((roster_guild *)user, 1);
+}
+
+static void test_frame_queue_busy(void) {
+    roster_guild *g = queue_guild();
+    roster_range r = {0, 9};
+    const void *data = NULL;
+    size_t len = 1;
+    if (!g) return;
+    EXPECT(roster_guild_set_frame_callback(g, try_queue_in_callback, g), ROSTER_OK);
+    EXPECT(roster_session_subscribe(g, 1, 0, &r, 1), ROSTER_OK);
+    CHECK(queue_busy_status == ROSTER_EBUSY);
+    EXPECT(roster_guild_take_frames(&data, &len, g), ROSTER_OK);
+    CHECK(len == 0);
+    roster_guild_destroy(g);
+}
+
 int main(void) {
     test_good_paths();
     test_bad_input_leaves_guild_unchanged();
@@ -1337,6 +1574,8 @@ int main(void) {
     test_unsubscribe_after_own_sync();
     test_stats();
     test_allocator_hooks();
+    test_frame_queue();
+    test_frame_queue_busy();
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
     return failures ? 1 : 0;
 }
