@@ -5,13 +5,15 @@
 # github.com/roster-engine/roster/examples/go), and checks that the tests
 # call every exported function of the package. With --bench it builds and
 # runs the host benchmark instead (cmd/bench, the workload of
-# examples/c/bench.c) and prints only its HOSTBENCH line on stdout.
+# examples/c/bench.c; "queue" after EVENTS: the frames through the frame
+# queue instead of the callback) and prints only its HOSTBENCH line on
+# stdout.
 # Exits 77 (skip) when the Go toolchain is missing.
-# Usage: run.sh BUILD_ROOT [--bench [EVENTS]]
+# Usage: run.sh BUILD_ROOT [--bench [EVENTS [queue]]]
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 BUILD_ROOT [--bench [EVENTS]]" >&2
+  echo "usage: $0 BUILD_ROOT [--bench [EVENTS [queue]]]" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage
@@ -19,6 +21,7 @@ build_root=$(cd "$1" && pwd)
 shift
 mode=host
 events=
+queue=
 if [ $# -gt 0 ]; then
   [ "$1" = --bench ] || usage
   mode=bench
@@ -27,6 +30,11 @@ if [ $# -gt 0 ]; then
     events=$1
     shift
     [[ $events =~ ^[0-9]+$ ]] || usage
+  fi
+  if [ $# -gt 0 ]; then
+    queue=$1
+    shift
+    [ "$queue" = queue ] || usage
   fi
   [ $# -eq 0 ] || usage
 fi
@@ -71,7 +79,7 @@ export LD_LIBRARY_PATH=$build_root/capi${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 if [ "$mode" = bench ]; then
   echo "run.sh: $(go version), building the benchmark in $work" >&2
   (cd "$src/cmd" && go build -o "$work/roster-host-bench-go" ./bench) >&2
-  exec "$work/roster-host-bench-go" ${events:+"$events"}
+  exec "$work/roster-host-bench-go" ${events:+"$events"} ${queue:+"$queue"}
 fi
 
 echo "run.sh: $(go version), building in $work" >&2

@@ -3,7 +3,7 @@
 # roster-0.1.0.jar) and the programs that use it, then runs one of them
 # against a roster build (examples/java/README.md).
 # Usage: run.sh BUILD_ROOT             the host of examples/README.md
-#        run.sh BUILD_ROOT --bench [EVENTS]   the host benchmark (default 200000 events)
+#        run.sh BUILD_ROOT --bench [EVENTS [listener]]   the host benchmark (default 200000 events; frames through the queue, or with "listener" a frame listener)
 #        run.sh BUILD_ROOT --test       the binding's tests
 #        run.sh BUILD_ROOT --build      only build; prints the jars' paths
 # Prints only the program's output on stdout (the bench: only its HOSTBENCH
@@ -14,7 +14,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 BUILD_ROOT [--bench [EVENTS] | --test | --build]" >&2
+  echo "usage: $0 BUILD_ROOT [--bench [EVENTS [listener]] | --test | --build]" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage
@@ -27,8 +27,9 @@ case "${1:-}" in
   --bench)
     mode=bench
     shift
-    [ $# -le 1 ] || usage
-    [ $# -eq 0 ] || bench_events=("$1")
+    [ $# -le 2 ] || usage
+    [ $# -eq 0 ] || bench_events=("$@")
+    [ $# -le 1 ] || [ "$2" = listener ] || usage
     ;;
   --test) mode=test; shift; [ $# -eq 0 ] || usage ;;
   --build) mode=build; shift; [ $# -eq 0 ] || usage ;;

@@ -3,12 +3,16 @@ examples/c/bench.c, through the roster package's public API.
 
 100,000 members and 1,000 sessions; status changes from the same LCG as the
 C version, applied with Guild.apply_status_events (roster_events_apply) in
-calls of 1,000 events, each of which flushes; a frame callback (set before
-subscribing) that folds every frame, every op and every row into the same
-checksum as the C version, modulo 2^64. Frames, ops, rows and checksum must
-equal the C version's for the same event count.
+calls of 1,000 events, each of which flushes; the frames of each call taken
+from the frame queue (Guild.take_frames, set before subscribing) and every
+frame, every op and every row folded into the same checksum as the C
+version, modulo 2^64. With "callback" as the second argument, a frame
+callback does the folding instead (one call from C into Python per frame).
+Frames, ops, rows and checksum must equal the C version's for the same event
+count.
 
-Usage: bench.py [EVENTS]   (default 200000; run.sh BUILD_ROOT --bench does)
+Usage: bench.py [EVENTS [callback]]   (default 200000 and the queue;
+run.sh BUILD_ROOT --bench does)
 Prints one line: HOSTBENCH lang=python events=... seconds=... events_per_s=...
 frames=... ops=... rows=... checksum=...
 """
@@ -58,10 +62,28 @@ class Tally:
         self.frames += 1
         self.checksum += s
 
+    def take(self, g: roster.Guild) -> None:
+        """The same fold over the frames queued by the last call, through
+        the batch's columns: every scalar, op and row of all its frames
+        read at C speed, no Python object per frame, op or row."""
+        batch = g.take_frames()
+        if not len(batch):
+            return
+        c = batch.columns()
+        s = sum(c.list_ids) + sum(c.member_counts) + sum(c.online_counts)
+        kinds, indexes, ends, _item_counts = batch.op_columns()
+        s += 31 * sum(kinds) + 7 * sum(indexes) + sum(ends)
+        r = batch.all_rows()
+        s += sum(map(xor, r.users, r.groups)) + sum(r.counts)
+        self.frames += len(batch)
+        self.ops += len(kinds)
+        self.rows += len(r)
+        self.checksum += s
 
-def setup(tally: Tally) -> roster.Guild:
+
+def setup(tally: Tally, queue: bool) -> roster.Guild:
     """The guild of bench.c: 10 hoisted roles, 100,000 members in one bulk
-    add, the frame callback, then 1,000 sessions on list 0."""
+    add, the frame queue (or callback), then 1,000 sessions on list 0."""
     g = roster.Guild()
     for i in range(10):
         g.upsert_role(i + 1, i + 1, roster.ROLE_HOIST)
@@ -70,16 +92,21 @@ def setup(tally: Tally) -> roster.Guild:
         (i + 1, f"m{i + 1}", (i % 10 + 1,) if i % 3 == 0 else (), statuses[i % 4])
         for i in range(MEMBERS)
     )
-    g.set_frame_callback(tally.on_frame)
+    if queue:
+        g.set_frame_queue()
+    else:
+        g.set_frame_callback(tally.on_frame)
     for i in range(1, SESSIONS + 1):
         c = 1 + (i * 7919) % (MEMBERS // 100 - 1)
         g.subscribe(i, 0, [(0, 99), (c * 100, c * 100 + 99)])
+    if queue:
+        tally.take(g)
     return g
 
 
-def run(events: int) -> str:
+def run(events: int, queue: bool = True) -> str:
     tally = Tally()
-    with setup(tally) as g:
+    with setup(tally, queue) as g:
         x = 42
         done = 0
         apply = g.apply_status_events
@@ -93,10 +120,12 @@ def run(events: int) -> str:
                 ids[k] = 1 + (x >> 33) % MEMBERS
                 sts[k] = (x >> 13) % 4
             apply(ids, sts)
+            if queue:
+                tally.take(g)
             done += n
         seconds = time.perf_counter() - t0
     return (
-        f"HOSTBENCH lang=python events={events} seconds={seconds:.3f} "
+        f"HOSTBENCH lang=python{'' if queue else '-callback'} events={events} seconds={seconds:.3f} "
         f"events_per_s={events / seconds:.0f} frames={tally.frames} "
         f"ops={tally.ops} rows={tally.rows} checksum={tally.checksum & MASK64}"
     )
@@ -104,10 +133,10 @@ def run(events: int) -> str:
 
 def main(argv: List[str]) -> int:
     events = int(argv[1]) if len(argv) > 1 else 200000
-    if events < 1:
-        print("bench.py: EVENTS must be at least 1", file=sys.stderr)
+    if events < 1 or len(argv) > 3 or (len(argv) == 3 and argv[2] != "callback"):
+        print("usage: bench.py [EVENTS [callback]] (EVENTS at least 1)", file=sys.stderr)
         return 2
-    print(run(events))
+    print(run(events, queue=len(argv) < 3))
     return 0
 
 

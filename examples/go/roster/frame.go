@@ -131,13 +131,25 @@ type FrameFunc func(frame *FrameView)
 // Go memory). The slices are read-only (they alias the library's memory).
 // The guild reuses one FrameView for all its frames: after the callback
 // returns, a kept *FrameView reads as an empty frame (or as a later one).
+//
+// The same view presents the records of a FrameBatch (the frame queue,
+// queue.go), reading the taken block in place: the batch re-points it at
+// each record (FrameBatch.Next), and what it gives, slices and OpViews
+// included, stays valid until the guild's next TakeFrames or Close.
 type FrameView struct {
 	listID      uint64
 	memberCount uint32
 	onlineCount uint32
 	groups      []Group
-	ops         []C.roster_op
 	sessions    []uint64
+	// A callback's frame: the library's ops, each pointing to its items.
+	ops []C.roster_op
+	// A queued record (queue.go): its ops and the rows of all of them, op
+	// after op; op opAt's rows start at rows[rowAt], so that reading the
+	// ops in order finds each op's rows in O(1).
+	qops        []queuedOp
+	rows        []Row
+	opAt, rowAt int
 }
 
 // set points the view at a frame the library delivers (memory valid during
@@ -149,6 +161,7 @@ func (v *FrameView) set(f *C.roster_frame, sessions *C.uint64_t, sessionCount C.
 	v.groups = unsafe.Slice((*Group)(unsafe.Pointer(f.groups)), int(f.group_count))
 	v.ops = unsafe.Slice(f.ops, int(f.op_count))
 	v.sessions = unsafe.Slice((*uint64)(unsafe.Pointer(sessions)), int(sessionCount))
+	v.qops, v.rows, v.opAt, v.rowAt = nil, nil, 0, 0
 }
 
 // ListID is the list the frame is about.
@@ -162,18 +175,38 @@ func (v *FrameView) MemberCount() uint32 { return v.memberCount }
 func (v *FrameView) OnlineCount() uint32 { return v.onlineCount }
 
 // Groups are every group that appears in the list, in order (read-only,
-// valid during the callback only).
+// valid as long as the view's frame: during the callback only).
 func (v *FrameView) Groups() []Group { return v.groups }
 
 // Sessions are the ids of the sessions the frame is for, in the library's
-// order (read-only, valid during the callback only).
+// order (read-only, valid as long as the view's frame: during the callback
+// only).
 func (v *FrameView) Sessions() []uint64 { return v.sessions }
 
 // OpCount is the number of ops (0: only the counts or groups changed).
-func (v *FrameView) OpCount() int { return len(v.ops) }
+func (v *FrameView) OpCount() int { return len(v.ops) + len(v.qops) }
 
-// Op is op i (0 <= i < OpCount), to apply in order.
-func (v *FrameView) Op(i int) OpView { return OpView{&v.ops[i]} }
+// Op is op i (0 <= i < OpCount), to apply in order. Reading the ops in
+// order is O(1) per op; the view may be read in any order.
+func (v *FrameView) Op(i int) OpView {
+	if len(v.qops) == 0 {
+		op := &v.ops[i]
+		return OpView{kind: OpKind(op.kind), index: uint32(op.index), end: uint32(op.end),
+			items: unsafe.Slice((*Row)(unsafe.Pointer(op.items)), int(op.item_count))}
+	}
+	// A queued record: op i's rows follow those of the ops before it (the
+	// batch checked that the item counts add up to the rows).
+	op := &v.qops[i]
+	if i < v.opAt {
+		v.opAt, v.rowAt = 0, 0
+	}
+	for ; v.opAt < i; v.opAt++ {
+		v.rowAt += int(v.qops[v.opAt].itemCount)
+	}
+	end := v.rowAt + int(op.itemCount)
+	return OpView{kind: OpKind(op.kind), index: op.index, end: op.end,
+		items: v.rows[v.rowAt:end:end]}
+}
 
 // Copy copies the frame into Go memory, which stays valid after the
 // callback returns.
@@ -182,9 +215,9 @@ func (v *FrameView) Copy() *Frame {
 	if len(v.groups) > 0 {
 		out.Groups = append([]Group(nil), v.groups...)
 	}
-	if len(v.ops) > 0 {
-		out.Ops = make([]Op, len(v.ops))
-		for i := range v.ops {
+	if n := v.OpCount(); n > 0 {
+		out.Ops = make([]Op, n)
+		for i := range out.Ops {
 			out.Ops[i] = v.Op(i).Copy()
 		}
 	}
@@ -194,37 +227,37 @@ func (v *FrameView) Copy() *Frame {
 	return out
 }
 
-// OpView is one op of a FrameView, read in place: valid only during the
-// callback, as the view.
+// OpView is one op of a FrameView, read in place: valid as long as the
+// view's frame (during the callback only, for a callback's frame).
 type OpView struct {
-	op *C.roster_op
+	kind       OpKind
+	index, end uint32
+	items      []Row
 }
 
 // Kind is the op's kind.
-func (o OpView) Kind() OpKind { return OpKind(o.op.kind) }
+func (o OpView) Kind() OpKind { return o.kind }
 
 // Index is the row, or the first row of a SYNC/INVALIDATE range.
-func (o OpView) Index() uint32 { return uint32(o.op.index) }
+func (o OpView) Index() uint32 { return o.index }
 
 // End is the last row of a SYNC/INVALIDATE range; for the other kinds,
 // Index.
-func (o OpView) End() uint32 { return uint32(o.op.end) }
+func (o OpView) End() uint32 { return o.end }
 
 // ItemCount is the number of rows the op carries (SYNC: the rows that
 // exist in the range; INSERT/UPDATE: 1; DELETE/INVALIDATE: 0).
-func (o OpView) ItemCount() int { return int(o.op.item_count) }
+func (o OpView) ItemCount() int { return len(o.items) }
 
-// Items are the rows the op carries (read-only, valid during the callback
-// only).
-func (o OpView) Items() []Row {
-	return unsafe.Slice((*Row)(unsafe.Pointer(o.op.items)), int(o.op.item_count))
-}
+// Items are the rows the op carries (read-only, valid as long as the
+// view's frame: during the callback only).
+func (o OpView) Items() []Row { return o.items }
 
 // Copy copies the op into Go memory.
 func (o OpView) Copy() Op {
-	op := Op{Kind: o.Kind(), Index: o.Index(), End: o.End()}
-	if items := o.Items(); len(items) > 0 {
-		op.Items = append([]Row(nil), items...)
+	op := Op{Kind: o.kind, Index: o.index, End: o.end}
+	if len(o.items) > 0 {
+		op.Items = append([]Row(nil), o.items...)
 	}
 	return op
 }

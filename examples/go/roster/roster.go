@@ -2,7 +2,9 @@
 // (include/roster/roster.h): a guild's member list, its lists, and the
 // sessions that receive frames of ops for the rows they view. Every
 // function of the C API is reachable from this package (README.md has the
-// table: C function -> Go API).
+// table: C function -> Go API). Frames go to a callback (SetFrameCallback)
+// or to a queue the host takes after its calls (SetFrameQueue, TakeFrames);
+// both are read in place through a FrameView.
 //
 // Every call that can fail returns an error; a failing status of the C API
 // becomes an *Error carrying the status code (its String method is the
@@ -13,8 +15,8 @@
 //
 // gets the code back.
 //
-// Ownership: a Guild owns C memory (the roster_guild, and a scratch buffer
-// of the bulk calls); Close frees it, exactly once (later calls of Close do
+// Ownership: a Guild owns C memory (the roster_guild, with the frame
+// queue's blocks, and a scratch buffer of the bulk calls); Close frees it, exactly once (later calls of Close do
 // nothing, and calls on a closed guild fail with StatusInvalid). There is no
 // finalizer: a Guild that is not closed leaks its C memory.
 //
@@ -235,6 +237,9 @@ type Guild struct {
 	// frame costs no allocation), and the frames delivered so far.
 	view   FrameView
 	frames uint64
+	// The frames of the last TakeFrames (queue.go): the library's block,
+	// valid until the next take or Close.
+	batch FrameBatch
 
 	// C memory of the bulk calls (bulk.go): kept between calls, grown when a
 	// call needs more, freed by Close.
@@ -275,6 +280,7 @@ func (g *Guild) Close() error {
 	if g.delivering > 0 {
 		return &Error{Op: "roster_guild_destroy", Status: StatusBusy}
 	}
+	g.batch.reset(nil, 0) // the taken block goes with the guild
 	if g.ptr != nil {
 		C.roster_guild_destroy(g.ptr)
 		g.ptr = nil
@@ -313,6 +319,8 @@ func (g *Guild) done(op string, rc C.int) error {
 // queries see the guild as of the flush; calls that change the guild or
 // subscribe fail with StatusBusy, except RemoveSession and Unsubscribe. The
 // *FrameView fn receives is valid only until fn returns (see FrameView).
+// Setting a callback (or clearing it) switches the frame queue off
+// (SetFrameQueue).
 func (g *Guild) SetFrameCallback(fn FrameFunc) error {
 	const op = "roster_guild_set_frame_callback"
 	if fn == nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unsafe"
 
 	"github.com/roster-engine/roster/examples/go/roster"
 )
@@ -965,4 +966,404 @@ func TestLoadFrom(t *testing.T) {
 	bad.MaxSessions = 0
 	_, err = roster.LoadFrom(bytes.NewReader(snap), &bad)
 	wantStatus(t, err, roster.StatusInvalid)
+}
+
+// ---- The frame queue ----------------------------------------------------------
+
+// queueSetup gives the guild roles, members, a second list and sessions
+// (two of them with the same subscription, so that they share frames).
+func queueSetup(t *testing.T, g *roster.Guild) {
+	t.Helper()
+	ok(t, g.UpsertRole(roster.Role{ID: 101, Position: 3, Flags: roster.RoleHoist}))
+	ok(t, g.UpsertRole(roster.Role{ID: 102, Position: 2, Flags: roster.RoleHoist}))
+	ok(t, g.UpsertRole(roster.Role{ID: 103, Position: 1}))
+	roles := [][]uint64{{101}, {102}, nil, {103}}
+	specs := make([]roster.MemberSpec, 60)
+	for i := range specs {
+		specs[i] = roster.MemberSpec{ID: uint64(1000 + i), Name: fmt.Sprintf("m%02d", (i*37)%60),
+			Roles: roles[i%4], Status: roster.Presence(i % 3)}
+	}
+	ok(t, g.AddMembers(specs))
+	ok(t, g.SetList(9, roster.ListRule{Roles: []roster.Overwrite{{ID: 103}}}))
+	ok(t, g.Subscribe(1, 0, roster.Range{Start: 0, End: 9}))
+	ok(t, g.Subscribe(2, 0, roster.Range{Start: 0, End: 9}))
+	ok(t, g.Subscribe(3, 0, roster.Range{Start: 0, End: 9}, roster.Range{Start: 30, End: 39}))
+	ok(t, g.Subscribe(4, 9, roster.Range{Start: 0, End: 19}))
+}
+
+// queueStep makes the guild's step-th change of a script: single changes,
+// bulk events, batches, subscriptions that change or end.
+func queueStep(t *testing.T, g *roster.Guild, step int) {
+	t.Helper()
+	id := uint64(1000 + (step*7)%60)
+	switch step % 9 {
+	case 0, 4:
+		ok(t, g.SetStatus(id, roster.Presence((step/9+1)%4)))
+	case 1:
+		ok(t, g.SetName(id, fmt.Sprintf("renamed%d", step)))
+	case 2:
+		events := []roster.Event{
+			{Kind: roster.EventStatus, UserID: id, Status: roster.Online},
+			{Kind: roster.EventAddRole, UserID: id + 1, RoleID: 101},
+			{Kind: roster.EventTouch, UserID: id + 2},
+			{Kind: roster.EventAdd, UserID: uint64(2000 + step), Name: "new", Status: roster.Idle},
+		}
+		ok(t, g.ApplyEvents(events, nil))
+	case 3:
+		ok(t, g.BeginBatch())
+		ok(t, g.RemoveMember(uint64(2000+step-1)))
+		ok(t, g.SetRoles(id, []uint64{102}))
+		ok(t, g.CommitBatch())
+	case 5:
+		ok(t, g.Touch(id))
+	case 6:
+		if step%2 == 0 {
+			ok(t, g.Unsubscribe(1, 0)) // INVALIDATE
+		} else {
+			ok(t, g.Subscribe(1, 0, roster.Range{Start: 10, End: 19}))
+		}
+	case 7:
+		ok(t, g.SetStatus(id, roster.Offline))
+	case 8:
+		ok(t, g.Subscribe(3, 0, roster.Range{Start: 0, End: 9},
+			roster.Range{Start: uint32(step % 5 * 10), End: uint32(step%5*10 + 9)}))
+	}
+}
+
+// readInPlace reads a frame through the view's accessors only, its ops
+// from the last to the first (Copy reads them in order), into a Frame.
+func readInPlace(t *testing.T, f *roster.FrameView) *roster.Frame {
+	t.Helper()
+	out := &roster.Frame{ListID: f.ListID(), MemberCount: f.MemberCount(),
+		OnlineCount: f.OnlineCount()}
+	if g := f.Groups(); len(g) > 0 {
+		out.Groups = append([]roster.Group(nil), g...)
+	}
+	if s := f.Sessions(); len(s) > 0 {
+		out.Sessions = append([]uint64(nil), s...)
+	}
+	if n := f.OpCount(); n > 0 {
+		out.Ops = make([]roster.Op, n)
+		for i := n - 1; i >= 0; i-- {
+			op := f.Op(i)
+			if op.ItemCount() != len(op.Items()) {
+				t.Fatalf("op %d: item count %d, %d items", i, op.ItemCount(), len(op.Items()))
+			}
+			out.Ops[i] = roster.Op{Kind: op.Kind(), Index: op.Index(), End: op.End()}
+			if len(op.Items()) > 0 {
+				out.Ops[i].Items = append([]roster.Row(nil), op.Items()...)
+			}
+		}
+	}
+	return out
+}
+
+// readBatch reads every record of the batch, twice (Copy, and in place in
+// another order), which must agree.
+func readBatch(t *testing.T, b *roster.FrameBatch) []*roster.Frame {
+	t.Helper()
+	var out []*roster.Frame
+	for b.Next() {
+		f := b.Frame().Copy()
+		if in := readInPlace(t, b.Frame()); !reflect.DeepEqual(f, in) {
+			t.Fatalf("record read in place %+v, copied %+v", in, f)
+		}
+		out = append(out, f)
+	}
+	ok(t, b.Err())
+	if f := b.Frame(); f.OpCount() != 0 || f.ListID() != 0 || f.Sessions() != nil {
+		t.Fatalf("the frame after the end: %+v", f.Copy())
+	}
+	return out
+}
+
+// The records taken from the queue are the frames a callback receives for
+// the same calls on an identical guild, field for field and row for row,
+// however the takes fall; a taken batch stays valid, unchanged, across
+// later calls until the next take.
+func TestFrameQueueEqualsCallback(t *testing.T) {
+	cb, q := newGuild(t), newGuild(t)
+	rec := &recorder{}
+	ok(t, cb.SetFrameCallback(rec.on))
+	ok(t, q.SetFrameQueue(true))
+	queueSetup(t, cb)
+	queueSetup(t, q)
+	var got []*roster.Frame
+	var pending *roster.FrameBatch
+	var pendingBytes []byte
+	readPending := func() {
+		if pending == nil {
+			return
+		}
+		if !bytes.Equal(pending.Bytes(), pendingBytes) {
+			t.Fatal("a taken block changed before the next take")
+		}
+		got = append(got, readBatch(t, pending)...)
+	}
+	for step := 0; step < 120; step++ {
+		queueStep(t, cb, step)
+		queueStep(t, q, step)
+		if step%5 == 4 {
+			// The batch taken before was read only after this step's
+			// calls, which queued their frames for this take.
+			readPending()
+			b, err := q.TakeFrames()
+			ok(t, err)
+			if len(b.Bytes())%8 != 0 {
+				t.Fatalf("block of %d bytes", len(b.Bytes()))
+			}
+			pending, pendingBytes = b, append([]byte(nil), b.Bytes()...)
+		}
+	}
+	readPending()
+	b, err := q.TakeFrames()
+	ok(t, err)
+	got = append(got, readBatch(t, b)...)
+	want := rec.take()
+	if len(want) < 100 {
+		t.Fatalf("only %d frames", len(want))
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d records, %d frames", len(got), len(want))
+	}
+	kinds := map[roster.OpKind]bool{}
+	shared, noOps := false, false
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("record %d: %+v, frame %+v", i, got[i], want[i])
+		}
+		for _, op := range want[i].Ops {
+			kinds[op.Kind] = true
+		}
+		shared = shared || len(want[i].Sessions) > 1
+		noOps = noOps || len(want[i].Ops) == 0
+	}
+	if len(kinds) != 5 || !shared || !noOps {
+		t.Fatalf("the script does not reach every case: kinds %v, shared %v, no ops %v",
+			kinds, shared, noOps)
+	}
+	// The frames went to the queue, not through the callback trampoline,
+	// and count in the stats as the callback's do.
+	stCB, err := cb.Stats()
+	ok(t, err)
+	stQ, err := q.Stats()
+	ok(t, err)
+	if stQ.Frames != stCB.Frames || stQ.Rows != stCB.Rows || stQ.Ops != stCB.Ops {
+		t.Fatalf("stats: queue %+v, callback %+v", stQ, stCB)
+	}
+}
+
+// A take with nothing queued is an empty batch; so is the take after a
+// take, and one on a guild whose queue was never on.
+func TestFrameQueueEmpty(t *testing.T) {
+	g := newGuild(t)
+	check := func() {
+		t.Helper()
+		b, err := g.TakeFrames()
+		ok(t, err)
+		if b.Next() || b.Err() != nil || b.Bytes() != nil || b.Frame().OpCount() != 0 ||
+			b.Frame().ListID() != 0 {
+			t.Fatalf("an empty take: next %v, err %v, %d bytes", b.Next(), b.Err(),
+				len(b.Bytes()))
+		}
+	}
+	check()
+	ok(t, g.AddMember(1, "a", nil, roster.Online))
+	ok(t, g.Subscribe(1, 0, roster.Range{Start: 0, End: 9})) // no queue: dropped
+	check()
+	ok(t, g.SetFrameQueue(true))
+	check()
+	ok(t, g.SetStatus(1, roster.Idle))
+	b, err := g.TakeFrames()
+	ok(t, err)
+	if n := len(readBatch(t, b)); n != 1 {
+		t.Fatalf("%d records", n)
+	}
+	check()
+	ok(t, g.Flush()) // nothing owed
+	check()
+}
+
+// The queue and the callback replace each other; records not taken stay
+// when the queue is switched off or a callback is set; inside the
+// callback the queue cannot be switched on, but a take works.
+func TestFrameQueueSwitching(t *testing.T) {
+	g := newGuild(t)
+	rec := &recorder{}
+	ok(t, g.AddMember(1, "a", nil, roster.Online))
+	ok(t, g.AddMember(2, "b", nil, roster.Online))
+	takeN := func(want int) []*roster.Frame {
+		t.Helper()
+		b, err := g.TakeFrames()
+		ok(t, err)
+		f := readBatch(t, b)
+		if len(f) != want {
+			t.Fatalf("%d records, want %d", len(f), want)
+		}
+		return f
+	}
+	ok(t, g.SetFrameQueue(true))
+	ok(t, g.Subscribe(1, 0, roster.Range{Start: 0, End: 9}))
+	// A callback switches the queue off; the SYNC queued before stays.
+	ok(t, g.SetFrameCallback(rec.on))
+	ok(t, g.SetStatus(1, roster.Idle))
+	if n := len(rec.take()); n != 1 {
+		t.Fatalf("%d frames through the callback", n)
+	}
+	if f := takeN(1); f[0].Ops[0].Kind != roster.OpSync {
+		t.Fatalf("record %+v", f[0])
+	}
+	// The queue clears the callback.
+	ok(t, g.SetFrameQueue(true))
+	ok(t, g.SetStatus(1, roster.DND))
+	if n := len(rec.take()); n != 0 {
+		t.Fatalf("%d frames through the callback with the queue on", n)
+	}
+	// Off: what was queued stays, new frames are dropped.
+	ok(t, g.SetStatus(2, roster.Idle))
+	ok(t, g.SetFrameQueue(false))
+	ok(t, g.SetStatus(1, roster.Online))
+	takeN(2)
+	ok(t, g.SetStatus(2, roster.Online))
+	takeN(0)
+	if n := len(rec.take()); n != 0 {
+		t.Fatalf("%d frames through the callback with the queue off", n)
+	}
+	// Inside the callback: switching the queue on is EBUSY, a take works
+	// (and hands out what was queued before the callback was set).
+	ok(t, g.SetFrameQueue(true))
+	ok(t, g.SetStatus(1, roster.Idle))
+	var busy error
+	var inside []*roster.Frame
+	ok(t, g.SetFrameCallback(func(f *roster.FrameView) {
+		busy = g.SetFrameQueue(true)
+		b, err := g.TakeFrames()
+		ok(t, err)
+		inside = append(inside, readBatch(t, b)...)
+	}))
+	ok(t, g.SetStatus(1, roster.DND))
+	wantStatus(t, busy, roster.StatusBusy)
+	if len(inside) != 1 || inside[0].Ops[0].Kind != roster.OpUpdate {
+		t.Fatalf("taken inside the callback: %+v", inside)
+	}
+	// The callback is still set.
+	busy = nil
+	ok(t, g.SetStatus(1, roster.Online))
+	wantStatus(t, busy, roster.StatusBusy)
+}
+
+// A closed guild: both calls fail, and a batch taken before reads as empty.
+func TestFrameQueueClosed(t *testing.T) {
+	g := newGuild(t)
+	ok(t, g.SetFrameQueue(true))
+	ok(t, g.AddMember(1, "a", nil, roster.Online))
+	ok(t, g.Subscribe(1, 0, roster.Range{Start: 0, End: 9}))
+	b, err := g.TakeFrames()
+	ok(t, err)
+	if len(b.Bytes()) == 0 {
+		t.Fatal("nothing taken")
+	}
+	ok(t, g.Close())
+	if b.Next() || b.Bytes() != nil || b.Err() != nil {
+		t.Fatal("a batch of a closed guild is not empty")
+	}
+	wantStatus(t, g.SetFrameQueue(true), roster.StatusInvalid)
+	wantStatus(t, g.SetFrameQueue(false), roster.StatusInvalid)
+	b, err = g.TakeFrames()
+	wantStatus(t, err, roster.StatusInvalid)
+	if b != nil {
+		t.Fatal("a batch from a closed guild")
+	}
+}
+
+// queuedRecord is the header of a record of docs/frames.md §12.
+type queuedRecord struct {
+	size, listID                                uint64
+	memberCount, onlineCount                    uint32
+	sessionCount, groupCount, opCount, rowCount uint32
+}
+
+// A malformed block stops the batch with StatusCorrupt at the record
+// that is wrong, and nothing is read outside the block.
+func TestFrameQueueMalformed(t *testing.T) {
+	g := newGuild(t)
+	ok(t, g.SetFrameQueue(true))
+	for i := uint64(1); i <= 5; i++ {
+		ok(t, g.AddMember(i, fmt.Sprintf("m%d", i), nil, roster.Online))
+	}
+	ok(t, g.Subscribe(1, 0, roster.Range{Start: 0, End: 9}))
+	ok(t, g.SetStatus(3, roster.Offline))
+	b, err := g.TakeFrames()
+	ok(t, err)
+	block := append([]byte(nil), b.Bytes()...)
+	want := readBatch(t, b)
+	if len(want) != 2 || len(block)%8 != 0 {
+		t.Fatalf("%d records in %d bytes", len(want), len(block))
+	}
+	second := int((*queuedRecord)(unsafe.Pointer(&block[0])).size)
+
+	// words is an 8-byte aligned copy of the block, with one more word
+	// (so that an offset of 4 stays inside it).
+	words := make([]uint64, len(block)/8+1)
+	reset := func() []byte {
+		raw := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 8*len(words))
+		copy(raw, block)
+		return raw
+	}
+	header := func(at int) *queuedRecord {
+		return (*queuedRecord)(unsafe.Pointer(&words[at/8]))
+	}
+	over := func(offset, n int) *roster.FrameBatch {
+		return roster.BatchOver(unsafe.Add(unsafe.Pointer(&words[0]), offset), uintptr(n))
+	}
+	reset()
+	if got := readBatch(t, over(0, len(block))); !reflect.DeepEqual(got, want) {
+		t.Fatalf("the copy reads %+v, want %+v", got, want)
+	}
+	cases := []struct {
+		name    string
+		spoil   func()
+		offset  int
+		n       int
+		records int    // read before the error
+		at      string // the error's record
+	}{
+		{"size 0", func() { header(0).size = 0 }, 0, len(block), 0, "byte 0 "},
+		{"size too large", func() { header(0).size += 8 }, 0, len(block), 0, "byte 0 "},
+		{"past the end", func() { header(second).rowCount++; header(second).size += 24 },
+			0, len(block), 1, fmt.Sprintf("byte %d ", second)},
+		{"huge counts", func() {
+			h := header(0)
+			h.sessionCount, h.rowCount = ^uint32(0), ^uint32(0)
+			h.size = 40 + 8*uint64(h.sessionCount) + 16*uint64(h.groupCount) +
+				16*uint64(h.opCount) + 24*uint64(h.rowCount)
+		}, 0, len(block), 0, "byte 0 "},
+		{"item counts", func() {
+			// The second record's first op (after its header, sessions and
+			// groups) claims one row more than the record has.
+			h := header(second)
+			op := second + 40 + 8*int(h.sessionCount) + 16*int(h.groupCount)
+			(*[4]uint32)(unsafe.Pointer(&words[op/8]))[3]++
+		}, 0, len(block), 1, fmt.Sprintf("byte %d ", second)},
+		{"truncated header", func() {}, 0, second + 16, 1, fmt.Sprintf("byte %d ", second)},
+		{"truncated record", func() {}, 0, len(block) - 8, 1, fmt.Sprintf("byte %d ", second)},
+		{"misaligned", func() {}, 4, len(block), 0, "byte 0 "},
+	}
+	for _, c := range cases {
+		reset()
+		c.spoil()
+		batch := over(c.offset, c.n)
+		n := 0
+		for batch.Next() {
+			n++
+		}
+		err := batch.Err()
+		wantStatus(t, err, roster.StatusCorrupt)
+		if n != c.records || !strings.Contains(err.Error(), "frame record at "+c.at) {
+			t.Fatalf("%s: %d records, then %v", c.name, n, err)
+		}
+		if batch.Next() || batch.Frame().OpCount() != 0 {
+			t.Fatalf("%s: the batch goes on after the error", c.name)
+		}
+	}
 }

@@ -647,6 +647,121 @@ class FrameTest(unittest.TestCase, AssertStatus):
             self.assertEqual(g.session_ranges(2, 0), [])
 
 
+class FrameQueueTest(unittest.TestCase, AssertStatus):
+    @staticmethod
+    def script(g: Guild, step: int) -> None:
+        """The same churn on any guild: statuses, names, touches, subscriptions."""
+        user = 1 + (step * 7) % 10
+        kind = step % 4
+        if kind == 0:
+            g.set_status(user, (step // 4) % 4)
+        elif kind == 1:
+            g.set_name(user, f"n{step * 31 % 97}")
+        elif kind == 2:
+            g.touch(user)
+        else:
+            g.subscribe(1 + step % 3, 0, [(step % 4, step % 4 + 5)])
+
+    def test_queue_equals_callback(self) -> None:
+        with small_guild(chunk_size=3) as a, small_guild(chunk_size=3) as b:
+            rec = Recorder()
+            a.set_frame_callback(rec)
+            b.set_frame_queue()
+            self.assertEqual(len(b.take_frames()), 0)
+            got: List[Frame] = []
+            batches = []
+            for step in range(80):
+                self.script(a, step)
+                self.script(b, step)
+                if step % 9 == 8:
+                    batch = b.take_frames()
+                    batches.append(batch)
+                    got.extend(f.copy() for f in batch)
+            batch = b.take_frames()
+            batches.append(batch)
+            got.extend(f.copy() for f in batch)
+            self.assertGreater(len(rec.frames), 30)
+            self.assertEqual(got, rec.frames)
+            # An earlier batch is still readable after later takes (its own bytes).
+            self.assertEqual([f.copy() for f in batches[0]], rec.frames[: len(batches[0])])
+            # The bulk columns agree with the frames one by one.
+            for batch in batches:
+                frames = [f.copy() for f in batch]
+                cols = batch.columns()
+                self.assertEqual(list(cols.list_ids), [f.list_id for f in frames])
+                self.assertEqual(list(cols.member_counts), [f.member_count for f in frames])
+                self.assertEqual(list(cols.online_counts), [f.online_count for f in frames])
+                self.assertEqual(list(cols.session_counts), [len(f.sessions) for f in frames])
+                self.assertEqual(list(cols.group_counts), [len(f.groups) for f in frames])
+                self.assertEqual(list(cols.op_counts), [len(f.ops) for f in frames])
+                self.assertEqual(
+                    list(cols.row_counts), [sum(len(op.items) for op in f.ops) for f in frames]
+                )
+                ops = [op for f in frames for op in f.ops]
+                oc = batch.op_columns()
+                self.assertEqual(list(oc.kinds), [op.kind for op in ops])
+                self.assertEqual(list(oc.indexes), [op.index for op in ops])
+                self.assertEqual(list(oc.ends), [op.end for op in ops])
+                self.assertEqual(list(oc.item_counts), [len(op.items) for op in ops])
+                self.assertEqual(list(batch.all_rows()), [r for op in ops for r in op.items])
+                for i, f in enumerate(batch):
+                    self.assertTrue(f.valid)
+                    self.assertEqual(batch[i].copy(), frames[i])
+                    self.assertEqual(list(f.all_rows()), [r for op in frames[i].ops for r in op.items])
+                    c = f.op_columns()
+                    self.assertEqual(list(c.kinds), [op.kind for op in frames[i].ops])
+                    for k, op in enumerate(frames[i].ops):
+                        self.assertEqual(tuple(f.rows(k)), op.items)
+                    with self.assertRaises(IndexError):
+                        f.rows(f.op_count)
+
+    def test_switching_and_errors(self) -> None:
+        with small_guild(chunk_size=3) as g:
+            g.subscribe(1, 0, [(0, 5)])
+            g.set_frame_queue(True)
+            g.touch(1)
+            g.set_frame_queue(False)
+            g.touch(1)  # dropped
+            self.assertEqual(len(g.take_frames()), 1)
+            self.assertEqual(len(g.take_frames()), 0)
+            rec = Recorder()
+            g.set_frame_queue(True)
+            g.set_frame_callback(rec)  # replaces the queue
+            g.touch(1)
+            self.assertEqual(len(rec.frames), 1)
+            self.assertEqual(len(g.take_frames()), 0)
+            g.set_frame_queue()  # replaces the callback
+            g.touch(1)
+            self.assertEqual(len(rec.frames), 1)
+            self.assertEqual(len(g.take_frames()), 1)
+
+            def inside(view: FrameView) -> None:
+                self.assertStatus(Status.EBUSY, g.set_frame_queue, True)
+                rec(view)
+
+            g.set_frame_callback(inside)
+            g.touch(1)
+            self.assertEqual(len(rec.frames), 2)
+        self.assertRaises(Exception, g.take_frames)  # closed
+        empty = roster.FrameBatch(b"")
+        self.assertEqual((len(empty), list(empty.all_rows()), list(empty.op_columns().kinds)), (0, [], []))
+        self.assertEqual(empty.columns().list_ids, ())
+        # Malformed records never read past the bytes.
+        with small_guild(chunk_size=3) as g:
+            g.subscribe(1, 0, [(0, 5)])
+            g.set_frame_queue()
+            g.touch(1)
+            good = bytes(g.take_frames().data)
+        self.assertEqual(len(roster.FrameBatch(good)), 1)
+        for bad in (good[:-8], good[:32], good + b"\0" * 8, b"\x01" * 7):
+            with self.assertRaises(ValueError):
+                roster.FrameBatch(bad)
+        lying = bytearray(good)
+        lying[36] += 1  # one row more than the size says
+        with self.assertRaises(ValueError):
+            roster.FrameBatch(bytes(lying))
+
+
 class SessionTest(unittest.TestCase, AssertStatus):
     def test_sessions(self) -> None:
         with small_guild(chunk_size=10, max_ranges=2, max_session_lists=1) as g:

@@ -20,6 +20,10 @@ Conventions:
   - Frames reach the callback as a FrameView, read in place from the C
     memory, which is valid only during the callback: FrameView.copy() makes
     a Frame of plain Python objects to keep.
+  - Or frames queue up in the library (Guild.set_frame_queue) and
+    Guild.take_frames() returns them all at once as a FrameBatch, copied
+    out in one piece: one call per take instead of one per frame, and
+    column views over every frame of the batch for bulk readers.
   - A guild is used by one thread at a time (see Guild).
 """
 
@@ -56,6 +60,8 @@ __all__ = [
     "Event",
     "EventKind",
     "Frame",
+    "FrameBatch",
+    "FrameColumns",
     "FrameView",
     "GROUP_OFFLINE",
     "GROUP_ONLINE",
@@ -642,6 +648,221 @@ class FrameView:
             for view in views:
                 view.release()
             self._views = []
+
+
+# ---- The frame queue ---------------------------------------------------------------
+
+# A queue record (docs/frames.md, "The frame queue"): size, list_id,
+# member_count, online_count, session/group/op/row counts; native order.
+_record_head = struct.Struct("=QQIIIIII").unpack_from
+_RECORD_HEAD = 40
+_RECORD_OP = 16
+
+
+class FrameColumns(NamedTuple):
+    """The scalars of every frame of a FrameBatch, as columns in frame
+    order (tuples of ints)."""
+
+    list_ids: Tuple[int, ...]
+    member_counts: Tuple[int, ...]
+    online_counts: Tuple[int, ...]
+    session_counts: Tuple[int, ...]
+    group_counts: Tuple[int, ...]
+    op_counts: Tuple[int, ...]
+    row_counts: Tuple[int, ...]
+
+
+class QueuedFrame:
+    """One frame of a FrameBatch: the reading API of FrameView (the same
+    attributes and methods), over the batch's own bytes, so it stays valid
+    as long as you keep it."""
+
+    __slots__ = (
+        "list_id",
+        "member_count",
+        "online_count",
+        "session_count",
+        "group_count",
+        "op_count",
+        "row_count",
+        "_data",
+        "_at",
+    )
+
+    def __init__(self, data: memoryview, at: int, head: Tuple[int, ...]) -> None:
+        (
+            _size,
+            self.list_id,
+            self.member_count,
+            self.online_count,
+            self.session_count,
+            self.group_count,
+            self.op_count,
+            self.row_count,
+        ) = head
+        self._data = data
+        self._at = at
+
+    @property
+    def valid(self) -> bool:
+        """Always True: the frame is backed by the batch's bytes."""
+        return True
+
+    def _sessions_at(self) -> int:
+        return self._at + _RECORD_HEAD
+
+    def _groups_at(self) -> int:
+        return self._sessions_at() + 8 * self.session_count
+
+    def _ops_at(self) -> int:
+        return self._groups_at() + _GROUP * self.group_count
+
+    def _rows_at(self) -> int:
+        return self._ops_at() + _RECORD_OP * self.op_count
+
+    def sessions(self) -> Tuple[int, ...]:
+        """The ids of the sessions the frame is for, in delivery order."""
+        a = self._sessions_at()
+        return tuple(self._data[a : a + 8 * self.session_count].cast("Q"))
+
+    def groups(self) -> Tuple[Group, ...]:
+        """Every group that appears in the list, in order."""
+        if not self.group_count:
+            return ()
+        a = self._groups_at()
+        m = self._data[a : a + _GROUP * self.group_count]
+        return tuple(map(Group, m.cast("Q")[0::2], m.cast("I")[2::4]))
+
+    def op_columns(self) -> OpColumns:
+        """The ops as columns (kinds, indexes, ends, item_counts)."""
+        n = self.op_count
+        if not n:
+            return _NO_OPS
+        a = self._ops_at()
+        u = self._data[a : a + _RECORD_OP * n].cast("I")
+        return OpColumns(u[0::4], u[1::4], u[2::4], u[3::4])
+
+    def _items(self, i: int) -> Tuple[int, int]:
+        """(offset, count) of op i's rows in the batch's bytes."""
+        if not 0 <= i < self.op_count:
+            raise IndexError(f"op index {i} out of range (op_count {self.op_count})")
+        counts = self.op_columns().item_counts
+        return self._rows_at() + _ROW * sum(counts[:i]), counts[i]
+
+    def rows(self, i: int) -> RowsView:
+        """The items of op i (0 <= i < op_count), as FrameView.rows."""
+        at, count = self._items(i)
+        return RowsView(self._data[at : at + _ROW * count]) if count else RowsView(b"")
+
+    def all_rows(self) -> RowsView:
+        """The items of every op, in op order (they are contiguous here: no
+        copy)."""
+        a = self._rows_at()
+        return RowsView(self._data[a : a + _ROW * self.row_count])
+
+    def op(self, i: int) -> Op:
+        """Op i, copied with its items."""
+        at, count = self._items(i)
+        a = self._ops_at() + _RECORD_OP * i
+        kind, index, end = self._data[a : a + 12].cast("I")
+        items = tuple(RowsView(self._data[at : at + _ROW * count])) if count else ()
+        return Op(_known(OpKind, kind), index, end, items)
+
+    def copy(self) -> Frame:
+        """The whole frame as plain Python objects."""
+        return Frame(
+            self.list_id,
+            self.sessions(),
+            self.member_count,
+            self.online_count,
+            self.groups(),
+            tuple(self.op(i) for i in range(self.op_count)),
+        )
+
+
+class FrameBatch:
+    """The frames of one Guild.take_frames(), in delivery order, over one
+    bytes object copied out of the library (so the batch, and every frame
+    and view taken from it, stays valid as long as you keep it).
+
+    Iterate it (or index it) for QueuedFrame objects, which read like a
+    FrameView. For bulk readers, columns() gives every frame's scalars and
+    op_columns() / all_rows() the ops and rows of all frames at once, each
+    in a single step with no Python object per op or row.
+
+    The records are checked when the batch is made: a size that disagrees
+    with its counts or overruns the buffer raises ValueError."""
+
+    __slots__ = ("data", "_heads", "_starts")
+
+    def __init__(self, data: bytes) -> None:
+        if len(data) % 8:
+            raise ValueError(f"a frame queue of {len(data)} bytes (not whole records)")
+        view = memoryview(data)
+        heads = []
+        starts = []
+        at = 0
+        end = len(data)
+        head = _record_head
+        while at < end:
+            if end - at < _RECORD_HEAD:
+                raise ValueError(f"a frame queue record at byte {at} is cut short")
+            h = head(view, at)
+            size = h[0]
+            if (
+                size != _RECORD_HEAD + 8 * h[4] + _GROUP * h[5] + _RECORD_OP * h[6] + _ROW * h[7]
+                or size > end - at
+            ):
+                raise ValueError(f"a malformed frame queue record at byte {at}")
+            heads.append(h)
+            starts.append(at)
+            at += size
+        self.data = view  #: the records' bytes (docs/frames.md, "The frame queue")
+        self._heads = heads
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return len(self._heads)
+
+    def __getitem__(self, i: int) -> QueuedFrame:
+        return QueuedFrame(self.data, self._starts[i], self._heads[i])
+
+    def __iter__(self) -> Iterator[QueuedFrame]:
+        data = self.data
+        return (QueuedFrame(data, at, h) for at, h in zip(self._starts, self._heads))
+
+    def columns(self) -> FrameColumns:
+        """Every frame's list id, counts and sizes, as columns."""
+        if not self._heads:
+            return FrameColumns((), (), (), (), (), (), ())
+        cols = tuple(zip(*self._heads))
+        return FrameColumns(*cols[1:])
+
+    def op_columns(self) -> OpColumns:
+        """The ops of every frame, in order, as columns (kinds, indexes,
+        ends, item_counts) over one buffer (one join of the records' op
+        arrays)."""
+        m = self.data
+        parts = []
+        for at, h in zip(self._starts, self._heads):
+            if h[6]:
+                a = at + _RECORD_HEAD + 8 * h[4] + _GROUP * h[5]
+                parts.append(m[a : a + _RECORD_OP * h[6]])
+        if not parts:
+            return _NO_OPS
+        u = memoryview(b"".join(parts)).cast("I")
+        return OpColumns(u[0::4], u[1::4], u[2::4], u[3::4])
+
+    def all_rows(self) -> RowsView:
+        """The rows of every op of every frame, in order, over one buffer
+        (one join of the records' row arrays)."""
+        m = self.data
+        parts = []
+        for at, h in zip(self._starts, self._heads):
+            if h[7]:
+                size = h[0]
+                parts.append(m[at + size - _ROW * h[7] : at + size])
+        return RowsView(b"".join(parts))
 
 
 FrameCallback = Callable[[FrameView], None]
@@ -1366,6 +1587,30 @@ class Guild:
             c_fn = _trampoline(self._delivery, callback)
         self._call("roster_guild_set_frame_callback", c_fn, None)
         self._c_callback = c_fn  # the old one is no longer used by C
+
+    def set_frame_queue(self, enable: bool = True) -> None:
+        """Switches the frame queue on or off (roster_guild_set_frame_queue).
+
+        On: each flush appends its frames to a buffer the library keeps,
+        and take_frames() returns them; the frame callback, if any, is
+        cleared. Off: frames are dropped until a callback or the queue is
+        set again; frames not yet taken stay to be taken. The queue costs
+        no call from C into Python per frame: the fast way when frames are
+        many. EBUSY inside the frame callback.
+        """
+        self._call("roster_guild_set_frame_queue", 1 if enable else 0)
+        if enable:
+            self._c_callback = None  # C cleared it
+
+    def take_frames(self) -> FrameBatch:
+        """The frames queued since the last take, copied out of the library
+        in one piece (roster_guild_take_frames), as a FrameBatch (empty when
+        nothing is queued)."""
+        data = _ffi.ctypes.c_void_p()
+        length = _ffi.ctypes.c_size_t()
+        self._query("roster_guild_take_frames", (data, length))
+        n = length.value
+        return FrameBatch(_ffi.string_at(data.value, n) if n else b"")
 
     def subscribe(self, session_id: int, list_id: int, ranges: Iterable[RangeLike]) -> None:
         """Subscribes the session (created on first use) to row ranges

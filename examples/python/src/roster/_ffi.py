@@ -304,6 +304,8 @@ SIGNATURES: Dict[str, Tuple[object, list]] = {
     "roster_guild_save": (c_int, [_G, c_uint32, WRITE_FN, c_void_p]),
     "roster_guild_load": (c_int, [_P, _P, READ_FN, c_void_p]),
     "roster_guild_load_buffer": (c_int, [_P, _P, c_char_p, c_size_t]),
+    "roster_guild_set_frame_queue": (c_int, [_G, c_int]),
+    "roster_guild_take_frames": (c_int, [POINTER(c_void_p), _SIZEP, _G]),
 }
 
 

@@ -163,6 +163,11 @@ final class CApi {
 
     static native int roster_guild_set_frame_callback(long guild, FrameFn fn, Pointer userData);
 
+    static native int roster_guild_set_frame_queue(long guild, int enable);
+
+    /** data: the buffer's address (const void **, 8 bytes on the platforms JNA is checked for). */
+    static native int roster_guild_take_frames(long[] data, long[] len, long guild);
+
     static native int roster_session_subscribe(long guild, long sessionId, long listId,
                                                Pointer ranges, long rangeCount);
 

@@ -28,6 +28,10 @@ import java.util.List;
  * into a Java array the first time they are asked for (each group of
  * sessions has its own array in the library).
  *
+ * The same view reads the records of the frame queue
+ * ({@link Guild#takeFrames}): then it is over the queue's buffer, valid
+ * during the listener call for that record.
+ *
  * Indices are checked (IndexOutOfBoundsException). Ids are unsigned 64-bit
  * values in a long; counts, row indices and kinds are unsigned 32-bit
  * values in an int (read them with Integer.toUnsignedLong).
@@ -73,9 +77,15 @@ public final class FrameView {
     private ByteBuffer groups;
     private int groupsAt;
 
+    /** A queue record's sessions (null for a callback frame: sessionsAddress). */
+    private ByteBuffer sessionsBuffer;
+    private int sessionsAt;
+
     private int opCount;
     private ByteBuffer ops;
     private int opsAt;
+    /** Bytes per op: roster_op (Layout.OP_SIZE) or a queue record's 16. */
+    private int opStride = Layout.OP_SIZE;
     /** Per op: its row count, the buffer holding its rows and the offset of the first. */
     private int[] opRows = new int[64];
     private ByteBuffer[] opRowBuffer = new ByteBuffer[64];
@@ -131,10 +141,79 @@ public final class FrameView {
         long opsAddress = f.getLong(o + Layout.FRAME_OPS);
         opCount = count(f.getLong(o + Layout.FRAME_OP_COUNT));
         sessionsAddress = sessionArray;
+        sessionsBuffer = null;
         sessionCount = count(count);
         sessionsRead = false;
+        opStride = Layout.OP_SIZE;
         readOps(opsAddress);
         valid = true;
+    }
+
+    /* Record layout of the frame queue (docs/frames.md, "The frame queue"). */
+    static final int RECORD_HEAD = 40;
+    static final int RECORD_OP_SIZE = 16;
+
+    /**
+     * Starts the frame of the queue record at offset at of b (which holds
+     * limit bytes): returns the record's size. Throws IllegalStateException
+     * when the record does not fit or its size disagrees with its counts:
+     * nothing outside [at, limit) is read.
+     */
+    int openRecord(ByteBuffer b, int at, int limit) {
+        if (limit - at < RECORD_HEAD) {
+            throw malformed(at, "shorter than its head");
+        }
+        long size = b.getLong(at);
+        long s = Integer.toUnsignedLong(b.getInt(at + 24));
+        long g = Integer.toUnsignedLong(b.getInt(at + 28));
+        long o = Integer.toUnsignedLong(b.getInt(at + 32));
+        long r = Integer.toUnsignedLong(b.getInt(at + 36));
+        if (size != RECORD_HEAD + 8 * s + Layout.GROUP_SIZE * g + RECORD_OP_SIZE * o + Layout.ROW_SIZE * r
+                || size > limit - at) {
+            throw malformed(at, "size " + Long.toUnsignedString(size) + " against its counts");
+        }
+        listId = b.getLong(at + 8);
+        memberCount = b.getInt(at + 16);
+        onlineCount = b.getInt(at + 20);
+        sessionCount = (int) s;
+        sessionsBuffer = b;
+        sessionsAt = at + RECORD_HEAD;
+        groupCount = (int) g;
+        groups = b;
+        groupsAt = sessionsAt + 8 * (int) s;
+        opCount = (int) o;
+        ops = b;
+        opsAt = groupsAt + Layout.GROUP_SIZE * (int) g;
+        opStride = RECORD_OP_SIZE;
+        if (opRows.length < opCount) {
+            int n = Math.max(opCount, 2 * opRows.length);
+            opRows = new int[n];
+            opRowBuffer = new ByteBuffer[n];
+            opRowAt = new int[n];
+        }
+        int rowAt = opsAt + RECORD_OP_SIZE * opCount;
+        long left = r;
+        for (int i = 0; i < opCount; i++) {
+            int n = b.getInt(opsAt + i * RECORD_OP_SIZE + Layout.OP_ITEM_COUNT);
+            long un = Integer.toUnsignedLong(n);
+            if (un > left) {
+                throw malformed(at, "ops carry more rows than it has");
+            }
+            left -= un;
+            opRows[i] = n;
+            opRowBuffer[i] = b;
+            opRowAt[i] = rowAt;
+            rowAt += n * Layout.ROW_SIZE;
+        }
+        if (left != 0) {
+            throw malformed(at, "rows no op carries");
+        }
+        valid = true;
+        return (int) size;
+    }
+
+    private static IllegalStateException malformed(int at, String why) {
+        return new IllegalStateException("a malformed frame queue record at byte " + at + ": " + why);
     }
 
     /** Ends the frame: the library's memory is no longer valid. */
@@ -202,6 +281,9 @@ public final class FrameView {
         if (i < 0 || i >= sessionCount) {
             throw outOfBounds(i, sessionCount);
         }
+        if (sessionsBuffer != null) {
+            return sessionsBuffer.getLong(sessionsAt + 8 * i);
+        }
         if (!sessionsRead) {
             if (sessions.length < sessionCount) {
                 sessions = new long[Math.max(sessionCount, 2 * sessions.length)];
@@ -257,19 +339,19 @@ public final class FrameView {
     /** The kind of op i: {@link #SYNC}, {@link #INSERT}, {@link #UPDATE}, {@link #DELETE}, {@link #INVALIDATE}. */
     public int opKind(int i) {
         checkOp(i);
-        return ops.getInt(opsAt + i * Layout.OP_SIZE + Layout.OP_KIND);
+        return ops.getInt(opsAt + i * opStride + Layout.OP_KIND);
     }
 
     /** The row of op i, or the first row of its range (SYNC, INVALIDATE). */
     public int opIndex(int i) {
         checkOp(i);
-        return ops.getInt(opsAt + i * Layout.OP_SIZE + Layout.OP_INDEX);
+        return ops.getInt(opsAt + i * opStride + Layout.OP_INDEX);
     }
 
     /** The last row of op i's range (SYNC, INVALIDATE); the same as opIndex for the others. */
     public int opEnd(int i) {
         checkOp(i);
-        return ops.getInt(opsAt + i * Layout.OP_SIZE + Layout.OP_END);
+        return ops.getInt(opsAt + i * opStride + Layout.OP_END);
     }
 
     /** The rows op i carries: SYNC the rows that exist in its range, INSERT and UPDATE 1, others 0. */

@@ -243,6 +243,110 @@ public final class Guild implements AutoCloseable {
         listener = frameListener;
     }
 
+    /**
+     * Switches the frame queue on or off (roster_guild_set_frame_queue): on,
+     * each flush appends its frames to a buffer the library keeps, and
+     * {@link #takeFrames} hands them to a listener; the frame listener, if
+     * any, is cleared. Off: frames are dropped until a listener or the queue
+     * is set again; frames not yet taken stay to be taken. The queue costs
+     * no call from C into Java per frame: the way for hosts whose frames are
+     * many and small. Not allowed from inside a listener (EBUSY).
+     */
+    public void setFrameQueue(boolean enable) {
+        if (depth > 0) {
+            throw new RosterException(Roster.EBUSY, "roster_guild_set_frame_queue");
+        }
+        check(CApi.roster_guild_set_frame_queue(handle(), enable ? 1 : 0), "roster_guild_set_frame_queue");
+        if (enable) {
+            listener = null;
+        }
+    }
+
+    /**
+     * Takes the frames queued since the last take (roster_guild_take_frames)
+     * and hands each, in order, to frameListener through a view over the
+     * library's buffer (no copy, no object per op or row): returns how many.
+     * Each view is valid during its call only, as with a frame listener. The
+     * listener may change the guild (the frames of those changes are queued
+     * for the next take), but not take frames or close the guild (EBUSY).
+     * What the listener throws is kept; the remaining frames are still
+     * delivered, and the first exception is thrown at the end (the frames
+     * were taken: they are not queued again).
+     */
+    public int takeFrames(FrameListener frameListener) {
+        Objects.requireNonNull(frameListener, "frameListener");
+        if (depth > 0) {
+            throw new RosterException(Roster.EBUSY, "roster_guild_take_frames");
+        }
+        long[] data = takeOut[0];
+        long[] len = takeOut[1];
+        check(CApi.roster_guild_take_frames(data, len, handle()), "roster_guild_take_frames");
+        long n = len[0];
+        if (n == 0) {
+            return 0;
+        }
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalStateException("a take of " + Long.toUnsignedString(n) + " bytes");
+        }
+        int limit = (int) n;
+        ByteBuffer b = queueBuffer(data[0], limit);
+        int frames = 0;
+        Throwable failed = null;
+        depth++;
+        try {
+            for (int at = 0; at < limit; frames++) {
+                at += view.openRecord(b, at, limit);
+                try {
+                    frameListener.onFrame(view);
+                } catch (Throwable t) {
+                    if (failed == null) {
+                        failed = t;
+                    } else if (failed != t) {
+                        failed.addSuppressed(t);
+                    }
+                } finally {
+                    view.close();
+                }
+            }
+        } finally {
+            depth--;
+        }
+        if (failed instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failed instanceof Error e) {
+            throw e;
+        }
+        if (failed != null) {
+            throw new IllegalStateException("the frame listener failed", failed);
+        }
+        return frames;
+    }
+
+    /** Out-parameters of roster_guild_take_frames, kept: a take allocates nothing. */
+    private final long[][] takeOut = {new long[1], new long[1]};
+    /** The queue's two buffers as direct ByteBuffers, reused while they stay where they are. */
+    private final long[] queueAddress = new long[2];
+    private final ByteBuffer[] queueBuffers = new ByteBuffer[2];
+    private int queueNext;
+    private final Pointer queueAt = new Pointer(0);
+
+    private ByteBuffer queueBuffer(long address, int length) {
+        for (int k = 0; k < 2; k++) {
+            if (queueAddress[k] == address && queueBuffers[k] != null && queueBuffers[k].capacity() >= length) {
+                return queueBuffers[k];
+            }
+        }
+        int k = queueNext;
+        queueNext ^= 1;
+        Pointer.nativeValue(queueAt, address);
+        // Twice the length: a later take of the same buffer, grown in place, still fits.
+        long span = Math.min(Integer.MAX_VALUE, 2L * length);
+        queueBuffers[k] = queueAt.getByteBuffer(0, span).order(java.nio.ByteOrder.nativeOrder());
+        queueAddress[k] = address;
+        return queueBuffers[k];
+    }
+
     /** roster_frame_fn: forwards to the guild (a nested class: JNA calls it through JNI). */
     private static final class Trampoline implements CApi.FrameFn {
         private final Guild guild;

@@ -1,6 +1,7 @@
 package dev.roster.examples;
 
 import dev.roster.EventBatch;
+import dev.roster.FrameListener;
 import dev.roster.FrameView;
 import dev.roster.Guild;
 import dev.roster.MemberBatch;
@@ -17,9 +18,12 @@ import java.util.Locale;
  * (roster_events_apply), 1,000 per call (each call flushes), and a frame
  * listener that reads every op and every row of every frame into a
  * checksum, with C's formula (long arithmetic wraps modulo 2^64 as C's
- * uint64_t does). No warm-up: as in C, the measured loop is the whole event
- * stream.
- * Usage: Bench [EVENTS]   (default 200000)
+ * uint64_t does). The frames come through the frame queue
+ * ({@link Guild#takeFrames} after each call: one crossing into C per call);
+ * with the argument "listener", through a frame listener instead (one call
+ * from C into Java per frame). No warm-up: as in C, the measured loop is the
+ * whole event stream.
+ * Usage: Bench [EVENTS [listener]]   (default 200000, the queue)
  * Prints one line: HOSTBENCH lang=java events=... seconds=... events_per_s=...
  * frames=... ops=... rows=... checksum=...
  */
@@ -66,6 +70,7 @@ public final class Bench {
 
     public static void main(String[] args) {
         long events = args.length > 0 ? Long.parseUnsignedLong(args[0]) : 200_000;
+        boolean queue = args.length < 2 || !args[1].equals("listener");
         Tally t = new Tally();
         try (Guild g = new Guild()) {
             long[][] roleIds = new long[10][];
@@ -79,10 +84,18 @@ public final class Bench {
                 members.add(i + 1, "m" + (i + 1), i % 3 == 0 ? roleIds[i % 10] : null, status);
             }
             g.addMembers(members);
-            g.setFrameListener(t::onFrame);
+            FrameListener listener = t::onFrame;
+            if (queue) {
+                g.setFrameQueue(true);
+            } else {
+                g.setFrameListener(listener);
+            }
             for (int i = 1; i <= SESSIONS; i++) {
                 int c = 1 + (int) (((long) i * 7919) % (MEMBERS / 100 - 1));
                 g.subscribe(i, 0, new Range(0, 99), new Range(c * 100, c * 100 + 99));
+            }
+            if (queue) {
+                g.takeFrames(listener);
             }
 
             EventBatch batch = new EventBatch(BATCH);
@@ -97,13 +110,16 @@ public final class Bench {
                     batch.status(1 + (x >>> 33) % MEMBERS, PRESENCE[(int) ((x >>> 13) % 4)]);
                 }
                 g.apply(batch);
+                if (queue) {
+                    g.takeFrames(listener);
+                }
                 done += n;
             }
             long t1 = System.nanoTime();
             double seconds = (t1 - t0) / 1e9;
             System.out.println(String.format(Locale.ROOT,
-                    "HOSTBENCH lang=java events=%s seconds=%.3f events_per_s=%.0f frames=%s ops=%s rows=%s checksum=%s",
-                    Long.toUnsignedString(events), seconds, events / seconds, Long.toUnsignedString(t.frames),
+                    "HOSTBENCH lang=java%s events=%s seconds=%.3f events_per_s=%.0f frames=%s ops=%s rows=%s checksum=%s",
+                    queue ? "" : "-listener", Long.toUnsignedString(events), seconds, events / seconds, Long.toUnsignedString(t.frames),
                     Long.toUnsignedString(t.ops), Long.toUnsignedString(t.rows),
                     Long.toUnsignedString(t.checksum)));
         }

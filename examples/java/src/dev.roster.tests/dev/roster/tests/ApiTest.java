@@ -636,6 +636,106 @@ public final class ApiTest {
         }
     }
 
+    /** The same script on two guilds: one with a listener, one with the frame queue. */
+    private static void queueScript(Guild g, int step) {
+        long id = 1001 + (step * 7919L) % 50;
+        switch (step % 4) {
+            case 0 -> g.setMemberStatus(id, Presence.values()[(step / 4) % 4]);
+            case 1 -> g.setMemberName(id, "n" + (step * 31 % 97));
+            case 2 -> g.touchMember(id);
+            default -> g.subscribe(1 + step % 3, step % 2 == 0 ? 0 : 7, new Range(step % 20, step % 20 + 9));
+        }
+    }
+
+    /** Touches every member: the sessions holding rows get frames. */
+    private static void nudge(Guild g) {
+        g.batchBegin();
+        for (int i = 1; i <= 50; i++) {
+            g.touchMember(1000 + i);
+        }
+        g.batchCommit();
+    }
+
+    public static void testFrameQueue() {
+        try (Guild viaListener = scenarioGuild(); Guild viaQueue = scenarioGuild()) {
+            List<Frame> want = new ArrayList<>();
+            List<Frame> got = new ArrayList<>();
+            viaListener.setFrameListener(f -> want.add(f.copy()));
+            viaQueue.setFrameQueue(true);
+            same(0, viaQueue.takeFrames(f -> got.add(f.copy())), "nothing queued yet");
+            int taken = 0;
+            for (int step = 0; step < 120; step++) {
+                queueScript(viaListener, step);
+                queueScript(viaQueue, step);
+                if (step % 13 == 12) {
+                    taken += viaQueue.takeFrames(f -> got.add(f.copy()));
+                }
+            }
+            taken += viaQueue.takeFrames(f -> {
+                // The view reads the record as it reads a callback frame.
+                check(f.isValid(), "valid during the call");
+                Frame c = f.copy();
+                for (int i = 0; i < f.opCount(); i++) {
+                    for (int j = 0; j < f.opRowCount(i); j++) {
+                        same(new Row(f.rowKind(i, j), f.rowCount(i, j), f.rowGroup(i, j), f.rowUser(i, j)),
+                                f.row(i, j), "row");
+                    }
+                }
+                throwsA(IndexOutOfBoundsException.class, () -> f.session(f.sessionCount()), "session index");
+                throwsA(IndexOutOfBoundsException.class, () -> f.opKind(f.opCount()), "op index");
+                got.add(c);
+            });
+            check(want.size() > 50, "the script made frames: " + want.size());
+            same(want.size(), taken, "frames taken");
+            same(want, got, "the queue's frames equal the listener's");
+
+            // A view is invalid after its call; a take inside a listener is refused;
+            // the listener may change the guild (those frames come at the next take).
+            FrameView[] kept = new FrameView[1];
+            nudge(viaQueue);
+            check(viaQueue.takeFrames(f -> {
+                kept[0] = f;
+                status(Roster.EBUSY, () -> viaQueue.takeFrames(x -> { }), "a take inside a take");
+                status(Roster.EBUSY, () -> viaQueue.setFrameQueue(false), "queue off inside a take");
+                Guild inner = viaQueue; // (not the resource variable: closing it here is the point)
+                status(Roster.EBUSY, () -> inner.close(), "close inside a take");
+                nudge(viaQueue);
+            }) > 0, "a frame to take");
+            throwsA(IllegalStateException.class, () -> kept[0].listId(), "listId after the call");
+            check(viaQueue.takeFrames(f -> { }) > 0, "the listener's change came at the next take");
+
+            // What the listener throws comes out at the end, after every frame.
+            nudge(viaQueue);
+            nudge(viaQueue);
+            int[] calls = {0};
+            Throwable t = throwsA(IllegalArgumentException.class, () -> viaQueue.takeFrames(f -> {
+                calls[0]++;
+                throw new IllegalArgumentException("listener " + calls[0]);
+            }), "the listener's exception");
+            check(calls[0] >= 2, "every frame delivered: " + calls[0]);
+            check(t != null && t.getMessage().equals("listener 1") && t.getSuppressed().length == calls[0] - 1,
+                    "the first exception, the others suppressed");
+            same(0, viaQueue.takeFrames(f -> { }), "taken even when the listener threw");
+
+            // Off: what is queued stays; new frames are dropped. A listener replaces the queue.
+            nudge(viaQueue);
+            viaQueue.setFrameQueue(false);
+            nudge(viaQueue);
+            same(1, viaQueue.takeFrames(f -> { }), "the frame queued before");
+            List<Frame> heard = new ArrayList<>();
+            viaQueue.setFrameQueue(true);
+            viaQueue.setFrameListener(f -> heard.add(f.copy()));
+            nudge(viaQueue);
+            check(!heard.isEmpty(), "the listener hears");
+            same(0, viaQueue.takeFrames(f -> { }), "the queue is off");
+            throwsA(NullPointerException.class, () -> viaQueue.takeFrames(null), "null listener");
+        }
+        Guild closed = scenarioGuild();
+        closed.close();
+        throwsA(IllegalStateException.class, () -> closed.takeFrames(f -> { }), "take on a closed guild");
+        throwsA(IllegalStateException.class, () -> closed.setFrameQueue(true), "queue on a closed guild");
+    }
+
     public static void testBatchesAndFlush() {
         try (Guild g = scenarioGuild()) {
             int[] frames = {0};
