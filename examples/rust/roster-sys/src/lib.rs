@@ -658,8 +658,9 @@ mod layout {
 
 // ---- Functions --------------------------------------------------------------------------
 //
-// In the order of the header. Every function of the linker map
-// (capi/roster.map, nodes ROSTER_0.1 and ROSTER_0.2) is here.
+// In the order of the header, but for the frame queue's two functions,
+// which come last with the other 0.2 ones. Every function of the linker
+// map (capi/roster.map, nodes ROSTER_0.1 and ROSTER_0.2) is here.
 
 extern "C" {
     // Version and status.
@@ -847,6 +848,18 @@ extern "C" {
         data: *const c_void,
         len: usize,
     ) -> c_int;
+
+    // The frame queue (since 0.2; in the header beside
+    // roster_guild_set_frame_callback). The block a take hands out is a
+    // sequence of records in the layout of docs/frames.md §12 (8-byte
+    // aligned, native byte order), owned by the guild and valid, unchanged,
+    // until the next take or roster_guild_destroy.
+    pub fn roster_guild_set_frame_queue(guild: *mut roster_guild, enable: c_int) -> c_int;
+    pub fn roster_guild_take_frames(
+        data: *mut *const c_void,
+        len: *mut usize,
+        guild: *mut roster_guild,
+    ) -> c_int;
 }
 
 #[cfg(test)]
@@ -883,6 +896,14 @@ mod tests {
             let mut stats = roster_stats::INIT;
             assert_eq!(roster_guild_stats(&mut stats, guild), ROSTER_OK);
             assert_eq!(stats.lists, 1);
+            assert_eq!(roster_guild_set_frame_queue(guild, 1), ROSTER_OK);
+            let mut data: *const c_void = ptr::null();
+            let mut len = 1;
+            assert_eq!(
+                roster_guild_take_frames(&mut data, &mut len, guild),
+                ROSTER_OK
+            );
+            assert_eq!(len, 0); // nothing queued
             roster_guild_destroy(guild);
         }
     }

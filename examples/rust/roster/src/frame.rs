@@ -3,7 +3,8 @@
 //! The callback is handed a [`FrameView`]: borrowed views over the
 //! library's own arrays, valid only during the callback, read without any
 //! copy or allocation. [`FrameView::to_frame`] makes an owned [`Frame`] (plain
-//! `Vec`s) to keep.
+//! `Vec`s) to keep. The frame queue's records (`crate::queue`) are read the
+//! same way.
 
 use std::fmt;
 
@@ -106,34 +107,7 @@ impl OpView {
 
     /// An owned copy.
     pub fn to_op(&self) -> Op {
-        match (self.kind(), self.row()) {
-            (OpKind::Sync, _) => Op::Sync {
-                start: self.index(),
-                end: self.end(),
-                rows: self.items().to_vec(),
-            },
-            (OpKind::Insert, Some(row)) => Op::Insert {
-                index: self.index(),
-                row,
-            },
-            (OpKind::Update, Some(row)) => Op::Update {
-                index: self.index(),
-                row,
-            },
-            (OpKind::Delete, _) => Op::Delete {
-                index: self.index(),
-            },
-            (OpKind::Invalidate, _) => Op::Invalidate {
-                start: self.index(),
-                end: self.end(),
-            },
-            // Unknown kinds, and an INSERT or UPDATE without its row.
-            _ => Op::Unknown {
-                kind: self.raw_kind(),
-                index: self.index(),
-                end: self.end(),
-            },
-        }
+        Op::from_parts(self.raw_kind(), self.index(), self.end(), self.items())
     }
 }
 
@@ -293,7 +267,28 @@ pub enum Op {
     },
 }
 
-/// One frame, owned: keep it as long as you like ([`FrameView::to_frame`]).
+impl Op {
+    /// The owned op of an op's fields and items (from a callback's op or a
+    /// queued record's).
+    pub(crate) fn from_parts(kind: u32, index: u32, end: u32, items: &[Row]) -> Op {
+        match (OpKind::from_raw(kind), items.first().copied()) {
+            (OpKind::Sync, _) => Op::Sync {
+                start: index,
+                end,
+                rows: items.to_vec(),
+            },
+            (OpKind::Insert, Some(row)) => Op::Insert { index, row },
+            (OpKind::Update, Some(row)) => Op::Update { index, row },
+            (OpKind::Delete, _) => Op::Delete { index },
+            (OpKind::Invalidate, _) => Op::Invalidate { start: index, end },
+            // Unknown kinds, and an INSERT or UPDATE without its row.
+            _ => Op::Unknown { kind, index, end },
+        }
+    }
+}
+
+/// One frame, owned: keep it as long as you like ([`FrameView::to_frame`],
+/// [`FrameRecord::to_frame`](crate::FrameRecord::to_frame)).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Frame {
     /// The list the frame is about.

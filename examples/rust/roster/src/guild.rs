@@ -12,6 +12,7 @@ use std::ptr::{self, NonNull};
 use crate::error::{check, AddMembersError, Error, Result};
 use crate::event::{ptr_or_null, Event, MemberSpec};
 use crate::frame::{c_slice, FrameView};
+use crate::queue::FrameBatch;
 use crate::sys;
 use crate::types::{
     Config, Group, GroupId, ListCounts, ListRule, Member, Overwrite, Presence, Role, Row, Stats,
@@ -145,8 +146,9 @@ unsafe extern "C" fn on_read<R: Read>(
 /// `roster_guild`, destroyed exactly once, on drop).
 ///
 /// Every method that changes the guild or a subscription delivers the
-/// frames it causes to the frame callback before it returns (at the
-/// outermost [`Guild::batch_commit`] inside a batch). The callback cannot
+/// frames it causes to the frame callback (or the frame queue, see
+/// [`Guild::set_frame_queue`]) before it returns (at the outermost
+/// [`Guild::batch_commit`] inside a batch). The callback cannot
 /// reach the guild (that would take a second `&mut`), so the library's
 /// `ROSTER_EBUSY` cannot happen through this type.
 ///
@@ -239,13 +241,16 @@ impl Guild {
         }
     }
 
-    /// Gives up ownership: clears the frame callback (its closure is
-    /// dropped) and returns the guild, which the caller must
-    /// `roster_guild_destroy` (or give back with [`Guild::from_raw`]).
+    /// Gives up ownership: clears the frame callback, if one is set (its
+    /// closure is dropped; a frame queue stays as it is), and returns the
+    /// guild, which the caller must `roster_guild_destroy` (or give back
+    /// with [`Guild::from_raw`]).
     pub fn into_raw(self) -> NonNull<sys::roster_guild> {
         let mut guild = ManuallyDrop::new(self);
-        // Cannot fail: the guild is valid and no callback of it is running.
-        let _ = guild.clear_frame_callback();
+        if guild.callback.is_some() {
+            // Cannot fail: the guild is valid and no callback of it is running.
+            let _ = guild.clear_frame_callback();
+        }
         guild.raw
     }
 
@@ -365,7 +370,8 @@ impl Guild {
     /// Should the closure panic, the rest of that flush's frames are
     /// dropped (the sessions stay consistent) and the panic resumes in the
     /// guild method that caused the frame, once the library has finished
-    /// that call.
+    /// that call. Frames go to one place: the callback replaces the frame
+    /// queue ([`Guild::set_frame_queue`]) when that is on.
     pub fn set_frame_callback<F>(&mut self, f: F) -> Result<()>
     where
         F: FnMut(&FrameView<'_>) + Send + 'static,
@@ -399,6 +405,80 @@ impl Guild {
         })?;
         self.free_callback();
         Ok(())
+    }
+
+    /// Turns the frame queue on or off (`roster_guild_set_frame_queue`,
+    /// docs/frames.md §12). On: the guild appends every frame it delivers
+    /// to a block it owns, as one record, and [`Guild::take_frames`] hands
+    /// the block out after the call: one FFI crossing per take instead of
+    /// one per frame. The frame callback, if any, is removed (its closure
+    /// dropped): frames go to one place, and setting a callback again turns
+    /// the queue off. Off: frames are computed and dropped (a callback is
+    /// removed too) until a callback or the queue is set again. Either way,
+    /// records not taken yet stay to be taken. Records pile up until taken:
+    /// with the queue on, take after every call that can flush.
+    pub fn set_frame_queue(&mut self, enable: bool) -> Result<()> {
+        // SAFETY: a valid guild, and no callback of it is running.
+        check(unsafe {
+            sys::roster_guild_set_frame_queue(self.raw.as_ptr(), c_int::from(enable))
+        })?;
+        if !enable && self.callback.is_some() {
+            // Off drops frames, so the callback is no longer set; made sure
+            // of here before its closure is freed.
+            check(unsafe {
+                sys::roster_guild_set_frame_callback(self.raw.as_ptr(), None, ptr::null_mut())
+            })?;
+        }
+        self.free_callback();
+        Ok(())
+    }
+
+    /// Takes the frames queued since the last take
+    /// (`roster_guild_take_frames`; empty when none, e.g. with the queue
+    /// off) and empties the queue. The [`FrameBatch`] reads the guild's
+    /// block in place: records with the accessors of a [`FrameView`], no
+    /// copy, no allocation. It borrows the guild, which keeps it from
+    /// outliving the block (valid until the next take or the guild's drop);
+    /// [`FrameBatch::to_frames`] makes owned copies. The records' sizes are
+    /// checked here: a malformed block (a bug in roster) gives `Internal`
+    /// and is never read past its end; so does a block that cannot be read
+    /// in place (on a target whose `roster_group` is not 16 bytes: none of
+    /// 64 bits). Since frames go to the queue as they would to the callback,
+    /// the records are exactly the frames a callback would get, in order.
+    ///
+    /// ```
+    /// use roster::{Config, Guild, OpKind, Presence};
+    ///
+    /// let mut guild = Guild::new(&Config::default())?;
+    /// guild.set_frame_queue(true)?;
+    /// guild.add_member(1, "ann", &[], Presence::Online)?;
+    /// guild.subscribe(9, 0, &[0..=99])?;
+    /// for frame in &guild.take_frames()? {
+    ///     assert_eq!(frame.sessions(), [9]);
+    ///     for op in frame.ops() {
+    ///         assert_eq!((op.kind(), op.items().len()), (OpKind::Sync, 2)); // header + ann
+    ///     }
+    /// }
+    /// # Ok::<(), roster::Error>(())
+    /// ```
+    ///
+    /// A batch cannot be kept past the next take (nor the guild's drop):
+    ///
+    /// ```compile_fail,E0499
+    /// # let mut guild = roster::Guild::new(&roster::Config::default()).unwrap();
+    /// let first = guild.take_frames().unwrap();
+    /// let second = guild.take_frames().unwrap(); // `guild` is still borrowed
+    /// println!("{:?} {:?}", first, second);
+    /// ```
+    pub fn take_frames(&mut self) -> Result<FrameBatch<'_>> {
+        let mut data: *const c_void = ptr::null();
+        let mut len = 0usize;
+        // SAFETY: valid out-pointers and guild.
+        check(unsafe { sys::roster_guild_take_frames(&mut data, &mut len, self.raw.as_ptr()) })?;
+        // SAFETY: the library's block, valid and unchanged until the next
+        // take or the guild's destruction; both need the guild, which the
+        // batch borrows (mutably) for as long as it lives.
+        unsafe { FrameBatch::new(data as *const u8, len) }
     }
 
     fn free_callback(&mut self) {

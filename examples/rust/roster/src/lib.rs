@@ -15,6 +15,10 @@
 //!   during the callback; [`FrameView::to_frame`] makes an owned [`Frame`].
 //!   A panic in the closure is caught at the FFI boundary (unwinding through
 //!   C is not allowed) and resumed once the guild call has returned.
+//! - Or the frame queue: [`Guild::set_frame_queue`], then after each call
+//!   [`Guild::take_frames`] hands out all its frames at once, a
+//!   [`FrameBatch`] of [`FrameRecord`]s read in place (the accessors of a
+//!   [`FrameView`]), which borrows the guild until it is dropped.
 //! - The bulk calls cross the FFI once per call with the caller's slice as
 //!   it is: [`Guild::apply_events`] (a slice of [`Event`]) and
 //!   [`Guild::add_members`] (a slice of [`MemberSpec`]).
@@ -46,6 +50,7 @@ mod error;
 mod event;
 mod frame;
 mod guild;
+mod queue;
 mod types;
 
 use std::ffi::CStr;
@@ -54,6 +59,7 @@ pub use crate::error::{check, status_name, status_str, AddMembersError, Error, E
 pub use crate::event::{Event, EventKind, MemberSpec};
 pub use crate::frame::{Frame, FrameView, Op, OpKind, OpView};
 pub use crate::guild::Guild;
+pub use crate::queue::{FrameBatch, FrameRecord, FrameRecords, OpRecord, OpRecords};
 pub use crate::types::{
     Config, Group, GroupId, ListCounts, ListRule, Member, Overwrite, Presence, Role, Row, RowKind,
     Stats, SAVE_SESSIONS,
