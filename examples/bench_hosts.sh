@@ -28,6 +28,12 @@ fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 langs=(go rust java python)
+# Python: Debian's interpreter when there is one and PYTHON is not set (the
+# platform the project targets; a self-built interpreter on PATH, such as
+# pyenv's, is often built without the optimisations Debian's has).
+if [ -z "${PYTHON:-}" ] && [ -x /usr/bin/python3 ]; then
+  export PYTHON=/usr/bin/python3
+fi
 declare -A skipped
 for ((r = 1; r <= rounds; r++)); do
   "$c_bench" "$events" | tee -a "$out"

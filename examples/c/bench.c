@@ -4,7 +4,11 @@
  * roster_events_apply, 1,000 per call (each call flushes), and a frame
  * callback that reads every op and every row of every frame into a
  * checksum, so that every host does the same work and proves it.
- * Usage: roster-host-bench-c [EVENTS]   (default 200000)
+ * With "queue" as the second argument the frames come through the frame
+ * queue instead (roster_guild_take_frames after each call, the records read
+ * as docs/frames.md §12 lays them out): the same checksum, and the cost of
+ * the queue itself in C.
+ * Usage: roster-host-bench-c [EVENTS [queue]]   (default 200000, the callback)
  * Prints one line: HOSTBENCH lang=c events=... seconds=... events_per_s=...
  * frames=... ops=... rows=... checksum=... */
 #include <roster/roster.h>
@@ -12,6 +16,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define MEMBERS 100000u
@@ -46,6 +51,44 @@ static void on_frame(const roster_frame *f, const uint64_t *sessions, size_t n, 
     t->checksum += sum;
 }
 
+/* The same fold over the records of one take. */
+static void on_records(const unsigned char *p, size_t len, tally *t) {
+    size_t at = 0;
+    while (at < len) {
+        uint64_t size, list_id, sum;
+        uint32_t h[6], i, j, row = 0;
+        const unsigned char *ops, *rows;
+        memcpy(&size, p + at, 8);
+        memcpy(&list_id, p + at + 8, 8);
+        memcpy(h, p + at + 16, sizeof h);
+        sum = list_id + h[0] + h[1];
+        ops = p + at + 40 + 8 * (size_t)h[2] + 16 * (size_t)h[3];
+        rows = ops + 16 * (size_t)h[4];
+        for (i = 0; i < h[4]; ++i) {
+            uint32_t op[4];
+            memcpy(op, ops + 16 * (size_t)i, sizeof op);
+            sum += (uint64_t)op[0] * 31u + (uint64_t)op[1] * 7u + op[2];
+            for (j = 0; j < op[3]; ++j, ++row) {
+                roster_row r;
+                memcpy(&r, rows + 24 * (size_t)row, sizeof r);
+                sum += (r.user ^ r.group) + r.count;
+            }
+            t->rows += op[3];
+        }
+        t->ops += h[4];
+        t->frames += 1;
+        t->checksum += sum;
+        at += (size_t)size;
+    }
+}
+
+static void take(roster_guild *g, tally *t) {
+    const void *data = NULL;
+    size_t len = 0;
+    if (roster_guild_take_frames(&data, &len, g) != ROSTER_OK) exit(1);
+    on_records((const unsigned char *)data, len, t);
+}
+
 static uint64_t next(uint64_t *x) {
     *x = *x * 6364136223846793005ull + 1442695040888963407ull;
     return *x;
@@ -58,6 +101,7 @@ static void fail(const char *what, int rc) {
 
 int main(int argc, char **argv) {
     const uint64_t events = argc > 1 ? strtoull(argv[1], NULL, 10) : 200000u;
+    const int queue = argc > 2 && strcmp(argv[2], "queue") == 0;
     roster_guild *g = NULL;
     roster_member_spec *specs = calloc(MEMBERS, sizeof *specs);
     char *names = malloc((size_t)MEMBERS * 16);
@@ -90,7 +134,11 @@ int main(int argc, char **argv) {
         specs[i].status = i % 4 == 0 ? ROSTER_ONLINE : i % 4 == 1 ? ROSTER_IDLE : ROSTER_OFFLINE;
     }
     if ((rc = roster_members_add(g, specs, MEMBERS)) != ROSTER_OK) fail("members", rc);
-    if ((rc = roster_guild_set_frame_callback(g, on_frame, &t)) != ROSTER_OK) fail("callback", rc);
+    if (queue)
+        rc = roster_guild_set_frame_queue(g, 1);
+    else
+        rc = roster_guild_set_frame_callback(g, on_frame, &t);
+    if (rc != ROSTER_OK) fail("callback", rc);
     for (i = 1; i <= SESSIONS; ++i) {
         const uint32_t c = 1 + (uint32_t)(((uint64_t)i * 7919u) % (MEMBERS / 100 - 1));
         roster_range r[2];
@@ -100,6 +148,7 @@ int main(int argc, char **argv) {
         r[1].end = c * 100 + 99;
         if ((rc = roster_session_subscribe(g, i, 0, r, 2)) != ROSTER_OK) fail("subscribe", rc);
     }
+    if (queue) take(g, &t);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (done < events) {
         const uint64_t n = events - done < BATCH ? events - done : BATCH;
@@ -112,13 +161,14 @@ int main(int argc, char **argv) {
         }
         rc = roster_events_apply(g, batch, (size_t)n, sizeof *batch, NULL);
         if (rc != ROSTER_OK) fail("events", rc);
+        if (queue) take(g, &t);
         done += n;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("HOSTBENCH lang=c events=%" PRIu64 " seconds=%.3f events_per_s=%.0f frames=%" PRIu64
+    printf("HOSTBENCH lang=c%s events=%" PRIu64 " seconds=%.3f events_per_s=%.0f frames=%" PRIu64
            " ops=%" PRIu64 " rows=%" PRIu64 " checksum=%" PRIu64 "\n",
-           events, seconds, (double)events / seconds, t.frames, t.ops, t.rows, t.checksum);
+           queue ? "-queue" : "", events, seconds, (double)events / seconds, t.frames, t.ops, t.rows, t.checksum);
     roster_guild_destroy(g);
     free(specs);
     free(names);

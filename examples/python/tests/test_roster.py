@@ -500,6 +500,7 @@ class FrameTest(unittest.TestCase, AssertStatus):
                 seen["rows0"] = view.rows(0)
                 seen["users0"] = list(seen["rows0"].users)
                 seen["all"] = view.all_rows()
+                seen["signed"] = view.all_rows(signed=True)
                 seen["op0"] = view.op(0)
                 seen["copy"] = view.copy()
                 with self.assertRaises(IndexError):
@@ -521,6 +522,9 @@ class FrameTest(unittest.TestCase, AssertStatus):
             self.assertEqual(list(seen["op0"].items), list(g.list_rows(0, 0, 9)))
             self.assertEqual(seen["users0"], [r.user for r in g.list_rows(0, 0, 9)])
             self.assertEqual(list(seen["all"]), list(g.list_rows(0, 0, 9)))  # a copy: still valid
+            signed = seen["signed"]
+            self.assertIn(GROUP_OFFLINE - 2**64, list(signed.groups))  # -1
+            self.assertEqual([v % 2**64 for v in signed.groups], list(seen["all"].groups))
             # After the callback: the view and its in-place memoryviews are gone.
             view = seen["view"]
             self.assertFalse(view.valid)
@@ -704,6 +708,13 @@ class FrameQueueTest(unittest.TestCase, AssertStatus):
                 self.assertEqual(list(oc.ends), [op.end for op in ops])
                 self.assertEqual(list(oc.item_counts), [len(op.items) for op in ops])
                 self.assertEqual(list(batch.all_rows()), [r for op in ops for r in op.items])
+                # Signed columns: the same values modulo 2^64.
+                plain, signed = batch.all_rows(), batch.all_rows(signed=True)
+                self.assertEqual([v % 2**64 for v in signed.groups], list(plain.groups))
+                self.assertEqual([v % 2**64 for v in signed.users], list(plain.users))
+                self.assertEqual(list(signed.counts), list(plain.counts))
+                if any(g >= 2**63 for g in plain.groups):
+                    self.assertTrue(any(g < 0 for g in signed.groups))
                 for i, f in enumerate(batch):
                     self.assertTrue(f.valid)
                     self.assertEqual(batch[i].copy(), frames[i])

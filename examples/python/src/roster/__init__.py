@@ -463,11 +463,16 @@ class RowsView:
 
     __slots__ = ("kinds", "counts", "groups", "users")
 
-    def __init__(self, data: Union[bytes, bytearray, memoryview]) -> None:
-        """data: the rows' bytes (roster_row's layout, 24 bytes a row)."""
+    def __init__(self, data: Union[bytes, bytearray, memoryview], signed: bool = False) -> None:
+        """data: the rows' bytes (roster_row's layout, 24 bytes a row).
+        signed: groups and users read as signed 64-bit values (a value v
+        of 2^63 or more reads as v - 2^64: the same modulo 2^64). Bulk
+        arithmetic on them is then about twice as fast, since
+        GROUP_ONLINE and GROUP_OFFLINE read as -2 and -1, small ints,
+        instead of 64-bit ones."""
         if len(data):
             data = memoryview(data)
-            q = data.cast("Q")
+            q = data.cast("q" if signed else "Q")
             u = data.cast("I")
             self.kinds = u[0::6]
             self.counts = u[1::6]
@@ -598,12 +603,12 @@ class FrameView:
         self._views += (rows.kinds, rows.counts, rows.groups, rows.users)
         return rows
 
-    def all_rows(self) -> RowsView:
+    def all_rows(self, signed: bool = False) -> RowsView:
         """The items of every op, in op order, copied into one buffer with a
         single join of the C arrays (no object per row): a RowsView that
         stays valid after the callback. The fastest way to read every row
         of a frame; op_columns().item_counts says which rows belong to
-        which op."""
+        which op. signed: as RowsView."""
         if not self._live:
             _expired()
         n = self.op_count
@@ -615,7 +620,7 @@ class FrameView:
         data = b"".join(
             [m[p : p + _ROW * c] for p, c in zip(ops.cast("Q")[2::3], ops.cast("I")[3::6]) if c]
         )
-        return RowsView(data)
+        return RowsView(data, signed)
 
     def op(self, i: int) -> Op:
         """Op i, copied with its items."""
@@ -754,11 +759,11 @@ class QueuedFrame:
         at, count = self._items(i)
         return RowsView(self._data[at : at + _ROW * count]) if count else RowsView(b"")
 
-    def all_rows(self) -> RowsView:
+    def all_rows(self, signed: bool = False) -> RowsView:
         """The items of every op, in op order (they are contiguous here: no
-        copy)."""
+        copy). signed: as RowsView."""
         a = self._rows_at()
-        return RowsView(self._data[a : a + _ROW * self.row_count])
+        return RowsView(self._data[a : a + _ROW * self.row_count], signed)
 
     def op(self, i: int) -> Op:
         """Op i, copied with its items."""
@@ -853,16 +858,16 @@ class FrameBatch:
         u = memoryview(b"".join(parts)).cast("I")
         return OpColumns(u[0::4], u[1::4], u[2::4], u[3::4])
 
-    def all_rows(self) -> RowsView:
+    def all_rows(self, signed: bool = False) -> RowsView:
         """The rows of every op of every frame, in order, over one buffer
-        (one join of the records' row arrays)."""
+        (one join of the records' row arrays). signed: as RowsView."""
         m = self.data
         parts = []
         for at, h in zip(self._starts, self._heads):
             if h[7]:
                 size = h[0]
                 parts.append(m[at + size - _ROW * h[7] : at + size])
-        return RowsView(b"".join(parts))
+        return RowsView(b"".join(parts), signed)
 
 
 FrameCallback = Callable[[FrameView], None]
