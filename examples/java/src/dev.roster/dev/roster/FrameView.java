@@ -29,8 +29,10 @@ import java.util.List;
  * sessions has its own array in the library).
  *
  * The same view reads the records of the frame queue
- * ({@link Guild#takeFrames}): then it is over the queue's buffer, valid
- * during the listener call for that record.
+ * ({@link Guild#takeFrames}): the guild copies each take into a Java int
+ * array in one call, and the view reads a record from it with plain array
+ * loads; valid during the listener call for that record, as for a callback
+ * frame.
  *
  * Indices are checked (IndexOutOfBoundsException). Ids are unsigned 64-bit
  * values in a long; counts, row indices and kinds are unsigned 32-bit
@@ -77,15 +79,22 @@ public final class FrameView {
     private ByteBuffer groups;
     private int groupsAt;
 
-    /** A queue record's sessions (null for a callback frame: sessionsAddress). */
-    private ByteBuffer sessionsBuffer;
-    private int sessionsAt;
+    /**
+     * A queue record (Guild.takeFrames): the taken buffer copied into Java
+     * ints, read with plain array loads; null for a callback frame. Word
+     * offsets: wSessions, wGroups, wOps; opRowAt[i] is then the word of op
+     * i's first row.
+     */
+    private int[] words;
+    private int wSessions;
+    private int wGroups;
+    private int wOps;
+    private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     private int opCount;
     private ByteBuffer ops;
     private int opsAt;
-    /** Bytes per op: roster_op (Layout.OP_SIZE) or a queue record's 16. */
-    private int opStride = Layout.OP_SIZE;
+
     /** Per op: its row count, the buffer holding its rows and the offset of the first. */
     private int[] opRows = new int[64];
     private ByteBuffer[] opRowBuffer = new ByteBuffer[64];
@@ -129,6 +138,7 @@ public final class FrameView {
 
     /** Starts a frame: called by the guild when the library calls back. */
     void open(long frame, long sessionArray, long count) {
+        words = null;
         int k = window(frame, Layout.FRAME_SIZE);
         ByteBuffer f = windows[k];
         int o = (int) (frame - windowStart[k]);
@@ -141,10 +151,9 @@ public final class FrameView {
         long opsAddress = f.getLong(o + Layout.FRAME_OPS);
         opCount = count(f.getLong(o + Layout.FRAME_OP_COUNT));
         sessionsAddress = sessionArray;
-        sessionsBuffer = null;
+        words = null;
         sessionCount = count(count);
         sessionsRead = false;
-        opStride = Layout.OP_SIZE;
         readOps(opsAddress);
         valid = true;
     }
@@ -154,62 +163,66 @@ public final class FrameView {
     static final int RECORD_OP_SIZE = 16;
 
     /**
-     * Starts the frame of the queue record at offset at of b (which holds
-     * limit bytes): returns the record's size. Throws IllegalStateException
-     * when the record does not fit or its size disagrees with its counts:
-     * nothing outside [at, limit) is read.
+     * Starts the frame of the queue record at word at of w (the taken bytes
+     * as native-order ints; limit words are valid): returns the record's
+     * size in words. Throws IllegalStateException when the record does not
+     * fit or its size disagrees with its counts: nothing outside
+     * [at, limit) is read.
      */
-    int openRecord(ByteBuffer b, int at, int limit) {
-        if (limit - at < RECORD_HEAD) {
+    int openRecord(int[] w, int at, int limit) {
+        if (limit - at < RECORD_HEAD / 4) {
             throw malformed(at, "shorter than its head");
         }
-        long size = b.getLong(at);
-        long s = Integer.toUnsignedLong(b.getInt(at + 24));
-        long g = Integer.toUnsignedLong(b.getInt(at + 28));
-        long o = Integer.toUnsignedLong(b.getInt(at + 32));
-        long r = Integer.toUnsignedLong(b.getInt(at + 36));
+        long size = word64(w, at);
+        long s = Integer.toUnsignedLong(w[at + 6]);
+        long g = Integer.toUnsignedLong(w[at + 7]);
+        long o = Integer.toUnsignedLong(w[at + 8]);
+        long r = Integer.toUnsignedLong(w[at + 9]);
         if (size != RECORD_HEAD + 8 * s + Layout.GROUP_SIZE * g + RECORD_OP_SIZE * o + Layout.ROW_SIZE * r
-                || size > limit - at) {
+                || size > 4L * (limit - at)) {
             throw malformed(at, "size " + Long.toUnsignedString(size) + " against its counts");
         }
-        listId = b.getLong(at + 8);
-        memberCount = b.getInt(at + 16);
-        onlineCount = b.getInt(at + 20);
+        words = w;
+        listId = word64(w, at + 2);
+        memberCount = w[at + 4];
+        onlineCount = w[at + 5];
         sessionCount = (int) s;
-        sessionsBuffer = b;
-        sessionsAt = at + RECORD_HEAD;
         groupCount = (int) g;
-        groups = b;
-        groupsAt = sessionsAt + 8 * (int) s;
         opCount = (int) o;
-        ops = b;
-        opsAt = groupsAt + Layout.GROUP_SIZE * (int) g;
-        opStride = RECORD_OP_SIZE;
+        wSessions = at + RECORD_HEAD / 4;
+        wGroups = wSessions + 2 * sessionCount;
+        wOps = wGroups + 4 * groupCount;
         if (opRows.length < opCount) {
             int n = Math.max(opCount, 2 * opRows.length);
             opRows = new int[n];
             opRowBuffer = new ByteBuffer[n];
             opRowAt = new int[n];
         }
-        int rowAt = opsAt + RECORD_OP_SIZE * opCount;
+        int row = wOps + 4 * opCount;
         long left = r;
         for (int i = 0; i < opCount; i++) {
-            int n = b.getInt(opsAt + i * RECORD_OP_SIZE + Layout.OP_ITEM_COUNT);
+            int n = w[wOps + 4 * i + 3];
             long un = Integer.toUnsignedLong(n);
             if (un > left) {
                 throw malformed(at, "ops carry more rows than it has");
             }
             left -= un;
             opRows[i] = n;
-            opRowBuffer[i] = b;
-            opRowAt[i] = rowAt;
-            rowAt += n * Layout.ROW_SIZE;
+            opRowAt[i] = row;
+            row += 6 * n;
         }
         if (left != 0) {
             throw malformed(at, "rows no op carries");
         }
         valid = true;
-        return (int) size;
+        return (int) (size / 4);
+    }
+
+    /** The u64 at word k of w (native order). */
+    private static long word64(int[] w, int k) {
+        long a = Integer.toUnsignedLong(w[k]);
+        long b = Integer.toUnsignedLong(w[k + 1]);
+        return LITTLE ? a | b << 32 : b | a << 32;
     }
 
     private static IllegalStateException malformed(int at, String why) {
@@ -281,8 +294,8 @@ public final class FrameView {
         if (i < 0 || i >= sessionCount) {
             throw outOfBounds(i, sessionCount);
         }
-        if (sessionsBuffer != null) {
-            return sessionsBuffer.getLong(sessionsAt + 8 * i);
+        if (words != null) {
+            return word64(words, wSessions + 2 * i);
         }
         if (!sessionsRead) {
             if (sessions.length < sessionCount) {
@@ -305,14 +318,29 @@ public final class FrameView {
 
     /** The id of group i: a hoisted role's id or Roster.GROUP_ONLINE / GROUP_OFFLINE. */
     public long groupId(int i) {
+        if (words != null) {
+            checkGroup(i);
+            return word64(words, wGroups + 4 * i);
+        }
         ByteBuffer g = groupBuffer(i); // first: it may find the buffer
         return g.getLong(groupsAt + i * Layout.GROUP_SIZE + Layout.GROUP_ID);
     }
 
     /** The members in group i. */
     public int groupMembers(int i) {
+        if (words != null) {
+            checkGroup(i);
+            return words[wGroups + 4 * i + 2];
+        }
         ByteBuffer g = groupBuffer(i);
         return g.getInt(groupsAt + i * Layout.GROUP_SIZE + Layout.GROUP_COUNT);
+    }
+
+    private void checkGroup(int i) {
+        check();
+        if (i < 0 || i >= groupCount) {
+            throw outOfBounds(i, groupCount);
+        }
     }
 
     private ByteBuffer groupBuffer(int i) {
@@ -339,19 +367,19 @@ public final class FrameView {
     /** The kind of op i: {@link #SYNC}, {@link #INSERT}, {@link #UPDATE}, {@link #DELETE}, {@link #INVALIDATE}. */
     public int opKind(int i) {
         checkOp(i);
-        return ops.getInt(opsAt + i * opStride + Layout.OP_KIND);
+        return words != null ? words[wOps + 4 * i] : ops.getInt(opsAt + i * Layout.OP_SIZE + Layout.OP_KIND);
     }
 
     /** The row of op i, or the first row of its range (SYNC, INVALIDATE). */
     public int opIndex(int i) {
         checkOp(i);
-        return ops.getInt(opsAt + i * opStride + Layout.OP_INDEX);
+        return words != null ? words[wOps + 4 * i + 1] : ops.getInt(opsAt + i * Layout.OP_SIZE + Layout.OP_INDEX);
     }
 
     /** The last row of op i's range (SYNC, INVALIDATE); the same as opIndex for the others. */
     public int opEnd(int i) {
         checkOp(i);
-        return ops.getInt(opsAt + i * opStride + Layout.OP_END);
+        return words != null ? words[wOps + 4 * i + 2] : ops.getInt(opsAt + i * Layout.OP_SIZE + Layout.OP_END);
     }
 
     /** The rows op i carries: SYNC the rows that exist in its range, INSERT and UPDATE 1, others 0. */
@@ -372,43 +400,46 @@ public final class FrameView {
     /** Row j of op i: {@link Row#HEADER} or {@link Row#MEMBER}. */
     public int rowKind(int i, int j) {
         int r = rowAt(i, j);
-        return opRowBuffer[i].getInt(r + Layout.ROW_KIND);
+        return words != null ? words[r] : opRowBuffer[i].getInt(r + Layout.ROW_KIND);
     }
 
     /** Row j of op i: a header's member count (0 for a member). */
     public int rowCount(int i, int j) {
         int r = rowAt(i, j);
-        return opRowBuffer[i].getInt(r + Layout.ROW_COUNT);
+        return words != null ? words[r + 1] : opRowBuffer[i].getInt(r + Layout.ROW_COUNT);
     }
 
     /** Row j of op i: its group, a role id or Roster.GROUP_*. */
     public long rowGroup(int i, int j) {
         int r = rowAt(i, j);
-        return opRowBuffer[i].getLong(r + Layout.ROW_GROUP);
+        return words != null ? word64(words, r + 2) : opRowBuffer[i].getLong(r + Layout.ROW_GROUP);
     }
 
     /** Row j of op i: a member's user id (0 for a header). */
     public long rowUser(int i, int j) {
         int r = rowAt(i, j);
-        return opRowBuffer[i].getLong(r + Layout.ROW_USER);
+        return words != null ? word64(words, r + 4) : opRowBuffer[i].getLong(r + Layout.ROW_USER);
     }
 
     /** Row j of op i, as a record (allocates; the accessors above do not). */
     public Row row(int i, int j) {
         int r = rowAt(i, j);
+        if (words != null) {
+            return new Row(words[r], words[r + 1], word64(words, r + 2), word64(words, r + 4));
+        }
         ByteBuffer b = opRowBuffer[i];
         return new Row(b.getInt(r + Layout.ROW_KIND), b.getInt(r + Layout.ROW_COUNT),
                 b.getLong(r + Layout.ROW_GROUP), b.getLong(r + Layout.ROW_USER));
     }
 
-    /** The offset of row j of op i in opRowBuffer[i]. */
+    /** The offset of row j of op i in opRowBuffer[i] (a queue record: its word in words). */
     private int rowAt(int i, int j) {
         checkOp(i);
         int n = opRows[i];
         if (j < 0 || j >= n) {
             throw outOfBounds(j, n);
         }
-        return opRowAt[i] + j * Layout.ROW_SIZE;
+        return words != null ? opRowAt[i] + 6 * j : opRowAt[i] + j * Layout.ROW_SIZE;
     }
 
     /** Finds the ops array and each op's rows. */

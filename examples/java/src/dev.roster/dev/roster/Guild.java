@@ -264,8 +264,9 @@ public final class Guild implements AutoCloseable {
 
     /**
      * Takes the frames queued since the last take (roster_guild_take_frames)
-     * and hands each, in order, to frameListener through a view over the
-     * library's buffer (no copy, no object per op or row): returns how many.
+     * and hands each, in order, to frameListener through a view (the take is
+     * copied into a reused Java array in one call; no object per frame, op
+     * or row): returns how many.
      * Each view is valid during its call only, as with a frame listener. The
      * listener may change the guild (the frames of those changes are queued
      * for the next take), but not take frames or close the guild (EBUSY).
@@ -288,14 +289,22 @@ public final class Guild implements AutoCloseable {
         if (n > Integer.MAX_VALUE) {
             throw new IllegalStateException("a take of " + Long.toUnsignedString(n) + " bytes");
         }
-        int limit = (int) n;
-        ByteBuffer b = queueBuffer(data[0], limit);
+        if (n % 8 != 0) {
+            throw new IllegalStateException("a take of " + n + " bytes (not whole records)");
+        }
+        int limit = (int) (n / 4);
+        if (queueWords.length < limit) {
+            queueWords = new int[Math.max(limit, 2 * queueWords.length)];
+        }
+        int[] w = queueWords;
+        Pointer.nativeValue(queueAt, data[0]);
+        queueAt.read(0, w, 0, limit); // one copy into Java memory, then plain array loads
         int frames = 0;
         Throwable failed = null;
         depth++;
         try {
             for (int at = 0; at < limit; frames++) {
-                at += view.openRecord(b, at, limit);
+                at += view.openRecord(w, at, limit);
                 try {
                     frameListener.onFrame(view);
                 } catch (Throwable t) {
@@ -325,27 +334,9 @@ public final class Guild implements AutoCloseable {
 
     /** Out-parameters of roster_guild_take_frames, kept: a take allocates nothing. */
     private final long[][] takeOut = {new long[1], new long[1]};
-    /** The queue's two buffers as direct ByteBuffers, reused while they stay where they are. */
-    private final long[] queueAddress = new long[2];
-    private final ByteBuffer[] queueBuffers = new ByteBuffer[2];
-    private int queueNext;
+    /** The last take, copied (grown as needed, then reused). */
+    private int[] queueWords = new int[0];
     private final Pointer queueAt = new Pointer(0);
-
-    private ByteBuffer queueBuffer(long address, int length) {
-        for (int k = 0; k < 2; k++) {
-            if (queueAddress[k] == address && queueBuffers[k] != null && queueBuffers[k].capacity() >= length) {
-                return queueBuffers[k];
-            }
-        }
-        int k = queueNext;
-        queueNext ^= 1;
-        Pointer.nativeValue(queueAt, address);
-        // Twice the length: a later take of the same buffer, grown in place, still fits.
-        long span = Math.min(Integer.MAX_VALUE, 2L * length);
-        queueBuffers[k] = queueAt.getByteBuffer(0, span).order(java.nio.ByteOrder.nativeOrder());
-        queueAddress[k] = address;
-        return queueBuffers[k];
-    }
 
     /** roster_frame_fn: forwards to the guild (a nested class: JNA calls it through JNI). */
     private static final class Trampoline implements CApi.FrameFn {
