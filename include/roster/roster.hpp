@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <initializer_list>
@@ -157,6 +158,85 @@ public:
         check(roster_guild_set_frame_callback(g_, handler ? &Guild::trampoline : nullptr,
                                               handler ? cb_.get() : nullptr));
         cb_->fn = std::move(handler);
+    }
+
+    // The frame queue (roster_guild_set_frame_queue): frames are appended to
+    // a buffer the library keeps instead of going to the handler, which this
+    // clears (enable false: frames are dropped; those queued stay). Throws
+    // Error(EBUSY) from inside a frame callback.
+    void set_frame_queue(bool enable) {
+        check(roster_guild_set_frame_queue(g_, enable ? 1 : 0));
+        if (enable && cb_) cb_->fn = nullptr;
+    }
+
+    // Takes the queued frames (roster_guild_take_frames) and hands each, in
+    // order, to handler as a roster_frame decoded from its record (the
+    // layout of docs/frames.md §12; sessions and rows point into the taken
+    // bytes, valid during the call). Returns how many. If handler throws,
+    // the remaining frames are still handed over and the first exception is
+    // rethrown at the end (the frames were taken either way). A malformed
+    // record throws Error(ROSTER_EINTERNAL) before anything past it is read.
+    std::size_t take_frames(const FrameHandler& handler) {
+        const void* data = nullptr;
+        std::size_t len = 0;
+        check(roster_guild_take_frames(&data, &len, g_));
+        const auto* p = static_cast<const unsigned char*>(data);
+        std::vector<roster_group> groups;
+        std::vector<roster_op> ops;
+        std::exception_ptr error;
+        std::size_t frames = 0;
+        for (std::size_t at = 0; at < len; ++frames) {
+            std::uint64_t size = 0;
+            std::uint32_t head[6];
+            roster_frame f{};
+            if (len - at < 40) throw Error(ROSTER_EINTERNAL);
+            std::memcpy(&size, p + at, 8);
+            std::memcpy(&f.list_id, p + at + 8, 8);
+            std::memcpy(head, p + at + 16, sizeof head);
+            const std::uint64_t sessions = head[2], group_count = head[3], op_count = head[4],
+                                rows = head[5];
+            if (size != 40 + 8 * sessions + 16 * group_count + 16 * op_count + 24 * rows ||
+                size > len - at)
+                throw Error(ROSTER_EINTERNAL);
+            const unsigned char* q = p + at + 40 + 8 * sessions;
+            groups.resize(group_count);
+            for (roster_group& g : groups) {
+                std::memcpy(&g.id, q, 8);
+                std::memcpy(&g.count, q + 8, 4);
+                q += 16;
+            }
+            const auto* items = reinterpret_cast<const roster_row*>(q + 16 * op_count);
+            ops.resize(op_count);
+            std::uint64_t used = 0;
+            for (roster_op& op : ops) {
+                std::uint32_t w[4];
+                std::memcpy(w, q, sizeof w);
+                q += 16;
+                if (w[3] > rows - used) throw Error(ROSTER_EINTERNAL);
+                op.kind = w[0];
+                op.index = w[1];
+                op.end = w[2];
+                op.item_count = w[3];
+                op.items = items + used;
+                used += w[3];
+            }
+            if (used != rows) throw Error(ROSTER_EINTERNAL);
+            f.member_count = head[0];
+            f.online_count = head[1];
+            f.groups = groups.data();
+            f.group_count = groups.size();
+            f.ops = ops.data();
+            f.op_count = ops.size();
+            try {
+                handler(f, Sessions(reinterpret_cast<const std::uint64_t*>(p + at + 40),
+                                    static_cast<std::size_t>(sessions)));
+            } catch (...) {
+                if (!error) error = std::current_exception();
+            }
+            at += static_cast<std::size_t>(size);
+        }
+        if (error) std::rethrow_exception(error);
+        return frames;
     }
 
     void set_everyone_view(bool view) { call(roster_guild_set_everyone_view(g_, view ? 1 : 0)); }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <vector>
 #include <utility>
 
@@ -184,5 +185,79 @@ int main() {
     CHECK(status == ROSTER_ECORRUPT);
     const roster_stats st = loaded.stats();
     CHECK(st.members == loaded.member_count() && st.sessions == 1 && st.memory_bytes > 0);
+    // The frame queue: the frames take_frames decodes equal those a handler
+    // receives for the same calls on a twin guild.
+    {
+        auto make = [] {
+            roster::Guild t;
+            t.upsert_role(10, 1, ROSTER_ROLE_HOIST);
+            for (std::uint64_t id = 1; id <= 30; ++id)
+                t.add_member(id, "m" + std::to_string(id), id % 3 ? std::vector<std::uint64_t>{}
+                                                              : std::vector<std::uint64_t>{10},
+                             id % 2 ? roster::Presence::online : roster::Presence::offline);
+            return t;
+        };
+        roster::Guild cb = make(), q = make();
+        std::vector<roster::Frame> want, got;
+        std::vector<std::vector<std::uint64_t>> want_s, got_s;
+        cb.on_frame([&](const roster_frame& f, roster::Sessions s) {
+            want.push_back(roster::Frame::copy_of(f));
+            want_s.emplace_back(s.begin(), s.end());
+        });
+        q.set_frame_queue(true);
+        auto keep = [&](const roster_frame& f, roster::Sessions s) {
+            got.push_back(roster::Frame::copy_of(f));
+            got_s.emplace_back(s.begin(), s.end());
+        };
+        CHECK(q.take_frames(keep) == 0);
+        for (std::uint64_t step = 0; step < 60; ++step) {
+            for (roster::Guild* t : {&cb, &q}) {
+                if (step % 10 == 0) t->subscribe(1 + step % 3, 0, {{0, 9}, {static_cast<std::uint32_t>(10 + step % 7), static_cast<std::uint32_t>(19 + step % 7)}});
+                else if (step % 3 == 0) t->touch(1 + step % 30);
+                else t->set_status(1 + step * 7 % 30, static_cast<roster::Presence>(step % 4));
+            }
+            if (step % 7 == 6) q.take_frames(keep);
+        }
+        q.take_frames(keep);
+        CHECK(want.size() > 20 && got.size() == want.size() && got_s == want_s);
+        bool same = got.size() == want.size();
+        for (std::size_t i = 0; same && i < got.size(); ++i) {
+            const roster::Frame &a = want[i], &b = got[i];
+            same = a.list_id == b.list_id && a.member_count == b.member_count &&
+                   a.online_count == b.online_count && a.groups.size() == b.groups.size() &&
+                   a.ops.size() == b.ops.size();
+            for (std::size_t k = 0; same && k < a.groups.size(); ++k)
+                same = a.groups[k].id == b.groups[k].id && a.groups[k].count == b.groups[k].count;
+            for (std::size_t k = 0; same && k < a.ops.size(); ++k) {
+                same = a.ops[k].kind == b.ops[k].kind && a.ops[k].index == b.ops[k].index &&
+                       a.ops[k].end == b.ops[k].end && a.ops[k].items.size() == b.ops[k].items.size() &&
+                       (a.ops[k].items.empty() ||
+                        std::memcmp(a.ops[k].items.data(), b.ops[k].items.data(),
+                                    a.ops[k].items.size() * sizeof(roster_row)) == 0);
+            }
+        }
+        CHECK(same);
+        // A handler that throws: every frame still handed over, the first rethrown.
+        q.touch(1);
+        q.touch(2);
+        int calls = 0;
+        bool rethrown = false;
+        try {
+            q.take_frames([&](const roster_frame&, roster::Sessions) {
+                ++calls;
+                throw std::runtime_error("handler");
+            });
+        } catch (const std::runtime_error&) {
+            rethrown = true;
+        }
+        CHECK(rethrown && calls >= 2);
+        CHECK(q.take_frames(keep) == 0);
+        // The handler replaces the queue.
+        std::size_t heard = 0;
+        q.on_frame([&](const roster_frame&, roster::Sessions) { ++heard; });
+        q.touch(1);
+        CHECK(heard > 0 && q.take_frames(keep) == 0);
+    }
+
     return failures ? 1 : 0;
 }

@@ -806,22 +806,22 @@ class FrameBatch:
         view = memoryview(data)
         heads = []
         starts = []
+        add_head = heads.append
+        add_start = starts.append
         at = 0
         end = len(data)
         head = _record_head
-        while at < end:
-            if end - at < _RECORD_HEAD:
-                raise ValueError(f"a frame queue record at byte {at} is cut short")
-            h = head(view, at)
-            size = h[0]
-            if (
-                size != _RECORD_HEAD + 8 * h[4] + _GROUP * h[5] + _RECORD_OP * h[6] + _ROW * h[7]
-                or size > end - at
-            ):
-                raise ValueError(f"a malformed frame queue record at byte {at}")
-            heads.append(h)
-            starts.append(at)
-            at += size
+        try:
+            while at < end:
+                h = head(view, at)
+                size = h[0]
+                if size != 40 + 8 * h[4] + 16 * h[5] + 16 * h[6] + 24 * h[7] or size > end - at:
+                    raise ValueError(f"a malformed frame queue record at byte {at}")
+                add_head(h)
+                add_start(at)
+                at += size
+        except struct.error:
+            raise ValueError(f"a frame queue record at byte {at} is cut short") from None
         self.data = view  #: the records' bytes (docs/frames.md, "The frame queue")
         self._heads = heads
         self._starts = starts
@@ -848,11 +848,12 @@ class FrameBatch:
         ends, item_counts) over one buffer (one join of the records' op
         arrays)."""
         m = self.data
-        parts = []
-        for at, h in zip(self._starts, self._heads):
-            if h[6]:
-                a = at + _RECORD_HEAD + 8 * h[4] + _GROUP * h[5]
-                parts.append(m[a : a + _RECORD_OP * h[6]])
+        # (40 + 8S + 16G: the ops' offset in a record; the layout is fixed)
+        parts = [
+            m[at + 40 + 8 * h[4] + 16 * h[5] : at + 40 + 8 * h[4] + 16 * h[5] + 16 * h[6]]
+            for at, h in zip(self._starts, self._heads)
+            if h[6]
+        ]
         if not parts:
             return _NO_OPS
         u = memoryview(b"".join(parts)).cast("I")
@@ -862,11 +863,10 @@ class FrameBatch:
         """The rows of every op of every frame, in order, over one buffer
         (one join of the records' row arrays). signed: as RowsView."""
         m = self.data
-        parts = []
-        for at, h in zip(self._starts, self._heads):
-            if h[7]:
-                size = h[0]
-                parts.append(m[at + size - _ROW * h[7] : at + size])
+        # (the rows end a record: its last 24R bytes)
+        parts = [
+            m[at + h[0] - 24 * h[7] : at + h[0]] for at, h in zip(self._starts, self._heads) if h[7]
+        ]
         return RowsView(b"".join(parts), signed)
 
 
