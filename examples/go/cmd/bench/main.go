@@ -39,6 +39,7 @@ type tally struct {
 func (t *tally) onFrame(f *roster.FrameView) {
 	sum := f.ListID() + uint64(f.MemberCount()) + uint64(f.OnlineCount())
 	n := f.OpCount()
+	rows := 0
 	for i := 0; i < n; i++ {
 		op := f.Op(i)
 		sum += uint64(op.Kind())*31 + uint64(op.Index())*7 + uint64(op.End())
@@ -47,8 +48,9 @@ func (t *tally) onFrame(f *roster.FrameView) {
 			r := &items[j]
 			sum += (r.User ^ r.Group) + uint64(r.Count)
 		}
-		t.rows += uint64(len(items))
+		rows += len(items)
 	}
+	t.rows += uint64(rows)
 	t.ops += uint64(n)
 	t.frames++
 	t.checksum += sum
