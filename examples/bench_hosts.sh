@@ -6,7 +6,10 @@
 # through each language's binding, one after another, ROUNDS times,
 # alternating, so that the machine's drift hits every host alike.
 # Usage: examples/bench_hosts.sh BUILD_ROOT [ROUNDS] [EVENTS]
-#        (defaults: 3 rounds of 200,000 events; BUILD_ROOT a release build)
+#        (defaults: 5 rounds of 1,000,000 events; BUILD_ROOT a release build.
+#        A million events, a few seconds per host, is what a long-running
+#        server sees: the JVM's JIT warm-up and process start weigh little, and
+#        the machine's drift averages out better than over 200,000)
 # Prints every HOSTBENCH line, then per host: the median events/s, its
 # ratio to C's median, and whether its frames/ops/rows/checksum equal C's
 # (they must: the same work). A host whose toolchain is missing is listed
@@ -17,8 +20,8 @@ if [ $# -lt 1 ]; then
   exit 2
 fi
 build_root=$(cd "$1" && pwd)
-rounds=${2:-3}
-events=${3:-200000}
+rounds=${2:-5}
+events=${3:-1000000}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 c_bench=$build_root/examples/c/roster-host-bench-c
 if [ ! -x "$c_bench" ]; then
