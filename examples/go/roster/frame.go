@@ -142,10 +142,14 @@ type FrameView struct {
 	onlineCount uint32
 	groups      []Group
 	sessions    []uint64
-	// The ops, made when the view is pointed at a frame (a callback's
-	// frame: each op's items in the library's memory; a queued record: in
-	// the record's rows). The array is reused from frame to frame.
-	opViews []OpView
+	// A callback's frame: the library's ops, each pointing to its items.
+	ops []C.roster_op
+	// A queued record (queue.go): its ops and the rows of all of them, op
+	// after op; op opAt's rows start at rows[rowAt], so that reading the
+	// ops in order finds each op's rows in O(1).
+	qops        []queuedOp
+	rows        []Row
+	opAt, rowAt int
 }
 
 // set points the view at a frame the library delivers (memory valid during
@@ -155,13 +159,9 @@ func (v *FrameView) set(f *C.roster_frame, sessions *C.uint64_t, sessionCount C.
 	v.memberCount = uint32(f.member_count)
 	v.onlineCount = uint32(f.online_count)
 	v.groups = unsafe.Slice((*Group)(unsafe.Pointer(f.groups)), int(f.group_count))
+	v.ops = unsafe.Slice(f.ops, int(f.op_count))
 	v.sessions = unsafe.Slice((*uint64)(unsafe.Pointer(sessions)), int(sessionCount))
-	ops := v.opViews[:0]
-	for _, op := range unsafe.Slice(f.ops, int(f.op_count)) {
-		ops = append(ops, OpView{kind: OpKind(op.kind), index: uint32(op.index), end: uint32(op.end),
-			items: unsafe.Slice((*Row)(unsafe.Pointer(op.items)), int(op.item_count))})
-	}
-	v.opViews = ops
+	v.qops, v.rows, v.opAt, v.rowAt = nil, nil, 0, 0
 }
 
 // ListID is the list the frame is about.
@@ -184,10 +184,29 @@ func (v *FrameView) Groups() []Group { return v.groups }
 func (v *FrameView) Sessions() []uint64 { return v.sessions }
 
 // OpCount is the number of ops (0: only the counts or groups changed).
-func (v *FrameView) OpCount() int { return len(v.opViews) }
+func (v *FrameView) OpCount() int { return len(v.ops) + len(v.qops) }
 
-// Op is op i (0 <= i < OpCount), to apply in order; O(1), in any order.
-func (v *FrameView) Op(i int) OpView { return v.opViews[i] }
+// Op is op i (0 <= i < OpCount), to apply in order. Reading the ops in
+// order is O(1) per op; the view may be read in any order.
+func (v *FrameView) Op(i int) OpView {
+	if len(v.qops) == 0 {
+		op := &v.ops[i]
+		return OpView{kind: OpKind(op.kind), index: uint32(op.index), end: uint32(op.end),
+			items: unsafe.Slice((*Row)(unsafe.Pointer(op.items)), int(op.item_count))}
+	}
+	// A queued record: op i's rows follow those of the ops before it (the
+	// batch checked that the item counts add up to the rows).
+	op := &v.qops[i]
+	if i < v.opAt {
+		v.opAt, v.rowAt = 0, 0
+	}
+	for ; v.opAt < i; v.opAt++ {
+		v.rowAt += int(v.qops[v.opAt].itemCount)
+	}
+	end := v.rowAt + int(op.itemCount)
+	return OpView{kind: OpKind(op.kind), index: op.index, end: op.end,
+		items: v.rows[v.rowAt:end:end]}
+}
 
 // Copy copies the frame into Go memory, which stays valid after the
 // callback returns.
