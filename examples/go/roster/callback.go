@@ -31,19 +31,25 @@ func rosterGoFrame(frame *C.roster_frame, sessions *C.uint64_t, sessionCount C.s
 	if fn == nil || g.hasPanic {
 		return
 	}
-	// A callback inside a callback (not something the library does today)
-	// would re-point the view: the outer one is restored afterwards.
-	saved := g.view
-	g.view.set(frame, sessions, sessionCount)
+	// The guild's view is reused from frame to frame (its op array too). A
+	// callback inside a callback (not something the library does today)
+	// gets a view of its own, leaving the outer one intact.
+	v := &g.view
+	if g.delivering > 0 {
+		v = new(FrameView)
+	}
+	v.set(frame, sessions, sessionCount)
 	g.delivering++
 	defer func() {
 		g.delivering--
-		g.view = saved
+		// After the callback the view reads as empty (its memory is gone);
+		// the op array is kept for the next frame.
+		*v = FrameView{opViews: v.opViews[:0]}
 		if r := recover(); r != nil {
 			g.panicked, g.hasPanic = r, true
 		}
 	}()
-	fn(&g.view)
+	fn(v)
 }
 
 // rosterGoWrite is the snapshot write callback the C library calls (through

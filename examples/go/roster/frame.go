@@ -142,14 +142,10 @@ type FrameView struct {
 	onlineCount uint32
 	groups      []Group
 	sessions    []uint64
-	// A callback's frame: the library's ops, each pointing to its items.
-	ops []C.roster_op
-	// A queued record (queue.go): its ops and the rows of all of them, op
-	// after op; op opAt's rows start at rows[rowAt], so that reading the
-	// ops in order finds each op's rows in O(1).
-	qops        []queuedOp
-	rows        []Row
-	opAt, rowAt int
+	// The ops, made when the view is pointed at a frame (a callback's
+	// frame: each op's items in the library's memory; a queued record: in
+	// the record's rows). The array is reused from frame to frame.
+	opViews []OpView
 }
 
 // set points the view at a frame the library delivers (memory valid during
@@ -159,9 +155,27 @@ func (v *FrameView) set(f *C.roster_frame, sessions *C.uint64_t, sessionCount C.
 	v.memberCount = uint32(f.member_count)
 	v.onlineCount = uint32(f.online_count)
 	v.groups = unsafe.Slice((*Group)(unsafe.Pointer(f.groups)), int(f.group_count))
-	v.ops = unsafe.Slice(f.ops, int(f.op_count))
 	v.sessions = unsafe.Slice((*uint64)(unsafe.Pointer(sessions)), int(sessionCount))
-	v.qops, v.rows, v.opAt, v.rowAt = nil, nil, 0, 0
+	cops := unsafe.Slice(f.ops, int(f.op_count))
+	ops := v.opsFor(len(cops))
+	for k := range cops {
+		// Field by field into the array (a composite literal would be built
+		// on the stack and copied, reading back narrower stores as one wide
+		// load: a stall on every op).
+		c, o := &cops[k], &ops[k]
+		o.kind, o.index, o.end = uint(c.kind), uint(c.index), uint(c.end)
+		o.items = unsafe.Slice((*Row)(unsafe.Pointer(c.items)), int(c.item_count))
+	}
+}
+
+// opsFor makes the view's op array n long (reusing it when it is large
+// enough) and returns it.
+func (v *FrameView) opsFor(n int) []OpView {
+	if cap(v.opViews) < n {
+		v.opViews = make([]OpView, n, 2*n)
+	}
+	v.opViews = v.opViews[:n]
+	return v.opViews
 }
 
 // ListID is the list the frame is about.
@@ -184,29 +198,10 @@ func (v *FrameView) Groups() []Group { return v.groups }
 func (v *FrameView) Sessions() []uint64 { return v.sessions }
 
 // OpCount is the number of ops (0: only the counts or groups changed).
-func (v *FrameView) OpCount() int { return len(v.ops) + len(v.qops) }
+func (v *FrameView) OpCount() int { return len(v.opViews) }
 
-// Op is op i (0 <= i < OpCount), to apply in order. Reading the ops in
-// order is O(1) per op; the view may be read in any order.
-func (v *FrameView) Op(i int) OpView {
-	if len(v.qops) == 0 {
-		op := &v.ops[i]
-		return OpView{kind: OpKind(op.kind), index: uint32(op.index), end: uint32(op.end),
-			items: unsafe.Slice((*Row)(unsafe.Pointer(op.items)), int(op.item_count))}
-	}
-	// A queued record: op i's rows follow those of the ops before it (the
-	// batch checked that the item counts add up to the rows).
-	op := &v.qops[i]
-	if i < v.opAt {
-		v.opAt, v.rowAt = 0, 0
-	}
-	for ; v.opAt < i; v.opAt++ {
-		v.rowAt += int(v.qops[v.opAt].itemCount)
-	}
-	end := v.rowAt + int(op.itemCount)
-	return OpView{kind: OpKind(op.kind), index: op.index, end: op.end,
-		items: v.rows[v.rowAt:end:end]}
-}
+// Op is op i (0 <= i < OpCount), to apply in order; O(1), in any order.
+func (v *FrameView) Op(i int) OpView { return v.opViews[i] }
 
 // Copy copies the frame into Go memory, which stays valid after the
 // callback returns.
@@ -230,20 +225,22 @@ func (v *FrameView) Copy() *Frame {
 // OpView is one op of a FrameView, read in place: valid as long as the
 // view's frame (during the callback only, for a callback's frame).
 type OpView struct {
-	kind       OpKind
-	index, end uint32
-	items      []Row
+	// Word-sized fields: the compiler copies an OpView a word or two at a
+	// time, and reading back two 4-byte stores as one wider load stalls
+	// the processor (store forwarding fails).
+	kind, index, end uint
+	items            []Row
 }
 
 // Kind is the op's kind.
-func (o OpView) Kind() OpKind { return o.kind }
+func (o OpView) Kind() OpKind { return OpKind(o.kind) }
 
 // Index is the row, or the first row of a SYNC/INVALIDATE range.
-func (o OpView) Index() uint32 { return o.index }
+func (o OpView) Index() uint32 { return uint32(o.index) }
 
 // End is the last row of a SYNC/INVALIDATE range; for the other kinds,
 // Index.
-func (o OpView) End() uint32 { return o.end }
+func (o OpView) End() uint32 { return uint32(o.end) }
 
 // ItemCount is the number of rows the op carries (SYNC: the rows that
 // exist in the range; INSERT/UPDATE: 1; DELETE/INVALIDATE: 0).
@@ -255,7 +252,7 @@ func (o OpView) Items() []Row { return o.items }
 
 // Copy copies the op into Go memory.
 func (o OpView) Copy() Op {
-	op := Op{Kind: o.kind, Index: o.index, End: o.end}
+	op := Op{Kind: OpKind(o.kind), Index: uint32(o.index), End: uint32(o.end)}
 	if len(o.items) > 0 {
 		op.Items = append([]Row(nil), o.items...)
 	}

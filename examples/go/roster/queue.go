@@ -133,7 +133,9 @@ type FrameBatch struct {
 
 // reset points the batch at a block and before its first record.
 func (b *FrameBatch) reset(data unsafe.Pointer, size uintptr) {
+	ops := b.view.opViews[:0] // kept: their array is reused
 	*b = FrameBatch{data: data, size: size, groups: b.groups[:0]}
+	b.view.opViews = ops
 }
 
 // fail stops the batch at the malformed record at byte at.
@@ -148,7 +150,7 @@ func (b *FrameBatch) fail(at uintptr, format string, args ...interface{}) bool {
 // Next moves to the next record, which Frame then presents; false at the
 // end of the block, or at a malformed record (Err then says which).
 func (b *FrameBatch) Next() bool {
-	b.view = FrameView{}
+	b.view = FrameView{opViews: b.view.opViews[:0]}
 	if b.err != nil || b.next >= b.size {
 		return false
 	}
@@ -203,10 +205,17 @@ func (b *FrameBatch) Next() bool {
 		}
 	}
 	if nOps > 0 {
-		v.qops = qops
-	}
-	if nRows > 0 {
-		v.rows = unsafe.Slice((*Row)(rows), nRows)
+		// Op i's rows follow those of the ops before it (their item counts
+		// add up to the rows: checked above).
+		all := unsafe.Slice((*Row)(rows), nRows)
+		ops, r := v.opsFor(nOps), 0
+		for i := range qops {
+			q, o := &qops[i], &ops[i]
+			e := r + int(q.itemCount)
+			o.kind, o.index, o.end = uint(q.kind), uint(q.index), uint(q.end)
+			o.items = all[r:e:e]
+			r = e
+		}
 	}
 	b.next = at + uintptr(want)
 	return true
