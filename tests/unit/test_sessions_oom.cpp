@@ -130,7 +130,7 @@ struct World {
             REQUIRE(size <= len - at);
             const unsigned char* q = p + at + 40;
             std::vector<std::uint64_t> ids(S);
-            std::memcpy(ids.data(), q, 8ull * S);
+            if (S) std::memcpy(ids.data(), q, 8ull * S);  // (an empty vector's data() may be NULL)
             q += 8ull * S;
             std::vector<roster_group> groups(G);
             for (auto& gr : groups) {
@@ -141,7 +141,7 @@ struct World {
             std::vector<roster_op> ops(O);
             std::vector<roster_row> rows(R);
             const unsigned char* items = q + 16ull * O;
-            std::memcpy(rows.data(), items, 24ull * R);
+            if (R) std::memcpy(rows.data(), items, 24ull * R);
             std::uint64_t used = 0;
             for (auto& op : ops) {
                 std::uint32_t w4[4];
