@@ -106,6 +106,8 @@ Error Guild::remove_role(std::uint64_t role_id) {
                 g.members[s].rev = ++g.clock;
             }
             g.roles[slot] = Role{};
+            g.holders_of[slot].slots.clear();  // every holder lost it above
+            g.holders_of[slot].count = 0;
             g.role_slot.erase(role_id);
             g.free_roles.push_back(slot);
             g.resort_groups();
@@ -138,20 +140,31 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
         // top hoisted role changes: holders of a reordered hoisted role
         // whose top differs under the new positions. They are re-filed
         // silently; the lists reset.
-        Vec<bool> moved_role(g.roles.size(), false);
-        for (std::uint32_t s : slots) moved_role[s] = g.roles[s].hoist;
+        // The candidates are the holders of the reordered hoisted roles
+        // (the holder index: O(holders), not a scan of every member).
         Vec<std::uint32_t> affected;
+        std::size_t candidates = 0;
+        for (std::uint32_t s : slots)
+            if (g.roles[s].hoist) {
+                g.compact_holders(s);
+                candidates += g.holders_of[s].slots.size();
+            }
+        affected.reserve(candidates);
+        for (std::uint32_t s : slots)
+            if (g.roles[s].hoist) {
+                const auto& v = g.holders_of[s].slots;
+                affected.insert(affected.end(), v.begin(), v.end());
+            }
+        std::sort(affected.begin(), affected.end());
+        affected.erase(std::unique(affected.begin(), affected.end()), affected.end());
         set_positions(positions);  // tentatively; resort_groups cannot fail
         try {
-            for (std::uint32_t s = 0; s < g.members.high_water(); ++s) {
-                const Member& m = g.members[s];
-                if (m.id == 0) continue;
-                for (std::uint32_t r : roles_of(m))
-                    if (moved_role[r]) {
-                        if (g.top_of(m) != m.top) affected.push_back(s);
-                        break;
-                    }
-            }
+            affected.erase(std::remove_if(affected.begin(), affected.end(),
+                                          [&](std::uint32_t s) {
+                                              const Member& m = g.members[s];
+                                              return g.top_of(m) == m.top;
+                                          }),
+                           affected.end());
         } catch (...) {
             set_positions(old_pos);
             throw;
@@ -510,6 +523,7 @@ bool Guild::check_invariants(std::string* why) const {
     if (live != g.live || g.by_id.size() != live || g.members.live() != live)
         return fail("member count mismatch");
     if (const char* fault = g.tables_fault()) return fail(fault);
+    if (const char* fault = g.holders_fault()) return fail(fault);
     unsigned logs = 0;
     std::uint32_t bits = 0;
     for (const auto& lp : g.lists) {

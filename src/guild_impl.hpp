@@ -127,6 +127,23 @@ struct Guild::Impl {
     Vec<std::uint32_t> free_roles;
     HashMap<std::uint64_t, std::uint32_t> role_slot;  // id -> slot
 
+    // The role holder index: by role slot, the member slots holding it, so
+    // that a role event touching k holders costs O(k log k), not a scan of
+    // every member. A slot is appended when its member gains the role; a
+    // member that loses the role (or leaves) only lowers the count, and its
+    // entry goes stale: an entry counts only while its member holds the
+    // role, and a slot may be listed twice (lost and gained again, or freed
+    // and taken by a holder). A list is compacted (stale entries dropped,
+    // sorted, duplicates dropped) in place when it is full or read, so it
+    // holds at most twice its capacity's worth of work: appends never
+    // allocate once room is reserved (reserve_holders) before an event
+    // commits, and dropping never allocates.
+    struct Holders {
+        Vec<std::uint32_t> slots;
+        std::uint32_t count = 0;  // distinct members holding the role
+    };
+    Vec<Holders> holders_of;  // parallel to roles
+
     Vec<Box<ListState>> lists;  // lists[0] is "everyone"
     HashMap<std::uint64_t, ListState*> list_by_id;  // all of lists
     std::uint32_t free_bits = ~0u;  // list membership bits not owned by a list
@@ -238,11 +255,16 @@ struct Guild::Impl {
         const std::uint32_t slot =
             reuse ? free_roles.back() : static_cast<std::uint32_t>(roles.size());
         reserve_more(roles, 1);
+        reserve_total(holders_of, roles.size() + 1);
         role_slot.emplace(spec.id, slot);  // may throw: nothing changed yet
-        if (reuse)
+        if (reuse) {
             free_roles.pop_back();
-        else
+        } else {
             roles.emplace_back();
+            holders_of.emplace_back();  // within capacity: cannot fail
+        }
+        holders_of[slot].slots.clear();  // a reused slot's list was emptied
+        holders_of[slot].count = 0;
         roles[slot] = Role{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
         return Error::ok;
     }
@@ -702,6 +724,7 @@ struct Guild::Impl {
     // indexed).
     void release(std::uint32_t s) noexcept {
         Member& m = members[s];
+        drop_holder(roles_of(m));
         drop_text(m);
         drop_roles(m);
         m.id = 0;
@@ -721,6 +744,7 @@ struct Guild::Impl {
         if (find_slot(spec.id) != nil_id) return Error::exists;
         Text text(spec.name, false, {});
         Roles staged(slots);
+        reserve_holders(slots);
         const std::uint32_t s = members.allocate();  // reserved: cannot fail
         added.push_back(s);                           // reserved
         Member& m = members[s];
@@ -728,7 +752,7 @@ struct Guild::Impl {
         m.status = spec.status;
         m.rev = ++clock;
         install_text(m, text);
-        install_roles(m, staged);
+        install_roles_indexed(m, staged);
         refresh_key(m);
         refresh_group(m);
         return Error::ok;
@@ -850,20 +874,114 @@ struct Guild::Impl {
         else
             slots.erase(pos);
         Roles staged(slots);
+        if (add) reserve_holders(r, 1);
         prepare_member_event(group_for(m->status, top_of(slots)), 0);
-        refile(*m, true, [&](Member& x) { install_roles(x, staged); });
+        refile(*m, true, [&](Member& x) { install_roles_indexed(x, staged); });
         return Error::ok;
     }
 
-    Vec<std::uint32_t> holders(std::uint32_t role) const {
-        Vec<std::uint32_t> out;
-        for (std::uint32_t s = 0; s < members.high_water(); ++s) {
-            const Member& m = members[s];
-            if (m.id == 0) continue;
-            const auto held = roles_of(m);
-            if (std::binary_search(held.begin(), held.end(), role)) out.push_back(s);
+    // ------------------------------------------- role holder index ----
+    static bool holds(const Member& m, std::uint32_t role) {
+        if (m.id == 0) return false;
+        const auto held = roles_of(m);
+        return std::binary_search(held.begin(), held.end(), role);
+    }
+    // Drops role r's stale entries and duplicates; ascending afterwards.
+    // In place: cannot fail.
+    void compact_holders(std::uint32_t r) noexcept {
+        Vec<std::uint32_t>& v = holders_of[r].slots;
+        if (v.size() == holders_of[r].count &&
+            std::adjacent_find(v.begin(), v.end(), std::greater_equal<std::uint32_t>()) == v.end())
+            return;  // exact already
+        v.erase(std::remove_if(v.begin(), v.end(),
+                               [&](std::uint32_t s) { return !holds(members[s], r); }),
+                v.end());
+        std::sort(v.begin(), v.end());
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+    }
+    // Room for `extra` appends to role r's list: compacts it when full and
+    // grows it when compacting would leave it more than half full. May
+    // throw; what it changes is only the index's layout.
+    void reserve_holders(std::uint32_t r, std::size_t extra) {
+        Vec<std::uint32_t>& v = holders_of[r].slots;
+        if (v.size() + extra <= v.capacity()) return;
+        compact_holders(r);
+        if (2 * (v.size() + extra) > v.capacity()) reserve_total(v, 2 * (v.size() + extra));
+    }
+    void reserve_holders(const RoleSlots& rs) {
+        for (std::uint32_t r : rs) reserve_holders(r, 1);
+    }
+    // A member at slot s now holds `now` where it held `old` (both
+    // ascending): the roles it gained get an entry (room reserved), the
+    // ones it lost a lower count. Cannot fail.
+    void note_roles(std::uint32_t s, std::span<const std::uint32_t> old,
+                    std::span<const std::uint32_t> now) noexcept {
+        std::size_t i = 0, j = 0;
+        while (i < old.size() || j < now.size()) {
+            if (j == now.size() || (i < old.size() && old[i] < now[j])) {
+                --holders_of[old[i++]].count;
+            } else if (i == old.size() || now[j] < old[i]) {
+                Holders& h = holders_of[now[j++]];
+                h.slots.push_back(s);  // reserved: cannot allocate
+                ++h.count;
+            } else {
+                ++i;
+                ++j;
+            }
         }
-        return out;
+    }
+    void drop_holder(std::span<const std::uint32_t> old) noexcept {
+        for (std::uint32_t r : old) --holders_of[r].count;
+    }
+    // Installs staged roles in the member at slot s, keeping the index.
+    void install_roles_indexed(Member& m, Roles& staged) noexcept {
+        const std::span<const std::uint32_t> old = roles_of(m);
+        RoleSlots before(old.begin(), old.end());  // inline room for two
+        install_roles(m, staged);
+        note_roles(slot_of(m), std::span<const std::uint32_t>(before.data(), before.size()),
+                   roles_of(m));
+    }
+    // Rebuilds the whole index from the member records (a loaded guild).
+    void rebuild_holders() {
+        holders_of.clear();
+        holders_of.resize(roles.size());
+        for (std::uint32_t s = 0; s < members.high_water(); ++s)
+            if (members[s].id != 0)
+                for (std::uint32_t r : roles_of(members[s])) ++holders_of[r].count;
+        for (Holders& h : holders_of) h.slots.reserve(h.count);
+        for (std::uint32_t s = 0; s < members.high_water(); ++s)
+            if (members[s].id != 0)
+                for (std::uint32_t r : roles_of(members[s])) holders_of[r].slots.push_back(s);
+    }
+    // The members holding role r, ascending by slot.
+    Vec<std::uint32_t> holders(std::uint32_t role) {
+        compact_holders(role);
+        const Vec<std::uint32_t>& v = holders_of[role].slots;
+        return Vec<std::uint32_t>(v.begin(), v.end());
+    }
+    // What is wrong with the holder index, or nullptr (against a scan).
+    const char* holders_fault() const {
+        if (holders_of.size() != roles.size()) return "holder index: not one list per role slot";
+        Vec<std::uint32_t> count(roles.size(), 0);
+        for (std::uint32_t s = 0; s < members.high_water(); ++s)
+            if (members[s].id != 0)
+                for (std::uint32_t r : roles_of(members[s])) ++count[r];
+        Vec<std::uint32_t> seen;
+        for (std::uint32_t r = 0; r < roles.size(); ++r) {
+            const Holders& h = holders_of[r];
+            if (!roles[r].live && (h.count != 0 || !h.slots.empty()))
+                return "holder index: a free role slot has holders";
+            if (h.count != count[r]) return "holder index: wrong count";
+            seen.clear();
+            for (std::uint32_t s : h.slots) {
+                if (s >= members.high_water()) return "holder index: slot past the members";
+                if (holds(members[s], r)) seen.push_back(s);
+            }
+            std::sort(seen.begin(), seen.end());
+            seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+            if (seen.size() != count[r]) return "holder index: a holder is missing";
+        }
+        return nullptr;
     }
     Vec<std::uint32_t> all_members() const {
         Vec<std::uint32_t> out;

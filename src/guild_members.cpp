@@ -16,10 +16,11 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
             if (!replace) return Error::exists;
             Text text = renamed(*m, name);
             Roles staged(slots);
+            g.reserve_holders(slots);
             g.prepare_member_event(g.group_for(status, g.top_of(slots)), 0);
             g.refile(*m, same_key(*m, text), [&](Member& x) {
                 install_text(x, text);
-                install_roles(x, staged);
+                g.install_roles_indexed(x, staged);
                 x.status = status;
             });
             return Error::ok;
@@ -31,6 +32,7 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
         Text text(name, false, {});
         Roles staged(slots);
         const std::uint32_t top = g.top_of(slots);
+        g.reserve_holders(slots);
         g.members.reserve_more(1);
         g.by_id.reserve(g.live + 1);
         g.prepare_member_event(g.group_for(status, top), 1);
@@ -41,7 +43,7 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
         m.rev = ++g.clock;
         m.top = top;
         install_text(m, text);
-        install_roles(m, staged);
+        g.install_roles_indexed(m, staged);
         g.refresh_key(m);
         g.by_id.insert(user_id, s, [&](std::uint32_t x) { return g.members[x].id; });
         ++g.live;
@@ -221,8 +223,9 @@ Error Guild::set_roles(std::uint64_t user_id, std::span<const std::uint64_t> rol
         Member* m = g.find_member(user_id);
         if (!m) return Error::not_found;
         Roles staged(slots);
+        g.reserve_holders(slots);
         g.prepare_member_event(g.group_for(m->status, g.top_of(slots)), 0);
-        g.refile(*m, true, [&](Member& x) { install_roles(x, staged); });
+        g.refile(*m, true, [&](Member& x) { g.install_roles_indexed(x, staged); });
         return Error::ok;
     });
 }

@@ -281,6 +281,7 @@ Error Guild::Loader::members() {
         if (!g.by_id.insert(e.id, e.slot, id_of)) return corrupt();  // an id twice
         ++g.live;
     }
+    g.rebuild_holders();  // derived, not saved
     return Error::ok;
 }
 

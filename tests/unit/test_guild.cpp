@@ -397,6 +397,54 @@ TEST_CASE("role removal and hoist changes re-section holders") {
     CHECK(v.roles.empty());
 }
 
+// The role holder index (a role event visits the role's holders, not every
+// member) keeps stale entries lazily: a member that loses a role, or
+// leaves, stays listed until the list is compacted. Churn must neither grow
+// the index without bound nor let a stale entry (a freed slot, a slot taken
+// again by a member without the role, a role lost and gained again) be
+// taken for a holder: check_invariants compares the index with a scan, and
+// the rows below show who a role event moved.
+TEST_CASE("role holder index: churn, reused slots and regained roles") {
+    Guild g;
+    REQUIRE(g.upsert_role({10, 2, true, false, false}) == Error::ok);
+    REQUIRE(g.upsert_role({20, 1, true, false, false}) == Error::ok);
+    const roster::Vec<std::uint64_t> r10 = {10}, r20 = {20}, r1020 = {10, 20};
+    for (std::uint64_t id = 1; id <= 8; ++id)
+        REQUIRE(g.upsert_member(id, std::string(1, static_cast<char>('a' + id)),
+                                id <= 4 ? r10 : none, Status::online, false) == Error::ok);
+    CHECK(dump(g) == "[r10:4] 1 2 3 4 [on:4] 5 6 7 8");
+    const std::size_t before = g.memory_bytes();
+    // Member 5 gains and loses role 10 many times; 1 leaves and comes back
+    // (its slot is reused) without the role; 2 loses 10 and gains 10 and 20.
+    for (int i = 0; i < 5000; ++i) {
+        REQUIRE(g.add_member_role(5, 10) == Error::ok);
+        REQUIRE(g.remove_member_role(5, 10) == Error::ok);
+    }
+    REQUIRE(g.remove_member(1) == Error::ok);
+    REQUIRE(g.upsert_member(9, "j", none, Status::online, false) == Error::ok);
+    REQUIRE(g.remove_member_role(2, 10) == Error::ok);
+    REQUIRE(g.set_roles(2, r1020) == Error::ok);
+    CHECK(dump(g) == "[r10:3] 2 3 4 [on:5] 5 6 7 8 9");
+    // Bounded: 5,000 gains of one role by one member leave a few entries.
+    CHECK(g.memory_bytes() < before + 1024);
+    // Reordering the roles moves exactly the holders whose top changes:
+    // 2 (holds both) goes to 20's section, now above 10's.
+    const std::uint64_t ids[] = {10, 20};
+    const std::int32_t pos[] = {1, 2};
+    REQUIRE(g.reorder_roles(ids, pos) == Error::ok);
+    CHECK(dump(g) == "[r20:1] 2 [r10:2] 3 4 [on:5] 5 6 7 8 9");
+    // Un-hoisting 10 moves its holders (3, 4), not the rest; removing 20
+    // moves its only holder.
+    REQUIRE(g.upsert_role({10, 1, false, false, false}) == Error::ok);
+    CHECK(dump(g) == "[r20:1] 2 [on:7] 3 4 5 6 7 8 9");
+    REQUIRE(g.remove_role(20) == Error::ok);
+    CHECK(dump(g) == "[on:8] 2 3 4 5 6 7 8 9");
+    // A new role takes the freed slot: it starts with no holders.
+    REQUIRE(g.upsert_role({30, 3, true, false, false}) == Error::ok);
+    REQUIRE(g.add_member_role(7, 30) == Error::ok);
+    CHECK(dump(g) == "[r30:1] 7 [on:7] 2 3 4 5 6 8 9");
+}
+
 TEST_CASE("bad input is rejected and changes nothing") {
     Guild g;
     REQUIRE(g.upsert_member(1, "a", none, Status::online, false) == Error::ok);
