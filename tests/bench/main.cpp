@@ -20,6 +20,7 @@ constexpr Workload workloads[] = {
     {"w3", bench::run_w3, "subscribe latency and a role reorder moving 100k members"},
     {"create", bench::run_create, "creating 10k-40k roles and 10k-20k lists, per creation"},
     {"snapshot", bench::run_snapshot, "save and load of a guild with its sessions; a hand-off"},
+    {"scale", bench::run_scale, "how every cost grows: 10k-10M members x 100-100k sessions"},
 };
 
 void usage(std::FILE* out) {

@@ -24,4 +24,7 @@ int run_create(int argc, char** argv);
 // Snapshots: save and load of a W2 guild with its sessions, and a hand-off.
 int run_snapshot(int argc, char** argv);
 
+// W4: the W2 guild and churn over a grid of member and session counts.
+int run_scale(int argc, char** argv);
+
 }  // namespace bench
