@@ -1,0 +1,302 @@
+defmodule Roster.Guild do
+  @moduledoc """
+  A process per guild: it owns the guild (a `Roster` resource), applies
+  member events, keeps the sessions' subscriptions, and sends each frame to
+  the processes of the sessions it is for.
+
+    * Events are casts (`event/2`, `events/2`). Events that are waiting in
+      the process's mailbox when one is handled are taken with it, in
+      order, up to `:max_batch` of them, and applied in one
+      `Roster.events_apply/2`, which flushes once: one frame per session
+      for the whole burst. A call queued between two events is not
+      overtaken: the events before it are applied, then it is handled.
+    * Subscriptions are calls (`subscribe/5`, `unsubscribe/3`,
+      `remove_session/2`). Each session belongs to a process (the caller by
+      default), which receives its frames as messages
+
+          {:roster_frame, list_id, sessions, frame}
+
+      (`sessions`: those of its sessions the frame is for; `frame` as in
+      `Roster`). The process is monitored: when it exits, its sessions are
+      removed from the guild.
+    * Anything else (roles, lists, queries) runs inside the process through
+      `run/2`, so that its frames are forwarded like the others.
+  """
+  use GenServer
+
+  @typedoc "A `Roster.Guild` process."
+  @type server :: GenServer.server()
+
+  @default_max_batch 10_000
+
+  # ---- API --------------------------------------------------------------------
+
+  @doc """
+  Starts a guild process. Options: `:config` (as `Roster.new/1`),
+  `:snapshot` (a binary of `Roster.save/2`: the guild is loaded from it
+  instead of made empty; its sessions have no process until subscribed
+  again through this server), `:max_batch` (events per
+  `Roster.events_apply/2`, default #{@default_max_batch}), `:name`.
+  """
+  @spec start_link(keyword()) :: GenServer.on_start()
+  def start_link(opts \\ []) do
+    GenServer.start_link(__MODULE__, opts, Keyword.take(opts, [:name]))
+  end
+
+  @doc "A member event (see `t:Roster.event/0`), applied with those queued with it."
+  @spec event(server(), Roster.event()) :: :ok
+  def event(server, event), do: GenServer.cast(server, {:events, [event]})
+
+  @doc "Several member events, in order."
+  @spec events(server(), [Roster.event()]) :: :ok
+  def events(server, events) when is_list(events), do: GenServer.cast(server, {:events, events})
+
+  @doc """
+  Subscribes `session_id` to `ranges` of `list_id`; its frames go to `pid`
+  (the caller by default), which is monitored.
+  """
+  @spec subscribe(server(), Roster.id(), Roster.id(), [{non_neg_integer(), non_neg_integer()}], pid()) ::
+          Roster.result()
+  def subscribe(server, session_id, list_id, ranges, pid \\ self()) do
+    GenServer.call(server, {:guild, {:subscribe, session_id, list_id, ranges, pid}})
+  end
+
+  @doc "Unsubscribes a session from a list (it gets a last INVALIDATE frame)."
+  @spec unsubscribe(server(), Roster.id(), Roster.id()) :: Roster.result()
+  def unsubscribe(server, session_id, list_id) do
+    GenServer.call(server, {:guild, {:unsubscribe, session_id, list_id}})
+  end
+
+  @doc "Removes a session: it gets no more frames."
+  @spec remove_session(server(), Roster.id()) :: Roster.result()
+  def remove_session(server, session_id) do
+    GenServer.call(server, {:guild, {:remove_session, session_id}})
+  end
+
+  @doc """
+  Calls `fun` with the guild inside the guild's process (after every event
+  cast before), and returns what it returns; frames it causes are
+  forwarded. E.g. `run(g, &Roster.role_upsert(&1, 101, 3, [:hoist]))`.
+  """
+  @spec run(server(), (Roster.guild() -> result)) :: result when result: term()
+  def run(server, fun) when is_function(fun, 1) do
+    GenServer.call(server, {:guild, {:run, fun}})
+  end
+
+  @doc "`Roster.stats/1` of the guild, with `:events` (applied through this server) and `:batches` (calls of `Roster.events_apply/2`)."
+  @spec stats(server()) :: Roster.result(map())
+  def stats(server), do: GenServer.call(server, {:guild, :stats})
+
+  @doc "The sessions of the guild and the pid each belongs to."
+  @spec sessions(server()) :: %{Roster.id() => pid()}
+  def sessions(server), do: GenServer.call(server, {:guild, :sessions})
+
+  @doc "A snapshot of the guild with its sessions (`Roster.save/2`)."
+  @spec save(server()) :: Roster.result(binary())
+  def save(server), do: GenServer.call(server, {:guild, :save})
+
+  # ---- Server -----------------------------------------------------------------
+
+  @impl true
+  def init(opts) do
+    config = Keyword.get(opts, :config, [])
+
+    made =
+      case Keyword.fetch(opts, :snapshot) do
+        {:ok, bytes} -> Roster.load(bytes, config)
+        :error -> Roster.new(config)
+      end
+
+    case made do
+      {:ok, guild} ->
+        {:ok,
+         %{
+           guild: guild,
+           max_batch: Keyword.get(opts, :max_batch, @default_max_batch),
+           # session id => pid; pid => {monitor ref, MapSet of session ids}
+           sessions: %{},
+           pids: %{},
+           events: 0,
+           batches: 0
+         }}
+
+      {:error, reason} ->
+        {:stop, reason}
+    end
+  end
+
+  @impl true
+  def handle_cast({:events, events}, state) do
+    {batch, pending} = drain(Enum.reverse(events), length(events), state.max_batch)
+    state = apply_events(batch, state)
+
+    case pending do
+      nil ->
+        {:noreply, state}
+
+      {from, request} ->
+        {:reply, reply, state} = handle_call(request, from, state)
+        GenServer.reply(from, reply)
+        {:noreply, state}
+    end
+  end
+
+  @impl true
+  def handle_call({:guild, request}, _from, state) do
+    {reply, state} = request(request, state)
+    {:reply, reply, forward_frames(state)}
+  end
+
+  @impl true
+  def handle_info({:roster_frame, _, _, _} = frame, state) do
+    # A frame not yet forwarded (forward_frames takes them all after each
+    # call): forward it now.
+    {:noreply, forward(frame, state)}
+  end
+
+  def handle_info({:DOWN, ref, :process, pid, _reason}, state) do
+    case state.pids do
+      %{^pid => {^ref, sessions}} ->
+        state =
+          Enum.reduce(sessions, state, fn s, st ->
+            _ = Roster.session_remove(st.guild, s)
+            %{st | sessions: Map.delete(st.sessions, s)}
+          end)
+
+        {:noreply, forward_frames(%{state | pids: Map.delete(state.pids, pid)})}
+
+      _ ->
+        {:noreply, state}
+    end
+  end
+
+  def handle_info(_other, state), do: {:noreply, state}
+
+  # Takes the events waiting in the mailbox, in order, until max of them,
+  # none is left, or one of this server's calls comes first (it is
+  # returned to be handled after the batch, so that it is not overtaken).
+  defp drain(acc, n, max) when n >= max, do: {Enum.reverse(acc), nil}
+
+  defp drain(acc, n, max) do
+    receive do
+      {:"$gen_cast", {:events, events}} ->
+        drain(Enum.reverse(events, acc), n + length(events), max)
+
+      {:"$gen_call", from, {:guild, _} = request} ->
+        {Enum.reverse(acc), {from, request}}
+    after
+      0 -> {Enum.reverse(acc), nil}
+    end
+  end
+
+  defp apply_events([], state), do: state
+
+  defp apply_events(events, state) do
+    _ = Roster.events_apply(state.guild, events)
+
+    forward_frames(%{
+      state
+      | events: state.events + length(events),
+        batches: state.batches + 1
+    })
+  end
+
+  defp request({:subscribe, session, list, ranges, pid}, state) when is_pid(pid) do
+    state = bind(state, session, pid)
+
+    case Roster.session_subscribe(state.guild, session, list, ranges) do
+      :ok ->
+        {:ok, state}
+
+      error ->
+        # A session that did not exist before is not kept by the guild.
+        state =
+          case Roster.session_ranges(state.guild, session, 0) do
+            {:error, :enotfound} -> unbind(state, session)
+            _ -> state
+          end
+
+        {error, state}
+    end
+  end
+
+  defp request({:subscribe, _, _, _, _}, state), do: {{:error, :badarg}, state}
+
+  defp request({:unsubscribe, session, list}, state),
+    do: {Roster.session_unsubscribe(state.guild, session, list), state}
+
+  defp request({:remove_session, session}, state) do
+    case Roster.session_remove(state.guild, session) do
+      :ok -> {:ok, unbind(state, session)}
+      error -> {error, state}
+    end
+  end
+
+  defp request({:run, fun}, state), do: {fun.(state.guild), state}
+
+  defp request(:stats, state) do
+    case Roster.stats(state.guild) do
+      {:ok, st} -> {{:ok, Map.merge(st, %{events: state.events, batches: state.batches})}, state}
+      error -> {error, state}
+    end
+  end
+
+  defp request(:sessions, state), do: {state.sessions, state}
+  defp request(:save, state), do: {Roster.save(state.guild, true), state}
+  defp request(_, state), do: {{:error, :badarg}, state}
+
+  # The session belongs to pid from now on (monitored).
+  defp bind(state, session, pid) do
+    state = if Map.get(state.sessions, session, pid) != pid, do: unbind(state, session), else: state
+
+    pids =
+      case state.pids do
+        %{^pid => {ref, set}} -> Map.put(state.pids, pid, {ref, MapSet.put(set, session)})
+        _ -> Map.put(state.pids, pid, {Process.monitor(pid), MapSet.new([session])})
+      end
+
+    %{state | sessions: Map.put(state.sessions, session, pid), pids: pids}
+  end
+
+  defp unbind(state, session) do
+    case Map.pop(state.sessions, session) do
+      {nil, _} ->
+        state
+
+      {pid, sessions} ->
+        {ref, set} = Map.fetch!(state.pids, pid)
+        set = MapSet.delete(set, session)
+
+        pids =
+          if MapSet.size(set) == 0 do
+            Process.demonitor(ref, [:flush])
+            Map.delete(state.pids, pid)
+          else
+            Map.put(state.pids, pid, {ref, set})
+          end
+
+        %{state | sessions: sessions, pids: pids}
+    end
+  end
+
+  # The NIF sends the frames of a call to this process (the guild's owner)
+  # during the call: they are in the mailbox when it returns.
+  defp forward_frames(state) do
+    receive do
+      {:roster_frame, _, _, _} = frame -> forward_frames(forward(frame, state))
+    after
+      0 -> state
+    end
+  end
+
+  defp forward({:roster_frame, list_id, sessions, frame}, state) do
+    sessions
+    |> Enum.group_by(&Map.get(state.sessions, &1))
+    |> Enum.each(fn
+      {nil, _} -> :ok
+      {pid, ids} -> send(pid, {:roster_frame, list_id, ids, frame})
+    end)
+
+    state
+  end
+end
