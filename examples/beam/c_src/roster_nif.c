@@ -34,9 +34,14 @@ typedef struct nif_guild {
 
 static ErlNifResourceType *guild_type;
 /* Guilds alive in this VM (created or loaded, not yet destroyed): for
- * tests of the resource's lifetime and for monitoring. */
-static ErlNifMutex *live_lock;
-static long live_guilds;
+ * tests of the resource's lifetime and for monitoring. Kept in the
+ * library's private data, which a hot upgrade hands to the new library
+ * with the resources it takes over. */
+typedef struct live_count {
+    ErlNifMutex *lock;
+    long guilds;
+} live_count;
+static live_count *live;
 
 static ERL_NIF_TERM atom_ok, atom_error, atom_badarg, atom_closed, atom_nil, atom_true,
     atom_false, atom_online, atom_offline, atom_idle, atom_dnd, atom_invisible, atom_header,
@@ -202,9 +207,9 @@ static int get_u64_list(ErlNifEnv *env, ERL_NIF_TERM list, uint64_t **out, size_
 /* ---- The resource -------------------------------------------------------- */
 
 static void live_add(long delta) {
-    enif_mutex_lock(live_lock);
-    live_guilds += delta;
-    enif_mutex_unlock(live_lock);
+    enif_mutex_lock(live->lock);
+    live->guilds += delta;
+    enif_mutex_unlock(live->lock);
 }
 
 static void guild_dtor(ErlNifEnv *env, void *obj) {
@@ -429,9 +434,9 @@ static ERL_NIF_TERM nif_live_guilds(ErlNifEnv *env, int argc, const ERL_NIF_TERM
     long n;
     (void)argc;
     (void)argv;
-    enif_mutex_lock(live_lock);
-    n = live_guilds;
-    enif_mutex_unlock(live_lock);
+    enif_mutex_lock(live->lock);
+    n = live->guilds;
+    enif_mutex_unlock(live->lock);
     return ok_term(env, enif_make_long(env, n));
 }
 
@@ -1339,16 +1344,11 @@ static ERL_NIF_TERM nif_load(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
 
 /* ---- Module ----------------------------------------------------------------- */
 
-static int on_load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info) {
-    (void)priv;
-    (void)info;
+/* The resource type and the atoms; live is set before. */
+static int open_types(ErlNifEnv *env) {
     guild_type = enif_open_resource_type(env, NULL, "roster_guild", guild_dtor,
                                          ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER, NULL);
     if (guild_type == NULL) return 1;
-    if (live_lock == NULL) {
-        live_lock = enif_mutex_create("roster_live_guilds");
-        if (live_lock == NULL) return 1;
-    }
     atom_ok = enif_make_atom(env, "ok");
     atom_error = enif_make_atom(env, "error");
     atom_badarg = enif_make_atom(env, "badarg");
@@ -1384,9 +1384,27 @@ static int on_load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info) {
     return 0;
 }
 
+static int on_load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info) {
+    (void)info;
+    live = enif_alloc(sizeof *live);
+    if (live == NULL) return 1;
+    live->guilds = 0;
+    live->lock = enif_mutex_create("roster_live_guilds");
+    if (live->lock == NULL) {
+        enif_free(live);
+        return 1;
+    }
+    *priv = live;
+    return open_types(env);
+}
+
+/* A new version of the library replaces a loaded one: it takes over the
+ * guilds (the resource type) and the count of them. */
 static int on_upgrade(ErlNifEnv *env, void **priv, void **old_priv, ERL_NIF_TERM info) {
-    (void)old_priv;
-    return on_load(env, priv, info);
+    (void)info;
+    live = (live_count *)*old_priv;
+    *priv = live;
+    return open_types(env);
 }
 
 #define DIRTY ERL_NIF_DIRTY_JOB_CPU_BOUND
