@@ -24,6 +24,7 @@ static void guild_dtor(ErlNifEnv *env, void *obj) {
         g->guild = NULL;
         live_add(-1);
     }
+    json_buf_free(&g->text);
     if (g->msg_env != NULL) enif_free_env(g->msg_env);
     if (g->lock != NULL) enif_mutex_destroy(g->lock);
 }
@@ -37,7 +38,13 @@ static void on_frame(const roster_frame *frame, const uint64_t *sessions, size_t
     nif_guild *g = (nif_guild *)user_data;
     ERL_NIF_TERM msg;
     if (!g->has_owner) return;
-    msg = frame_message(g->msg_env, frame, sessions, session_count);
+    /* JSON that cannot be made (memory ran out) comes as terms instead. */
+    if (g->json && frame_json(&g->text, g->guild, frame)) {
+        msg = frame_message_text(g->msg_env, frame, sessions, session_count, g->text.data,
+                                 g->text.len);
+    } else {
+        msg = frame_message(g->msg_env, frame, sessions, session_count);
+    }
     /* A dead owner is no error: the frame is dropped. */
     (void)enif_send(g->call_env, &g->owner, g->msg_env, msg);
     enif_clear_env(g->msg_env);

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "json.h"
+
 typedef struct nif_guild {
     ErlNifMutex *lock;
     roster_guild *guild; /* NULL once closed */
@@ -15,6 +17,8 @@ typedef struct nif_guild {
     int has_owner;
     ErlNifEnv *call_env; /* the env of the NIF call in progress (frames) */
     ErlNifEnv *msg_env;  /* frame messages are built here, then sent */
+    int json;            /* frames as JSON text (json.c) instead of terms */
+    json_buf text;       /* the JSON of the frame being sent */
 } nif_guild;
 
 

@@ -87,6 +87,24 @@ static ERL_NIF_TERM nif_set_owner(ErlNifEnv *env, int argc, const ERL_NIF_TERM a
     return atom_ok;
 }
 
+/* set_frame_format(guild, :terms | :json) */
+static ERL_NIF_TERM nif_set_frame_format(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
+    nif_guild *g;
+    int json;
+    (void)argc;
+    if (enif_is_identical(argv[1], mk_atom(env, "terms"))) {
+        json = 0;
+    } else if (enif_is_identical(argv[1], mk_atom(env, "json"))) {
+        json = 1;
+    } else {
+        return badarg(env);
+    }
+    LOCK(g);
+    g->json = json;
+    unlock_guild(g);
+    return atom_ok;
+}
+
 static ERL_NIF_TERM nif_set_everyone_view(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
     nif_guild *g;
     int b, s;
@@ -514,6 +532,7 @@ static ErlNifFunc funcs[] = {
     {"live_guilds", 0, nif_live_guilds, 0},
     {"version", 0, nif_version, 0},
     {"set_owner", 2, nif_set_owner, 0},
+    {"set_frame_format", 2, nif_set_frame_format, 0},
     {"set_everyone_view", 2, nif_set_everyone_view, DIRTY},
     {"set_offline_threshold", 2, nif_set_offline_threshold, DIRTY},
     {"member_count", 1, nif_member_count, 0},

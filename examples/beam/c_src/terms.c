@@ -362,16 +362,34 @@ static ERL_NIF_TERM op_term(ErlNifEnv *env, const roster_op *op) {
 
 /* The message {:roster_frame, list_id, sessions, frame} of one frame,
  * made in env (README.md, "Frames"). */
+static ERL_NIF_TERM session_list(ErlNifEnv *env, const uint64_t *sessions, size_t n) {
+    ERL_NIF_TERM ids = enif_make_list(env, 0);
+    while (n > 0) {
+        --n;
+        ids = enif_make_list_cell(env, enif_make_uint64(env, (ErlNifUInt64)sessions[n]), ids);
+    }
+    return ids;
+}
+
+ERL_NIF_TERM frame_message_text(ErlNifEnv *env, const roster_frame *frame,
+                                const uint64_t *sessions, size_t session_count, const char *text,
+                                size_t len) {
+    ERL_NIF_TERM bin;
+    unsigned char *p = enif_make_new_binary(env, len, &bin);
+    if (p == NULL) return frame_message(env, frame, sessions, session_count);
+    memcpy(p, text, len);
+    return enif_make_tuple4(env, atom_roster_frame,
+                            enif_make_uint64(env, (ErlNifUInt64)frame->list_id),
+                            session_list(env, sessions, session_count), bin);
+}
+
 ERL_NIF_TERM frame_message(ErlNifEnv *env, const roster_frame *frame, const uint64_t *sessions,
                            size_t session_count) {
-    ERL_NIF_TERM ops = enif_make_list(env, 0), ids = enif_make_list(env, 0), keys[5], values[5],
-                 map;
+    ERL_NIF_TERM ops = enif_make_list(env, 0), ids = session_list(env, sessions, session_count),
+                 keys[5], values[5], map;
     size_t i;
     for (i = frame->op_count; i > 0; --i) {
         ops = enif_make_list_cell(env, op_term(env, &frame->ops[i - 1]), ops);
-    }
-    for (i = session_count; i > 0; --i) {
-        ids = enif_make_list_cell(env, enif_make_uint64(env, (ErlNifUInt64)sessions[i - 1]), ids);
     }
     keys[0] = mk_atom(env, "list_id");
     values[0] = enif_make_uint64(env, (ErlNifUInt64)frame->list_id);

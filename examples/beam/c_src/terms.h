@@ -58,5 +58,9 @@ ERL_NIF_TERM groups_term(ErlNifEnv *env, const roster_group *groups, size_t n);
 /* {:roster_frame, list_id, sessions, frame} */
 ERL_NIF_TERM frame_message(ErlNifEnv *env, const roster_frame *frame, const uint64_t *sessions,
                            size_t session_count);
+/* {:roster_frame, list_id, sessions, text}: the frame as a binary of text */
+ERL_NIF_TERM frame_message_text(ErlNifEnv *env, const roster_frame *frame,
+                                const uint64_t *sessions, size_t session_count, const char *text,
+                                size_t len);
 
 #endif

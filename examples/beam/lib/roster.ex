@@ -130,6 +130,16 @@ defmodule Roster do
   @spec set_owner(guild(), pid() | nil) :: result()
   def set_owner(guild, pid), do: NIF.set_owner(guild, pid)
 
+  @doc """
+  How frames are sent: `:terms` (the default: the map described above) or
+  `:json`, a binary of JSON shaped like the payload of Discord's
+  GUILD_MEMBER_LIST_UPDATE (README.md, "Frames"), with each member item's
+  nick, roles and status read from the guild. The message is
+  `{:roster_frame, list_id, sessions, json}`.
+  """
+  @spec set_frame_format(guild(), :terms | :json) :: result()
+  def set_frame_format(guild, format), do: NIF.set_frame_format(guild, format)
+
   @doc "Guild-wide @everyone VIEW. Dirty."
   @spec set_everyone_view(guild(), boolean()) :: result()
   def set_everyone_view(guild, view), do: NIF.set_everyone_view(guild, view)

@@ -301,6 +301,83 @@ defmodule RosterTest do
     end)
   end
 
+  # The JSON the NIF should send for a frame (the :terms frame, and the
+  # members' data from the guild as of the flush).
+  defp json_of(g, f) do
+    q = fn x -> ["\"", to_string(x), "\""] end
+    grp = fn
+      :online -> q.("online")
+      :offline -> q.("offline")
+      id -> q.(id)
+    end
+
+    item = fn
+      {:header, gid, n} ->
+        ["{\"group\":{\"id\":", grp.(gid), ",\"count\":", to_string(n), "}}"]
+
+      {:member, u, _} ->
+        {:ok, m} = Roster.member_get(g, u)
+        nick = m.name |> String.replace("\\", "\\\\") |> String.replace("\"", "\\\"")
+        nick = Regex.replace(~r/[\x00-\x1f]/, nick, fn <<c>> -> :io_lib.format("\\u~4.16.0b", [c]) end)
+        ["{\"member\":{\"user\":{\"id\":", q.(u), "},\"nick\":\"", nick, "\",\"roles\":[",
+         Enum.map_intersperse(m.roles, ",", q), "],\"presence\":{\"status\":", q.(m.status), "}}}"]
+    end
+
+    op = fn
+      {:sync, a, b, items} ->
+        ["{\"op\":\"SYNC\",\"range\":[#{a},#{b}],\"items\":[", Enum.map_intersperse(items, ",", item), "]}"]
+
+      {:insert, i, row} -> ["{\"op\":\"INSERT\",\"index\":#{i},\"item\":", item.(row), "}"]
+      {:update, i, row} -> ["{\"op\":\"UPDATE\",\"index\":#{i},\"item\":", item.(row), "}"]
+      {:delete, i} -> "{\"op\":\"DELETE\",\"index\":#{i}}"
+      {:invalidate, a, b} -> "{\"op\":\"INVALIDATE\",\"range\":[#{a},#{b}]}"
+    end
+
+    id = if f.list_id == 0, do: q.("everyone"), else: q.(f.list_id)
+
+    IO.iodata_to_binary([
+      "{\"id\":", id, ",\"member_count\":#{f.member_count},\"online_count\":#{f.online_count},\"groups\":[",
+      Enum.map_intersperse(f.groups, ",", fn {gid, n} -> ["{\"id\":", grp.(gid), ",\"count\":#{n}}"] end),
+      "],\"ops\":[", Enum.map_intersperse(f.ops, ",", op), "]}"
+    ])
+  end
+
+  test "frames as JSON: the same frames as the terms, as text" do
+    g = scenario_guild()
+    {:ok, h} = Roster.load(elem(Roster.save(g), 1), chunk_size: 10, max_range_span: 30)
+    :ok = Roster.set_frame_format(h, :json)
+    # a name that needs escaping
+    for x <- [g, h], do: :ok = Roster.member_set_name(x, 1013, "a\"b\\c\nd é")
+    steps = [
+      fn x -> Roster.session_subscribe(x, 1, 0, [{0, 9}]) end,
+      fn x -> Roster.session_subscribe(x, 2, 7, [{0, 19}]) end,
+      fn x -> Roster.member_set_status(x, 1008, :offline) end,
+      fn x -> Roster.member_set_roles(x, 1010, [101, 102]) end,
+      fn x -> Roster.member_remove(x, 1013) end,
+      fn x -> Roster.session_unsubscribe(x, 2, 7) end
+    ]
+
+    for step <- steps do
+      :ok = step.(g)
+      terms = frames()
+      :ok = step.(h)
+      texts = frames()
+      assert length(terms) == length(texts) and terms != []
+
+      for {{:roster_frame, l, s, f}, {:roster_frame, l2, s2, json}} <- Enum.zip(terms, texts) do
+        assert {l, s} == {l2, s2}
+        assert is_binary(json)
+        assert json == json_of(h, f)
+      end
+    end
+
+    assert {:error, :badarg} = Roster.set_frame_format(h, :xml)
+    assert :ok = Roster.set_frame_format(h, :terms)
+    {:ok, [_, {:member, u, _}]} = Roster.list_rows(h, 0, 0, 1)
+    :ok = Roster.member_touch(h, u)
+    assert [{:roster_frame, 0, [1], %{ops: _}}] = frames()
+  end
+
   test "snapshot: save and load give the same guild, sessions included" do
     g = scenario_guild()
     :ok = Roster.session_subscribe(g, 1, 0, [{0, 9}])
@@ -373,6 +450,7 @@ defmodule RosterTest do
     %{
       close: [g],
       set_owner: [g, nil],
+      set_frame_format: [g, :json],
       set_everyone_view: [g, true],
       set_offline_threshold: [g, 1],
       member_count: [g],

@@ -36,7 +36,8 @@ defmodule Roster.Guild do
   `:snapshot` (a binary of `Roster.save/2`: the guild is loaded from it
   instead of made empty; its sessions have no process until subscribed
   again through this server), `:max_batch` (events per
-  `Roster.events_apply/2`, default #{@default_max_batch}), `:name`.
+  `Roster.events_apply/2`, default #{@default_max_batch}), `:frame_format`
+  (`:terms` or `:json`, see `Roster.set_frame_format/2`), `:name`.
   """
   @spec start_link(keyword()) :: GenServer.on_start()
   def start_link(opts \\ []) do
@@ -106,6 +107,11 @@ defmodule Roster.Guild do
         {:ok, bytes} -> Roster.load(bytes, config)
         :error -> Roster.new(config)
       end
+
+    made =
+      with {:ok, guild} <- made,
+           :ok <- Roster.set_frame_format(guild, Keyword.get(opts, :frame_format, :terms)),
+           do: {:ok, guild}
 
     case made do
       {:ok, guild} ->

@@ -37,6 +37,7 @@ defmodule Roster.NIF do
     live_guilds: 0,
     version: 0,
     set_owner: 2,
+    set_frame_format: 2,
     set_everyone_view: 2,
     set_offline_threshold: 2,
     member_count: 1,
