@@ -104,6 +104,24 @@ defmodule Roster.GuildTest do
     assert {:ok, %{status: :idle}} = Guild.run(g, &Roster.member_get(&1, 1040))
   end
 
+  test "a malformed event in a batch is dropped alone" do
+    g = start_guild()
+    a = client(g, [{1, 0, [{0, 29}]}])
+    _ = frames_of(a)
+    :ok = :sys.suspend(g)
+    Guild.event(g, {:name, 1001, "good1"})
+    Guild.event(g, {:name, 1002, :not_a_binary})
+    Guild.event(g, {:status, -5, :online})
+    Guild.event(g, {:name, 1003, "good2"})
+    :ok = :sys.resume(g)
+    assert {:ok, %{name: "good1"}} = Guild.run(g, &Roster.member_get(&1, 1001))
+    assert {:ok, %{name: "good2"}} = Guild.run(g, &Roster.member_get(&1, 1003))
+    assert {:ok, %{name: "m12"}} = Guild.run(g, &Roster.member_get(&1, 1002))
+    assert {:ok, %{events: 54, batches: 2}} = Guild.stats(g)
+    # one flush for the batch: one frame for the session
+    assert [{:roster_frame, 0, [1], _}] = frames_of(a)
+  end
+
   test "a call queued between events is not overtaken" do
     g = start_guild()
     assert {:ok, _} = Guild.stats(g)

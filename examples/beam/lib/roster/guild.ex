@@ -198,7 +198,18 @@ defmodule Roster.Guild do
   defp apply_events([], state), do: state
 
   defp apply_events(events, state) do
-    _ = Roster.events_apply(state.guild, events)
+    case Roster.events_apply(state.guild, events) do
+      {:error, :badarg} ->
+        # A malformed event fails the whole call and nothing is applied:
+        # the batch is applied again one event at a time, inside one
+        # roster batch (one flush), and the malformed ones alone are dropped.
+        :ok = Roster.batch_begin(state.guild)
+        Enum.each(events, &Roster.events_apply(state.guild, [&1]))
+        _ = Roster.batch_commit(state.guild)
+
+      _ ->
+        :ok
+    end
 
     forward_frames(%{
       state
