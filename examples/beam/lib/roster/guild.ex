@@ -115,16 +115,33 @@ defmodule Roster.Guild do
 
     case made do
       {:ok, guild} ->
-        {:ok,
-         %{
-           guild: guild,
-           max_batch: Keyword.get(opts, :max_batch, @default_max_batch),
-           # session id => pid; pid => {monitor ref, MapSet of session ids}
-           sessions: %{},
-           pids: %{},
-           events: 0,
-           batches: 0
-         }}
+        state = %{
+          guild: guild,
+          config: config,
+          frame_format: Keyword.get(opts, :frame_format, :terms),
+          max_batch: Keyword.get(opts, :max_batch, @default_max_batch),
+          # session id => pid; pid => {monitor ref, MapSet of session ids}
+          sessions: %{},
+          pids: %{},
+          events: Keyword.get(opts, :events, 0),
+          batches: 0,
+          # Roster.Cluster: the guild's id in the cluster, and after a
+          # hand-off the process that has the guild now
+          cluster_id: Keyword.get(opts, :cluster_id),
+          moved_to: nil,
+          # a pid told {:roster_applied, events} after each events_apply
+          # (tests replay them into a guild that never moves)
+          log: Keyword.get(opts, :log)
+        }
+
+        # sessions handed over with a snapshot: bound to their pids again
+        state =
+          Enum.reduce(Keyword.get(opts, :sessions, %{}), state, fn {s, pid}, st ->
+            bind(st, s, pid)
+          end)
+
+        if state.cluster_id != nil, do: Roster.Cluster.join(state.cluster_id, self())
+        {:ok, state}
 
       {:error, reason} ->
         {:stop, reason}
@@ -132,6 +149,11 @@ defmodule Roster.Guild do
   end
 
   @impl true
+  def handle_cast({:events, events}, %{moved_to: pid} = state) when pid != nil do
+    GenServer.cast(pid, {:events, events})
+    {:noreply, state}
+  end
+
   def handle_cast({:events, events}, state) do
     {batch, pending} = drain(Enum.reverse(events), length(events), state.max_batch)
     state = apply_events(batch, state)
@@ -148,6 +170,18 @@ defmodule Roster.Guild do
   end
 
   @impl true
+  def handle_call({:guild, request}, from, %{moved_to: pid} = state) when pid != nil do
+    # Answered by the process that has the guild now, on a process of its
+    # own so that this one goes on forwarding events in order.
+    spawn(fn -> GenServer.reply(from, GenServer.call(pid, {:guild, request}, 30_000)) end)
+    {:noreply, state}
+  end
+
+  def handle_call({:guild, {:hand_off, node}}, _from, state) do
+    {reply, state} = hand_off(node, state)
+    {:reply, reply, state}
+  end
+
   def handle_call({:guild, request}, _from, state) do
     {reply, state} = request(request, state)
     {:reply, reply, forward_frames(state)}
@@ -176,7 +210,44 @@ defmodule Roster.Guild do
     end
   end
 
+  def handle_info(:retire, %{moved_to: pid} = state) when pid != nil do
+    {:stop, :normal, state}
+  end
+
   def handle_info(_other, state), do: {:noreply, state}
+
+  # The hand-off (Roster.Cluster.handoff/3): the guild is saved with its
+  # sessions, loaded by a new process on node with the sessions' pids, and
+  # this process becomes a forwarder: the events that queued in its
+  # mailbox meanwhile, and those that come later, go on to the new process
+  # in order. Frames never stop: the loaded guild's sessions keep receiving
+  # incremental ops (a snapshot holds what their clients hold).
+  defp hand_off(node, state) do
+    state = forward_frames(state)
+
+    with {:ok, bytes} <- Roster.save(state.guild, true),
+         # frames still owed (after an eflush) were delivered by the save
+         state = forward_frames(state),
+         opts = [
+           snapshot: bytes,
+           config: state.config,
+           frame_format: state.frame_format,
+           max_batch: state.max_batch,
+           sessions: state.sessions,
+           events: state.events,
+           cluster_id: state.cluster_id,
+           log: state.log
+         ],
+         {:ok, pid} <- :erpc.call(node, GenServer, :start, [__MODULE__, opts]) do
+      if state.cluster_id != nil, do: Roster.Cluster.leave(state.cluster_id, self())
+      Enum.each(state.pids, fn {_pid, {ref, _}} -> Process.demonitor(ref, [:flush]) end)
+      :ok = Roster.close(state.guild)
+      Process.send_after(self(), :retire, Roster.Cluster.retire_after())
+      {{:ok, pid}, %{state | moved_to: pid, sessions: %{}, pids: %{}}}
+    else
+      error -> {error, state}
+    end
+  end
 
   # Takes the events waiting in the mailbox, in order, until max of them,
   # none is left, or one of this server's calls comes first (it is
@@ -210,6 +281,8 @@ defmodule Roster.Guild do
       _ ->
         :ok
     end
+
+    if state.log != nil, do: send(state.log, {:roster_applied, events})
 
     forward_frames(%{
       state
@@ -259,6 +332,7 @@ defmodule Roster.Guild do
   end
 
   defp request(:sessions, state), do: {state.sessions, state}
+  defp request({:log, pid}, state) when is_pid(pid) or pid == nil, do: {:ok, %{state | log: pid}}
   defp request(:save, state), do: {Roster.save(state.guild, true), state}
   defp request(_, state), do: {{:error, :badarg}, state}
 

@@ -1,0 +1,177 @@
+defmodule Roster.ClusterTest do
+  # Hand-offs between processes through Roster.Cluster, on this node (the
+  # same code path as between nodes: the new process is started by :erpc).
+  use ExUnit.Case, async: false
+  import Roster.TestHelper
+  alias Roster.{Cluster, Guild}
+
+  setup_all do
+    :ok = Cluster.start()
+    Application.put_env(:roster, :retire_after, 2_000)
+    :ok
+  end
+
+  test "rendezvous placement: stable, spread, and only a leaving node's guilds move" do
+    nodes = [:"a@h", :"b@h", :"c@h"]
+    placed = Map.new(1..3000, fn id -> {id, Cluster.place(id, nodes)} end)
+    assert Cluster.place(17, nodes) == Cluster.place(17, Enum.reverse(nodes))
+
+    for n <- nodes do
+      share = Enum.count(placed, fn {_, m} -> m == n end)
+      assert share > 800 and share < 1200, "#{n}: #{share}"
+    end
+
+    for {id, n} <- placed do
+      m = Cluster.place(id, nodes -- [:"b@h"])
+      if n != :"b@h", do: assert(m == n)
+    end
+  end
+
+  # A client process: holds a replica of each of its sessions' rows.
+  defp client(parent) do
+    spawn_link(fn -> client_loop(parent, %{}, []) end)
+  end
+
+  # reps: {session, list} => rows; seen: the frames since the last :mark,
+  # newest first, as {session, list, frame}
+  defp client_loop(parent, reps, seen) do
+    receive do
+      {:roster_frame, list, sessions, f} ->
+        reps = Enum.reduce(sessions, reps, fn s, a -> Map.update(a, {s, list}, apply_frame(%{}, f), &apply_frame(&1, f)) end)
+        seen = Enum.reduce(sessions, seen, fn s, acc -> [{s, list, f} | acc] end)
+        client_loop(parent, reps, seen)
+
+      :mark ->
+        client_loop(parent, reps, [])
+
+      {:give, to} ->
+        send(to, {:replicas, self(), reps, Enum.reverse(seen)})
+        client_loop(parent, reps, seen)
+    end
+  end
+
+  defp replicas(pid) do
+    send(pid, {:give, self()})
+    assert_receive {:replicas, ^pid, reps, seen}
+    {reps, seen}
+  end
+
+  # The frames per session, in order.
+  defp per_session(seen), do: Enum.group_by(seen, fn {s, _, _} -> s end, fn {_, l, f} -> {l, f} end)
+
+  # A process sending events to wherever the guild is, until told to stop;
+  # it answers with the number it sent.
+  defp sender(id, seed) do
+    spawn_link(fn ->
+      :rand.seed(:exsss, seed)
+      send_loop(id, 0)
+    end)
+  end
+
+  defp send_loop(id, n) do
+    receive do
+      {:stop, to} -> send(to, {:sent, self(), n})
+    after
+      0 ->
+        user = 1000 + :rand.uniform(50)
+
+        event =
+          case :rand.uniform(4) do
+            1 -> {:status, user, Enum.random([:online, :idle, :dnd, :offline])}
+            2 -> {:name, user, "n#{:rand.uniform(999)}"}
+            3 -> {:roles, user, Enum.take_random([101, 102, 103], :rand.uniform(3) - 1)}
+            4 -> {:touch, user}
+          end
+
+        Guild.event(Cluster.whereis(id), event)
+        if rem(n, 50) == 0, do: Process.sleep(1)
+        send_loop(id, n + 1)
+    end
+  end
+
+  test "hand-offs under a flow of events: no event lost or doubled, no SYNC, replicas true" do
+    id = {:guild, 1}
+    {:ok, first} = Cluster.start_guild(id, config: [chunk_size: 10, max_range_span: 30], node: node())
+    assert Cluster.whereis(id) == first
+
+    for {r, p} <- [{101, 3}, {102, 2}, {103, 1}] do
+      :ok = Guild.run(first, &Roster.role_upsert(&1, r, p, [:hoist]))
+    end
+
+    for i <- 1..50 do
+      Guild.event(first, {:add, 1000 + i, "m#{i}", [Enum.at([101, 102, 103], rem(i, 3))], :online})
+    end
+
+    :ok = Guild.run(first, &Roster.list_set(&1, 7, :deny, [{101, :allow}]))
+    a = client(self())
+    b = client(self())
+    subs = [{1, 0, [{0, 9}], a}, {2, 0, [{20, 39}], a}, {3, 7, [{0, 19}], b}, {4, 0, [{0, 9}], b}]
+    for {s, l, r, pid} <- subs, do: :ok = Guild.subscribe(first, s, l, r, pid)
+    # From here on, a guild that never moves gets the same batches in the
+    # same order (the log of what the moving one applied): every session
+    # must get the same frames from both.
+    {:ok, bytes} = Guild.save(first)
+    {:ok, reference} = Roster.load(bytes, chunk_size: 10, max_range_span: 30)
+    :ok = Guild.run(first, fn _ -> :ok end)
+    send(a, :mark)
+    send(b, :mark)
+    :ok = GenServer.call(first, {:guild, {:log, self()}})
+    {:ok, %{events: before}} = Guild.stats(first)
+
+    senders = for k <- 1..2, do: sender(id, {k, 2, 3})
+
+    pids =
+      for _ <- 1..15 do
+        Process.sleep(5)
+        {:ok, pid} = Cluster.handoff(id, node())
+        assert Cluster.whereis(id) == pid
+        pid
+      end
+
+    sent =
+      for s <- senders do
+        send(s, {:stop, self()})
+        assert_receive {:sent, ^s, n}
+        n
+      end
+      |> Enum.sum()
+
+    # every event sent, through however many forwarders, applied once
+    last = List.last(pids)
+    eventually(fn -> match?({:ok, %{events: e}} when e == before + sent, Guild.stats(last)) end)
+    assert length(Enum.uniq(pids)) == 15
+    assert Map.new(subs, fn {s, _, _, pid} -> {s, pid} end) == Guild.sessions(last)
+
+    # each session's replica holds the guild's true rows
+    {ra, seen_a} = replicas(a)
+    {rb, seen_b} = replicas(b)
+    g = Guild.run(last, & &1)
+
+    for {s, l, _, pid} <- subs do
+      reps = if pid == a, do: ra, else: rb
+      assert_replica(g, Map.get(reps, {s, l}, %{}), s, l)
+    end
+
+    # the same frames as the guild that never moved: no SYNC re-sent
+    # because of a hand-off, nothing lost or doubled
+    applied = applied_batches([])
+    assert Enum.sum(Enum.map(applied, &length/1)) == sent
+
+    ref_frames =
+      Enum.flat_map(applied, fn batch ->
+        {:ok, _} = Roster.events_apply(reference, batch)
+        for {:roster_frame, l, ss, f} <- frames(), s <- ss, do: {s, l, f}
+      end)
+
+    assert per_session(seen_a ++ seen_b) == per_session(ref_frames)
+    assert length(ref_frames) > 0
+  end
+
+  defp applied_batches(acc) do
+    receive do
+      {:roster_applied, events} -> applied_batches([events | acc])
+    after
+      0 -> Enum.reverse(acc)
+    end
+  end
+end
