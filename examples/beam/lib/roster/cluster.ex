@@ -58,6 +58,27 @@ defmodule Roster.Cluster do
   end
 
   @doc """
+  Sends member events to the guild wherever it is. `:pg` learns of a
+  hand-off on each node asynchronously: for a moment the guild may be in
+  no process of the group as this node sees it, so this waits for it (up
+  to `timeout` ms) instead of dropping the events.
+  """
+  @spec events(term(), [Roster.event()], non_neg_integer()) :: :ok | {:error, :not_found}
+  def events(guild_id, events, timeout \\ 5_000) do
+    case whereis(guild_id) do
+      nil when timeout > 0 ->
+        Process.sleep(1)
+        events(guild_id, events, timeout - 1)
+
+      nil ->
+        {:error, :not_found}
+
+      pid ->
+        Roster.Guild.events(pid, events)
+    end
+  end
+
+  @doc """
   Moves the live guild to `node` and returns its new process. Events sent
   to the old process meanwhile are applied by the new one, in order.
   """

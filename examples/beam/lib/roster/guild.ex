@@ -216,6 +216,22 @@ defmodule Roster.Guild do
 
   def handle_info(_other, state), do: {:noreply, state}
 
+  # The frames this process sent are in their receivers' mailboxes before
+  # the new process may send any: Erlang orders messages between two
+  # processes only, so a session's pid on another node could otherwise get
+  # a frame of the new process before the last ones of this one. One round
+  # trip to each of those nodes from this process, after its frames on the
+  # same connection, makes sure they have arrived. (The new process is
+  # started through :erpc from here, which does the same for its node.)
+  defp frames_delivered(state) do
+    state.pids
+    |> Map.keys()
+    |> Enum.map(&node/1)
+    |> Enum.uniq()
+    |> Enum.reject(&(&1 == node()))
+    |> Enum.each(fn n -> :erpc.call(n, :erlang, :node, []) end)
+  end
+
   # The hand-off (Roster.Cluster.handoff/3): the guild is saved with its
   # sessions, loaded by a new process on node with the sessions' pids, and
   # this process becomes a forwarder: the events that queued in its
@@ -228,6 +244,7 @@ defmodule Roster.Guild do
     with {:ok, bytes} <- Roster.save(state.guild, true),
          # frames still owed (after an eflush) were delivered by the save
          state = forward_frames(state),
+         :ok <- frames_delivered(state),
          opts = [
            snapshot: bytes,
            config: state.config,
@@ -282,7 +299,8 @@ defmodule Roster.Guild do
         :ok
     end
 
-    if state.log != nil, do: send(state.log, {:roster_applied, events})
+    # numbered by the events applied before, which a hand-off carries on
+    if state.log != nil, do: send(state.log, {:roster_applied, state.events, events})
 
     forward_frames(%{
       state
