@@ -12,8 +12,15 @@ defmodule Host do
   def item({:member, user, g}), do: ["M:", Integer.to_string(user), ":", group(g)]
 
   def op({:sync, i, last, items}),
-    do: ["SYNC:", Integer.to_string(i), "-", Integer.to_string(last), ":[",
-         Enum.map_intersperse(items, ",", &item/1), "]"]
+    do: [
+      "SYNC:",
+      Integer.to_string(i),
+      "-",
+      Integer.to_string(last),
+      ":[",
+      Enum.map_intersperse(items, ",", &item/1),
+      "]"
+    ]
 
   def op({:insert, i, row}), do: ["INSERT:", Integer.to_string(i), ":", item(row)]
   def op({:update, i, row}), do: ["UPDATE:", Integer.to_string(i), ":", item(row)]
@@ -30,12 +37,19 @@ defmodule Host do
     receive do
       {:roster_frame, list_id, sessions, f} ->
         IO.write([
-          "frame list=", Integer.to_string(list_id),
-          " sessions=", sessions |> Enum.sort() |> Enum.map_join(",", &Integer.to_string/1),
-          " members=", Integer.to_string(f.member_count),
-          " online=", Integer.to_string(f.online_count),
-          " groups=", dash(f.groups, fn {g, n} -> [group(g), ":", Integer.to_string(n)] end, ","),
-          " ops=", dash(f.ops, &op/1, ";"), "\n"
+          "frame list=",
+          Integer.to_string(list_id),
+          " sessions=",
+          sessions |> Enum.sort() |> Enum.map_join(",", &Integer.to_string/1),
+          " members=",
+          Integer.to_string(f.member_count),
+          " online=",
+          Integer.to_string(f.online_count),
+          " groups=",
+          dash(f.groups, fn {g, n} -> [group(g), ":", Integer.to_string(n)] end, ","),
+          " ops=",
+          dash(f.ops, &op/1, ";"),
+          "\n"
         ])
 
         frames()
@@ -56,7 +70,9 @@ defmodule Host do
 
     IO.write([
       "stats ",
-      Enum.map_intersperse(fields, " ", fn f -> [Atom.to_string(f), "=", Integer.to_string(st[f])] end),
+      Enum.map_intersperse(fields, " ", fn f ->
+        [Atom.to_string(f), "=", Integer.to_string(st[f])]
+      end),
       "\n"
     ])
   end
@@ -71,6 +87,7 @@ defmodule Host do
   def run do
     g = must(Roster.new(@config), "new")
     IO.write("# setup\n")
+
     for {id, pos} <- [{101, 3}, {102, 2}, {103, 1}],
         do: must(Roster.role_upsert(g, id, pos, [:hoist]), "role_upsert")
 
@@ -82,7 +99,11 @@ defmodule Host do
       must(Roster.member_add(g, 1000 + i, name, roles, elem(statuses, rem(i, 4))), "member_add")
     end
 
-    must(Roster.list_set(g, 7, :deny, [{101, :allow}], [{1002, :allow}, {1005, :deny}]), "list_set")
+    must(
+      Roster.list_set(g, 7, :deny, [{101, :allow}], [{1002, :allow}, {1005, :deny}]),
+      "list_set"
+    )
+
     must(Roster.session_subscribe(g, 1, 0, [{0, 9}]), "subscribe")
     must(Roster.session_subscribe(g, 2, 0, [{0, 9}]), "subscribe")
     must(Roster.session_subscribe(g, 3, 0, [{25, 34}, {50, 59}]), "subscribe")

@@ -3,7 +3,7 @@
 # roster build and its NIF.
 # Usage: run.sh BUILD_ROOT NIF_PATH [--test]
 #   (none)   the host scenario (host.exs); stdout: the canonical frame lines only
-#   --test   the ExUnit tests (test/)
+#   --test   mix format --check-formatted, then the ExUnit tests (test/)
 # BUILD_ROOT is a meson build root of roster; NIF_PATH the roster_nif.so
 # meson built there (examples/beam/roster_nif.so). mix runs offline (no
 # Hex, no dependencies), with MIX_ENV, MIX_HOME and MIX_BUILD_PATH under
@@ -44,6 +44,8 @@ case "$mode" in
     ;;
   --test)
     export MIX_ENV=test MIX_BUILD_PATH="$work/test"
+    # The code stays as mix format writes it (.formatter.exs).
+    mix format --check-formatted
     # The cluster test starts distribution on loopback itself: no epmd
     # (node ports are in their names) and a cookie of its own (none is
     # read from or written to ~/.erlang.cookie).

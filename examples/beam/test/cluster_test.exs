@@ -12,7 +12,7 @@ defmodule Roster.ClusterTest do
   end
 
   test "rendezvous placement: stable, spread, and only a leaving node's guilds move" do
-    nodes = [:"a@h", :"b@h", :"c@h"]
+    nodes = [:a@h, :b@h, :c@h]
     placed = Map.new(1..3000, fn id -> {id, Cluster.place(id, nodes)} end)
     assert Cluster.place(17, nodes) == Cluster.place(17, Enum.reverse(nodes))
 
@@ -22,8 +22,8 @@ defmodule Roster.ClusterTest do
     end
 
     for {id, n} <- placed do
-      m = Cluster.place(id, nodes -- [:"b@h"])
-      if n != :"b@h", do: assert(m == n)
+      m = Cluster.place(id, nodes -- [:b@h])
+      if n != :b@h, do: assert(m == n)
     end
   end
 
@@ -37,7 +37,11 @@ defmodule Roster.ClusterTest do
   defp client_loop(parent, reps, seen) do
     receive do
       {:roster_frame, list, sessions, f} ->
-        reps = Enum.reduce(sessions, reps, fn s, a -> Map.update(a, {s, list}, apply_frame(%{}, f), &apply_frame(&1, f)) end)
+        reps =
+          Enum.reduce(sessions, reps, fn s, a ->
+            Map.update(a, {s, list}, apply_frame(%{}, f), &apply_frame(&1, f))
+          end)
+
         seen = Enum.reduce(sessions, seen, fn s, acc -> [{s, list, f} | acc] end)
         client_loop(parent, reps, seen)
 
@@ -57,7 +61,8 @@ defmodule Roster.ClusterTest do
   end
 
   # The frames per session, in order.
-  defp per_session(seen), do: Enum.group_by(seen, fn {s, _, _} -> s end, fn {_, l, f} -> {l, f} end)
+  defp per_session(seen),
+    do: Enum.group_by(seen, fn {s, _, _} -> s end, fn {_, l, f} -> {l, f} end)
 
   # A process sending events to wherever the guild is, until told to stop;
   # it answers with the number it sent.
@@ -102,8 +107,14 @@ defmodule Roster.ClusterTest do
     end
 
     flags =
-      [~c"-epmd_module", ~c"Elixir.Roster.Cluster.Epmd", ~c"-start_epmd", ~c"false",
-       ~c"-setcookie", Atom.to_charlist(:erlang.get_cookie())] ++
+      [
+        ~c"-epmd_module",
+        ~c"Elixir.Roster.Cluster.Epmd",
+        ~c"-start_epmd",
+        ~c"false",
+        ~c"-setcookie",
+        Atom.to_charlist(:erlang.get_cookie())
+      ] ++
         Enum.flat_map(:code.get_path(), &[~c"-pa", &1])
 
     peers =
@@ -133,7 +144,9 @@ defmodule Roster.ClusterTest do
   # nodes while two processes send it events; checks everything, returns
   # the processes it was moved to.
   defp handoffs(id, nodes) do
-    {:ok, first} = Cluster.start_guild(id, config: [chunk_size: 10, max_range_span: 30], node: hd(nodes))
+    {:ok, first} =
+      Cluster.start_guild(id, config: [chunk_size: 10, max_range_span: 30], node: hd(nodes))
+
     assert Cluster.whereis(id) == first
 
     for {r, p} <- [{101, 3}, {102, 2}, {103, 1}] do
@@ -141,7 +154,10 @@ defmodule Roster.ClusterTest do
     end
 
     for i <- 1..50 do
-      Guild.event(first, {:add, 1000 + i, "m#{i}", [Enum.at([101, 102, 103], rem(i, 3))], :online})
+      Guild.event(
+        first,
+        {:add, 1000 + i, "m#{i}", [Enum.at([101, 102, 103], rem(i, 3))], :online}
+      )
     end
 
     :ok = Guild.run(first, &Roster.list_set(&1, 7, :deny, [{101, :allow}]))

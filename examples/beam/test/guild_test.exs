@@ -4,12 +4,21 @@ defmodule Roster.GuildTest do
   alias Roster.Guild
 
   defp start_guild(opts \\ []) do
-    {:ok, pid} = Guild.start_link(Keyword.merge([config: [chunk_size: 10, max_range_span: 30]], opts))
+    {:ok, pid} =
+      Guild.start_link(Keyword.merge([config: [chunk_size: 10, max_range_span: 30]], opts))
+
     for {id, pos} <- [{101, 3}, {102, 2}, {103, 1}] do
       :ok = Guild.run(pid, &Roster.role_upsert(&1, id, pos, [:hoist]))
     end
 
-    Guild.events(pid, for(i <- 1..50, do: {:add, 1000 + i, "m#{i + 10}", [Enum.at([101, 102, 103], rem(i, 3))], :online}))
+    Guild.events(
+      pid,
+      for(
+        i <- 1..50,
+        do: {:add, 1000 + i, "m#{i + 10}", [Enum.at([101, 102, 103], rem(i, 3))], :online}
+      )
+    )
+
     pid
   end
 
@@ -27,9 +36,15 @@ defmodule Roster.GuildTest do
 
   defp collect(acc) do
     receive do
-      {:roster_frame, _, _, _} = f -> collect([f | acc])
-      {:give, to} -> send(to, {:frames, self(), Enum.reverse(acc)}); collect([])
-      :stop -> :ok
+      {:roster_frame, _, _, _} = f ->
+        collect([f | acc])
+
+      {:give, to} ->
+        send(to, {:frames, self(), Enum.reverse(acc)})
+        collect([])
+
+      :stop ->
+        :ok
     end
   end
 
@@ -43,7 +58,10 @@ defmodule Roster.GuildTest do
     g = start_guild()
     a = client(g, [{1, 0, [{0, 9}]}, {2, 0, [{0, 9}]}])
     b = client(g, [{3, 0, [{0, 9}]}, {4, 0, [{40, 49}]}])
-    assert [{:roster_frame, 0, [1], %{ops: [{:sync, 0, 9, _}]}}, {:roster_frame, 0, [2], _}] = frames_of(a)
+
+    assert [{:roster_frame, 0, [1], %{ops: [{:sync, 0, 9, _}]}}, {:roster_frame, 0, [2], _}] =
+             frames_of(a)
+
     assert [{:roster_frame, 0, [3], _}, {:roster_frame, 0, [4], _}] = frames_of(b)
 
     # member 1003 (group 101, first) goes offline: rows 0-9 change for all

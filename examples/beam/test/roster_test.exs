@@ -41,6 +41,7 @@ defmodule RosterTest do
 
   test "roles: upsert, flags, remove, reorder" do
     g = scenario_guild()
+
     assert {:ok, [{101, 15}, {102, 8}, {103, 7}, {:online, 8}, {:offline, 12}]} =
              Roster.list_groups(g, 0)
 
@@ -109,7 +110,9 @@ defmodule RosterTest do
     assert {:error, :enotfound} = Roster.member_set_status(g, 3000, :online)
     assert {:error, :einval} = Roster.member_set_sort_key(g, 1001, "")
     # bulk add: all or nothing
-    assert {:error, :eexist} = Roster.members_add(g, [{3000, "a", [], :online}, {1001, "b", [], :online}])
+    assert {:error, :eexist} =
+             Roster.members_add(g, [{3000, "a", [], :online}, {1001, "b", [], :online}])
+
     assert {:ok, 51} = Roster.member_count(g)
     assert :ok = Roster.members_add(g, [{3000, "a", [], :online}, {3001, "b", [102], :dnd}])
     assert {:ok, 53} = Roster.member_count(g)
@@ -220,7 +223,10 @@ defmodule RosterTest do
     assert :ok = Roster.session_subscribe(g, 1, 0, [{0, 9}])
     assert :ok = Roster.session_subscribe(g, 2, 0, [{0, 9}])
     assert :ok = Roster.session_subscribe(g, 3, 7, [{25, 5}])
-    assert [{:roster_frame, 0, [1], f}, {:roster_frame, 0, [2], f}, {:roster_frame, 7, [3], f7}] = frames()
+
+    assert [{:roster_frame, 0, [1], f}, {:roster_frame, 0, [2], f}, {:roster_frame, 7, [3], f7}] =
+             frames()
+
     assert %{list_id: 0, member_count: 50, online_count: 38} = f
     assert [{:sync, 0, 9, [{:header, 101, 15} | _]}] = f.ops
     assert f7.list_id == 7
@@ -254,7 +260,10 @@ defmodule RosterTest do
     # roster's refusals
     assert {:error, :einval} = Roster.session_subscribe(g, 0, 0, [{0, 9}])
     assert {:error, :enotfound} = Roster.session_subscribe(g, 5, 99, [{0, 9}])
-    assert {:error, :elimit} = Roster.session_subscribe(g, 5, 0, [{0, 9}, {20, 29}, {40, 49}, {60, 69}])
+
+    assert {:error, :elimit} =
+             Roster.session_subscribe(g, 5, 0, [{0, 9}, {20, 29}, {40, 49}, {60, 69}])
+
     assert {:error, :badarg} = Roster.session_subscribe(g, 5, 0, [{0, 9, 1}])
     assert {:error, :badarg} = Roster.session_subscribe(g, 5, 0, [{0, -9}])
     assert {:error, :badarg} = Roster.session_subscribe(g, 5, 0, {0, 9})
@@ -305,6 +314,7 @@ defmodule RosterTest do
   # members' data from the guild as of the flush).
   defp json_of(g, f) do
     q = fn x -> ["\"", to_string(x), "\""] end
+
     grp = fn
       :online -> q.("online")
       :offline -> q.("offline")
@@ -318,27 +328,56 @@ defmodule RosterTest do
       {:member, u, _} ->
         {:ok, m} = Roster.member_get(g, u)
         nick = m.name |> String.replace("\\", "\\\\") |> String.replace("\"", "\\\"")
-        nick = Regex.replace(~r/[\x00-\x1f]/, nick, fn <<c>> -> :io_lib.format("\\u~4.16.0b", [c]) end)
-        ["{\"member\":{\"user\":{\"id\":", q.(u), "},\"nick\":\"", nick, "\",\"roles\":[",
-         Enum.map_intersperse(m.roles, ",", q), "],\"presence\":{\"status\":", q.(m.status), "}}}"]
+
+        nick =
+          Regex.replace(~r/[\x00-\x1f]/, nick, fn <<c>> -> :io_lib.format("\\u~4.16.0b", [c]) end)
+
+        [
+          "{\"member\":{\"user\":{\"id\":",
+          q.(u),
+          "},\"nick\":\"",
+          nick,
+          "\",\"roles\":[",
+          Enum.map_intersperse(m.roles, ",", q),
+          "],\"presence\":{\"status\":",
+          q.(m.status),
+          "}}}"
+        ]
     end
 
     op = fn
       {:sync, a, b, items} ->
-        ["{\"op\":\"SYNC\",\"range\":[#{a},#{b}],\"items\":[", Enum.map_intersperse(items, ",", item), "]}"]
+        [
+          "{\"op\":\"SYNC\",\"range\":[#{a},#{b}],\"items\":[",
+          Enum.map_intersperse(items, ",", item),
+          "]}"
+        ]
 
-      {:insert, i, row} -> ["{\"op\":\"INSERT\",\"index\":#{i},\"item\":", item.(row), "}"]
-      {:update, i, row} -> ["{\"op\":\"UPDATE\",\"index\":#{i},\"item\":", item.(row), "}"]
-      {:delete, i} -> "{\"op\":\"DELETE\",\"index\":#{i}}"
-      {:invalidate, a, b} -> "{\"op\":\"INVALIDATE\",\"range\":[#{a},#{b}]}"
+      {:insert, i, row} ->
+        ["{\"op\":\"INSERT\",\"index\":#{i},\"item\":", item.(row), "}"]
+
+      {:update, i, row} ->
+        ["{\"op\":\"UPDATE\",\"index\":#{i},\"item\":", item.(row), "}"]
+
+      {:delete, i} ->
+        "{\"op\":\"DELETE\",\"index\":#{i}}"
+
+      {:invalidate, a, b} ->
+        "{\"op\":\"INVALIDATE\",\"range\":[#{a},#{b}]}"
     end
 
     id = if f.list_id == 0, do: q.("everyone"), else: q.(f.list_id)
 
     IO.iodata_to_binary([
-      "{\"id\":", id, ",\"member_count\":#{f.member_count},\"online_count\":#{f.online_count},\"groups\":[",
-      Enum.map_intersperse(f.groups, ",", fn {gid, n} -> ["{\"id\":", grp.(gid), ",\"count\":#{n}}"] end),
-      "],\"ops\":[", Enum.map_intersperse(f.ops, ",", op), "]}"
+      "{\"id\":",
+      id,
+      ",\"member_count\":#{f.member_count},\"online_count\":#{f.online_count},\"groups\":[",
+      Enum.map_intersperse(f.groups, ",", fn {gid, n} ->
+        ["{\"id\":", grp.(gid), ",\"count\":#{n}}"]
+      end),
+      "],\"ops\":[",
+      Enum.map_intersperse(f.ops, ",", op),
+      "]}"
     ])
   end
 
@@ -348,6 +387,7 @@ defmodule RosterTest do
     :ok = Roster.set_frame_format(h, :json)
     # a name that needs escaping
     for x <- [g, h], do: :ok = Roster.member_set_name(x, 1013, "a\"b\\c\nd é")
+
     steps = [
       fn x -> Roster.session_subscribe(x, 1, 0, [{0, 9}]) end,
       fn x -> Roster.session_subscribe(x, 2, 7, [{0, 19}]) end,
@@ -421,7 +461,10 @@ defmodule RosterTest do
       # the guild given, every other argument bad
       if name not in [:new, :load] do
         args = [g | List.duplicate(bad, arity - 1)]
-        if arity > 1, do: assert({:error, :badarg} == apply(Roster.NIF, name, args), "#{name} #{inspect(bad)}")
+
+        if arity > 1,
+          do:
+            assert({:error, :badarg} == apply(Roster.NIF, name, args), "#{name} #{inspect(bad)}")
       end
 
       # a bad guild (or a bad first argument)
@@ -494,7 +537,11 @@ defmodule RosterTest do
     calls = valid_args(g)
     # every call on a guild is here
     assert Enum.sort(Map.keys(calls)) ==
-             Enum.sort(for {n, _} <- Roster.NIF.functions(), n not in [:new, :load, :live_guilds, :version], do: n)
+             Enum.sort(
+               for {n, _} <- Roster.NIF.functions(),
+                   n not in [:new, :load, :live_guilds, :version],
+                   do: n
+             )
 
     assert :ok = Roster.close(g)
 
@@ -520,6 +567,7 @@ defmodule RosterTest do
       spawn_monitor(fn ->
         guilds = for _ <- 1..5, do: elem(Roster.new(), 1)
         send(self(), guilds)
+
         receive do
           :stop -> :ok
         end
@@ -538,6 +586,7 @@ defmodule RosterTest do
     end
 
     make_and_drop.()
+
     eventually(fn ->
       :erlang.garbage_collect()
       live() == base

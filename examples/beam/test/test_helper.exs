@@ -16,7 +16,9 @@ defmodule Roster.TestHelper do
   # host scenario; frames go to the caller.
   def scenario_guild(config \\ [chunk_size: 10, max_range_span: 30]) do
     {:ok, g} = Roster.new(config)
-    for {id, pos} <- [{101, 3}, {102, 2}, {103, 1}], do: :ok = Roster.role_upsert(g, id, pos, [:hoist])
+
+    for {id, pos} <- [{101, 3}, {102, 2}, {103, 1}],
+        do: :ok = Roster.role_upsert(g, id, pos, [:hoist])
 
     members =
       for i <- 1..50 do
@@ -42,8 +44,12 @@ defmodule Roster.TestHelper do
   # Waits (up to ~2 s) for fun to return true.
   def eventually(fun, tries \\ 200) do
     cond do
-      fun.() -> :ok
-      tries == 0 -> flunk("condition never became true")
+      fun.() ->
+        :ok
+
+      tries == 0 ->
+        flunk("condition never became true")
+
       true ->
         Process.sleep(10)
         eventually(fun, tries - 1)
@@ -58,7 +64,9 @@ defmodule Roster.TestHelper do
     rows =
       Enum.reduce(frame.ops, rows, fn
         {:sync, i, _last, items}, r ->
-          items |> Enum.with_index(i) |> Enum.reduce(r, fn {row, k}, acc -> Map.put(acc, k, row) end)
+          items
+          |> Enum.with_index(i)
+          |> Enum.reduce(r, fn {row, k}, acc -> Map.put(acc, k, row) end)
 
         {:insert, i, row}, r ->
           r |> shift(i, 1) |> Map.put(i, row)
@@ -91,7 +99,9 @@ defmodule Roster.TestHelper do
         rows |> Enum.with_index(a) |> Enum.reduce(acc, fn {row, k}, m -> Map.put(m, k, row) end)
       end)
 
-    held = Map.filter(replica, fn {k, _} -> Enum.any?(ranges, fn {a, b} -> k >= a and k <= b end) end)
+    held =
+      Map.filter(replica, fn {k, _} -> Enum.any?(ranges, fn {a, b} -> k >= a and k <= b end) end)
+
     assert held == expected
   end
 end

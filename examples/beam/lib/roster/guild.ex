@@ -56,7 +56,13 @@ defmodule Roster.Guild do
   Subscribes `session_id` to `ranges` of `list_id`; its frames go to `pid`
   (the caller by default), which is monitored.
   """
-  @spec subscribe(server(), Roster.id(), Roster.id(), [{non_neg_integer(), non_neg_integer()}], pid()) ::
+  @spec subscribe(
+          server(),
+          Roster.id(),
+          Roster.id(),
+          [{non_neg_integer(), non_neg_integer()}],
+          pid()
+        ) ::
           Roster.result()
   def subscribe(server, session_id, list_id, ranges, pid \\ self()) do
     GenServer.call(server, {:guild, {:subscribe, session_id, list_id, ranges, pid}})
@@ -356,7 +362,8 @@ defmodule Roster.Guild do
 
   # The session belongs to pid from now on (monitored).
   defp bind(state, session, pid) do
-    state = if Map.get(state.sessions, session, pid) != pid, do: unbind(state, session), else: state
+    state =
+      if Map.get(state.sessions, session, pid) != pid, do: unbind(state, session), else: state
 
     pids =
       case state.pids do
