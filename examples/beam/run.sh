@@ -49,7 +49,7 @@ case "$mode" in
     # The cluster test starts distribution on loopback itself: no epmd
     # (node ports are in their names) and a cookie of its own (none is
     # read from or written to ~/.erlang.cookie).
-    exec elixir --erl "-epmd_module Elixir.Roster.Cluster.Epmd -start_epmd false -setcookie roster_beam_test" \
+    exec elixir --erl "-epmd_module Elixir.Roster.Cluster.Epmd -start_epmd false -setcookie roster_beam_test -kernel prevent_overlapping_partitions false" \
       -S mix test
     ;;
   *)

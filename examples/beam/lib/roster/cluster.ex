@@ -16,6 +16,7 @@ defmodule Roster.Cluster do
   """
 
   @scope :roster_cluster
+  @watcher :roster_cluster_watcher
 
   @doc "Starts this node's `:pg` scope (idempotent)."
   @spec start() :: :ok
@@ -87,6 +88,75 @@ defmodule Roster.Cluster do
     case whereis(guild_id) do
       nil -> {:error, :not_found}
       pid -> GenServer.call(pid, {:guild, {:hand_off, node}}, timeout)
+    end
+  end
+
+  @doc """
+  Sends member events and returns once the guild has logged them (with a
+  `:store`) and applied them: acknowledged events survive the death of the
+  guild's node.
+  """
+  @spec events_sync(term(), [Roster.event()], timeout()) :: :ok | {:error, term()}
+  def events_sync(guild_id, events, timeout \\ 5_000) do
+    case whereis(guild_id) do
+      nil when timeout > 0 ->
+        Process.sleep(1)
+        events_sync(guild_id, events, timeout - 1)
+
+      nil ->
+        {:error, :not_found}
+
+      pid ->
+        GenServer.call(pid, {:guild, {:events, events}}, 30_000)
+    end
+  end
+
+  @doc """
+  Starts this node's watcher (not linked): when a node goes down, the
+  guilds the store recorded on it that rendezvous hashing now places on
+  this node are restarted here from the store (last snapshot, then the
+  logged batches; their sessions subscribe again and get a fresh SYNC).
+  `guild_opts` are the options of `Roster.Guild.start_link/1` (config, ...).
+  """
+  @spec watch(Roster.Cluster.Store.store(), keyword()) :: {:ok, pid()}
+  def watch(store, guild_opts \\ []) do
+    pid =
+      spawn(fn ->
+        Process.register(self(), @watcher)
+        :ok = :net_kernel.monitor_nodes(true)
+        watch_loop(store, guild_opts)
+      end)
+
+    {:ok, pid}
+  end
+
+  # A node sees another go down only if it was connected to it, and the
+  # node that placement picks for a guild may not have been: the watcher
+  # that sees a node go down tells the others' watchers.
+  defp watch_loop(store, guild_opts) do
+    receive do
+      {:nodedown, dead} ->
+        for n <- Node.list(), do: send({@watcher, n}, {:node_lost, dead})
+        restart(store, guild_opts, dead)
+        watch_loop(store, guild_opts)
+
+      {:node_lost, dead} ->
+        restart(store, guild_opts, dead)
+        watch_loop(store, guild_opts)
+
+      _ ->
+        watch_loop(store, guild_opts)
+    end
+  end
+
+  defp restart(store, guild_opts, dead) do
+    alive = [node() | Node.list()] -- [dead]
+
+    for id <- Roster.Cluster.Store.guilds_on(store, dead),
+        place(id, alive) == node(),
+        whereis(id) == nil do
+      opts = guild_opts ++ [store: store, restore: true, cluster_id: id]
+      {:ok, _} = GenServer.start(Roster.Guild, opts)
     end
   end
 

@@ -90,6 +90,16 @@ defmodule Roster.Guild do
     GenServer.call(server, {:guild, {:run, fun}})
   end
 
+  @doc """
+  `apply(Roster, fun, [guild | args])` inside the guild's process: `run/2`
+  for a guild on another node, where a closure of this node's code may
+  not exist (and a NIF resource means nothing outside its node).
+  """
+  @spec call(server(), atom(), list()) :: term()
+  def call(server, fun, args) when is_atom(fun) and is_list(args) do
+    GenServer.call(server, {:guild, {:apply, fun, args}})
+  end
+
   @doc "`Roster.stats/1` of the guild, with `:events` (applied through this server) and `:batches` (calls of `Roster.events_apply/2`)."
   @spec stats(server()) :: Roster.result(map())
   def stats(server), do: GenServer.call(server, {:guild, :stats})
@@ -108,10 +118,14 @@ defmodule Roster.Guild do
   def init(opts) do
     config = Keyword.get(opts, :config, [])
 
+    store = Keyword.get(opts, :store)
+    restore = Keyword.get(opts, :restore, false) and store != nil
+
     made =
-      case Keyword.fetch(opts, :snapshot) do
-        {:ok, bytes} -> Roster.load(bytes, config)
-        :error -> Roster.new(config)
+      cond do
+        restore -> restore(store, Keyword.fetch!(opts, :cluster_id), config)
+        Keyword.has_key?(opts, :snapshot) -> Roster.load(Keyword.fetch!(opts, :snapshot), config)
+        true -> Roster.new(config)
       end
 
     made =
@@ -137,7 +151,11 @@ defmodule Roster.Guild do
           moved_to: nil,
           # a pid told {:roster_applied, events} after each events_apply
           # (tests replay them into a guild that never moves)
-          log: Keyword.get(opts, :log)
+          log: Keyword.get(opts, :log),
+          # Roster.Cluster.Store: the log and snapshots a dead node's
+          # guilds are restarted from
+          store: store,
+          snapshot_every: Keyword.get(opts, :snapshot_every, 100)
         }
 
         # sessions handed over with a snapshot: bound to their pids again
@@ -147,6 +165,24 @@ defmodule Roster.Guild do
           end)
 
         if state.cluster_id != nil, do: Roster.Cluster.join(state.cluster_id, self())
+
+        if store != nil and state.cluster_id != nil,
+          do: Roster.Cluster.Store.placed(store, state.cluster_id, node())
+
+        # restored: the sessions subscribe again (a fresh SYNC each)
+        state =
+          if restore do
+            store
+            |> Roster.Cluster.Store.subscriptions(state.cluster_id)
+            |> Enum.reduce(state, fn {session, list, ranges, pid}, st ->
+              {_, st} = request({:subscribe, session, list, ranges, pid}, st)
+              st
+            end)
+            |> forward_frames()
+          else
+            state
+          end
+
         {:ok, state}
 
       {:error, reason} ->
@@ -206,6 +242,10 @@ defmodule Roster.Guild do
         state =
           Enum.reduce(sessions, state, fn s, st ->
             _ = Roster.session_remove(st.guild, s)
+
+            if st.store != nil,
+              do: Roster.Cluster.Store.remove_session(st.store, st.cluster_id, s)
+
             %{st | sessions: Map.delete(st.sessions, s)}
           end)
 
@@ -259,7 +299,9 @@ defmodule Roster.Guild do
            sessions: state.sessions,
            events: state.events,
            cluster_id: state.cluster_id,
-           log: state.log
+           log: state.log,
+           store: state.store,
+           snapshot_every: state.snapshot_every
          ],
          {:ok, pid} <- :erpc.call(node, GenServer, :start, [__MODULE__, opts]) do
       if state.cluster_id != nil, do: Roster.Cluster.leave(state.cluster_id, self())
@@ -292,6 +334,35 @@ defmodule Roster.Guild do
   defp apply_events([], state), do: state
 
   defp apply_events(events, state) do
+    # written ahead: a batch in the log may not have been applied yet, never
+    # the other way round
+    if state.store != nil,
+      do: Roster.Cluster.Store.append(state.store, state.cluster_id, events)
+
+    state = apply_batch(events, state)
+    state = %{state | events: state.events + length(events), batches: state.batches + 1}
+
+    if state.store != nil and rem(state.batches, state.snapshot_every) == 0 do
+      {:ok, bytes} = Roster.save(state.guild, false)
+      :ok = Roster.Cluster.Store.snapshot(state.store, state.cluster_id, bytes)
+    end
+
+    forward_frames(state)
+  end
+
+  # A dead node's guild: its last snapshot (or an empty guild) and the
+  # batches logged since, applied again (no session: no frame).
+  defp restore(store, id, config) do
+    {snapshot, batches} = Roster.Cluster.Store.fetch(store, id)
+    made = if snapshot, do: Roster.load(snapshot, config), else: Roster.new(config)
+
+    with {:ok, guild} <- made do
+      Enum.each(batches, &apply_batch(&1, %{guild: guild, log: nil}))
+      {:ok, guild}
+    end
+  end
+
+  defp apply_batch(events, state) do
     case Roster.events_apply(state.guild, events) do
       {:error, :badarg} ->
         # A malformed event fails the whole call and nothing is applied:
@@ -307,12 +378,7 @@ defmodule Roster.Guild do
 
     # numbered by the events applied before, which a hand-off carries on
     if state.log != nil, do: send(state.log, {:roster_applied, state.events, events})
-
-    forward_frames(%{
-      state
-      | events: state.events + length(events),
-        batches: state.batches + 1
-    })
+    state
   end
 
   defp request({:subscribe, session, list, ranges, pid}, state) when is_pid(pid) do
@@ -320,6 +386,17 @@ defmodule Roster.Guild do
 
     case Roster.session_subscribe(state.guild, session, list, ranges) do
       :ok ->
+        if state.store != nil,
+          do:
+            Roster.Cluster.Store.subscription(
+              state.store,
+              state.cluster_id,
+              session,
+              list,
+              ranges,
+              pid
+            )
+
         {:ok, state}
 
       error ->
@@ -336,17 +413,48 @@ defmodule Roster.Guild do
 
   defp request({:subscribe, _, _, _, _}, state), do: {{:error, :badarg}, state}
 
-  defp request({:unsubscribe, session, list}, state),
-    do: {Roster.session_unsubscribe(state.guild, session, list), state}
+  defp request({:unsubscribe, session, list}, state) do
+    result = Roster.session_unsubscribe(state.guild, session, list)
+
+    if result == :ok and state.store != nil,
+      do:
+        Roster.Cluster.Store.subscription(
+          state.store,
+          state.cluster_id,
+          session,
+          list,
+          [],
+          self()
+        )
+
+    {result, state}
+  end
+
+  # events acknowledged once logged and applied (after every event cast
+  # before by the same sender)
+  defp request({:events, events}, state) when is_list(events),
+    do: {:ok, apply_events(events, state)}
 
   defp request({:remove_session, session}, state) do
     case Roster.session_remove(state.guild, session) do
-      :ok -> {:ok, unbind(state, session)}
-      error -> {error, state}
+      :ok ->
+        if state.store != nil,
+          do: Roster.Cluster.Store.remove_session(state.store, state.cluster_id, session)
+
+        {:ok, unbind(state, session)}
+
+      error ->
+        {error, state}
     end
   end
 
   defp request({:run, fun}, state), do: {fun.(state.guild), state}
+
+  defp request({:apply, fun, args}, state) do
+    if function_exported?(Roster, fun, length(args) + 1),
+      do: {apply(Roster, fun, [state.guild | args]), state},
+      else: {{:error, :badarg}, state}
+  end
 
   defp request(:stats, state) do
     case Roster.stats(state.guild) do
