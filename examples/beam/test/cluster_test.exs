@@ -197,8 +197,8 @@ defmodule Roster.ClusterTest do
     for {r, p} <- [{101, 3}, {102, 2}, {103, 1}],
         do: :ok = Guild.call(g, :role_upsert, [r, p, [:hoist]])
 
-    # roles are not member events: a host logs them too; here they are in
-    # the first snapshot, taken at once
+    # roles are not member events: each call through Guild.call is
+    # followed by a snapshot
     {:ok, reference} = Roster.new(config)
 
     for {r, p} <- [{101, 3}, {102, 2}, {103, 1}],

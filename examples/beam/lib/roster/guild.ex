@@ -342,12 +342,19 @@ defmodule Roster.Guild do
     state = apply_batch(events, state)
     state = %{state | events: state.events + length(events), batches: state.batches + 1}
 
-    if state.store != nil and rem(state.batches, state.snapshot_every) == 0 do
-      {:ok, bytes} = Roster.save(state.guild, false)
-      :ok = Roster.Cluster.Store.snapshot(state.store, state.cluster_id, bytes)
-    end
-
+    if rem(state.batches, state.snapshot_every) == 0, do: snapshot_after(state)
     forward_frames(state)
+  end
+
+  # With a store: a snapshot now. After every snapshot_every batches, and
+  # after any call through run/2 or call/3, which may change what the log
+  # does not hold (roles, lists, settings).
+  defp snapshot_after(%{store: nil} = state), do: state
+
+  defp snapshot_after(state) do
+    {:ok, bytes} = Roster.save(state.guild, false)
+    :ok = Roster.Cluster.Store.snapshot(state.store, state.cluster_id, bytes)
+    state
   end
 
   # A dead node's guild: its last snapshot (or an empty guild) and the
@@ -448,11 +455,11 @@ defmodule Roster.Guild do
     end
   end
 
-  defp request({:run, fun}, state), do: {fun.(state.guild), state}
+  defp request({:run, fun}, state), do: {fun.(state.guild), snapshot_after(state)}
 
   defp request({:apply, fun, args}, state) do
     if function_exported?(Roster, fun, length(args) + 1),
-      do: {apply(Roster, fun, [state.guild | args]), state},
+      do: {apply(Roster, fun, [state.guild | args]), snapshot_after(state)},
       else: {{:error, :badarg}, state}
   end
 
