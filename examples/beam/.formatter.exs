@@ -1,0 +1,1 @@
+[inputs: ["mix.exs", "host.exs", "{lib,test}/**/*.{ex,exs}"]]

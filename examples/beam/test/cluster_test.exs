@@ -1,0 +1,377 @@
+defmodule Roster.ClusterTest do
+  # Hand-offs between processes through Roster.Cluster, on this node (the
+  # same code path as between nodes: the new process is started by :erpc).
+  use ExUnit.Case, async: false
+  import Roster.TestHelper
+  alias Roster.{Cluster, Guild}
+
+  setup_all do
+    :ok = Cluster.start()
+    Application.put_env(:roster, :retire_after, 10_000)
+    :ok
+  end
+
+  test "rendezvous placement: stable, spread, and only a leaving node's guilds move" do
+    nodes = [:a@h, :b@h, :c@h]
+    placed = Map.new(1..3000, fn id -> {id, Cluster.place(id, nodes)} end)
+    assert Cluster.place(17, nodes) == Cluster.place(17, Enum.reverse(nodes))
+
+    for n <- nodes do
+      share = Enum.count(placed, fn {_, m} -> m == n end)
+      assert share > 800 and share < 1200, "#{n}: #{share}"
+    end
+
+    for {id, n} <- placed do
+      m = Cluster.place(id, nodes -- [:b@h])
+      if n != :b@h, do: assert(m == n)
+    end
+  end
+
+  # A client process: holds a replica of each of its sessions' rows.
+  defp client(parent) do
+    spawn_link(fn -> client_loop(parent, %{}, []) end)
+  end
+
+  # reps: {session, list} => rows; seen: the frames since the last :mark,
+  # newest first, as {session, list, frame}
+  defp client_loop(parent, reps, seen) do
+    receive do
+      {:roster_frame, list, sessions, f} ->
+        reps =
+          Enum.reduce(sessions, reps, fn s, a ->
+            Map.update(a, {s, list}, apply_frame(%{}, f), &apply_frame(&1, f))
+          end)
+
+        seen = Enum.reduce(sessions, seen, fn s, acc -> [{s, list, f} | acc] end)
+        client_loop(parent, reps, seen)
+
+      :mark ->
+        client_loop(parent, reps, [])
+
+      {:give, to} ->
+        send(to, {:replicas, self(), reps, Enum.reverse(seen)})
+        client_loop(parent, reps, seen)
+    end
+  end
+
+  defp replicas(pid) do
+    send(pid, {:give, self()})
+    assert_receive {:replicas, ^pid, reps, seen}
+    {reps, seen}
+  end
+
+  # The frames per session, in order.
+  defp per_session(seen),
+    do: Enum.group_by(seen, fn {s, _, _} -> s end, fn {_, l, f} -> {l, f} end)
+
+  # A process sending events to wherever the guild is, until told to stop;
+  # it answers with the number it sent.
+  defp sender(id, seed) do
+    spawn_link(fn ->
+      :rand.seed(:exsss, seed)
+      send_loop(id, 0)
+    end)
+  end
+
+  defp send_loop(id, n) do
+    receive do
+      {:stop, to} -> send(to, {:sent, self(), n})
+    after
+      0 ->
+        user = 1000 + :rand.uniform(50)
+
+        event =
+          case :rand.uniform(4) do
+            1 -> {:status, user, Enum.random([:online, :idle, :dnd, :offline])}
+            2 -> {:name, user, "n#{:rand.uniform(999)}"}
+            3 -> {:roles, user, Enum.take_random([101, 102, 103], :rand.uniform(3) - 1)}
+            4 -> {:touch, user}
+          end
+
+        :ok = Cluster.events(id, [event])
+        if rem(n, 50) == 0, do: Process.sleep(1)
+        send_loop(id, n + 1)
+    end
+  end
+
+  test "hand-offs under a flow of events: no event lost or doubled, no SYNC, replicas true" do
+    handoffs({:one_node, 1}, [node()])
+  end
+
+  @tag :distributed
+  test "hand-offs between three nodes on loopback" do
+    base = 20_000 + :rand.uniform(30_000)
+
+    unless Node.alive?() do
+      {:ok, _} = :net_kernel.start([:"roster_#{base}@127.0.0.1", :longnames])
+    end
+
+    flags =
+      [
+        ~c"-epmd_module",
+        ~c"Elixir.Roster.Cluster.Epmd",
+        ~c"-start_epmd",
+        ~c"false",
+        ~c"-setcookie",
+        Atom.to_charlist(:erlang.get_cookie())
+      ] ++
+        Enum.flat_map(:code.get_path(), &[~c"-pa", &1])
+
+    peers =
+      for k <- 1..2 do
+        {:ok, peer, name} =
+          :peer.start_link(%{
+            name: ~c"roster_#{base + k}",
+            host: ~c"127.0.0.1",
+            longnames: true,
+            args: flags
+          })
+
+        :ok = :erpc.call(name, Roster.Cluster, :start, [])
+        on_exit(fn -> stop_peer(peer) end)
+        {peer, name}
+      end
+
+    nodes = [node() | Enum.map(peers, &elem(&1, 1))]
+    # the :pg scope sees the peers' members
+    for n <- nodes, do: assert(:erpc.call(n, Node, :list, []) |> length() >= 1)
+    id = Enum.find(1..1000, &(Cluster.place({:three_nodes, &1}, nodes) == Enum.at(nodes, 1)))
+    pids = handoffs({:three_nodes, id}, nodes)
+    assert Enum.map(pids, &node/1) |> Enum.uniq() |> Enum.sort() == Enum.sort(nodes)
+  end
+
+  @tag :distributed
+  test "a node that dies: its guild restarts on a survivor from snapshot and log, nothing acknowledged lost" do
+    base = 20_000 + :rand.uniform(30_000)
+
+    unless Node.alive?() do
+      {:ok, _} = :net_kernel.start([:"roster_#{base}@127.0.0.1", :longnames])
+    end
+
+    flags =
+      [
+        ~c"-epmd_module",
+        ~c"Elixir.Roster.Cluster.Epmd",
+        ~c"-start_epmd",
+        ~c"false",
+        ~c"-setcookie",
+        Atom.to_charlist(:erlang.get_cookie()),
+        ~c"-kernel",
+        ~c"prevent_overlapping_partitions",
+        ~c"false"
+      ] ++ Enum.flat_map(:code.get_path(), &[~c"-pa", &1])
+
+    store_name = :"roster_store_#{base}"
+    {:ok, _} = Roster.Cluster.Store.start(store_name)
+    store = {store_name, node()}
+    config = [chunk_size: 10, max_range_span: 30]
+
+    # not linked: the test kills one of them
+    peers =
+      for k <- 1..2 do
+        {:ok, peer, name} =
+          :peer.start(%{
+            name: ~c"roster_#{base + k}",
+            host: ~c"127.0.0.1",
+            longnames: true,
+            args: flags
+          })
+
+        :ok = :erpc.call(name, Roster.Cluster, :start, [])
+        {:ok, _} = :erpc.call(name, Roster.Cluster, :watch, [store, [config: config]])
+        on_exit(fn -> stop_peer(peer) end)
+        {peer, name}
+      end
+
+    {:ok, _} = Cluster.watch(store, config: config)
+    [{_, doomed}, _] = peers
+    nodes = [node() | Enum.map(peers, &elem(&1, 1))]
+    id = Enum.find(1..1000, &(Cluster.place({:dies, &1}, nodes) == doomed))
+    id = {:dies, id}
+
+    {:ok, g} =
+      Cluster.start_guild(id, config: config, node: doomed, store: store, snapshot_every: 4)
+
+    assert node(g) == doomed
+
+    for {r, p} <- [{101, 3}, {102, 2}, {103, 1}],
+        do: :ok = Guild.call(g, :role_upsert, [r, p, [:hoist]])
+
+    # roles are not member events: each call through Guild.call is
+    # followed by a snapshot
+    {:ok, reference} = Roster.new(config)
+
+    for {r, p} <- [{101, 3}, {102, 2}, {103, 1}],
+        do: :ok = Roster.role_upsert(reference, r, p, [:hoist])
+
+    adds =
+      for i <- 1..50,
+          do: {:add, 1000 + i, "m#{i}", [Enum.at([101, 102, 103], rem(i, 3))], :online}
+
+    :ok = Cluster.events_sync(id, adds)
+    {:ok, _} = Roster.events_apply(reference, adds)
+    a = client(self())
+    :ok = Guild.subscribe(g, 1, 0, [{0, 19}], a)
+    :ok = Guild.subscribe(g, 2, 0, [{30, 39}], a)
+    :rand.seed(:exsss, {7, 8, 9})
+
+    # 10 acknowledged batches: two snapshots were taken (after 4 and 8),
+    # the last batches are only in the log
+    for _ <- 1..10 do
+      batch =
+        for _ <- 1..5 do
+          user = 1000 + :rand.uniform(50)
+
+          Enum.random([
+            {:status, user, :idle},
+            {:name, user, "x#{:rand.uniform(99)}"},
+            {:roles, user, [102]}
+          ])
+        end
+
+      :ok = Cluster.events_sync(id, batch)
+      {:ok, _} = Roster.events_apply(reference, batch)
+    end
+
+    # kill the node
+    :erpc.cast(doomed, :erlang, :halt, [])
+    eventually(fn -> (pid = Cluster.whereis(id)) != nil and node(pid) != doomed end, 1000)
+    h = Cluster.whereis(id)
+    assert node(h) != doomed
+
+    # every acknowledged event is there
+    assert Guild.call(h, :list_rows, [0, 0, 200]) == Roster.list_rows(reference, 0, 0, 200)
+
+    for u <- 1001..1050 do
+      {:ok, m} = Roster.member_get(reference, u)
+      assert {:ok, ^m} = Guild.call(h, :member_get, [u])
+    end
+
+    # the sessions subscribed again: their replicas hold the true rows
+    eventually(fn ->
+      {reps, _} = replicas(a)
+      Map.has_key?(reps, {1, 0}) and Map.has_key?(reps, {2, 0})
+    end)
+
+    Process.sleep(50)
+    {reps, _} = replicas(a)
+    guild = local_copy(h)
+    assert_replica(guild, reps[{1, 0}], 1, 0)
+    assert_replica(guild, reps[{2, 0}], 2, 0)
+    assert Guild.sessions(h) == %{1 => a, 2 => a}
+    # and the guild goes on
+    :ok = Cluster.events_sync(id, [{:status, 1001, :dnd}])
+    assert {:ok, %{status: :dnd}} = Guild.call(h, :member_get, [1001])
+  end
+
+  defp stop_peer(peer) do
+    :peer.stop(peer)
+  catch
+    # already gone with its node
+    :exit, _ -> :ok
+  end
+
+  # The guild of a process on any node, as a guild of this one (a NIF
+  # resource cannot leave its node: its snapshot can).
+  defp local_copy(server) do
+    {:ok, bytes} = Guild.save(server)
+    {:ok, copy} = Roster.load(bytes, chunk_size: 10, max_range_span: 30)
+    copy
+  end
+
+  # A guild started where placement puts it, moved 15 times round the
+  # nodes while two processes send it events; checks everything, returns
+  # the processes it was moved to.
+  defp handoffs(id, nodes) do
+    {:ok, first} =
+      Cluster.start_guild(id, config: [chunk_size: 10, max_range_span: 30], node: hd(nodes))
+
+    assert Cluster.whereis(id) == first
+
+    for {r, p} <- [{101, 3}, {102, 2}, {103, 1}] do
+      :ok = Guild.call(first, :role_upsert, [r, p, [:hoist]])
+    end
+
+    for i <- 1..50 do
+      Guild.event(
+        first,
+        {:add, 1000 + i, "m#{i}", [Enum.at([101, 102, 103], rem(i, 3))], :online}
+      )
+    end
+
+    :ok = Guild.call(first, :list_set, [7, :deny, [{101, :allow}]])
+    a = client(self())
+    b = client(self())
+    subs = [{1, 0, [{0, 9}], a}, {2, 0, [{20, 39}], a}, {3, 7, [{0, 19}], b}, {4, 0, [{0, 9}], b}]
+    for {s, l, r, pid} <- subs, do: :ok = Guild.subscribe(first, s, l, r, pid)
+    # From here on, a guild that never moves gets the same batches in the
+    # same order (the log of what the moving one applied): every session
+    # must get the same frames from both.
+    {:ok, bytes} = Guild.save(first)
+    {:ok, reference} = Roster.load(bytes, chunk_size: 10, max_range_span: 30)
+    _ = Guild.sessions(first)
+    send(a, :mark)
+    send(b, :mark)
+    :ok = GenServer.call(first, {:guild, {:log, self()}})
+    {:ok, %{events: before}} = Guild.stats(first)
+
+    senders = for k <- 1..2, do: sender(id, {k, 2, 3})
+
+    pids =
+      for k <- 1..15 do
+        Process.sleep(5)
+        {:ok, pid} = Cluster.handoff(id, Enum.at(nodes, rem(k, length(nodes))))
+        # :pg tells the other nodes asynchronously (slow on a busy machine)
+        eventually(fn -> Cluster.whereis(id) == pid end, 1000)
+        pid
+      end
+
+    sent =
+      for s <- senders do
+        send(s, {:stop, self()})
+        assert_receive {:sent, ^s, n}
+        n
+      end
+      |> Enum.sum()
+
+    # every event sent, through however many forwarders, applied once
+    last = List.last(pids)
+    eventually(fn -> match?({:ok, %{events: e}} when e == before + sent, Guild.stats(last)) end)
+    assert length(Enum.uniq(pids)) == 15
+    assert Map.new(subs, fn {s, _, _, pid} -> {s, pid} end) == Guild.sessions(last)
+
+    # each session's replica holds the guild's true rows
+    {ra, seen_a} = replicas(a)
+    {rb, seen_b} = replicas(b)
+    g = local_copy(last)
+
+    for {s, l, _, pid} <- subs do
+      reps = if pid == a, do: ra, else: rb
+      assert_replica(g, Map.get(reps, {s, l}, %{}), s, l)
+    end
+
+    # the same frames as the guild that never moved: no SYNC re-sent
+    # because of a hand-off, nothing lost or doubled
+    applied = applied_batches([])
+    assert Enum.sum(Enum.map(applied, &length/1)) == sent
+
+    ref_frames =
+      Enum.flat_map(applied, fn batch ->
+        {:ok, _} = Roster.events_apply(reference, batch)
+        for {:roster_frame, l, ss, f} <- frames(), s <- ss, do: {s, l, f}
+      end)
+
+    assert per_session(seen_a ++ seen_b) == per_session(ref_frames)
+    assert length(ref_frames) > 0
+    pids
+  end
+
+  # The batches the guild applied, in the order it applied them.
+  defp applied_batches(acc) do
+    receive do
+      {:roster_applied, n, events} -> applied_batches([{n, events} | acc])
+    after
+      0 -> acc |> Enum.sort() |> Enum.map(&elem(&1, 1))
+    end
+  end
+end
