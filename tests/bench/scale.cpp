@@ -124,21 +124,7 @@ struct Batch {
         roles.reserve(n);
         for (const sim::Event& ev : events) {
             roles.push_back({ev.roles[0], ev.roles[1]});
-            roster_event e{};
-            e.user_id = ev.user;
-            switch (ev.kind) {
-            case sim::Event::Kind::status: e.kind = ROSTER_EVENT_STATUS; break;
-            case sim::Event::Kind::name: e.kind = ROSTER_EVENT_NAME; break;
-            case sim::Event::Kind::roles: e.kind = ROSTER_EVENT_ROLES; break;
-            case sim::Event::Kind::join: e.kind = ROSTER_EVENT_ADD; break;
-            case sim::Event::Kind::leave: e.kind = ROSTER_EVENT_REMOVE; break;
-            }
-            e.status = ev.status;
-            e.name = ev.name;
-            e.name_len = ev.name_len;
-            e.roles = ev.role_count ? roles.back().data() : nullptr;
-            e.role_count = ev.role_count;
-            bulk.push_back(e);
+            bulk.push_back(to_roster_event(ev, roles.back().data()));
         }
     }
 };

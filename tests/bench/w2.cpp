@@ -57,25 +57,6 @@ int parse(int argc, char** argv, W2Cfg& cfg) {
     return parse_options(p, argc, argv);
 }
 
-// The same event as sim::apply_event would make it, for roster_events_apply.
-roster_event to_event(const sim::Event& ev, const std::uint64_t* roles) {
-    roster_event e{};
-    e.user_id = ev.user;
-    switch (ev.kind) {
-    case sim::Event::Kind::status: e.kind = ROSTER_EVENT_STATUS; break;
-    case sim::Event::Kind::name: e.kind = ROSTER_EVENT_NAME; break;
-    case sim::Event::Kind::roles: e.kind = ROSTER_EVENT_ROLES; break;
-    case sim::Event::Kind::join: e.kind = ROSTER_EVENT_ADD; break;
-    case sim::Event::Kind::leave: e.kind = ROSTER_EVENT_REMOVE; break;
-    }
-    e.status = ev.status;
-    e.name = ev.name;
-    e.name_len = ev.name_len;
-    e.roles = ev.role_count ? roles : nullptr;
-    e.role_count = ev.role_count;
-    return e;
-}
-
 double pct(std::vector<double> v, double p) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
@@ -124,7 +105,7 @@ Round run_round(const W2Cfg& cfg) {
             bulk_roles.reserve(batch.size());
             for (const sim::Event& ev : batch) {
                 bulk_roles.push_back({ev.roles[0], ev.roles[1]});
-                bulk.push_back(to_event(ev, bulk_roles.back().data()));
+                bulk.push_back(to_roster_event(ev, bulk_roles.back().data()));
             }
         }
         const std::uint64_t t0 = now_ns();

@@ -41,6 +41,25 @@ inline void count_frame(const roster_frame* f, const std::uint64_t*, std::size_t
     }
 }
 
+// The same event as sim::apply_event would make it, for roster_events_apply.
+inline roster_event to_roster_event(const sim::Event& ev, const std::uint64_t* roles) {
+    roster_event e{};
+    e.user_id = ev.user;
+    switch (ev.kind) {
+    case sim::Event::Kind::status: e.kind = ROSTER_EVENT_STATUS; break;
+    case sim::Event::Kind::name: e.kind = ROSTER_EVENT_NAME; break;
+    case sim::Event::Kind::roles: e.kind = ROSTER_EVENT_ROLES; break;
+    case sim::Event::Kind::join: e.kind = ROSTER_EVENT_ADD; break;
+    case sim::Event::Kind::leave: e.kind = ROSTER_EVENT_REMOVE; break;
+    }
+    e.status = ev.status;
+    e.name = ev.name;
+    e.name_len = ev.name_len;
+    e.roles = ev.role_count ? roles : nullptr;
+    e.role_count = ev.role_count;
+    return e;
+}
+
 struct W2Guild {
     roster_guild* guild = nullptr;
     std::vector<std::uint32_t> held;  // distinct deep chunks the sessions hold
