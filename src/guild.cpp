@@ -142,43 +142,7 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
         // silently; the lists reset.
         // The candidates are the holders of the reordered hoisted roles
         // (the holder index: O(holders), not a scan of every member).
-        // Each list is ascending once compacted, so their union is merged
-        // (pairwise, log m passes for m roles), not sorted.
-        Vec<std::uint32_t> affected, merged;
-        Vec<std::size_t> runs{0}, next_runs;
-        std::size_t candidates = 0;
-        for (std::uint32_t s : slots)
-            if (g.roles[s].hoist) {
-                g.compact_holders(s);
-                candidates += g.holders_of[s].slots.size();
-            }
-        affected.reserve(candidates);
-        for (std::uint32_t s : slots)
-            if (g.roles[s].hoist && !g.holders_of[s].slots.empty()) {
-                const auto& v = g.holders_of[s].slots;
-                affected.insert(affected.end(), v.begin(), v.end());
-                runs.push_back(affected.size());
-            }
-        if (runs.size() > 2) merged.resize(affected.size());
-        while (runs.size() > 2) {  // runs: the bounds of the sorted runs
-            next_runs.assign(1, 0);
-            for (std::size_t i = 0; i + 1 < runs.size(); i += 2) {
-                const auto a = affected.begin();
-                const auto out = merged.begin() + static_cast<std::ptrdiff_t>(runs[i]);
-                const auto lo = a + static_cast<std::ptrdiff_t>(runs[i]);
-                const auto mid = a + static_cast<std::ptrdiff_t>(runs[i + 1]);
-                if (i + 2 < runs.size()) {
-                    std::merge(lo, mid, mid, a + static_cast<std::ptrdiff_t>(runs[i + 2]), out);
-                    next_runs.push_back(runs[i + 2]);
-                } else {
-                    std::copy(lo, mid, out);
-                    next_runs.push_back(runs[i + 1]);
-                }
-            }
-            affected.swap(merged);
-            runs.swap(next_runs);
-        }
-        affected.erase(std::unique(affected.begin(), affected.end()), affected.end());
+        Vec<std::uint32_t> affected = g.hoisted_holders(slots);
         set_positions(positions);  // tentatively; resort_groups cannot fail
         try {
             affected.erase(std::remove_if(affected.begin(), affected.end(),

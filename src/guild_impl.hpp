@@ -263,8 +263,6 @@ struct Guild::Impl {
             roles.emplace_back();
             holders_of.emplace_back();  // within capacity: cannot fail
         }
-        holders_of[slot].slots.clear();  // a reused slot's list was emptied
-        holders_of[slot].count = 0;
         roles[slot] = Role{spec.id, spec.position, spec.hoist, spec.view, spec.admin, true};
         return Error::ok;
     }
@@ -952,6 +950,48 @@ struct Guild::Impl {
         for (std::uint32_t s = 0; s < members.high_water(); ++s)
             if (members[s].id != 0)
                 for (std::uint32_t r : roles_of(members[s])) holders_of[r].slots.push_back(s);
+    }
+    // The members holding any hoisted role of `role_slots`, ascending, once
+    // each.
+    Vec<std::uint32_t> hoisted_holders(std::span<const std::uint32_t> role_slots) {
+    // Each list is ascending once compacted, so their union is merged
+        // (pairwise, log m passes for m roles), not sorted.
+        Vec<std::uint32_t> affected, merged;
+        Vec<std::size_t> runs{0}, next_runs;
+        std::size_t candidates = 0;
+        for (std::uint32_t s : role_slots)
+            if (roles[s].hoist) {
+                compact_holders(s);
+                candidates += holders_of[s].slots.size();
+            }
+        affected.reserve(candidates);
+        for (std::uint32_t s : role_slots)
+            if (roles[s].hoist && !holders_of[s].slots.empty()) {
+                const auto& v = holders_of[s].slots;
+                affected.insert(affected.end(), v.begin(), v.end());
+                runs.push_back(affected.size());
+            }
+        if (runs.size() > 2) merged.resize(affected.size());
+        while (runs.size() > 2) {  // runs: the bounds of the sorted runs
+            next_runs.assign(1, 0);
+            for (std::size_t i = 0; i + 1 < runs.size(); i += 2) {
+                const auto a = affected.begin();
+                const auto out = merged.begin() + static_cast<std::ptrdiff_t>(runs[i]);
+                const auto lo = a + static_cast<std::ptrdiff_t>(runs[i]);
+                const auto mid = a + static_cast<std::ptrdiff_t>(runs[i + 1]);
+                if (i + 2 < runs.size()) {
+                    std::merge(lo, mid, mid, a + static_cast<std::ptrdiff_t>(runs[i + 2]), out);
+                    next_runs.push_back(runs[i + 2]);
+                } else {
+                    std::copy(lo, mid, out);
+                    next_runs.push_back(runs[i + 1]);
+                }
+            }
+            affected.swap(merged);
+            runs.swap(next_runs);
+        }
+        affected.erase(std::unique(affected.begin(), affected.end()), affected.end());
+        return affected;
     }
     // The members holding role r, ascending by slot.
     Vec<std::uint32_t> holders(std::uint32_t role) {
