@@ -36,8 +36,21 @@ std::string bad_op(std::size_t i, const roster_op& op, const std::string& why) {
 }  // namespace
 
 const Cell* Replica::at(std::size_t i) const {
-    if (i >= rows_.size() || !rows_[i]) return nullptr;
-    return &*rows_[i];
+    if (i >= size_) return nullptr;
+    auto it = std::lower_bound(known_.begin(), known_.end(), std::uint64_t{i},
+                               [](const Known& k, std::uint64_t v) { return k.index < v; });
+    if (it == known_.end() || it->index != i) return nullptr;
+    return &it->cell;
+}
+
+std::vector<Replica::Known>::iterator Replica::known_from(std::uint64_t i) {
+    return std::lower_bound(known_.begin(), known_.end(), i,
+                            [](const Known& k, std::uint64_t v) { return k.index < v; });
+}
+
+void Replica::shift(std::vector<Known>::iterator first, std::int64_t delta) {
+    for (; first != known_.end(); ++first)
+        first->index = static_cast<std::uint64_t>(static_cast<std::int64_t>(first->index) + delta);
 }
 
 std::string Replica::apply(const roster_frame& frame, std::uint64_t stamp) {
@@ -61,16 +74,18 @@ std::string Replica::apply(const roster_frame& frame, std::uint64_t stamp) {
         groups_.push_back(frame.groups[g]);
         length += std::uint64_t{frame.groups[g].count} + 1;
     }
-    if (length > rows_.size() + max_growth) {
+    if (length > size_ + max_growth) {
         if (err.empty()) err = "groups imply " + std::to_string(length) + " rows";
         return err;
     }
-    rows_.resize(static_cast<std::size_t>(length));
+    // Resize: rows past the new length are gone; new rows are unknown.
+    known_.erase(known_from(length), known_.end());
+    size_ = length;
     return err;
 }
 
 std::string Replica::apply_op(const roster_op& op, std::uint64_t stamp) {
-    const std::uint64_t size = rows_.size();
+    const std::uint64_t size = size_;
     auto item_ok = [&](std::uint32_t n) -> const char* {
         if (n > 0 && op.items == nullptr) return "items NULL with item_count > 0";
         for (std::uint32_t k = 0; k < n; ++k)
@@ -86,9 +101,17 @@ std::string Replica::apply_op(const roster_op& op, std::uint64_t stamp) {
             if (const char* e = item_ok(op.item_count)) return e;
             const std::uint64_t last = std::uint64_t{op.index} + op.item_count;
             if (op.item_count > 0 && last > size + max_growth) return "SYNC far past the end";
-            if (op.item_count > 0 && last > size) rows_.resize(static_cast<std::size_t>(last));
+            if (op.item_count == 0) return "";
+            if (last > size) size_ = last;
+            // The rows [index, last) replace whatever was known there.
+            auto first = known_from(op.index);
+            auto stop = known_from(last);
+            std::vector<Known> written;
+            written.reserve(op.item_count);
             for (std::uint32_t k = 0; k < op.item_count; ++k)
-                rows_[std::size_t{op.index} + k] = Cell{op.items[k], stamp};
+                written.push_back(Known{std::uint64_t{op.index} + k, Cell{op.items[k], stamp}});
+            const auto at = known_.erase(first, stop);
+            known_.insert(at, written.begin(), written.end());
             return "";
         }
         case ROSTER_OP_INSERT:
@@ -99,23 +122,32 @@ std::string Replica::apply_op(const roster_op& op, std::uint64_t stamp) {
             if (const char* e = item_ok(1)) return e;
             if (insert ? op.index > size : op.index >= size)
                 return insert ? "INSERT past the end" : "UPDATE past the end";
-            if (insert)
-                rows_.insert(rows_.begin() + op.index, Cell{op.items[0], stamp});
-            else
-                rows_[op.index] = Cell{op.items[0], stamp};
+            auto it = known_from(op.index);
+            if (insert) {
+                shift(it, +1);
+                known_.insert(it, Known{op.index, Cell{op.items[0], stamp}});
+                ++size_;
+            } else if (it != known_.end() && it->index == op.index) {
+                it->cell = Cell{op.items[0], stamp};
+            } else {
+                known_.insert(it, Known{op.index, Cell{op.items[0], stamp}});
+            }
             return "";
         }
-        case ROSTER_OP_DELETE:
+        case ROSTER_OP_DELETE: {
             if (op.end != op.index) return "end differs from index";
             if (op.item_count != 0) return "DELETE with items";
             if (op.index >= size) return "DELETE past the end";
-            rows_.erase(rows_.begin() + op.index);
+            auto it = known_from(op.index);
+            if (it != known_.end() && it->index == op.index) it = known_.erase(it);
+            shift(it, -1);
+            --size_;
             return "";
+        }
         case ROSTER_OP_INVALIDATE: {
             if (op.end < op.index) return "INVALIDATE end before start";
             if (op.item_count != 0) return "INVALIDATE with items";
-            const std::uint64_t stop = std::min<std::uint64_t>(std::uint64_t{op.end} + 1, size);
-            for (std::uint64_t i = op.index; i < stop; ++i) rows_[i].reset();
+            known_.erase(known_from(op.index), known_from(std::uint64_t{op.end} + 1));
             return "";
         }
         default:
@@ -157,8 +189,8 @@ std::string Replica::check_counts(std::uint32_t member_count, std::uint32_t onli
     got += "}";
     want += "}";
     if (got != want) return "counts/groups " + got + ", expected " + want;
-    if (rows_.size() != length)
-        return "length " + std::to_string(rows_.size()) + ", expected " + std::to_string(length);
+    if (size_ != length)
+        return "length " + std::to_string(size_) + ", expected " + std::to_string(length);
     return "";
 }
 

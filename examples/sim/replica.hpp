@@ -39,7 +39,7 @@ public:
     // and resize still take effect.
     std::string apply(const roster_frame& frame, std::uint64_t stamp);
 
-    std::size_t size() const { return rows_.size(); }
+    std::size_t size() const { return static_cast<std::size_t>(size_); }
     // nullptr when row i is unknown or past the end.
     const Cell* at(std::size_t i) const;
 
@@ -64,7 +64,22 @@ public:
 private:
     std::string apply_op(const roster_op& op, std::uint64_t stamp);
 
-    std::vector<std::optional<Cell>> rows_;
+    struct Known {
+        std::uint64_t index;
+        Cell cell;
+    };
+    // The first known row at or after row i.
+    std::vector<Known>::iterator known_from(std::uint64_t i);
+    // Shifts the index of every known row from `first` on by delta (+1/-1).
+    void shift(std::vector<Known>::iterator first, std::int64_t delta);
+
+    // The row array is sparse: its length, and only the rows the frames
+    // wrote, by ascending index. A client holds its ranges and little more,
+    // so a replica costs what it holds, not the length of the list: a guild
+    // of 200k members followed by thousands of sessions fits in memory, and
+    // an INSERT costs the rows held, not the rows of the list.
+    std::uint64_t size_ = 0;
+    std::vector<Known> known_;
     std::uint32_t member_count_ = 0;
     std::uint32_t online_count_ = 0;
     std::vector<roster_group> groups_;
