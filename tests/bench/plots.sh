@@ -17,7 +17,9 @@
 #                   scale_ns_per_op_vs_members.png, scale_ns_per_event_vs_members.png,
 #                   scale_bytes_per_member.png, scale_bytes_per_session.png
 #                 (a line per session count against members, a line per
-#                 member count against sessions).
+#                 member count against sessions; in the last, solid: RSS
+#                 growth per session, dashed: a further session's own bytes;
+#                 in the flush plots, solid: p99, dashed: p50).
 #   --out DIR     where the PNGs go (default docs/img of this checkout)
 #   --window N    flushes per latency window (default 100)
 # Without --sim and --scale: the committed series, tests/bench/data/sim_w2.csv
@@ -50,17 +52,19 @@ mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-gp() {  # gp <png> <xlabel> <ylabel> <logx 0|1> <logy 0|1> <plot clause>
+# The key stays outside the graph, at the right (tests/bench/png_check.py
+# looks for the data left of it); log axes are labelled 10k, 1M.
+gp() {  # gp <png> <xlabel> <ylabel> <logx 0|1> <logy 0|1> <key title> <plot clause>
   gnuplot <<EOF
 set terminal pngcairo size 800,500 noenhanced font ",10"
 set output "$out/$1"
-$( [ "$4" = 1 ] && echo "set logscale x" )
-$( [ "$5" = 1 ] && echo "set logscale y" )
+$( [ "$4" = 1 ] && printf 'set logscale x\nset format x "%%.0s%%c"' )
+$( [ "$5" = 1 ] && printf 'set logscale y\nset format y "%%.0s%%c"' )
 set xlabel "$2"
 set ylabel "$3"
-set key outside right
+set key outside right top Left reverse title "$6"
 set grid
-plot $6
+plot $7
 EOF
   echo "$out/$1"
 }
@@ -102,15 +106,16 @@ if [ -n "$sim" ]; then
   }' >"$tmp/sim"
   [ -s "$tmp/sim" ] || { echo "plots.sh: $sim has no rows" >&2; exit 1; }
   gp sim_flush_latency.png "seconds into the churn" "flush (commit) time, us" 0 1 \
-    "\"$tmp/sim\" using 1:2 with points pt 7 ps 0.3 lc rgb \"#bbbbbb\" title \"each flush\", \
-     \"\" using 1:3 with lines lw 2 title \"p50 of last $window\", \
-     \"\" using 1:4 with lines lw 2 title \"p99 of last $window\", \
-     \"\" using 1:5 with lines lw 2 title \"max of last $window\""
-  gp sim_bytes_per_event.png "seconds into the churn" "JSON bytes per event" 0 1 \
-    "\"$tmp/sim\" using 1:7 with points pt 7 ps 0.3 lc rgb \"#f4a582\" title \"naive, per flush\", \
-     \"\" using 1:6 with points pt 7 ps 0.3 lc rgb \"#92c5de\" title \"roster, per flush\", \
-     \"\" using 1:9 with lines lw 2 lc rgb \"#b2182b\" title \"naive, cumulative\", \
-     \"\" using 1:8 with lines lw 2 lc rgb \"#2166ac\" title \"roster, cumulative\""
+    "last $window flushes" \
+    "\"$tmp/sim\" using 1:2 with points pt 7 ps 0.3 lc rgb \"#aaaaaa\" title \"each flush\", \
+     \"\" using 1:3 with lines lw 2 lc rgb \"#1b9e77\" title \"p50\", \
+     \"\" using 1:4 with lines lw 2 lc rgb \"#d95f02\" title \"p99\", \
+     \"\" using 1:5 with lines lw 2 lc rgb \"#7570b3\" title \"max\""
+  gp sim_bytes_per_event.png "seconds into the churn" "JSON bytes per event" 0 1 "" \
+    "\"$tmp/sim\" using 1:7 with points pt 7 ps 0.3 lc rgb \"#f4a582\" title \"naive, flush\", \
+     \"\" using 1:6 with points pt 7 ps 0.3 lc rgb \"#92c5de\" title \"roster, flush\", \
+     \"\" using 1:9 with lines lw 2 lc rgb \"#b2182b\" title \"naive, all\", \
+     \"\" using 1:8 with lines lw 2 lc rgb \"#2166ac\" title \"roster, all\""
 fi
 
 # ------------------------------------------------------ roster-bench scale --
@@ -120,6 +125,7 @@ if [ -n "$scale" ]; then
   c_eps=$(col "$scale" events_per_s)
   c_bulk=$(col "$scale" bulk_events_per_s)
   c_p99=$(col "$scale" flush_p99_us)
+  c_p50=$(col "$scale" flush_p50_us)
   c_bpm=$(col "$scale" bytes_per_member)
   c_bps=$(col "$scale" bytes_per_session)
   c_extra=$(col "$scale" bytes_per_extra_session)
@@ -137,31 +143,40 @@ if [ -n "$scale" ]; then
   for s in $sessions; do series "$c_sessions" "$s" "$c_members" "$tmp/s$s"; done
   for m in $members; do series "$c_members" "$m" "$c_sessions" "$tmp/m$m"; done
 
-  plot_lines() {  # plot_lines <prefix> <values> <x col> <y col> <title fmt>
-    local prefix=$1 values=$2 x=$3 y=$4 fmt=$5 sep="" v
+  # 10000 -> 10k, 1000000 -> 1M.
+  short() {
+    local v=$1
+    if [ "$v" -ge 1000000 ] && [ $((v % 1000000)) -eq 0 ]; then echo "$((v / 1000000))M"
+    elif [ "$v" -ge 1000 ] && [ $((v % 1000)) -eq 0 ]; then echo "$((v / 1000))k"
+    else echo "$v"; fi
+  }
+  # A line per series: plot_lines <prefix> <values> <x col> <y col> <title fmt> [style]
+  plot_lines() {
+    local prefix=$1 values=$2 x=$3 y=$4 fmt=$5 style=${6:-} sep="" v i=0
     for v in $values; do
+      i=$((i + 1))
       # shellcheck disable=SC2059
-      printf '%s"%s" using %s:%s with linespoints title "%s"' "$sep" "$tmp/$prefix$v" "$x" "$y" \
-        "$(printf "$fmt" "$v")"
+      printf '%s"%s" using %s:%s with linespoints lc %d pt %d %s title "%s"' "$sep" \
+        "$tmp/$prefix$v" "$x" "$y" "$i" "$i" "$style" "$(printf "$fmt" "$(short "$v")")"
       sep=", "
     done
   }
-  gp scale_events_vs_members.png "members" "events/s (one call per event)" 1 1 \
-    "$(plot_lines s "$sessions" "$c_members" "$c_eps" '%s sessions')"
-  gp scale_bulk_events_vs_members.png "members" "events/s (roster_events_apply)" 1 1 \
-    "$(plot_lines s "$sessions" "$c_members" "$c_bulk" '%s sessions')"
-  gp scale_flush_p99_vs_members.png "members" "flush p99 (us), 1000 events a flush" 1 1 \
-    "$(plot_lines s "$sessions" "$c_members" "$c_p99" '%s sessions')"
-  gp scale_events_vs_sessions.png "sessions" "events/s (one call per event)" 1 1 \
-    "$(plot_lines m "$members" "$c_sessions" "$c_eps" '%s members')"
-  gp scale_flush_p99_vs_sessions.png "sessions" "flush p99 (us), 1000 events a flush" 1 1 \
-    "$(plot_lines m "$members" "$c_sessions" "$c_p99" '%s members')"
-  gp scale_ns_per_op_vs_members.png "members" "flush ns per delivered op" 1 1 \
-    "$(plot_lines s "$sessions" "$c_members" "$c_nsop" '%s sessions')"
-  gp scale_ns_per_event_vs_members.png "members" "ns per event besides delivered ops" 1 1 \
-    "$(plot_lines s "$sessions" "$c_members" "$c_nsev" '%s sessions')"
+  gp scale_events_vs_members.png "members" "events/s (one call per event)" 1 1 sessions \
+    "$(plot_lines s "$sessions" "$c_members" "$c_eps" '%s')"
+  gp scale_bulk_events_vs_members.png "members" "events/s (roster_events_apply)" 1 1 sessions \
+    "$(plot_lines s "$sessions" "$c_members" "$c_bulk" '%s')"
+  gp scale_flush_p99_vs_members.png "members" "flush p99 (solid), p50 (dashed), us; 1,000 events a flush" \
+    1 1 sessions "$(plot_lines s "$sessions" "$c_members" "$c_p99" '%s, p99'), $(plot_lines s "$sessions" "$c_members" "$c_p50" '%s, p50' 'dt 2')"
+  gp scale_events_vs_sessions.png "sessions" "events/s (one call per event)" 1 1 members \
+    "$(plot_lines m "$members" "$c_sessions" "$c_eps" '%s')"
+  gp scale_flush_p99_vs_sessions.png "sessions" "flush p99 (solid), p50 (dashed), us; 1,000 events a flush" \
+    1 1 members "$(plot_lines m "$members" "$c_sessions" "$c_p99" '%s, p99'), $(plot_lines m "$members" "$c_sessions" "$c_p50" '%s, p50' 'dt 2')"
+  gp scale_ns_per_op_vs_members.png "members" "flush ns per delivered op" 1 1 sessions \
+    "$(plot_lines s "$sessions" "$c_members" "$c_nsop" '%s')"
+  gp scale_ns_per_event_vs_members.png "members" "ns per event besides delivered ops" 1 1 sessions \
+    "$(plot_lines s "$sessions" "$c_members" "$c_nsev" '%s')"
   gp scale_bytes_per_member.png "members" "bytes per member (RSS growth of the bulk load)" 1 0 \
-    "$(plot_lines s "$sessions" "$c_members" "$c_bpm" '%s sessions')"
-  gp scale_bytes_per_session.png "sessions" "bytes per session" 1 1 \
-    "$(plot_lines m "$members" "$c_sessions" "$c_bps" 'RSS growth, %s members'), $(plot_lines m "$members" "$c_sessions" "$c_extra" 'beyond shared chunks, %s members')"
+    sessions "$(plot_lines s "$sessions" "$c_members" "$c_bpm" '%s')"
+  gp scale_bytes_per_session.png "sessions" "bytes per session" 1 1 members \
+    "$(plot_lines m "$members" "$c_sessions" "$c_bps" '%s, RSS'), $(plot_lines m "$members" "$c_sessions" "$c_extra" '%s, own' 'dt 2')"
 fi
