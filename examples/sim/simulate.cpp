@@ -95,8 +95,8 @@ void declare(cli::Parser& p, Options* o) {
            "                      for: {\"sessions\":[\"S\"...],\"id\":L,...} (after \"sessions\",\n"
            "                      the frame as `replay` prints it)");
     p.text("--csv", &o->csv, "FILE",
-           "one row per flush of the churn, with a header line: time_s (wall\n"
-           "                      seconds since the churn began, at the flush's end),\n"
+           "one row per flush of the churn, after a header line: time_s (wall-\n"
+           "                      clock seconds since the churn began, the flush accounted),\n"
            "                      events, ops, rows, frames, bytes (JSON), naive_bytes\n"
            "                      (the naive strategy's JSON), flush_ns (the commit)");
     p.flag("--verify",

@@ -28,7 +28,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 sim="" scale="" out="$root/docs/img" window=100
-usage() { sed -n '5,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '5,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --sim) sim=${2:?--sim needs a FILE}; shift 2 ;;
@@ -45,8 +45,8 @@ if [ -z "$sim$scale" ]; then
   scale=$root/tests/bench/data/scale.csv
 fi
 command -v gnuplot >/dev/null || { echo "plots.sh: gnuplot not found (Debian: gnuplot-nox)" >&2; exit 1; }
-for f in $sim $scale; do
-  [ -s "$f" ] || { echo "plots.sh: $f: no such file, or empty" >&2; exit 1; }
+for f in "$sim" "$scale"; do
+  [ -z "$f" ] || [ -s "$f" ] || { echo "plots.sh: $f: no such file, or empty" >&2; exit 1; }
 done
 mkdir -p "$out"
 tmp=$(mktemp -d)
