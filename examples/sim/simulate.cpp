@@ -56,6 +56,7 @@ struct Options {
     std::uint64_t seed = 1;
     std::uint64_t handoff_every = 0;  // batches; 0: never
     std::string frames_out;
+    std::string csv;
     bool verify = false;
 };
 
@@ -93,6 +94,11 @@ void declare(cli::Parser& p, Options* o) {
            "every frame as JSON Lines, one line per frame with the sessions it is\n"
            "                      for: {\"sessions\":[\"S\"...],\"id\":L,...} (after \"sessions\",\n"
            "                      the frame as `replay` prints it)");
+    p.text("--csv", &o->csv, "FILE",
+           "one row per flush of the churn, after a header line: time_s (wall-\n"
+           "                      clock seconds since the churn began, the flush accounted),\n"
+           "                      events, ops, rows, frames, bytes (JSON), naive_bytes\n"
+           "                      (the naive strategy's JSON), flush_ns (the commit)");
     p.flag("--verify",
            &o->verify,
            "after every flush, each session's replica of its ranges must equal\n"
@@ -184,6 +190,7 @@ public:
     ~Simulator() {
         roster_guild_destroy(guild_);
         if (out_) std::fclose(out_);
+        if (csv_) std::fclose(csv_);
     }
     Simulator(const Simulator&) = delete;
     Simulator& operator=(const Simulator&) = delete;
@@ -197,6 +204,7 @@ private:
     std::unique_ptr<Fidelity> fidelity_;
     roster_guild* guild_ = nullptr;
     std::FILE* out_ = nullptr;  // --frames-out
+    std::FILE* csv_ = nullptr;  // --csv
     Progress progress_;
 
     Totals setup_, churn_;
@@ -227,6 +235,7 @@ private:
     void write_frame(const std::uint64_t* sessions, std::size_t n);
     bool fail(const char* what, int rc);
     bool after_flush(const std::vector<std::uint64_t>& touched);
+    bool open_output(const std::string& path, std::FILE** f);
     bool setup();
     bool load();
     bool subscribe();
@@ -303,16 +312,22 @@ bool Simulator::setup() {
         rc = roster_role_upsert(guild_, &role);
         if (rc != ROSTER_OK) return fail("roster_role_upsert", rc);
     }
-    if (!opt_.frames_out.empty()) {
-        out_ = std::fopen(opt_.frames_out.c_str(), "wb");
-        if (!out_) {
-            std::fprintf(stderr, "roster-sim: %s: %s\n", opt_.frames_out.c_str(),
-                         std::strerror(errno));
-            return false;
-        }
-        std::setvbuf(out_, nullptr, _IOFBF, 1 << 20);
+    if (!opt_.frames_out.empty() && !open_output(opt_.frames_out, &out_)) return false;
+    if (!opt_.csv.empty()) {
+        if (!open_output(opt_.csv, &csv_)) return false;
+        std::fputs("time_s,events,ops,rows,frames,bytes,naive_bytes,flush_ns\n", csv_);
     }
     if (opt_.verify) fidelity_ = std::make_unique<Fidelity>(list_id, &W2::ordinal);
+    return true;
+}
+
+bool Simulator::open_output(const std::string& path, std::FILE** f) {
+    *f = std::fopen(path.c_str(), "wb");
+    if (!*f) {
+        std::fprintf(stderr, "roster-sim: %s: %s\n", path.c_str(), std::strerror(errno));
+        return false;
+    }
+    std::setvbuf(*f, nullptr, _IOFBF, 1 << 20);
     return true;
 }
 
@@ -411,6 +426,8 @@ bool Simulator::churn() {
     std::vector<std::uint64_t> touched;
     touched.reserve(opt_.flush_every);
     std::uint64_t pending = 0;
+    Totals last = churn_;  // --csv: the counts at the previous flush
+    std::uint64_t last_naive = naive_.bytes;
     const std::uint64_t wall0 = now_ns();
     for (std::uint64_t i = 0; i < opt_.events; ++i) {
         const Event ev = w2_.next();
@@ -445,6 +462,18 @@ bool Simulator::churn() {
             after_handoff_ = false;
         }
         if (!after_flush(touched)) return false;
+        if (csv_) {
+            std::fprintf(csv_, "%.6f,%zu,%llu,%llu,%llu,%llu,%llu,%u\n",
+                         static_cast<double>(now_ns() - wall0) / 1e9, touched.size(),
+                         static_cast<unsigned long long>(churn_.ops - last.ops),
+                         static_cast<unsigned long long>(churn_.rows - last.rows),
+                         static_cast<unsigned long long>(churn_.frames - last.frames),
+                         static_cast<unsigned long long>(churn_.bytes - last.bytes),
+                         static_cast<unsigned long long>(naive_.bytes - last_naive),
+                         flush_ns_.back());
+            last = churn_;
+            last_naive = naive_.bytes;
+        }
         touched.clear();
         if (opt_.handoff_every && flush_ns_.size() % opt_.handoff_every == 0 &&
             i + 1 < opt_.events && !handoff())
@@ -494,6 +523,10 @@ int Simulator::run() {
     if (!setup() || !load() || !subscribe() || !churn()) return 1;
     if (out_ && (std::fflush(out_) != 0 || std::ferror(out_))) {
         std::fprintf(stderr, "roster-sim: %s: write error\n", opt_.frames_out.c_str());
+        return 1;
+    }
+    if (csv_ && (std::fflush(csv_) != 0 || std::ferror(csv_))) {
+        std::fprintf(stderr, "roster-sim: %s: write error\n", opt_.csv.c_str());
         return 1;
     }
     wall_ns_ = now_ns() - t0;

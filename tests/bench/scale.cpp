@@ -28,7 +28,7 @@
 // {10k, 100k, 1M, 10M} x sessions {100, 1k, 10k, 100k} (clipped by
 // --max-members / --max-sessions), each in a fresh process (this program
 // again) so that RSS deltas do not mix; latency at 1M/10k and 10M/100k.
-// The SCALE lines go to --csv as a table; tests/bench/scale_plot.sh draws it.
+// The SCALE lines go to --csv as a table; tests/bench/plots.sh draws it.
 #include <algorithm>
 #include <array>
 #include <cinttypes>

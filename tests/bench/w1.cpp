@@ -51,6 +51,8 @@ struct Config {
     std::uint32_t rounds = 5;
     std::uint64_t ops = 100000;  // per op kind, split over the rounds
     std::uint64_t seed = default_seed;
+    std::string csv_path;     // --csv: every round's ns/op per side
+    std::FILE* csv = nullptr;
 };
 
 enum class Op { index_of, at, ins_front, ins_back, ins_rand, remove, move };
@@ -292,6 +294,9 @@ OpResult run_op(Op op, Sides& sides, State& st, SizeRun& run, const Config& cfg)
         run.checksum = run.checksum * 31 + t[0].sum;
         for (int k = 0; k < n_sides; ++k)
             res.ns[k].push_back(static_cast<double>(t[k].ns) / static_cast<double>(in.count));
+        if (cfg.csv)
+            std::fprintf(cfg.csv, "%u,%s,%u,%.2f,%.2f,%.2f\n", run.n, op_name(op), round + 1,
+                         res.ns[0].back(), res.ns[1].back(), res.ns[2].back());
     }
     for (int k = 0; k < n_sides; ++k) res.med[k] = median(res.ns[k]);
     return res;
@@ -528,6 +533,8 @@ int parse_args(int argc, char** argv, Config& cfg) {
     p.number("--rounds", &cfg.rounds, 1, 1000, "interleaved rounds per op, median reported");
     p.number("--ops", &cfg.ops, 1, 1000000000, "ops per op kind, split evenly over the rounds");
     p.number("--seed", &cfg.seed, 0, UINT64_MAX, "RNG seed");
+    p.text("--csv", &cfg.csv_path, "FILE",
+           "every round as a row: n,op,round,roster_ns,avl_ns,pbds_ns (ns per op)");
     if (const int rc = parse_options(p, argc, argv); rc >= 0) return rc;
     if (n) cfg.sizes.assign(1, n);
     if (cfg.sizes.empty()) cfg.sizes.assign(std::begin(default_sizes), std::end(default_sizes));
@@ -541,8 +548,15 @@ int run_w1(int argc, char** argv) {
     w1::Config cfg;
     int status = w1::parse_args(argc, argv, cfg);
     if (status >= 0) return status;
+    if (!cfg.csv_path.empty()) {
+        cfg.csv = std::fopen(cfg.csv_path.c_str(), "w");
+        if (!cfg.csv) die("cannot write " + cfg.csv_path);
+        std::fputs("n,op,round,roster_ns,avl_ns,pbds_ns\n", cfg.csv);
+    }
     std::uint64_t t0 = now_ns();
     for (std::uint32_t n : cfg.sizes) w1::run_size(n, cfg);
+    if (cfg.csv && (std::fflush(cfg.csv) != 0 || std::ferror(cfg.csv) || std::fclose(cfg.csv) != 0))
+        die("write error on " + cfg.csv_path);
     std::printf("\ntotal wall time: %.1f s\n", static_cast<double>(now_ns() - t0) / 1e9);
     return 0;
 }

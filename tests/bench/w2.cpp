@@ -14,7 +14,9 @@
 // Timed: every batch as a whole (begin, its events, the commit with every
 // frame computed and delivered). Reported: events/s over all batches, the
 // flush (commit) p50 / p99, the events' share, ops / rows / frames per
-// event. R rounds (a fresh guild each) give a median.
+// event. R rounds (a fresh guild each) give a median. With --csv FILE, every
+// batch of every round as a row: round, batch, events, batch_ns (begin to
+// the commit's return), flush_ns (the commit), ops, rows, frames.
 #include <algorithm>
 #include <array>
 #include <cinttypes>
@@ -41,6 +43,7 @@ struct W2Cfg {
     std::uint64_t rounds = 3;
     std::uint64_t seed = 1;
     bool bulk = false;  // each batch's events in one roster_events_apply
+    std::string csv;    // the per-batch series, when given
 };
 
 void check(int rc, const char* what) { check_rc(rc, what); }
@@ -54,6 +57,8 @@ int parse(int argc, char** argv, W2Cfg& cfg) {
     p.number("--rounds", &cfg.rounds, 1, 100000000, "rounds (a fresh guild each), median reported");
     p.number("--seed", &cfg.seed, 0, UINT64_MAX, "workload seed");
     p.flag("--bulk", &cfg.bulk, "each batch's events in one roster_events_apply call");
+    p.text("--csv", &cfg.csv, "FILE",
+           "every batch as a row: round,batch,events,batch_ns,flush_ns,ops,rows,frames");
     return parse_options(p, argc, argv);
 }
 
@@ -70,7 +75,8 @@ struct Round {
     double subscribe_ms = 0;  // every session subscribing, in one batch
 };
 
-Round run_round(const W2Cfg& cfg) {
+// round: 1-based, for --csv; csv: null without it.
+Round run_round(const W2Cfg& cfg, std::uint64_t round, std::FILE* csv) {
     sim::W2 w2(cfg.seed);
     FrameCounts counts;
     W2Guild made = make_w2_guild(w2, cfg.members, cfg.sessions, cfg.seed, &count_frame, &counts);
@@ -86,6 +92,7 @@ Round run_round(const W2Cfg& cfg) {
     std::vector<std::string> names;
     std::vector<double> flush_ns;
     std::uint64_t total_ns = 0, events_ns = 0;
+    FrameCounts before;  // --csv: the counts at the previous commit
     for (std::uint64_t done = 0; done < cfg.events;) {
         const std::uint64_t n = std::min(cfg.flush_every, cfg.events - done);
         batch.clear();
@@ -121,6 +128,13 @@ Round run_round(const W2Cfg& cfg) {
         total_ns += t2 - t0;
         events_ns += t1 - t0;
         flush_ns.push_back(static_cast<double>(t2 - t1));
+        if (csv) {
+            std::fprintf(csv, "%" PRIu64 ",%zu,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                              ",%" PRIu64 "\n",
+                         round, flush_ns.size(), n, t2 - t0, t2 - t1, counts.ops - before.ops,
+                         counts.rows - before.rows, counts.frames - before.frames);
+            before = counts;
+        }
         done += n;
     }
     roster_guild_destroy(g);
@@ -152,10 +166,16 @@ int run_w2(int argc, char** argv) {
                 " flush_every=%" PRIu64 " rounds=%" PRIu64 " (no-op frame callback; %s)\n",
                 cfg.members, cfg.sessions, cfg.events, cfg.flush_every, cfg.rounds,
                 cfg.bulk ? "each batch in one roster_events_apply" : "one call per event");
+    std::FILE* csv = nullptr;
+    if (!cfg.csv.empty()) {
+        csv = std::fopen(cfg.csv.c_str(), "w");
+        if (!csv) die("cannot write " + cfg.csv);
+        std::fputs("round,batch,events,batch_ns,flush_ns,ops,rows,frames\n", csv);
+    }
     std::vector<double> eps, fp50, fp99, evns;
     Round last;
     for (std::uint64_t i = 0; i < cfg.rounds; ++i) {
-        last = run_round(cfg);
+        last = run_round(cfg, i + 1, csv);
         eps.push_back(last.events_per_s);
         fp50.push_back(last.flush_p50_us);
         fp99.push_back(last.flush_p99_us);
@@ -173,6 +193,8 @@ int run_w2(int argc, char** argv) {
                 "flush_p50_us=%.1f flush_p99_us=%.1f event_ns=%.0f ops_per_event=%.3f\n",
                 cfg.bulk ? "bulk" : "calls", cfg.members, cfg.sessions, median(eps), median(fp50),
                 median(fp99), median(evns), last.ops);
+    if (csv && (std::fflush(csv) != 0 || std::ferror(csv) || std::fclose(csv) != 0))
+        die("write error on " + cfg.csv);
     return 0;
 }
 
