@@ -152,6 +152,8 @@ defmodule Roster.Guild do
           # a pid told {:roster_applied, events} after each events_apply
           # (tests replay them into a guild that never moves)
           log: Keyword.get(opts, :log),
+          # {session, list} pairs whose rows go with each of those messages
+          log_views: Keyword.get(opts, :log_views, []),
           # Roster.Cluster.Store: the log and snapshots a dead node's
           # guilds are restarted from
           store: store,
@@ -300,6 +302,7 @@ defmodule Roster.Guild do
            events: state.events,
            cluster_id: state.cluster_id,
            log: state.log,
+           log_views: state.log_views,
            store: state.store,
            snapshot_every: state.snapshot_every
          ],
@@ -383,9 +386,33 @@ defmodule Roster.Guild do
         :ok
     end
 
-    # numbered by the events applied before, which a hand-off carries on
-    if state.log != nil, do: send(state.log, {:roster_applied, state.events, events})
+    # numbered by the events applied before, which a hand-off carries on;
+    # with the rows each watched session holds after this flush
+    if state.log != nil,
+      do: send(state.log, {:roster_applied, state.events, events, view_rows(state)})
+
     state
+  end
+
+  # {session, list} => {ranges, %{index => row}}: the rows of the session's
+  # ranges as the guild has them now.
+  defp view_rows(state) do
+    Map.new(state.log_views, fn {session, list} ->
+      ranges =
+        case Roster.session_ranges(state.guild, session, list) do
+          {:ok, ranges} -> ranges
+          _ -> []
+        end
+
+      rows =
+        for {a, b} <- ranges,
+            {:ok, rows} = Roster.list_rows(state.guild, list, a, b),
+            {row, k} <- Enum.with_index(rows, a),
+            into: %{},
+            do: {k, row}
+
+      {{session, list}, {ranges, rows}}
+    end)
   end
 
   defp request({:subscribe, session, list, ranges, pid}, state) when is_pid(pid) do
@@ -471,7 +498,11 @@ defmodule Roster.Guild do
   end
 
   defp request(:sessions, state), do: {state.sessions, state}
-  defp request({:log, pid}, state) when is_pid(pid) or pid == nil, do: {:ok, %{state | log: pid}}
+  defp request({:log, pid}, state), do: request({:log, pid, []}, state)
+
+  defp request({:log, pid, views}, state) when (is_pid(pid) or pid == nil) and is_list(views),
+    do: {:ok, %{state | log: pid, log_views: views}}
+
   defp request(:save, state), do: {Roster.save(state.guild, true), state}
   defp request(_, state), do: {{:error, :badarg}, state}
 
