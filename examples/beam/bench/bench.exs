@@ -224,6 +224,13 @@ defmodule Bench do
 
   defp drain(c) do
     receive do
+      {:roster_frames, block} ->
+        t = now()
+        {:ok, frames} = Roster.frames_decode(block)
+        c = Map.update(c, :decode_ns, now() - t, &(&1 + now() - t))
+        Enum.each(frames, &send(self(), &1))
+        drain(c)
+
       {:roster_frame, _, sessions, f} ->
         n = length(sessions)
 
@@ -256,35 +263,53 @@ defmodule Bench do
     rounds =
       for r <- 1..cfg.rounds do
         c = c_w2(cfg, members, sessions)
-        n = nif_w2(w, batches)
-        ratio = n.eps / c.eps
+        t = nif_w2(w, batches, :terms)
+        q = nif_w2(w, batches, :queue)
 
         # the same work: the same ops per event as C counted (per session)
-        if fmt3(n.ops) != c.ops,
-          do: raise("NIF #{fmt3(n.ops)} ops per event, C #{c.ops}: not the same workload")
+        for n <- [t, q],
+            fmt3(n.ops) != c.ops,
+            do: raise("NIF #{fmt3(n.ops)} ops per event, C #{c.ops}: not the same workload")
 
         IO.puts(
-          "round #{r}: C #{round(c.eps)} events/s (#{c.ops} ops/event), " <>
-            "NIF #{round(n.eps)} events/s (#{fmt(n.ops)} ops/event, drain #{fmt(n.drain_ms)} ms, " <>
-            "load #{fmt(n.load_ms)} ms): #{fmt(100 * ratio)}% of C"
+          "round #{r}: C #{round(c.eps)} events/s (#{c.ops} ops/event); " <>
+            "NIF terms #{round(t.eps)} events/s = #{fmt(100 * t.eps / c.eps)}% of C " <>
+            "(receiving the messages #{fmt(t.drain_ms)} ms, load #{fmt(t.load_ms)} ms); " <>
+            "NIF queue #{round(q.eps)} events/s = #{fmt(100 * q.eps / c.eps)}% of C, " <>
+            "with frames_decode #{round(q.eps_decoded)} = #{fmt(100 * q.eps_decoded / c.eps)}%"
         )
 
-        {c.eps, n.eps, ratio, n}
+        {c.eps, t, q}
       end
 
-    {ce, ne, ratios, ns} = unzip4(rounds)
-    last = List.last(ns)
+    ce = Enum.map(rounds, &elem(&1, 0))
 
-    IO.puts(
-      "W2 NIF members=#{members} sessions=#{sessions} c_events_per_s=#{round(median(ce))} " <>
-        "nif_events_per_s=#{round(median(ne))} ratio_median=#{fmt(100 * median(ratios))}% " <>
-        "ratio_range=#{fmt(100 * Enum.min(ratios))}-#{fmt(100 * Enum.max(ratios))}% " <>
-        "c_range=#{round(Enum.min(ce))}-#{round(Enum.max(ce))} " <>
-        "nif_range=#{round(Enum.min(ne))}-#{round(Enum.max(ne))} " <>
-        "ops_per_event=#{fmt(last.ops)} rows_per_event=#{fmt(last.rows)} " <>
-        "frames_per_event=#{fmt(last.frames)} call_p50_us=#{fmt(last.p50)} " <>
-        "call_p99_us=#{fmt(last.p99)}"
-    )
+    for {mode, k} <- [terms: 1, queue: 2] do
+      ns = Enum.map(rounds, &elem(&1, k))
+      ne = Enum.map(ns, & &1.eps)
+      ratios = Enum.map(rounds, fn r -> elem(r, k).eps / elem(r, 0) end)
+      last = List.last(ns)
+
+      decoded =
+        if mode == :queue,
+          do:
+            " with_decode_ratio_median=" <>
+              fmt(100 * median(Enum.map(rounds, fn r -> elem(r, k).eps_decoded / elem(r, 0) end))) <>
+              "%",
+          else: ""
+
+      IO.puts(
+        "W2 NIF mode=#{mode} members=#{members} sessions=#{sessions} " <>
+          "c_events_per_s=#{round(median(ce))} nif_events_per_s=#{round(median(ne))} " <>
+          "ratio_median=#{fmt(100 * median(ratios))}% " <>
+          "ratio_range=#{fmt(100 * Enum.min(ratios))}-#{fmt(100 * Enum.max(ratios))}%#{decoded} " <>
+          "c_range=#{round(Enum.min(ce))}-#{round(Enum.max(ce))} " <>
+          "nif_range=#{round(Enum.min(ne))}-#{round(Enum.max(ne))} " <>
+          "ops_per_event=#{fmt(last.ops)} rows_per_event=#{fmt(last.rows)} " <>
+          "frames_per_event=#{fmt(last.frames)} call_p50_us=#{fmt(last.p50)} " <>
+          "call_p99_us=#{fmt(last.p99)}"
+      )
+    end
 
     if monitor,
       do:
@@ -293,11 +318,6 @@ defmodule Bench do
           "#{cfg.rounds} rounds of a #{members}-member load, #{sessions} sessions and W2"
         )
   end
-
-  defp unzip4(l),
-    do:
-      {Enum.map(l, &elem(&1, 0)), Enum.map(l, &elem(&1, 1)), Enum.map(l, &elem(&1, 2)),
-       Enum.map(l, &elem(&1, 3))}
 
   defp c_w2(cfg, members, sessions) do
     args =
@@ -310,13 +330,15 @@ defmodule Bench do
     %{eps: String.to_integer(eps) * 1.0, ops: ops}
   end
 
-  defp nif_w2(w, batches) do
+  defp nif_w2(w, batches, mode) do
     t = now()
     g = build(w)
     load_ms = (now() - t) / 1.0e6
+    :ok = Roster.set_frame_format(g, mode)
 
     {ns, drain_ns, c} =
-      Enum.reduce(batches, {[], 0, %{frames: 0, ops: 0, rows: 0}}, fn batch, {ns, dn, c} ->
+      Enum.reduce(batches, {[], 0, %{frames: 0, ops: 0, rows: 0, decode_ns: 0}}, fn batch,
+                                                                                    {ns, dn, c} ->
         t0 = now()
         {:ok, _} = Roster.events_apply(g, batch)
         t1 = now()
@@ -330,6 +352,7 @@ defmodule Bench do
 
     %{
       eps: e * 1.0e9 / total,
+      eps_decoded: e * 1.0e9 / (total + c.decode_ns),
       ops: c.ops / e,
       rows: c.rows / e,
       frames: c.frames / e,
@@ -416,6 +439,21 @@ defmodule Bench do
     subscribe(g, w)
     call_pass(g, members, cfg.call_sessions, adds1, st1)
     :ok = Roster.close(g)
+
+    # C's cost of the same kind of work in the same run: roster-bench w2
+    # with a flush after every event (W2's mix of events, not these calls)
+    args =
+      ~w(w2 --members #{members} --sessions #{cfg.call_sessions} --events #{min(n, 5000)}) ++
+        ~w(--flush-every 1 --rounds 1)
+
+    {out, 0} = System.cmd(cfg.c, args)
+    [_, eps] = Regex.run(~r/W2 mode=calls .* events_per_s=(\d+)/, out)
+    [_, p50] = Regex.run(~r/flush_p50_us=([\d.]+)/, out)
+
+    IO.puts(
+      "CALLS_C members=#{members} sessions=#{cfg.call_sessions}: one W2 event and its flush " <>
+        "mean_us=#{fmt(1.0e6 / String.to_integer(eps))} (flush p50_us=#{p50})"
+    )
   end
 
   defp call_pass(g, members, sessions, adds, statuses) do
