@@ -10,8 +10,10 @@
 #             events sent during each move.
 #   w1        pb_ds's move at 1M (roster-bench w1), the machine's reference,
 #             before and after.
-# long_schedule: an erlang:system_monitor over the W2 section (its biggest
-# size: a 1M-member load plus W2 through the NIF).
+#   sched     long_schedule and long_gc over 10 ms (erlang:system_monitor)
+#             while a Roster.Guild loads 1M members, its sessions subscribe
+#             and W2 runs through it (its frames forwarded to the sessions'
+#             processes).
 #
 # Options (defaults are the full figures; the smoke test passes tiny ones):
 #   --c-bench PATH            roster-bench (required)
@@ -24,7 +26,8 @@
 #   --handoffs N              moves per size (6)
 #   --handoff-events N        events sent during each move (1000)
 #   --w1-n N                  pb_ds reference size, 0: none (1000000)
-#   --only w2,calls,handoff   sections
+#   --sched M:S               the long_schedule run's size (1000000:10000)
+#   --only w2,calls,handoff,sched   sections
 
 defmodule Bench.Dump do
   # The file of roster-bench w2 --dump (tests/bench/w2.cpp says the layout).
@@ -114,6 +117,7 @@ defmodule Bench do
           handoffs: :integer,
           handoff_events: :integer,
           w1_n: :integer,
+          sched: :string,
           only: :string
         ]
       )
@@ -140,7 +144,8 @@ defmodule Bench do
       handoffs: o[:handoffs] || 6,
       handoff_events: o[:handoff_events] || 1000,
       w1_n: o[:w1_n] || 1_000_000,
-      only: String.split(o[:only] || "w2,calls,handoff", ",")
+      sched: pairs(o[:sched] || "1000000:10000") |> hd(),
+      only: String.split(o[:only] || "w2,calls,handoff,sched", ",")
     }
 
     IO.puts(
@@ -153,6 +158,7 @@ defmodule Bench do
     if "w2" in cfg.only, do: Enum.each(cfg.w2, &w2(cfg, &1))
     if "calls" in cfg.only, do: Enum.each(cfg.calls, &calls(cfg, &1))
     if "handoff" in cfg.only, do: handoff(cfg)
+    if "sched" in cfg.only, do: sched(cfg)
     w1(cfg, "after")
     File.rm_rf!(work)
   end
@@ -258,8 +264,6 @@ defmodule Bench do
         "flush_every=#{cfg.flush_every} rounds=#{cfg.rounds} (workload #{Path.basename(path)})"
     )
 
-    monitor = if {members, sessions} == List.last(cfg.w2), do: long_schedule_start()
-
     rounds =
       for r <- 1..cfg.rounds do
         c = c_w2(cfg, members, sessions)
@@ -310,13 +314,6 @@ defmodule Bench do
           "call_p99_us=#{fmt(last.p99)}"
       )
     end
-
-    if monitor,
-      do:
-        long_schedule_report(
-          monitor,
-          "#{cfg.rounds} rounds of a #{members}-member load, #{sessions} sessions and W2"
-        )
   end
 
   defp c_w2(cfg, members, sessions) do
@@ -365,51 +362,122 @@ defmodule Bench do
 
   # ---- long_schedule ----------------------------------------------------------
 
-  defp long_schedule_start do
-    parent = self()
-
+  defp monitor_start do
     pid =
       spawn(fn ->
         receive do
-          :go -> long_schedule_loop(parent, [])
+          :go -> monitor_loop([])
         end
       end)
 
-    :erlang.system_monitor(pid, [{:long_schedule, 10}])
+    :erlang.system_monitor(pid, [{:long_schedule, 10}, {:long_gc, 10}])
     send(pid, :go)
     pid
   end
 
-  defp long_schedule_loop(parent, acc) do
+  defp monitor_loop(acc) do
     receive do
-      {:monitor, who, :long_schedule, info} ->
-        long_schedule_loop(parent, [{who, info} | acc])
+      {:monitor, who, kind, info} when kind in [:long_schedule, :long_gc] ->
+        monitor_loop([{kind, who, info} | acc])
 
       {:report, to} ->
-        send(to, {:long_schedule, Enum.reverse(acc)})
+        send(to, {:monitored, Enum.reverse(acc)})
     end
   end
 
-  defp long_schedule_report(pid, what) do
+  # Per kind: how many, the longest, and who (a process's role in names).
+  defp monitor_report(pid, what, names) do
     :erlang.system_monitor(:undefined)
     send(pid, {:report, self()})
 
-    receive do
-      {:long_schedule, events} ->
-        times = for {_, info} <- events, do: Keyword.get(info, :timeout, 0)
+    events =
+      receive do
+        {:monitored, events} -> events
+      end
 
-        IO.puts(
-          "long_schedule over 10 ms during #{what}: #{length(events)}" <>
-            if(events == [], do: "", else: ", longest #{Enum.max(times)} ms")
-        )
+    for kind <- [:long_schedule, :long_gc] do
+      mine = for {^kind, who, info} <- events, do: {who, info}
+      times = for {_, info} <- mine, do: Keyword.get(info, :timeout, 0)
 
-        for {who, info} <- Enum.take(events, 5), do: IO.puts("  #{inspect(who)} #{inspect(info)}")
+      by =
+        mine
+        |> Enum.group_by(fn {who, _} -> Map.get(names, who, inspect(who)) end)
+        |> Enum.map(fn {n, l} ->
+          "#{n} #{length(l)} (longest #{Enum.max(for {_, i} <- l, do: Keyword.get(i, :timeout, 0))} ms)"
+        end)
+        |> Enum.join(", ")
+
+      IO.puts(
+        "SCHED #{kind} over 10 ms during #{what}: #{length(mine)}" <>
+          if(mine == [], do: "", else: ", longest #{Enum.max(times)} ms: #{by}")
+      )
+
+      where =
+        for {_, info} <- mine,
+            kind == :long_schedule,
+            uniq: true,
+            do: {Keyword.get(info, :in), Keyword.get(info, :out)}
+
+      for w <- Enum.take(where, 6), do: IO.puts("  in/out: #{inspect(w)}")
     end
+  end
+
+  # A Roster.Guild loads the members (members_add inside it), the sessions
+  # subscribe (one call each, their processes 10 sinks), then W2 in batches
+  # of flush_every events sent as casts; all of it under the monitor.
+  defp sched(cfg) do
+    {members, sessions} = cfg.sched
+    path = dump(cfg, members, sessions, cfg.events)
+    w = Bench.Dump.read(path)
+    sinks = for _ <- 1..10, do: spawn_link(fn -> sink(0) end)
+    names = Map.new(Enum.with_index(sinks), fn {p, i} -> {p, "sink#{i}"} end)
+    IO.puts("\n== sched members=#{members} sessions=#{sessions} events=#{cfg.events}")
+    mon = monitor_start()
+    t0 = now()
+    {:ok, g} = Guild.start_link([])
+    names = names |> Map.put(g, "guild") |> Map.put(self(), "bench")
+    roles = w.roles
+    ms = w.members
+
+    :ok =
+      GenServer.call(
+        g,
+        {:guild,
+         {:run,
+          fn guild ->
+            for {id, pos, flags} <- roles, do: :ok = Roster.role_upsert(guild, id, pos, flags)
+            Roster.members_add(guild, ms)
+          end}},
+        300_000
+      )
+
+    t1 = now()
+
+    for {{s, ranges}, i} <- Enum.with_index(w.sessions),
+        do: :ok = Guild.subscribe(g, s, 0, ranges, Enum.at(sinks, rem(i, 10)))
+
+    t2 = now()
+    for batch <- Enum.chunk_every(w.events, cfg.flush_every), do: Guild.events(g, batch)
+    want = length(w.events)
+    wait_applied(g, want)
+    t3 = now()
+
+    IO.puts(
+      "load #{fmt((t1 - t0) / 1.0e6)} ms (members copied to the guild's process and added), " <>
+        "#{sessions} subscribes #{fmt((t2 - t1) / 1.0e6)} ms, " <>
+        "W2 #{round(want * 1.0e9 / (t3 - t2))} events/s through Roster.Guild"
+    )
+
+    monitor_report(mon, "the load, the subscribes and W2", names)
+    GenServer.stop(g)
+    for p <- sinks, do: Process.unlink(p) && Process.exit(p, :kill)
   end
 
   # ---- one call at a time -----------------------------------------------------
 
   defp calls(cfg, members) do
+    # n calls of each kind: a third before the sessions subscribe, a third
+    # with them, a third with them and the frame queue
     path = dump(cfg, members, cfg.call_sessions, 1)
     w = Bench.Dump.read(path)
     g = build_members(w)
@@ -431,13 +499,13 @@ defmodule Bench do
             {elem(ids, :rand.uniform(tuple_size(ids)) - 1),
              Enum.random([:online, :idle, :dnd, :offline])}
 
-    # half of the calls before the sessions subscribe (positions and
-    # sections, no frame), half after (with every session's frames)
-    {adds0, adds1} = Enum.split(adds, div(n, 2))
-    {st0, st1} = Enum.split(statuses, div(n, 2))
-    call_pass(g, members, 0, adds0, st0)
+    [adds0, adds1, adds2] = Enum.chunk_every(adds, div(n + 2, 3))
+    [st0, st1, st2] = Enum.chunk_every(statuses, div(n + 2, 3))
+    call_pass(g, members, 0, adds0, st0, :terms)
     subscribe(g, w)
-    call_pass(g, members, cfg.call_sessions, adds1, st1)
+    call_pass(g, members, cfg.call_sessions, adds1, st1, :terms)
+    :ok = Roster.set_frame_format(g, :queue)
+    call_pass(g, members, cfg.call_sessions, adds2, st2, :queue)
     :ok = Roster.close(g)
 
     # C's cost of the same kind of work in the same run: roster-bench w2
@@ -456,14 +524,14 @@ defmodule Bench do
     )
   end
 
-  defp call_pass(g, members, sessions, adds, statuses) do
+  defp call_pass(g, members, sessions, adds, statuses, mode) do
     add_ns =
       timed_calls(adds, fn {id, name, roles, st} -> Roster.member_add(g, id, name, roles, st) end)
 
     st_ns = timed_calls(statuses, fn {id, st} -> Roster.member_set_status(g, id, st) end)
 
     IO.puts(
-      "CALLS members=#{members} sessions=#{sessions} n=#{length(adds)}: " <>
+      "CALLS mode=#{mode} members=#{members} sessions=#{sessions} n=#{length(adds)}: " <>
         "member_add p50_us=#{fmt(pct(add_ns, 0.5) / 1000)} mean_us=#{fmt(mean(add_ns) / 1000)} " <>
         "p99_us=#{fmt(pct(add_ns, 0.99) / 1000)}; " <>
         "member_set_status p50_us=#{fmt(pct(st_ns, 0.5) / 1000)} mean_us=#{fmt(mean(st_ns) / 1000)} " <>
@@ -606,7 +674,7 @@ defmodule Bench do
   end
 
   defp wait_applied(pid, want) do
-    case Guild.stats(pid) do
+    case GenServer.call(pid, {:guild, :stats}, 300_000) do
       {:ok, %{events: ^want}} ->
         :ok
 

@@ -62,13 +62,13 @@ defmodule Roster.ClusterTest do
 
   defp base_replicas(pid) do
     send(pid, {:base, self()})
-    assert_receive {:base, ^pid, base}
+    assert_receive {:base, ^pid, base}, 5000
     base
   end
 
   defp replicas(pid) do
     send(pid, {:give, self()})
-    assert_receive {:replicas, ^pid, reps, seen}
+    assert_receive {:replicas, ^pid, reps, seen}, 5000
     {reps, seen}
   end
 

@@ -37,7 +37,9 @@ defmodule Roster.Guild do
   instead of made empty; its sessions have no process until subscribed
   again through this server), `:max_batch` (events per
   `Roster.events_apply/2`, default #{@default_max_batch}), `:frame_format`
-  (`:terms` or `:json`, see `Roster.set_frame_format/2`), `:name`.
+  (`:terms`, `:json` or `:queue`, see `Roster.set_frame_format/2`; with
+  `:queue` the process decodes each call's block and sends the sessions'
+  processes the same messages as with `:terms`), `:name`.
   """
   @spec start_link(keyword()) :: GenServer.on_start()
   def start_link(opts \\ []) do
@@ -236,6 +238,10 @@ defmodule Roster.Guild do
     # A frame not yet forwarded (forward_frames takes them all after each
     # call): forward it now.
     {:noreply, forward(frame, state)}
+  end
+
+  def handle_info({:roster_frames, _} = block, state) do
+    {:noreply, forward(block, state)}
   end
 
   def handle_info({:DOWN, ref, :process, pid, _reason}, state) do
@@ -546,9 +552,16 @@ defmodule Roster.Guild do
   defp forward_frames(state) do
     receive do
       {:roster_frame, _, _, _} = frame -> forward_frames(forward(frame, state))
+      {:roster_frames, _} = block -> forward_frames(forward(block, state))
     after
       0 -> state
     end
+  end
+
+  # frame_format :queue: a call's frames in one block
+  defp forward({:roster_frames, block}, state) do
+    {:ok, frames} = Roster.frames_decode(block)
+    Enum.reduce(frames, state, &forward/2)
   end
 
   defp forward({:roster_frame, list_id, sessions, frame}, state) do
