@@ -613,8 +613,17 @@ defmodule Bench do
     path = dump(cfg, members, sessions, cfg.events)
     w = Bench.Dump.read(path)
     g = build(w)
+    t0 = now()
     {:ok, bytes} = Roster.save(g, true)
+    t1 = now()
     :ok = Roster.close(g)
+    {:ok, g2} = Roster.load(bytes)
+    t2 = now()
+    :ok = Roster.close(g2)
+    # what the bytes cost to ship: the external term format both ways
+    t3 = now()
+    _ = :erlang.binary_to_term(:erlang.term_to_binary({:snapshot, bytes}))
+    t4 = now()
     sink = spawn_link(fn -> sink(0) end)
     id = {:bench, members, sessions}
 
@@ -633,6 +642,12 @@ defmodule Bench do
     say.(
       "\n== hand-off members=#{members} sessions=#{sessions} (snapshot #{byte_size(bytes)} bytes), " <>
         "#{cfg.handoffs} moves between #{node()} and #{peer}, #{per} events sent during each"
+    )
+
+    say.(
+      "parts, measured here once: Roster.save #{fmt((t1 - t0) / 1.0e6)} ms, " <>
+        "Roster.load #{fmt((t2 - t1) / 1.0e6)} ms, the bytes through term_to_binary and " <>
+        "back #{fmt((t4 - t3) / 1.0e6)} ms"
     )
 
     {:ok, %{events: applied}} = Guild.stats(pid)

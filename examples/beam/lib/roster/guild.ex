@@ -264,6 +264,11 @@ defmodule Roster.Guild do
     end
   end
 
+  def handle_info(:close_moved, %{moved_to: pid} = state) when pid != nil do
+    :ok = Roster.close(state.guild)
+    {:noreply, state}
+  end
+
   def handle_info(:retire, %{moved_to: pid} = state) when pid != nil do
     {:stop, :normal, state}
   end
@@ -315,7 +320,10 @@ defmodule Roster.Guild do
          {:ok, pid} <- :erpc.call(node, GenServer, :start, [__MODULE__, opts]) do
       if state.cluster_id != nil, do: Roster.Cluster.leave(state.cluster_id, self())
       Enum.each(state.pids, fn {_pid, {ref, _}} -> Process.demonitor(ref, [:flush]) end)
-      :ok = Roster.close(state.guild)
+      # Freed once the events that queued meanwhile (already in the mailbox,
+      # before this message) have been forwarded: freeing a large guild
+      # takes a while, and the new process is waiting for them.
+      send(self(), :close_moved)
       Process.send_after(self(), :retire, Roster.Cluster.retire_after())
       {{:ok, pid}, %{state | moved_to: pid, sessions: %{}, pids: %{}}}
     else
