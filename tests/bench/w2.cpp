@@ -17,9 +17,11 @@
 // event. R rounds (a fresh guild each) give a median.
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -159,9 +161,7 @@ Round run_round(const W2Cfg& cfg) {
 // sessions' depths are drawn from, exactly as in a round.
 class Dump {
 public:
-    explicit Dump(const std::string& path) : f_(std::fopen(path.c_str(), "wb")) {
-        if (!f_) die("cannot write " + path);
-    }
+    explicit Dump(std::FILE* f) : f_(f) {}
     ~Dump() {
         if (f_) std::fclose(f_);
     }
@@ -198,7 +198,13 @@ private:
 };
 
 int dump_w2(const W2Cfg& cfg) {
-    Dump d(cfg.dump);
+    std::FILE* f = std::fopen(cfg.dump.c_str(), "wb");
+    if (!f) {
+        std::fprintf(stderr, "roster-bench w2: cannot write %s: %s\n", cfg.dump.c_str(),
+                     std::strerror(errno));
+        return 1;
+    }
+    Dump d(f);
     d.write("RW2D", 4);
     d.put<std::uint32_t>(1);
     for (std::uint64_t v : {cfg.members, cfg.sessions, cfg.events, cfg.flush_every, cfg.seed})
