@@ -1,1 +1,1 @@
-[inputs: ["mix.exs", "host.exs", "{lib,test}/**/*.{ex,exs}"]]
+[inputs: ["mix.exs", "host.exs", "{lib,test}/**/*.{ex,exs}", "bench/*.exs"]]

@@ -19,10 +19,13 @@
 // the commit's return), flush_ns (the commit), ops, rows, frames.
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <roster/roster.h>
@@ -44,6 +47,7 @@ struct W2Cfg {
     std::uint64_t seed = 1;
     bool bulk = false;  // each batch's events in one roster_events_apply
     std::string csv;    // the per-batch series, when given
+    std::string dump;   // --dump FILE: the workload written there, nothing run
 };
 
 void check(int rc, const char* what) { check_rc(rc, what); }
@@ -59,6 +63,8 @@ int parse(int argc, char** argv, W2Cfg& cfg) {
     p.flag("--bulk", &cfg.bulk, "each batch's events in one roster_events_apply call");
     p.text("--csv", &cfg.csv, "FILE",
            "every batch as a row: round,batch,events,batch_ns,flush_ns,ops,rows,frames");
+    p.text("--dump", &cfg.dump, "FILE",
+           "write the workload (roles, members, sessions, events) to FILE and exit");
     return parse_options(p, argc, argv);
 }
 
@@ -157,11 +163,112 @@ Round run_round(const W2Cfg& cfg, std::uint64_t round, std::FILE* csv) {
     return r;
 }
 
+// --dump: the workload of a round, byte for byte what run_round feeds the
+// engine, for another host (examples/beam/bench/) to replay. Little-endian:
+//   "RW2D" u32 version(1)  u64 members sessions events flush_every seed
+//   u32 roles, each: u64 id, i32 position, u32 flags
+//   members, each: MEMBER = u64 id, u8 status, u8 role_count, u64 roles[],
+//                  u16 name_len, name bytes
+//   sessions, each: u64 id, u32 k (ranges [0,99] and [100k, 100k+99] of list 0)
+//   events, each: u8 kind (0 status, 1 name, 2 roles, 3 join, 4 leave), MEMBER
+// The guild is built (make_w2_guild) to learn the list's length, which the
+// sessions' depths are drawn from, exactly as in a round.
+class Dump {
+public:
+    explicit Dump(std::FILE* f) : f_(f) {}
+    ~Dump() {
+        if (f_) std::fclose(f_);
+    }
+    Dump(const Dump&) = delete;
+    Dump& operator=(const Dump&) = delete;
+    template <typename T> void put(T v) {
+        unsigned char b[sizeof(T)];
+        using U = std::make_unsigned_t<T>;
+        U u = static_cast<U>(v);
+        for (std::size_t i = 0; i < sizeof(T); ++i) b[i] = static_cast<unsigned char>(u >> (8 * i));
+        write(b, sizeof b);
+    }
+    void write(const void* p, std::size_t n) {
+        if (n && std::fwrite(p, 1, n, f_) != n) die("dump: write failed");
+    }
+    void member(const sim::Event& ev) {
+        put<std::uint64_t>(ev.user);
+        put<std::uint8_t>(static_cast<std::uint8_t>(ev.status));
+        put<std::uint8_t>(static_cast<std::uint8_t>(ev.role_count));
+        for (std::size_t i = 0; i < ev.role_count; ++i) put<std::uint64_t>(ev.roles[i]);
+        if (ev.name_len > 0xFFFF) die("dump: name too long");
+        put<std::uint16_t>(static_cast<std::uint16_t>(ev.name_len));
+        write(ev.name, ev.name_len);
+    }
+    int close() {
+        const int rc = std::fclose(f_);
+        f_ = nullptr;
+        if (rc != 0) die("dump: close failed");
+        return 0;
+    }
+
+private:
+    std::FILE* f_;
+};
+
+int dump_w2(const W2Cfg& cfg) {
+    std::FILE* f = std::fopen(cfg.dump.c_str(), "wb");
+    if (!f) {
+        std::fprintf(stderr, "roster-bench w2: cannot write %s: %s\n", cfg.dump.c_str(),
+                     std::strerror(errno));
+        return 1;
+    }
+    Dump d(f);
+    d.write("RW2D", 4);
+    d.put<std::uint32_t>(1);
+    for (std::uint64_t v : {cfg.members, cfg.sessions, cfg.events, cfg.flush_every, cfg.seed})
+        d.put<std::uint64_t>(v);
+    d.put<std::uint32_t>(sim::W2::role_count);
+    for (std::uint32_t i = 0; i < sim::W2::role_count; ++i) {
+        const roster_role r = sim::W2::role(i);
+        d.put<std::uint64_t>(r.id);
+        d.put<std::int32_t>(r.position);
+        d.put<std::uint32_t>(r.flags);
+    }
+    // The guild of a round, for its list length (its own generator).
+    std::uint32_t rows = 0;
+    {
+        sim::W2 w(cfg.seed);
+        FrameCounts counts;
+        W2Guild made = make_w2_guild(w, cfg.members, 1, cfg.seed, &count_frame, &counts);
+        check(roster_list_length(&rows, made.guild, 0), "roster_list_length");
+        roster_guild_destroy(made.guild);
+    }
+    sim::W2 w2(cfg.seed);
+    for (std::uint64_t i = 0; i < cfg.members; ++i) d.member(w2.join());
+    // The sessions as make_w2_guild draws them.
+    const double chunks = std::max<double>((rows + 99) / 100, 1.0);
+    sim::Rng rng(cfg.seed ^ 0x5E5510115ull);
+    for (std::uint64_t s = 1; s <= cfg.sessions; ++s) {
+        const auto k = std::max<std::uint32_t>(
+            1, static_cast<std::uint32_t>(std::floor(std::pow(chunks, rng.unit()))));
+        d.put<std::uint64_t>(s);
+        d.put<std::uint32_t>(k);
+    }
+    for (std::uint64_t i = 0; i < cfg.events; ++i) {
+        const sim::Event ev = w2.next();
+        d.put<std::uint8_t>(static_cast<std::uint8_t>(ev.kind));
+        d.member(ev);
+    }
+    d.close();
+    std::printf("w2 workload written to %s: members=%" PRIu64 " sessions=%" PRIu64
+                " events=%" PRIu64 " flush_every=%" PRIu64 " seed=%" PRIu64 " (list rows %u)\n",
+                cfg.dump.c_str(), cfg.members, cfg.sessions, cfg.events, cfg.flush_every, cfg.seed,
+                rows);
+    return 0;
+}
+
 }  // namespace
 
 int run_w2(int argc, char** argv) {
     W2Cfg cfg;
     if (int rc = parse(argc, argv, cfg); rc >= 0) return rc;
+    if (!cfg.dump.empty()) return dump_w2(cfg);
     std::printf("== w2  members=%" PRIu64 " sessions=%" PRIu64 " events=%" PRIu64
                 " flush_every=%" PRIu64 " rounds=%" PRIu64 " (no-op frame callback; %s)\n",
                 cfg.members, cfg.sessions, cfg.events, cfg.flush_every, cfg.rounds,

@@ -69,6 +69,7 @@ nif_guild *lock_guild(ErlNifEnv *env, ERL_NIF_TERM t, ERL_NIF_TERM *err) {
 }
 
 void unlock_guild(nif_guild *g) {
+    if (g->queue && g->guild != NULL) queue_send(g);
     g->call_env = NULL;
     enif_mutex_unlock(g->lock);
 }
@@ -129,6 +130,15 @@ ERL_NIF_TERM id2_call(ErlNifEnv *env, const ERL_NIF_TERM argv[],
     s = fn(g->guild, a, b);
     unlock_guild(g);
     return status_term(env, s);
+}
+
+int guild_set_queue(nif_guild *g, int queue) {
+    int s = ROSTER_OK;
+    if (queue == g->queue) return s;
+    s = queue ? roster_guild_set_frame_queue(g->guild, 1)
+              : roster_guild_set_frame_callback(g->guild, on_frame, g);
+    if (s == ROSTER_OK) g->queue = queue;
+    return s;
 }
 
 int guild_open_type(ErlNifEnv *env) {

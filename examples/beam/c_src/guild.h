@@ -18,6 +18,7 @@ typedef struct nif_guild {
     ErlNifEnv *call_env; /* the env of the NIF call in progress (frames) */
     ErlNifEnv *msg_env;  /* frame messages are built here, then sent */
     int json;            /* frames as JSON text (json.c) instead of terms */
+    int queue;           /* frames queued, sent as one binary per call (queue.c) */
     json_buf text;       /* the JSON of the frame being sent */
 } nif_guild;
 
@@ -54,6 +55,15 @@ ERL_NIF_TERM wrap_guild(ErlNifEnv *env, roster_guild *guild);
 ERL_NIF_TERM id_call(ErlNifEnv *env, const ERL_NIF_TERM argv[], int (*fn)(roster_guild *, uint64_t));
 ERL_NIF_TERM id2_call(ErlNifEnv *env, const ERL_NIF_TERM argv[],
                       int (*fn)(roster_guild *, uint64_t, uint64_t));
+
+/* Frames to the callback (queue 0) or to the queue (queue 1); a status. */
+int guild_set_queue(nif_guild *g, int queue);
+
+/* queue.c */
+void queue_init(ErlNifEnv *env);
+/* The frames queued by the call in progress, to the owner in one message. */
+void queue_send(nif_guild *g);
+ERL_NIF_TERM nif_frames_decode(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
 
 /* members.c */
 ERL_NIF_TERM nif_role_upsert(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);

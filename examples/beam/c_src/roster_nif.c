@@ -87,22 +87,25 @@ static ERL_NIF_TERM nif_set_owner(ErlNifEnv *env, int argc, const ERL_NIF_TERM a
     return atom_ok;
 }
 
-/* set_frame_format(guild, :terms | :json) */
+/* set_frame_format(guild, :terms | :json | :queue) */
 static ERL_NIF_TERM nif_set_frame_format(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
     nif_guild *g;
-    int json;
+    int json = 0, queue = 0, s;
     (void)argc;
     if (enif_is_identical(argv[1], mk_atom(env, "terms"))) {
         json = 0;
     } else if (enif_is_identical(argv[1], mk_atom(env, "json"))) {
         json = 1;
+    } else if (enif_is_identical(argv[1], mk_atom(env, "queue"))) {
+        queue = 1;
     } else {
         return badarg(env);
     }
     LOCK(g);
-    g->json = json;
+    s = guild_set_queue(g, queue);
+    if (s == ROSTER_OK) g->json = json;
     unlock_guild(g);
-    return atom_ok;
+    return status_term(env, s);
 }
 
 static ERL_NIF_TERM nif_set_everyone_view(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
@@ -496,6 +499,7 @@ static ERL_NIF_TERM nif_load(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
 static int open_types(ErlNifEnv *env) {
     if (!guild_open_type(env)) return 1;
     terms_init(env);
+    queue_init(env);
     return 0;
 }
 
@@ -569,6 +573,8 @@ static ErlNifFunc funcs[] = {
     {"stats", 1, nif_stats, 0},
     {"save", 2, nif_save, DIRTY},
     {"load", 2, nif_load, DIRTY},
+    {"frames_decode", 1, nif_frames_decode, 0},
+    {"frames_decode_dirty", 1, nif_frames_decode, DIRTY},
 };
 
 ERL_NIF_INIT(Elixir.Roster.NIF, funcs, on_load, NULL, on_upgrade, NULL)

@@ -136,8 +136,14 @@ defmodule Roster do
   GUILD_MEMBER_LIST_UPDATE (README.md, "Frames"), with each member item's
   nick, roles and status read from the guild. The message is
   `{:roster_frame, list_id, sessions, json}`.
+
+  `:queue`: the frames of each call come together, as one binary of
+  roster's frame queue (docs/frames.md §12) in one message
+  `{:roster_frames, block}` per call that produced frames; `frames_decode/1`
+  turns the block into the `{:roster_frame, ...}` messages `:terms` sends.
+  A loaded guild starts with `:terms`.
   """
-  @spec set_frame_format(guild(), :terms | :json) :: result()
+  @spec set_frame_format(guild(), :terms | :json | :queue) :: result()
   def set_frame_format(guild, format), do: NIF.set_frame_format(guild, format)
 
   @doc "Guild-wide @everyone VIEW. Dirty."
@@ -351,4 +357,17 @@ defmodule Roster do
   """
   @spec load(binary(), config()) :: result(guild())
   def load(snapshot, config \\ []), do: NIF.load(snapshot, config)
+
+  @doc """
+  The frames of a `{:roster_frames, block}` message (`set_frame_format/2`
+  with `:queue`) as the `{:roster_frame, list_id, sessions, frame}` tuples
+  `:terms` would have sent, in order; `{:error, :badarg}` for a binary that
+  is not a block of whole records. Made in the calling process; a block over
+  64 KiB is decoded on a dirty scheduler.
+  """
+  @spec frames_decode(binary()) :: result([tuple()])
+  def frames_decode(block) when is_binary(block) and byte_size(block) > 65_536,
+    do: NIF.frames_decode_dirty(block)
+
+  def frames_decode(block), do: NIF.frames_decode(block)
 end

@@ -2,6 +2,8 @@ defmodule Roster.ClusterTest do
   # Hand-offs between processes through Roster.Cluster, on this node (the
   # same code path as between nodes: the new process is started by :erpc).
   use ExUnit.Case, async: false
+  # its own meson test (cluster_elixir): run.sh --test-cluster
+  @moduletag :cluster
   import Roster.TestHelper
   alias Roster.{Cluster, Guild}
 
@@ -29,12 +31,12 @@ defmodule Roster.ClusterTest do
 
   # A client process: holds a replica of each of its sessions' rows.
   defp client(parent) do
-    spawn_link(fn -> client_loop(parent, %{}, []) end)
+    spawn_link(fn -> client_loop(parent, %{}, [], %{}) end)
   end
 
   # reps: {session, list} => rows; seen: the frames since the last :mark,
-  # newest first, as {session, list, frame}
-  defp client_loop(parent, reps, seen) do
+  # newest first, as {session, list, frame}; base: reps at the last :mark
+  defp client_loop(parent, reps, seen, base) do
     receive do
       {:roster_frame, list, sessions, f} ->
         reps =
@@ -43,20 +45,30 @@ defmodule Roster.ClusterTest do
           end)
 
         seen = Enum.reduce(sessions, seen, fn s, acc -> [{s, list, f} | acc] end)
-        client_loop(parent, reps, seen)
+        client_loop(parent, reps, seen, base)
 
       :mark ->
-        client_loop(parent, reps, [])
+        client_loop(parent, reps, [], reps)
 
       {:give, to} ->
         send(to, {:replicas, self(), reps, Enum.reverse(seen)})
-        client_loop(parent, reps, seen)
+        client_loop(parent, reps, seen, base)
+
+      {:base, to} ->
+        send(to, {:base, self(), base})
+        client_loop(parent, reps, seen, base)
     end
+  end
+
+  defp base_replicas(pid) do
+    send(pid, {:base, self()})
+    assert_receive {:base, ^pid, base}, 5000
+    base
   end
 
   defp replicas(pid) do
     send(pid, {:give, self()})
-    assert_receive {:replicas, ^pid, reps, seen}
+    assert_receive {:replicas, ^pid, reps, seen}, 5000
     {reps, seen}
   end
 
@@ -312,7 +324,9 @@ defmodule Roster.ClusterTest do
     _ = Guild.sessions(first)
     send(a, :mark)
     send(b, :mark)
-    :ok = GenServer.call(first, {:guild, {:log, self()}})
+    # after each flush the guild sends the rows these sessions hold
+    views = for {s, l, _, _} <- subs, do: {s, l}
+    :ok = GenServer.call(first, {:guild, {:log, self(), views}})
     {:ok, %{events: before}} = Guild.stats(first)
 
     senders = for k <- 1..2, do: sender(id, {k, 2, 3})
@@ -343,6 +357,7 @@ defmodule Roster.ClusterTest do
     # each session's replica holds the guild's true rows
     {ra, seen_a} = replicas(a)
     {rb, seen_b} = replicas(b)
+    base = Map.merge(base_replicas(a), base_replicas(b))
     g = local_copy(last)
 
     for {s, l, _, pid} <- subs do
@@ -353,25 +368,59 @@ defmodule Roster.ClusterTest do
     # the same frames as the guild that never moved: no SYNC re-sent
     # because of a hand-off, nothing lost or doubled
     applied = applied_batches([])
-    assert Enum.sum(Enum.map(applied, &length/1)) == sent
+    assert Enum.sum(Enum.map(applied, fn {batch, _} -> length(batch) end)) == sent
 
-    ref_frames =
-      Enum.flat_map(applied, fn batch ->
+    # After every flush of the moving guild (every batch it applied, on
+    # whichever node): each session's frames of that flush, which the guild
+    # that never moved tells apart, applied to its replica, give the rows
+    # the moving guild had right then.
+    received = per_session(seen_a ++ seen_b)
+
+    {ref_frames, left, _, checks} =
+      Enum.reduce(applied, {[], received, base, 0}, fn {batch, rows}, {acc, left, reps, n} ->
         {:ok, _} = Roster.events_apply(reference, batch)
-        for {:roster_frame, l, ss, f} <- frames(), s <- ss, do: {s, l, f}
+        fresh = for {:roster_frame, l, ss, f} <- frames(), s <- ss, do: {s, l, f}
+        by_session = per_session(fresh)
+
+        {left, reps, n} =
+          Enum.reduce(subs, {left, reps, n}, fn {s, l, _, _}, {left, reps, n} ->
+            want = Map.get(by_session, s, [])
+            {got, rest} = Enum.split(Map.get(left, s, []), length(want))
+            assert got == want
+
+            rep =
+              Enum.reduce(got, Map.get(reps, {s, l}, %{}), fn {^l, f}, r -> apply_frame(r, f) end)
+
+            {ranges, true_rows} = Map.fetch!(rows, {s, l})
+
+            held =
+              Map.filter(rep, fn {k, _} ->
+                Enum.any?(ranges, fn {a, b} -> k >= a and k <= b end)
+              end)
+
+            assert held == true_rows, "session #{s}, batch #{length(acc) + 1}"
+            {Map.put(left, s, rest), Map.put(reps, {s, l}, rep), n + 1}
+          end)
+
+        {[fresh | acc], left, reps, n}
       end)
 
+    ref_frames = ref_frames |> Enum.reverse() |> Enum.concat()
+
+    # no frame more than the guild that never moved sent
+    assert Enum.all?(left, fn {_, rest} -> rest == [] end)
     assert per_session(seen_a ++ seen_b) == per_session(ref_frames)
     assert length(ref_frames) > 0
+    assert checks == length(applied) * length(subs) and length(applied) > 15
     pids
   end
 
   # The batches the guild applied, in the order it applied them.
   defp applied_batches(acc) do
     receive do
-      {:roster_applied, n, events} -> applied_batches([{n, events} | acc])
+      {:roster_applied, n, events, rows} -> applied_batches([{n, {events, rows}} | acc])
     after
-      0 -> acc |> Enum.sort() |> Enum.map(&elem(&1, 1))
+      0 -> acc |> Enum.sort_by(&elem(&1, 0)) |> Enum.map(&elem(&1, 1))
     end
   end
 end

@@ -31,7 +31,7 @@ defmodule Roster.GuildTest do
       send(parent, {:subscribed, self()})
       collect([])
     end)
-    |> tap(fn pid -> assert_receive {:subscribed, ^pid} end)
+    |> tap(fn pid -> assert_receive {:subscribed, ^pid}, 5000 end)
   end
 
   defp collect(acc) do
@@ -50,8 +50,29 @@ defmodule Roster.GuildTest do
 
   defp frames_of(pid) do
     send(pid, {:give, self()})
-    assert_receive {:frames, ^pid, frames}
+    assert_receive {:frames, ^pid, frames}, 5000
     frames
+  end
+
+  test "frame_format :queue: the sessions' processes get the frames :terms sends" do
+    t = start_guild()
+    q = start_guild(frame_format: :queue)
+    subs = [{1, 0, [{0, 9}]}, {2, 0, [{0, 9}]}, {3, 0, [{20, 29}]}]
+    a = client(t, subs)
+    b = client(q, subs)
+
+    events = [
+      {:status, 1003, :offline},
+      {:name, 1010, "aaa"},
+      {:roles, 1020, [101, 103]},
+      {:remove, 1030}
+    ]
+
+    for e <- events, g <- [t, q], do: Guild.event(g, e)
+    for g <- [t, q], do: {:ok, _} = Guild.stats(g)
+    frames = frames_of(a)
+    assert length(frames) > 3
+    assert frames_of(b) == frames
   end
 
   test "frames reach the pids of their sessions, and only those" do

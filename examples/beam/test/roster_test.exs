@@ -418,6 +418,98 @@ defmodule RosterTest do
     assert [{:roster_frame, 0, [1], %{ops: _}}] = frames()
   end
 
+  test "frames through the queue: one message per call, decoded to the same frames" do
+    g = scenario_guild()
+    {:ok, h} = Roster.load(elem(Roster.save(g), 1), chunk_size: 10, max_range_span: 30)
+    :ok = Roster.set_frame_format(h, :queue)
+
+    steps = [
+      fn x -> Roster.session_subscribe(x, 1, 0, [{0, 9}]) end,
+      fn x -> Roster.session_subscribe(x, 2, 7, [{0, 19}]) end,
+      fn x -> Roster.session_subscribe(x, 3, 0, [{0, 9}, {20, 29}]) end,
+      fn x -> Roster.session_subscribe(x, 4, 0, [{0, 9}]) end,
+      fn x -> Roster.member_set_status(x, 1008, :offline) end,
+      fn x -> Roster.member_set_roles(x, 1010, [101, 102]) end,
+      fn x -> Roster.member_remove(x, 1013) end,
+      fn x ->
+        {:ok, st} =
+          Roster.events_apply(x, [
+            {:status, 1001, :dnd},
+            {:add, 2001, "new", [102], :online},
+            {:name, 1020, "zz"},
+            {:remove, 1030}
+          ])
+
+        if Enum.all?(st, &(&1 == :ok)), do: :ok, else: st
+      end,
+      fn x -> Roster.session_subscribe(x, 3, 0, [{30, 39}]) end,
+      fn x -> Roster.session_unsubscribe(x, 2, 7) end
+    ]
+
+    for step <- steps do
+      :ok = step.(g)
+      terms = frames()
+      :ok = step.(h)
+      assert_received {:roster_frames, block}
+      # one message per call
+      refute_received {:roster_frames, _}
+      assert frames() == []
+      assert {:ok, ^terms} = Roster.frames_decode(block)
+      assert terms != []
+    end
+
+    # a call without frames sends nothing
+    {:ok, _} = Roster.list_rows(h, 0, 0, 5)
+    :ok = Roster.batch_begin(h)
+    :ok = Roster.member_set_status(h, 1049, :dnd)
+    refute_received {:roster_frames, _}
+    :ok = Roster.batch_commit(h)
+    assert_received {:roster_frames, _}
+
+    # blocks that are not whole records: badarg, never a crash
+    :ok = Roster.member_set_status(g, 1008, :online)
+    :ok = Roster.member_set_status(h, 1008, :online)
+    [_ | _] = frames()
+    assert_received {:roster_frames, block}
+    assert {:ok, [_ | _]} = Roster.frames_decode(block)
+    assert {:ok, []} = Roster.frames_decode(<<>>)
+    :rand.seed(:exsss, {4, 5, 6})
+
+    bad =
+      [
+        :not_a_binary,
+        binary_part(block, 0, byte_size(block) - 8),
+        binary_part(block, 0, 39),
+        block <> <<0>>,
+        <<0::64, 0::256>>,
+        <<48::little-64, 0::64, 0::64, 0::32, 0::32, 1::little-32, 0::32>>
+      ] ++
+        for k <- 0..(byte_size(block) - 1),
+            rem(k, 4) == 0,
+            do: corrupt(block, k)
+
+    for b <- bad do
+      case Roster.frames_decode(b) do
+        {:error, :badarg} -> :ok
+        # a field changed that decoding cannot tell (a count, an id)
+        {:ok, list} when is_list(list) -> :ok
+      end
+    end
+
+    for b <- Enum.take(bad, 6), do: assert({:error, :badarg} = Roster.frames_decode(b))
+
+    # back to terms
+    :ok = Roster.set_frame_format(h, :terms)
+    :ok = Roster.member_set_status(h, 1008, :offline)
+    assert [{:roster_frame, _, _, %{ops: _}} | _] = frames()
+    refute_received {:roster_frames, _}
+  end
+
+  defp corrupt(block, k) do
+    <<a::binary-size(k), x::little-32, rest::binary>> = block
+    <<a::binary, Bitwise.bxor(x, 0xFFFF_FFFF)::little-32, rest::binary>>
+  end
+
   test "snapshot: save and load give the same guild, sessions included" do
     g = scenario_guild()
     :ok = Roster.session_subscribe(g, 1, 0, [{0, 9}])
@@ -539,7 +631,14 @@ defmodule RosterTest do
     assert Enum.sort(Map.keys(calls)) ==
              Enum.sort(
                for {n, _} <- Roster.NIF.functions(),
-                   n not in [:new, :load, :live_guilds, :version],
+                   n not in [
+                     :new,
+                     :load,
+                     :live_guilds,
+                     :version,
+                     :frames_decode,
+                     :frames_decode_dirty
+                   ],
                    do: n
              )
 

@@ -37,7 +37,9 @@ defmodule Roster.Guild do
   instead of made empty; its sessions have no process until subscribed
   again through this server), `:max_batch` (events per
   `Roster.events_apply/2`, default #{@default_max_batch}), `:frame_format`
-  (`:terms` or `:json`, see `Roster.set_frame_format/2`), `:name`.
+  (`:terms`, `:json` or `:queue`, see `Roster.set_frame_format/2`; with
+  `:queue` the process decodes each call's block and sends the sessions'
+  processes the same messages as with `:terms`), `:name`.
   """
   @spec start_link(keyword()) :: GenServer.on_start()
   def start_link(opts \\ []) do
@@ -152,6 +154,8 @@ defmodule Roster.Guild do
           # a pid told {:roster_applied, events} after each events_apply
           # (tests replay them into a guild that never moves)
           log: Keyword.get(opts, :log),
+          # {session, list} pairs whose rows go with each of those messages
+          log_views: Keyword.get(opts, :log_views, []),
           # Roster.Cluster.Store: the log and snapshots a dead node's
           # guilds are restarted from
           store: store,
@@ -236,6 +240,10 @@ defmodule Roster.Guild do
     {:noreply, forward(frame, state)}
   end
 
+  def handle_info({:roster_frames, _} = block, state) do
+    {:noreply, forward(block, state)}
+  end
+
   def handle_info({:DOWN, ref, :process, pid, _reason}, state) do
     case state.pids do
       %{^pid => {^ref, sessions}} ->
@@ -254,6 +262,11 @@ defmodule Roster.Guild do
       _ ->
         {:noreply, state}
     end
+  end
+
+  def handle_info(:close_moved, %{moved_to: pid} = state) when pid != nil do
+    :ok = Roster.close(state.guild)
+    {:noreply, state}
   end
 
   def handle_info(:retire, %{moved_to: pid} = state) when pid != nil do
@@ -300,13 +313,17 @@ defmodule Roster.Guild do
            events: state.events,
            cluster_id: state.cluster_id,
            log: state.log,
+           log_views: state.log_views,
            store: state.store,
            snapshot_every: state.snapshot_every
          ],
          {:ok, pid} <- :erpc.call(node, GenServer, :start, [__MODULE__, opts]) do
       if state.cluster_id != nil, do: Roster.Cluster.leave(state.cluster_id, self())
       Enum.each(state.pids, fn {_pid, {ref, _}} -> Process.demonitor(ref, [:flush]) end)
-      :ok = Roster.close(state.guild)
+      # Freed once the events that queued meanwhile (already in the mailbox,
+      # before this message) have been forwarded: freeing a large guild
+      # takes a while, and the new process is waiting for them.
+      send(self(), :close_moved)
       Process.send_after(self(), :retire, Roster.Cluster.retire_after())
       {{:ok, pid}, %{state | moved_to: pid, sessions: %{}, pids: %{}}}
     else
@@ -383,9 +400,33 @@ defmodule Roster.Guild do
         :ok
     end
 
-    # numbered by the events applied before, which a hand-off carries on
-    if state.log != nil, do: send(state.log, {:roster_applied, state.events, events})
+    # numbered by the events applied before, which a hand-off carries on;
+    # with the rows each watched session holds after this flush
+    if state.log != nil,
+      do: send(state.log, {:roster_applied, state.events, events, view_rows(state)})
+
     state
+  end
+
+  # {session, list} => {ranges, %{index => row}}: the rows of the session's
+  # ranges as the guild has them now.
+  defp view_rows(state) do
+    Map.new(state.log_views, fn {session, list} ->
+      ranges =
+        case Roster.session_ranges(state.guild, session, list) do
+          {:ok, ranges} -> ranges
+          _ -> []
+        end
+
+      rows =
+        for {a, b} <- ranges,
+            {:ok, rows} = Roster.list_rows(state.guild, list, a, b),
+            {row, k} <- Enum.with_index(rows, a),
+            into: %{},
+            do: {k, row}
+
+      {{session, list}, {ranges, rows}}
+    end)
   end
 
   defp request({:subscribe, session, list, ranges, pid}, state) when is_pid(pid) do
@@ -471,7 +512,11 @@ defmodule Roster.Guild do
   end
 
   defp request(:sessions, state), do: {state.sessions, state}
-  defp request({:log, pid}, state) when is_pid(pid) or pid == nil, do: {:ok, %{state | log: pid}}
+  defp request({:log, pid}, state), do: request({:log, pid, []}, state)
+
+  defp request({:log, pid, views}, state) when (is_pid(pid) or pid == nil) and is_list(views),
+    do: {:ok, %{state | log: pid, log_views: views}}
+
   defp request(:save, state), do: {Roster.save(state.guild, true), state}
   defp request(_, state), do: {{:error, :badarg}, state}
 
@@ -515,9 +560,16 @@ defmodule Roster.Guild do
   defp forward_frames(state) do
     receive do
       {:roster_frame, _, _, _} = frame -> forward_frames(forward(frame, state))
+      {:roster_frames, _} = block -> forward_frames(forward(block, state))
     after
       0 -> state
     end
+  end
+
+  # frame_format :queue: a call's frames in one block
+  defp forward({:roster_frames, block}, state) do
+    {:ok, frames} = Roster.frames_decode(block)
+    Enum.reduce(frames, state, &forward/2)
   end
 
   defp forward({:roster_frame, list_id, sessions, frame}, state) do

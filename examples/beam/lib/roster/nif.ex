@@ -73,7 +73,9 @@ defmodule Roster.NIF do
     session_ranges: 3,
     stats: 1,
     save: 2,
-    load: 2
+    load: 2,
+    frames_decode: 1,
+    frames_decode_dirty: 1
   ]
 
   @doc false
