@@ -191,10 +191,16 @@ int main() {
         auto make = [] {
             roster::Guild t;
             t.upsert_role(10, 1, ROSTER_ROLE_HOIST);
-            for (std::uint64_t id = 1; id <= 30; ++id)
-                t.add_member(id, "m" + std::to_string(id), id % 3 ? std::vector<std::uint64_t>{}
-                                                              : std::vector<std::uint64_t>{10},
+            for (std::uint64_t id = 1; id <= 30; ++id) {
+                // Appended, not "m" + std::to_string(id): GCC 12 at -O3
+                // reports a false -Wrestrict in that operator+ (GCC bug
+                // 105651), and this test builds with -Werror.
+                std::string name = "m";
+                name += std::to_string(id);
+                t.add_member(id, name, id % 3 ? std::vector<std::uint64_t>{}
+                                              : std::vector<std::uint64_t>{10},
                              id % 2 ? roster::Presence::online : roster::Presence::offline);
+            }
             return t;
         };
         roster::Guild cb = make(), q = make();
