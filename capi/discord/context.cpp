@@ -189,9 +189,12 @@ int roster_discord_channel_remove(roster_discord* ctx, uint64_t channel_id) {
     if (!ctx || channel_id == 0) return ROSTER_EINVAL;
     auto it = ctx->channels.find(channel_id);
     if (it == ctx->channels.end()) return ROSTER_ENOTFOUND;
-    const Channel desc = it->second.desc;
+    // The batch refuses (EBUSY) inside the frame callback before anything
+    // changes; the list's removal then cannot fail.
+    if (int s = roster_batch_begin(ctx->guild); s) return s;
+    const Channel desc = std::move(it->second.desc);
     ctx->channels.erase(it);
-    return release(ctx, desc);
+    return commit(ctx->guild, release(ctx, desc));
 }
 
 int roster_discord_channel_list(uint64_t* list, roster_discord_list_id* id,

@@ -169,8 +169,8 @@ ROSTER_DISCORD_API int roster_discord_channel_set(roster_discord *ctx, uint64_t 
                                                   const roster_discord_overwrite *overwrites,
                                                   size_t overwrite_count);
 
-/** Removes the channel (its list goes when no other channel uses it).
- * Errors: EINVAL, ENOTFOUND. */
+/** Removes the channel (its list goes when no other channel uses it: its
+ * subscribers get their last frame). Errors: EINVAL, ENOTFOUND, EBUSY. */
 ROSTER_DISCORD_API int roster_discord_channel_remove(roster_discord *ctx, uint64_t channel_id);
 
 /** The channel's list: *list gets the roster list id and *id (when not NULL)
@@ -252,7 +252,7 @@ ROSTER_DISCORD_API int roster_discord_revalidate(size_t *removed, roster_discord
  * member: user, roles, nick, ...) of *member_len bytes, *presence (may be
  * left NULL: no "presence" field) a JSON object of *presence_len bytes. The
  * encoder splices them verbatim: {"member":{<member's fields>,"presence":
- * <presence>}}; it checks only that member is an object's text ({...}). The
+ * <presence>}}; it checks only that each is an object's text ({...}). The
  * buffers must stay valid until the next call of the callback. Returns
  * ROSTER_OK, or a status that stops the encoding (returned as is). */
 typedef int (*roster_discord_member_fn)(const char **member, size_t *member_len,
