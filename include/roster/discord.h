@@ -106,7 +106,8 @@ typedef struct roster_discord_list_id {
  * ADMINISTRATOR).
  *
  * everyone_view: 1 when the guild's \@everyone role has VIEW_CHANNEL.
- * guild_id: the guild's id (the \@everyone overwrite's id).
+ * guild_id: the guild's id (the \@everyone overwrite's id; 0 when only the
+ * id is wanted: no overwrite is then taken as \@everyone's).
  *
  * The id is "everyone" when everyone_view is 1 and no overwrite denies
  * VIEW_CHANNEL; otherwise, "allow:<id>" for each overwrite that allows it
@@ -221,7 +222,8 @@ typedef struct roster_discord_request_info {
  * ranges joined. All or nothing, as one batch: on any error no
  * subscription changed and no frame was sent.
  *
- * Errors: EINVAL (NULL, id 0, malformed JSON, an op other than 14 or 37, a
+ * Errors: EINVAL (NULL, id 0, a session first used by another user,
+ * malformed JSON, an op other than 14 or 37, a
  * missing field, an id that is not a decimal string of a non-zero 64-bit
  * value, a range that is not [start, end] with integers 0 <= start <= end
  * < 2^32), ENOTFOUND (the request names no channel of this guild, or an
