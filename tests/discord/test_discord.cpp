@@ -287,7 +287,9 @@ TEST_CASE("visibility: users on both sides of every kind of overwrite") {
             ++ch;
             CAPTURE(ch);
             REQUIRE(roster_discord_channel_set(f.ctx, ch, ows.data(), ows.size()) == ROSTER_OK);
-            for (const auto& [u, r] : users) {
+            for (const auto& ur : users) {
+                const uint64_t u = ur.first;
+                const std::vector<uint64_t>& r = ur.second;
                 CAPTURE(u);
                 const bool want = reference_view(ev, roles, r, u, ows);
                 int got = -1;
