@@ -540,6 +540,18 @@ int roster_list_index_of(uint32_t* out, const roster_guild* g, uint64_t list_id,
         g, [&]() -> int { return code(g->engine->guild().index_of(list_id, user_id, out)); });
 }
 
+int roster_list_can_view(int* out, const roster_guild* g, uint64_t list_id, uint64_t user_id) {
+    if (!out || !g) return ROSTER_EINVAL;
+    return guarded(g, [&]() -> int {
+        bool v = false;
+        if (roster::Error e = g->engine->guild().can_view(list_id, user_id, &v);
+            e != roster::Error::ok)
+            return code(e);
+        *out = v ? 1 : 0;
+        return ROSTER_OK;
+    });
+}
+
 // ---- snapshots
 
 }  // extern "C"

@@ -21,6 +21,7 @@ const char *roster_status_str(int status) {
         case ROSTER_EINTERNAL: return "internal error";
         case ROSTER_EFLUSH: return "flush failed";
         case ROSTER_EIO: return "callback failed";
+        case ROSTER_EACCESS: return "access denied";
         default: return "unknown status";
     }
 }

@@ -389,6 +389,16 @@ Error Guild::index_of(std::uint64_t list_id, std::uint64_t user_id, std::uint32_
     return Error::ok;
 }
 
+Error Guild::can_view(std::uint64_t list_id, std::uint64_t user_id, bool* out) const {
+    if (!out || user_id == 0) return Error::invalid;
+    const Impl& g = *impl_;
+    const ListState* l = g.find_list(list_id);
+    if (!l) return Error::not_found;
+    const Member* m = g.find_member(user_id);
+    *out = m && g.in_list(*l, *m);
+    return Error::ok;
+}
+
 Error Guild::member(std::uint64_t user_id, MemberView* out) const {
     if (!out || user_id == 0) return Error::invalid;
     const Impl& g = *impl_;

@@ -233,6 +233,9 @@ public:
     Error rows_at(std::uint64_t list_id, std::span<const RowRun> runs, Row* out) const;
     // Row of a member shown in the list; not_found when absent or hidden.
     Error index_of(std::uint64_t list_id, std::uint64_t user_id, std::uint32_t* out) const;
+    // Whether the member is visible in the list (its rule, docs/model.md §4),
+    // shown or hidden as offline; false for a user who is not a member.
+    Error can_view(std::uint64_t list_id, std::uint64_t user_id, bool* out) const;
 
     // Member data, for hosts and serializers.
     struct MemberView {

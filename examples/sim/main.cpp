@@ -2,6 +2,7 @@
 //
 //   roster-sim [sim] [options]   the W2 simulator (the default mode)
 //   roster-sim replay [FILE]     apply JSON Lines events, print results
+//   roster-sim list-id           a channel's Discord list id (JSON on stdin)
 //
 // Subcommands are a table: add a row to add one. A first argument that is
 // not a subcommand's name (none, or an option) runs the default one.
@@ -10,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "list_id.hpp"
 #include "replay.hpp"
 #include "simulate.hpp"
 
@@ -25,6 +27,7 @@ struct Command {
 };
 
 std::string replay_args() { return "[FILE]"; }
+std::string list_id_args() { return "< CHANNEL.json"; }
 std::string no_help() { return ""; }
 
 constexpr Command commands[] = {
@@ -34,6 +37,9 @@ constexpr Command commands[] = {
     {"replay", replay_args,
      "apply JSON Lines events (FILE or stdin) and print JSON Lines results", no_help,
      sim::replay_main, false},
+    {"list-id", list_id_args,
+     "print a channel's Discord list id; reads {\"everyone_view\":..,\"overwrites\":[..]}",
+     no_help, sim::list_id_main, false},
 };
 
 void usage(std::FILE* to, bool full) {

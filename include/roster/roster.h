@@ -66,7 +66,9 @@ typedef enum roster_status {
     ROSTER_EINTERNAL = -9, /**< a bug in roster; the guild is unchanged */
     ROSTER_EFLUSH = -10,   /**< the change was made, but memory ran out while its
                               frames were built or delivered: see below */
-    ROSTER_EIO = -11       /**< a host's snapshot read or write callback failed */
+    ROSTER_EIO = -11,      /**< a host's snapshot read or write callback failed */
+    ROSTER_EACCESS = -12   /**< refused: the user may not view what was asked
+                              (the Discord adapter's requests; since 0.2) */
 } roster_status;
 
 /** Static, lower-case name of a status ("ok", "invalid argument", ...), or
@@ -499,6 +501,15 @@ ROSTER_API int roster_list_rows(roster_row *out, size_t cap, size_t *count,
  * not visible in the list, or hidden (offline past the threshold).
  * O(G + log n). */
 ROSTER_API int roster_list_index_of(uint32_t *out, const roster_guild *guild, uint64_t list_id,
+                                    uint64_t user_id);
+
+/** Whether the member may view the list, by the list's rule
+ * (docs/model.md §4) as the engine itself applies it: *out 1 or 0. It
+ * answers visibility, not presence on screen: a visible member hidden as
+ * offline past the threshold still gets 1. List 0: 1 for every member. A
+ * user who is not a member gets 0 (not an error). Errors: EINVAL (NULL,
+ * user id 0), ENOTFOUND (unknown list). O(1). Since 0.2. */
+ROSTER_API int roster_list_can_view(int *out, const roster_guild *guild, uint64_t list_id,
                                     uint64_t user_id);
 
 /* ---- Sessions, subscriptions and frames (docs/frames.md) ---------------------
