@@ -253,8 +253,8 @@ ROSTER_DISCORD_API int roster_discord_revalidate(size_t *removed, roster_discord
 /** The host's JSON for one member row: *member gets a JSON object (the
  * member: user, roles, nick, ...) of *member_len bytes, *presence (may be
  * left NULL: no "presence" field) a JSON object of *presence_len bytes. The
- * encoder splices them verbatim: {"member":{<member's fields>,"presence":
- * <presence>}}; it checks only that each is an object's text ({...}). The
+ * encoder splices them verbatim: `{"member":{`(the member's fields)`,"presence":`
+ * (the presence)`}}`; it checks only that each is an object's text ({...}). The
  * buffers must stay valid until the next call of the callback. Returns
  * ROSTER_OK, or a status that stops the encoding (returned as is). */
 typedef int (*roster_discord_member_fn)(const char **member, size_t *member_len,
