@@ -61,6 +61,7 @@ std::string Replica::apply(const roster_frame& frame, std::uint64_t stamp) {
         groups_.push_back(frame.groups[g]);
         length += std::uint64_t{frame.groups[g].count} + 1;
     }
+    if (!resize_) return err;
     if (length > rows_.size() + max_growth) {
         if (err.empty()) err = "groups imply " + std::to_string(length) + " rows";
         return err;
@@ -157,6 +158,14 @@ std::string Replica::check_counts(std::uint32_t member_count, std::uint32_t onli
     got += "}";
     want += "}";
     if (got != want) return "counts/groups " + got + ", expected " + want;
+    if (!resize_) {
+        for (std::size_t i = static_cast<std::size_t>(std::min<std::uint64_t>(length, rows_.size()));
+             i < rows_.size(); ++i)
+            if (rows_[i])
+                return "row " + std::to_string(i) + " (" + describe(rows_[i]->row) +
+                       ") held past the end (" + std::to_string(length) + " rows)";
+        return "";
+    }
     if (rows_.size() != length)
         return "length " + std::to_string(rows_.size()) + ", expected " + std::to_string(length);
     return "";

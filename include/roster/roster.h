@@ -185,22 +185,27 @@ typedef struct roster_config {
     uint32_t max_sessions;         /**< sessions in the guild (1,048,576; 1..ROSTER_MAX_SESSIONS) */
     uint32_t reserved;             /**< 0 */
     roster_allocator allocator;    /**< memory hooks (none: the C and C++ runtimes); since 0.2 */
+    uint32_t tail_deletes;         /**< 1: a DELETE for every row that leaves the end of
+                                      the list inside a held chunk, for clients that never
+                                      resize their rows (docs/frames.md §10) (0; 0 or 1);
+                                      since 0.2 */
 } roster_config;
 
 /** The default configuration (roster_config's initialiser). */
 #define ROSTER_CONFIG_INIT                                                               \
     { sizeof(roster_config), 1000u, 1u, 67108864u, 1000u, 256u, 256u, 1000u, 256u, 100u, \
-      3u, 300u, 5u, 1048576u, 0u, { 0, 0, 0, 0 } }
+      3u, 300u, 5u, 1048576u, 0u, { 0, 0, 0, 0 }, 0u }
 
 /** Creates an empty guild (list 0, "everyone", exists from the start).
  * config may be NULL for the defaults. *out is set only on success. A
- * config from an older header (smaller size, without the session fields
- * or the allocator) gets the session defaults and no allocator hooks.
+ * config from an older header (smaller size, without the session fields,
+ * the allocator or tail_deletes) gets the session defaults, no allocator
+ * hooks and no tail deletes.
  * Errors: EINVAL (out NULL, config->size too small, a zero limit other
  * than max_lists and max_overwrites, a field above its ROSTER_MAX_* bound,
  * ranges that could hold more than ROSTER_MAX_SUBSCRIPTION_CHUNKS chunks,
  * reserved not 0, allocator.allocate set without allocator.deallocate or
- * the other way round), ENOMEM. The guild is owned by the caller: roster_guild_destroy it. */
+ * the other way round, tail_deletes above 1), ENOMEM. The guild is owned by the caller: roster_guild_destroy it. */
 ROSTER_API int roster_guild_create(roster_guild **out, const roster_config *config);
 
 /** Frees the guild and everything it holds. NULL is accepted. */
