@@ -534,6 +534,15 @@ ROSTER_API int roster_list_index_of(uint32_t *out, const roster_guild *guild, ui
  * client holds nothing); then SYNC of the chunks it holds anew (consecutive
  * chunks as one range).
  *
+ * Clients that never resize their row array (they ignore groups): with
+ * roster_config.tail_deletes set, that exception goes, and every row that
+ * leaves the end of the list inside a held chunk gets a DELETE: a chunk
+ * now wholly past the end gets a DELETE of each row it held, and these
+ * come before the ops of every kept chunk (the furthest down first). Such
+ * a client then holds exactly the true rows of its ranges and no row past
+ * the end of the list; a client that resizes is served by the same frames
+ * (docs/frames.md §10).
+ *
  * Sessions whose subscriptions to a list are identical share one frame: the
  * callback receives it once, with the ids of all the sessions it is for.
  *
@@ -725,8 +734,8 @@ ROSTER_API int roster_guild_save(roster_guild *guild, uint32_t flags, roster_wri
 /** Creates a guild from a snapshot read through read. config gives the
  * limits (NULL: the defaults) and is checked as roster_guild_create checks
  * it; the settings come from the snapshot (offline_threshold,
- * everyone_view and chunk_size: the config's values of those fields are
- * not used). *out is set only on success; the frame callback is unset.
+ * everyone_view, chunk_size and tail_deletes: the config's values of those
+ * fields are not used). *out is set only on success; the frame callback is unset.
  * Every stored order is checked, not recomputed: O(n L) for n members and
  * L lists, plus the sessions' chunks.
  * Errors: EINVAL (out or read NULL, a config roster_guild_create refuses),
