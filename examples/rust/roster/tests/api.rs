@@ -92,7 +92,9 @@ fn deletes_when_last_leaves(tail_deletes: bool) -> Vec<u32> {
         ..Config::default()
     });
     for i in 1..=7u64 {
-        guild.add_member(i, &format!("n{i}"), &[], Presence::Online).unwrap();
+        guild
+            .add_member(i, &format!("n{i}"), &[], Presence::Online)
+            .unwrap();
     }
     guild.subscribe(1, 0, &[0..=9]).unwrap();
     take(&frames);
