@@ -496,9 +496,13 @@ void Subscriptions::flush_list(ListSubs& ls) {
         ops_.clear();
         run_items_.clear();
         emit_runs(ROSTER_OP_INVALIDATE, dropped, ls);
-        kept_chunks.clear();
-        for (std::uint32_t k : kept) kept_chunks.push_back(&ls.chunks.find(k)->second);
-        emit_held_ops(kept_chunks);
+        if (cfg_.tail_deletes) {
+            kept_chunks.clear();
+            for (std::uint32_t k : kept) kept_chunks.push_back(&ls.chunks.find(k)->second);
+            emit_held_ops(kept_chunks);
+        } else {
+            for (std::uint32_t k : kept) emit_chunk_ops(ls.chunks.find(k)->second);
+        }
         emit_runs(ROSTER_OP_SYNC, fresh, ls);
         const std::uint64_t id = s->id;
         send(ls, counts_changed, std::span<const std::uint64_t>(&id, 1));
