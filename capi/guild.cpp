@@ -204,12 +204,18 @@ int parse_config(const roster_config* config, roster::GuildConfig& c, roster::Se
             sc.max_lists = config->max_session_lists;
             sc.max_sessions = config->max_sessions;
         }
-        if (config->size >= sizeof(roster_config)) {
+        // Each group of fields counts once the caller's struct holds all of
+        // it (the allocator, then tail_deletes, both new in 0.2).
+        if (config->size >= offsetof(roster_config, allocator) + sizeof(roster_allocator)) {
             const roster_allocator& a = config->allocator;
             if (config->reserved != 0 || !a.allocate != !a.deallocate ||
                 (a.reallocate && !a.allocate))
                 return ROSTER_EINVAL;
             hooks = a;
+        }
+        if (config->size >= offsetof(roster_config, tail_deletes) + sizeof(std::uint32_t)) {
+            if (config->tail_deletes > 1) return ROSTER_EINVAL;
+            sc.tail_deletes = config->tail_deletes != 0;
         }
         if (!in_bounds(c, sc)) return ROSTER_EINVAL;
     }

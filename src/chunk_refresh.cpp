@@ -120,7 +120,10 @@ void Subscriptions::refresh_full(ListSubs& ls, Chunk& c, bool kept) {
     const std::span<const Row> O = c.rows.rows(), N(rows_);
     if (!kept) {
     } else if (N.empty()) {
-        if (ls.lost) add(ROSTER_OP_INVALIDATE, s, e, {});
+        if (ls.lost)
+            add(ROSTER_OP_INVALIDATE, s, e, {});
+        else if (cfg_.tail_deletes)
+            emit_tail_deletes(c, s, static_cast<std::uint32_t>(O.size()));
     } else if (O.empty()) {
         add(ROSTER_OP_SYNC, s, e, N);
     } else if (!ls.lost && differ_.diff(O, N)) {
@@ -130,6 +133,15 @@ void Subscriptions::refresh_full(ListSubs& ls, Chunk& c, bool kept) {
         add(ROSTER_OP_SYNC, s, e, N);
     }
     c.rows.assign(rows_);
+}
+
+// A chunk whose n_old rows are all past the end of the list now, with
+// tail deletes: a DELETE of each, from the bottom up.
+void Subscriptions::emit_tail_deletes(Chunk& c, std::uint32_t s, std::uint32_t n_old) {
+    if (n_old == 0) return;
+    roster_op* op = ops_arena_.extend(n_old);
+    for (std::uint32_t i = n_old; i-- > 0;) *op++ = roster_op{ROSTER_OP_DELETE, s + i, s + i, 0, nullptr};
+    c.tail = true;
 }
 
 void Subscriptions::emit_script(std::uint32_t s, std::span<const WindowOp> script,
@@ -158,6 +170,7 @@ void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
     auto row = [&](std::uint32_t j) -> const Row& { return got[slot_[j]]; };
     const auto kept = planner_.kept(p);
     if (p.n_new == 0) {  // past the end now: the clients' resize drops it
+        if (cfg_.tail_deletes) emit_tail_deletes(c, s, p.n_old);
         c.rows.clear();
         return;
     }
@@ -182,10 +195,11 @@ void Subscriptions::apply_plan(Chunk& c, const WindowPlan& p) {
     }
     const auto updates = planner_.updates(p);
     // Rows that leave only at the bottom (after the last kept run): not
-    // deleted when every holder has this chunk last (see Chunk::mid_refs).
+    // deleted when every holder has this chunk last (see Chunk::mid_refs),
+    // unless clients that do not resize are served (tail deletes).
     const std::uint32_t tail = kept.empty() ? p.n_old : kept.back().old + kept.back().len;
     const std::uint32_t skipped =
-        c.mid_refs == 0 && c.kept_pending != flush_no_ ? p.n_old - tail : 0;
+        !cfg_.tail_deletes && c.mid_refs == 0 && c.kept_pending != flush_no_ ? p.n_old - tail : 0;
     const std::uint32_t deletes = p.deletes - skipped;
     const std::uint64_t cost = std::uint64_t{deletes} * cost_delete +
                                (std::uint64_t{p.inserts} + updates.size()) * cost_item_op;

@@ -107,7 +107,8 @@ Error Engine::save(snapshot::Writer& w, bool sessions) {
         if (Error e = flush(); e != Error::ok) return e;
     snapshot::Header h;
     h.library = ROSTER_VERSION_MAJOR << 16 | ROSTER_VERSION_MINOR << 8 | ROSTER_VERSION_PATCH;
-    h.flags = sessions ? snapshot::kWithSessions : 0;
+    h.flags = (sessions ? snapshot::kWithSessions : 0) |
+              (subs_->config().tail_deletes ? snapshot::kTailDeletes : 0);
     w.header(h);
     w.begin(snapshot::s_settings);
     w.u32(guild_.config().offline_threshold);
@@ -138,6 +139,7 @@ Error Engine::load_settings(snapshot::Reader& r, GuildConfig* guild, SessionConf
     guild->offline_threshold = threshold;
     guild->everyone_view = view != 0;
     sessions->chunk = chunk;
+    sessions->tail_deletes = (h.flags & snapshot::kTailDeletes) != 0;
     *with_sessions = (h.flags & snapshot::kWithSessions) != 0;
     return Error::ok;
 }

@@ -27,6 +27,9 @@ struct SessionConfig {
     std::uint32_t max_span = 300;     // rows per range before widening
     std::uint32_t max_lists = 5;      // lists per session
     std::uint32_t max_sessions = 1u << 20;
+    // Rows that leave the end of the list inside a held chunk get a DELETE,
+    // for clients that never resize their rows (docs/frames.md §10).
+    bool tail_deletes = false;
 };
 
 struct Range {

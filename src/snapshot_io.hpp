@@ -57,7 +57,11 @@ enum Section : std::uint32_t {
 };
 // Header flags.
 inline constexpr std::uint32_t kWithSessions = 1;
-inline constexpr std::uint32_t kKnownFlags = kWithSessions;
+// The guild sends tail deletes (SessionConfig::tail_deletes). A flag, not
+// a settings field: snapshots without it keep their bytes, and a reader
+// that does not know it refuses the snapshot (it could not honour it).
+inline constexpr std::uint32_t kTailDeletes = 2;
+inline constexpr std::uint32_t kKnownFlags = kWithSessions | kTailDeletes;
 
 // Receives the next `len` bytes of the stream; false stops the writer.
 using WriteFn = bool (*)(void* user, const void* data, std::size_t len);

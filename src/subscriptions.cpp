@@ -468,11 +468,12 @@ void Subscriptions::flush_list(ListSubs& ls) {
                      std::span<const roster_op>(ops_arena_.data() + only->ops0, only->nops));
                 continue;
             }
-            for (const Chunk* c : a->cached) emit_chunk_ops(*c);
+            emit_held_ops(a->cached);
             send(ls, counts_changed, audience_ids(*a));
         }
     }
     Vec<std::uint32_t> dropped, kept, fresh;
+    Vec<const Chunk*> kept_chunks;
     // By index: the sink may unsubscribe, which reserves room in ls.pending.
     for (std::size_t p = 0; p < ls.pending.size(); ++p) {
         auto [s, sl] = ls.pending[p];
@@ -495,7 +496,13 @@ void Subscriptions::flush_list(ListSubs& ls) {
         ops_.clear();
         run_items_.clear();
         emit_runs(ROSTER_OP_INVALIDATE, dropped, ls);
-        for (std::uint32_t k : kept) emit_chunk_ops(ls.chunks.find(k)->second);
+        if (cfg_.tail_deletes) {
+            kept_chunks.clear();
+            for (std::uint32_t k : kept) kept_chunks.push_back(&ls.chunks.find(k)->second);
+            emit_held_ops(kept_chunks);
+        } else {
+            for (std::uint32_t k : kept) emit_chunk_ops(ls.chunks.find(k)->second);
+        }
         emit_runs(ROSTER_OP_SYNC, fresh, ls);
         const std::uint64_t id = s->id;
         send(ls, counts_changed, std::span<const std::uint64_t>(&id, 1));
@@ -555,6 +562,24 @@ void Subscriptions::settle(ListSubs& ls, Session& s, SessionList& sl) {
 void Subscriptions::emit_chunk_ops(const Chunk& c) {
     const roster_op* from = ops_arena_.data() + c.ops0;
     ops_.insert(ops_.end(), from, from + c.nops);
+}
+
+// The ops of the chunks a session keeps (ascending), in frame order: each
+// chunk's in turn. With tail deletes, the DELETEs of chunks now past the
+// end of the list come first, from the last chunk up: they lie below
+// every chunk whose ops change its length (the one the list now ends in),
+// so each is at its old place when deleted, whichever chunks the session
+// holds; the other chunks' ops follow in ascending order.
+template <class Chunks>
+void Subscriptions::emit_held_ops(const Chunks& chunks) {
+    if (cfg_.tail_deletes) {
+        for (std::size_t i = chunks.size(); i-- > 0;)
+            if (chunks[i]->tail) emit_chunk_ops(*chunks[i]);
+        for (const Chunk* c : chunks)
+            if (!c->tail) emit_chunk_ops(*c);
+        return;
+    }
+    for (const Chunk* c : chunks) emit_chunk_ops(*c);
 }
 
 // One op per maximal run of consecutive chunks; SYNC carries the rows of

@@ -127,6 +127,9 @@ private:
     void deliver(const roster_frame& frame, std::span<const std::uint64_t> ids);
     void emit_runs(std::uint32_t kind, std::span<const std::uint32_t> chunks, ListSubs& ls);
     void emit_chunk_ops(const Chunk& c);
+    template <class Chunks>
+    void emit_held_ops(const Chunks& chunks);
+    void emit_tail_deletes(Chunk& c, std::uint32_t s, std::uint32_t n_old);
     void send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids);
     void send(ListSubs& ls, bool counts_changed, std::span<const std::uint64_t> ids,
               std::span<const roster_op> ops);

@@ -56,6 +56,10 @@ struct Subscriptions::Chunk {
     // nops), ready to copy into a frame (or to be one).
     std::uint32_t ops0 = 0, nops = 0;
     std::uint32_t plan = 0;    // this flush's plan (WindowPlanner index)
+    // With tail deletes: this flush's ops are the DELETEs of every row the
+    // chunk held, now past the end of the list. A frame sends them before
+    // the ops of the chunks above it (see Subscriptions::emit_held_ops).
+    bool tail = false;
     RowWindow rows;            // as every holder has them (as of the last flush)
     // Next in its list's `unheld` chain (see ListSubs::unheld).
     Chunk* next_unheld = nullptr;
@@ -66,6 +70,7 @@ struct Subscriptions::Chunk {
     void start(std::uint64_t flush) {
         stamp = flush;
         ops0 = nops = 0;
+        tail = false;
     }
 };
 

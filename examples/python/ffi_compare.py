@@ -50,6 +50,7 @@ typedef struct {
         chunk_size, max_ranges, max_range_span, max_session_lists, max_sessions,
         reserved;
     roster_allocator allocator;
+    uint32_t tail_deletes;
 } roster_config;
 typedef struct { uint64_t id; int32_t position; uint32_t flags; } roster_role;
 typedef struct {

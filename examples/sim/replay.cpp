@@ -10,7 +10,9 @@
 //       max_roles_per_member, max_guild_lists (lists besides list 0),
 //       max_overwrites, max_sort_key_bytes, and for sessions chunk
 //       (chunk_size), max_ranges, max_span (max_range_span),
-//       max_lists (lists per session), max_sessions
+//       max_lists (lists per session), max_sessions, tail_deletes (B:
+//       a DELETE for every row leaving the end of the list, for clients
+//       that do not resize; docs/frames.md §10)
 //   {"type":"role","id":R,"position":P,"hoist":B,"view":B,"admin":B}
 //   {"type":"role_remove","id":R}
 //   {"type":"member","id":U,"name":S,"roles":[R...],"status":ST}
@@ -365,12 +367,13 @@ int Replayer::config(const Value& ev) {
     if (!only_keys(ev, {"type", "offline_threshold", "everyone_view", "max_members", "max_roles",
                         "max_roles_per_member", "max_guild_lists", "max_overwrites",
                         "max_sort_key_bytes", "chunk", "max_ranges", "max_span",
-                        "max_lists", "max_sessions"}))
+                        "max_lists", "max_sessions", "tail_deletes"}))
         return ROSTER_EINVAL;
     roster_config c = ROSTER_CONFIG_INIT;
-    bool view = c.everyone_view != 0;
+    bool view = c.everyone_view != 0, tail = c.tail_deletes != 0;
     const bool ok = get_u32(ev.find("offline_threshold"), &c.offline_threshold) &&
                     get_bool(ev.find("everyone_view"), &view) &&
+                    get_bool(ev.find("tail_deletes"), &tail) &&
                     get_u32(ev.find("max_members"), &c.max_members) &&
                     get_u32(ev.find("max_roles"), &c.max_roles) &&
                     get_u32(ev.find("max_roles_per_member"), &c.max_roles_per_member) &&
@@ -384,6 +387,7 @@ int Replayer::config(const Value& ev) {
                     get_u32(ev.find("max_sessions"), &c.max_sessions);
     if (!ok) return ROSTER_EINVAL;
     c.everyone_view = view ? 1u : 0u;
+    c.tail_deletes = tail ? 1u : 0u;
     return create(c);
 }
 

@@ -74,6 +74,7 @@ std::string Replica::apply(const roster_frame& frame, std::uint64_t stamp) {
         groups_.push_back(frame.groups[g]);
         length += std::uint64_t{frame.groups[g].count} + 1;
     }
+    if (!resize_) return err;
     if (length > size_ + max_growth) {
         if (err.empty()) err = "groups imply " + std::to_string(length) + " rows";
         return err;
@@ -189,6 +190,16 @@ std::string Replica::check_counts(std::uint32_t member_count, std::uint32_t onli
     got += "}";
     want += "}";
     if (got != want) return "counts/groups " + got + ", expected " + want;
+    if (!resize_) {
+        // A client that never shrinks: nothing known may lie at or past
+        // the list's end.
+        const auto past = std::lower_bound(known_.begin(), known_.end(), length,
+                                           [](const Known& k, std::uint64_t v) { return k.index < v; });
+        if (past != known_.end())
+            return "row " + std::to_string(past->index) + " (" + describe(past->cell.row) +
+                   ") held past the end (" + std::to_string(length) + " rows)";
+        return "";
+    }
     if (size_ != length)
         return "length " + std::to_string(size_) + ", expected " + std::to_string(length);
     return "";

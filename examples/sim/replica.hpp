@@ -33,8 +33,13 @@ using LatestFn = std::function<std::uint64_t(std::uint64_t user_id)>;
 
 class Replica {
 public:
+    // resize false: a client that never resizes its rows (docs/frames.md
+    // §10): it ignores the groups' length, so its array grows only by SYNC
+    // and INSERT and shrinks only by DELETE.
+    explicit Replica(bool resize = true) : resize_(resize) {}
+
     // Applies the ops in order, then resizes to the length the groups
-    // imply. Returns "" or the first malformed op; the ops after it are
+    // imply (unless it is a client that does not resize). Returns "" or the first malformed op; the ops after it are
     // skipped (the replica is no longer trustworthy) but the counts, groups
     // and resize still take effect.
     std::string apply(const roster_frame& frame, std::uint64_t stamp);
@@ -57,7 +62,9 @@ public:
                             const LatestFn& latest = {}) const;
 
     // Counts, groups and length as the last frame left them, against the
-    // list's true ones. Returns "" or the difference.
+    // list's true ones; for a client that does not resize, instead of the
+    // length: no known row at or past the list's end. Returns "" or the
+    // difference.
     std::string check_counts(std::uint32_t member_count, std::uint32_t online_count,
                              std::span<const roster_group> groups) const;
 
@@ -84,6 +91,7 @@ private:
     std::uint32_t online_count_ = 0;
     std::vector<roster_group> groups_;
     std::uint64_t frames_ = 0;
+    bool resize_ = true;
 };
 
 // The ranges as the engine normalises them (docs/frames.md §2): ends swapped, widened

@@ -187,22 +187,27 @@ typedef struct roster_config {
     uint32_t max_sessions;         /**< sessions in the guild (1,048,576; 1..ROSTER_MAX_SESSIONS) */
     uint32_t reserved;             /**< 0 */
     roster_allocator allocator;    /**< memory hooks (none: the C and C++ runtimes); since 0.2 */
+    uint32_t tail_deletes;         /**< 1: a DELETE for every row that leaves the end of
+                                      the list inside a held chunk, for clients that never
+                                      resize their rows (docs/frames.md §10) (0; 0 or 1);
+                                      since 0.2 */
 } roster_config;
 
 /** The default configuration (roster_config's initialiser). */
 #define ROSTER_CONFIG_INIT                                                               \
     { sizeof(roster_config), 1000u, 1u, 67108864u, 1000u, 256u, 256u, 1000u, 256u, 100u, \
-      3u, 300u, 5u, 1048576u, 0u, { 0, 0, 0, 0 } }
+      3u, 300u, 5u, 1048576u, 0u, { 0, 0, 0, 0 }, 0u }
 
 /** Creates an empty guild (list 0, "everyone", exists from the start).
  * config may be NULL for the defaults. *out is set only on success. A
- * config from an older header (smaller size, without the session fields
- * or the allocator) gets the session defaults and no allocator hooks.
+ * config from an older header (smaller size, without the session fields,
+ * the allocator or tail_deletes) gets the session defaults, no allocator
+ * hooks and no tail deletes.
  * Errors: EINVAL (out NULL, config->size too small, a zero limit other
  * than max_lists and max_overwrites, a field above its ROSTER_MAX_* bound,
  * ranges that could hold more than ROSTER_MAX_SUBSCRIPTION_CHUNKS chunks,
  * reserved not 0, allocator.allocate set without allocator.deallocate or
- * the other way round), ENOMEM. The guild is owned by the caller: roster_guild_destroy it. */
+ * the other way round, tail_deletes above 1), ENOMEM. The guild is owned by the caller: roster_guild_destroy it. */
 ROSTER_API int roster_guild_create(roster_guild **out, const roster_config *config);
 
 /** Frees the guild and everything it holds. NULL is accepted. */
@@ -540,6 +545,15 @@ ROSTER_API int roster_list_can_view(int *out, const roster_guild *guild, uint64_
  * client holds nothing); then SYNC of the chunks it holds anew (consecutive
  * chunks as one range).
  *
+ * Clients that never resize their row array (they ignore groups): with
+ * roster_config.tail_deletes set, that exception goes, and every row that
+ * leaves the end of the list inside a held chunk gets a DELETE: a chunk
+ * now wholly past the end gets a DELETE of each row it held, and these
+ * come before the ops of every kept chunk (the furthest down first). Such
+ * a client then holds exactly the true rows of its ranges and no row past
+ * the end of the list; a client that resizes is served by the same frames
+ * (docs/frames.md §10).
+ *
  * Sessions whose subscriptions to a list are identical share one frame: the
  * callback receives it once, with the ids of all the sessions it is for.
  *
@@ -731,8 +745,8 @@ ROSTER_API int roster_guild_save(roster_guild *guild, uint32_t flags, roster_wri
 /** Creates a guild from a snapshot read through read. config gives the
  * limits (NULL: the defaults) and is checked as roster_guild_create checks
  * it; the settings come from the snapshot (offline_threshold,
- * everyone_view and chunk_size: the config's values of those fields are
- * not used). *out is set only on success; the frame callback is unset.
+ * everyone_view, chunk_size and tail_deletes: the config's values of those
+ * fields are not used). *out is set only on success; the frame callback is unset.
  * Every stored order is checked, not recomputed: O(n L) for n members and
  * L lists, plus the sessions' chunks.
  * Errors: EINVAL (out or read NULL, a config roster_guild_create refuses),

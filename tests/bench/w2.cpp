@@ -17,6 +17,11 @@
 // event. R rounds (a fresh guild each) give a median. With --csv FILE, every
 // batch of every round as a row: round, batch, events, batch_ns (begin to
 // the commit's return), flush_ns (the commit), ops, rows, frames.
+//
+// --tail-deletes runs with roster_config.tail_deletes; --tail-compare runs
+// every round twice, without and with it (alternating which goes first),
+// and reports both side by side: the cost of serving clients that do not
+// resize (docs/frames.md §10).
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -48,6 +53,8 @@ struct W2Cfg {
     bool bulk = false;  // each batch's events in one roster_events_apply
     std::string csv;    // the per-batch series, when given
     std::string dump;   // --dump FILE: the workload written there, nothing run
+    bool tail = false;      // roster_config.tail_deletes
+    bool compare = false;   // each round without and with tail deletes
 };
 
 void check(int rc, const char* what) { check_rc(rc, what); }
@@ -65,6 +72,8 @@ int parse(int argc, char** argv, W2Cfg& cfg) {
            "every batch as a row: round,batch,events,batch_ns,flush_ns,ops,rows,frames");
     p.text("--dump", &cfg.dump, "FILE",
            "write the workload (roles, members, sessions, events) to FILE and exit");
+    p.flag("--tail-deletes", &cfg.tail, "a DELETE for every row leaving the list's end");
+    p.flag("--tail-compare", &cfg.compare, "each round without, then with, tail deletes");
     return parse_options(p, argc, argv);
 }
 
@@ -76,16 +85,17 @@ double pct(std::vector<double> v, double p) {
 
 struct Round {
     double events_per_s = 0, flush_p50_us = 0, flush_p99_us = 0, flush_mean_us = 0, event_ns = 0;
-    double ops = 0, rows = 0, frames = 0, computed = 0;
+    double ops = 0, rows = 0, frames = 0, computed = 0, deletes = 0;
     std::uint32_t held = 0;
     double subscribe_ms = 0;  // every session subscribing, in one batch
 };
 
-// round: 1-based, for --csv; csv: null without it.
-Round run_round(const W2Cfg& cfg, std::uint64_t round, std::FILE* csv) {
+// round: 1-based, for --csv; csv: null without it; tail: tail deletes on.
+Round run_round(const W2Cfg& cfg, std::uint64_t round, std::FILE* csv, bool tail) {
     sim::W2 w2(cfg.seed);
     FrameCounts counts;
-    W2Guild made = make_w2_guild(w2, cfg.members, cfg.sessions, cfg.seed, &count_frame, &counts);
+    W2Guild made =
+        make_w2_guild(w2, cfg.members, cfg.sessions, cfg.seed, &count_frame, &counts, tail);
     roster_guild* g = made.guild;
     const std::vector<std::uint32_t>& held = made.held;
     const double subscribe_ms = made.subscribe_ms;
@@ -156,6 +166,7 @@ Round run_round(const W2Cfg& cfg, std::uint64_t round, std::FILE* csv) {
     r.event_ns = static_cast<double>(events_ns) / e;
     r.ops = static_cast<double>(counts.ops) / e;
     r.rows = static_cast<double>(counts.rows) / e;
+    r.deletes = static_cast<double>(counts.deletes) / e;
     r.frames = static_cast<double>(counts.frames) / e;
     r.computed = static_cast<double>(counts.callbacks) / static_cast<double>(flush_ns.size());
     r.held = static_cast<std::uint32_t>(held.size());
@@ -263,16 +274,52 @@ int dump_w2(const W2Cfg& cfg) {
     return 0;
 }
 
+void print_round(const char* tag, std::uint64_t i, const Round& r) {
+    std::printf("round %" PRIu64 "%s: %9.0f events/s  flush p50 %7.1f us  p99 %7.1f us  "
+                "mean %7.1f us  events %6.0f ns each  %.3f ops (%.3f DELETE) per event\n",
+                i + 1, tag, r.events_per_s, r.flush_p50_us, r.flush_p99_us, r.flush_mean_us,
+                r.event_ns, r.ops, r.deletes);
+    std::fflush(stdout);
+}
+
+// --tail-compare: both settings in each round, side by side.
+int run_compare(const W2Cfg& cfg) {
+    std::printf("== w2 tail deletes off vs on  members=%" PRIu64 " sessions=%" PRIu64
+                " events=%" PRIu64 " flush_every=%" PRIu64 " rounds=%" PRIu64 " (%s)\n",
+                cfg.members, cfg.sessions, cfg.events, cfg.flush_every, cfg.rounds,
+                cfg.bulk ? "each batch in one roster_events_apply" : "one call per event");
+    std::vector<double> eps[2], fp50[2];
+    Round last[2];
+    for (std::uint64_t i = 0; i < cfg.rounds; ++i)
+        for (int k = 0; k < 2; ++k) {
+            const int tail = (i % 2 == 0) ? k : 1 - k;  // alternate which goes first
+            last[tail] = run_round(cfg, i + 1, nullptr, tail != 0);
+            eps[tail].push_back(last[tail].events_per_s);
+            fp50[tail].push_back(last[tail].flush_p50_us);
+            print_round(tail ? " tail on " : " tail off", i, last[tail]);
+        }
+    std::printf("W2TAIL mode=%s members=%" PRIu64 " sessions=%" PRIu64
+                " off_events_per_s=%.0f on_events_per_s=%.0f off_flush_p50_us=%.1f"
+                " on_flush_p50_us=%.1f off_ops_per_event=%.3f on_ops_per_event=%.3f"
+                " off_deletes_per_event=%.3f on_deletes_per_event=%.3f\n",
+                cfg.bulk ? "bulk" : "calls", cfg.members, cfg.sessions, median(eps[0]),
+                median(eps[1]), median(fp50[0]), median(fp50[1]), last[0].ops, last[1].ops,
+                last[0].deletes, last[1].deletes);
+    return 0;
+}
+
 }  // namespace
 
 int run_w2(int argc, char** argv) {
     W2Cfg cfg;
     if (int rc = parse(argc, argv, cfg); rc >= 0) return rc;
     if (!cfg.dump.empty()) return dump_w2(cfg);
+    if (cfg.compare) return run_compare(cfg);
     std::printf("== w2  members=%" PRIu64 " sessions=%" PRIu64 " events=%" PRIu64
-                " flush_every=%" PRIu64 " rounds=%" PRIu64 " (no-op frame callback; %s)\n",
+                " flush_every=%" PRIu64 " rounds=%" PRIu64 " (no-op frame callback; %s%s)\n",
                 cfg.members, cfg.sessions, cfg.events, cfg.flush_every, cfg.rounds,
-                cfg.bulk ? "each batch in one roster_events_apply" : "one call per event");
+                cfg.bulk ? "each batch in one roster_events_apply" : "one call per event",
+                cfg.tail ? "; tail deletes" : "");
     std::FILE* csv = nullptr;
     if (!cfg.csv.empty()) {
         csv = std::fopen(cfg.csv.c_str(), "w");
@@ -282,7 +329,7 @@ int run_w2(int argc, char** argv) {
     std::vector<double> eps, fp50, fp99, evns;
     Round last;
     for (std::uint64_t i = 0; i < cfg.rounds; ++i) {
-        last = run_round(cfg, i + 1, csv);
+        last = run_round(cfg, i + 1, csv, cfg.tail);
         eps.push_back(last.events_per_s);
         fp50.push_back(last.flush_p50_us);
         fp99.push_back(last.flush_p99_us);

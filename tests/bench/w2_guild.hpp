@@ -27,7 +27,7 @@ inline void check_rc(int rc, const char* what) {
 // the sessions, ops, rows and SYNC ops they were for (a frame for n
 // sessions counts n times).
 struct FrameCounts {
-    std::uint64_t callbacks = 0, frames = 0, ops = 0, rows = 0, syncs = 0;
+    std::uint64_t callbacks = 0, frames = 0, ops = 0, rows = 0, syncs = 0, deletes = 0;
 };
 
 inline void count_frame(const roster_frame* f, const std::uint64_t*, std::size_t n, void* user) {
@@ -38,6 +38,7 @@ inline void count_frame(const roster_frame* f, const std::uint64_t*, std::size_t
     for (std::size_t i = 0; i < f->op_count; ++i) {
         c->rows += std::uint64_t{f->ops[i].item_count} * n;
         c->syncs += (f->ops[i].kind == ROSTER_OP_SYNC) * n;
+        c->deletes += (f->ops[i].kind == ROSTER_OP_DELETE) * n;
     }
 }
 
@@ -67,12 +68,14 @@ struct W2Guild {
 };
 
 // w2 draws the members (and goes on drawing the churn afterwards); frames
-// go to fn (with user).
+// go to fn (with user). tail_deletes: roster_config.tail_deletes.
 inline W2Guild make_w2_guild(sim::W2& w2, std::uint64_t members, std::uint64_t sessions,
-                             std::uint64_t seed, roster_frame_fn fn, void* user) {
+                             std::uint64_t seed, roster_frame_fn fn, void* user,
+                             bool tail_deletes = false) {
     W2Guild out;
     roster_guild*& g = out.guild;
     roster_config config = ROSTER_CONFIG_INIT;
+    config.tail_deletes = tail_deletes ? 1u : 0u;
     check_rc(roster_guild_create(&g, &config), "roster_guild_create");
     check_rc(roster_guild_set_frame_callback(g, fn, user), "set_frame_callback");
     for (std::uint32_t i = 0; i < sim::W2::role_count; ++i) {

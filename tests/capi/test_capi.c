@@ -1558,6 +1558,93 @@ static void test_frame_queue_busy(void) {
     roster_guild_destroy(g);
 }
 
+/* Counts a frame's DELETEs (tail deletes tests). */
+static void count_deletes(const roster_frame *f, const uint64_t *sessions, size_t n, void *user) {
+    size_t k;
+    (void)sessions;
+    (void)n;
+    for (k = 0; k < f->op_count; ++k) *(size_t *)user += f->ops[k].kind == ROSTER_OP_DELETE;
+}
+
+/* A guild of 7 members, chunks of 5, one session holding rows 0..9; the
+ * last member leaves: the DELETEs its frame carries (1 with tail deletes:
+ * row 7 leaves the end of the list; 0 without). */
+static size_t deletes_when_last_leaves(roster_guild *g) {
+    const roster_range r = {0, 9};
+    size_t deletes = 0;
+    uint64_t i;
+    for (i = 1; i <= 7; ++i) {
+        char name[8];
+        const int len = snprintf(name, sizeof name, "n%llu", (unsigned long long)i);
+        EXPECT(roster_member_add(g, i, name, (size_t)len, NULL, 0, ROSTER_ONLINE), ROSTER_OK);
+    }
+    EXPECT(roster_session_subscribe(g, 1, 0, &r, 1), ROSTER_OK);
+    EXPECT(roster_guild_set_frame_callback(g, count_deletes, &deletes), ROSTER_OK);
+    EXPECT(roster_member_remove(g, 7), ROSTER_OK);
+    EXPECT(roster_guild_set_frame_callback(g, NULL, NULL), ROSTER_OK);
+    return deletes;
+}
+
+static void test_tail_deletes(void) {
+    roster_guild *g = NULL, *g2 = NULL;
+    roster_config cfg = ROSTER_CONFIG_INIT;
+    hook_count c = {0, 0, 0, -1};
+    buffer snap = {NULL, 0, 0};
+    size_t deletes = 0;
+    CHECK(cfg.tail_deletes == 0); /* off by default */
+    cfg.tail_deletes = 2;
+    expect_rejected(&cfg, __LINE__);
+    cfg.tail_deletes = 0xFFFFFFFFu;
+    expect_rejected(&cfg, __LINE__);
+    cfg.tail_deletes = 1;
+    cfg.chunk_size = 5;
+    EXPECT(roster_guild_create(&g, &cfg), ROSTER_OK);
+    if (g) {
+        CHECK(deletes_when_last_leaves(g) == 1);
+        /* The snapshot carries the setting: the loader's config does not
+         * turn it off. */
+        EXPECT(roster_guild_save(g, ROSTER_SAVE_SESSIONS, append_to, &snap), ROSTER_OK);
+        roster_guild_destroy(g);
+        g = NULL;
+        cfg = (roster_config)ROSTER_CONFIG_INIT;
+        EXPECT(roster_guild_load_buffer(&g2, &cfg, snap.data, snap.len), ROSTER_OK);
+        if (g2) {
+            EXPECT(roster_guild_set_frame_callback(g2, count_deletes, &deletes), ROSTER_OK);
+            EXPECT(roster_member_remove(g2, 6), ROSTER_OK); /* row 6, the last */
+            CHECK(deletes == 1);
+            roster_guild_destroy(g2);
+        }
+    }
+    /* Without it: the row leaves at the bottom of the session's last chunk,
+     * no DELETE (the client's resize drops it). */
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.chunk_size = 5;
+    EXPECT(roster_guild_create(&g, &cfg), ROSTER_OK);
+    if (g) {
+        CHECK(deletes_when_last_leaves(g) == 0);
+        roster_guild_destroy(g);
+        g = NULL;
+    }
+    /* A config of the size before tail_deletes: the field is not read
+     * (off), and that struct's allocator hooks are still used. */
+    cfg = (roster_config)ROSTER_CONFIG_INIT;
+    cfg.size = (uint32_t)offsetof(roster_config, tail_deletes);
+    cfg.chunk_size = 5;
+    cfg.tail_deletes = 7;
+    cfg.allocator.allocate = count_alloc;
+    cfg.allocator.reallocate = count_realloc;
+    cfg.allocator.deallocate = count_free;
+    cfg.allocator.user_data = &c;
+    EXPECT(roster_guild_create(&g, &cfg), ROSTER_OK);
+    if (g) {
+        CHECK(c.allocs > 0);
+        CHECK(deletes_when_last_leaves(g) == 0);
+        roster_guild_destroy(g);
+        CHECK(c.allocs == c.frees);
+    }
+    free(snap.data);
+}
+
 int main(void) {
     test_good_paths();
     test_bad_input_leaves_guild_unchanged();
@@ -1576,6 +1663,7 @@ int main(void) {
     test_allocator_hooks();
     test_frame_queue();
     test_frame_queue_busy();
+    test_tail_deletes();
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
     return failures ? 1 : 0;
 }

@@ -8,7 +8,9 @@
 // rules (clipping, one frame per session and list, lists ascending, no
 // frame without news). After the flush every subscribed range of every
 // session is compared with the guild's true rows, and each member row with
-// the stamp of the member's latest change.
+// the stamp of the member's latest change. With flat clients on, every
+// (session, list) also has a replica that never resizes (docs/frames.md
+// §10), held to the same rows and to holding nothing past the list's end.
 #pragma once
 
 #include <algorithm>
@@ -71,6 +73,9 @@ public:
     bool record = true;
     // Prefixed to failure messages (e.g. the seed and event number).
     std::string context;
+    // Also keep, and check, a client that never resizes per (session,
+    // list). Set before the first frame.
+    bool flat_clients = false;
 
     bool ok() const { return failures_.empty(); }
     std::string report() const {
@@ -171,6 +176,8 @@ public:
         if (e == Error::ok) {
             for (auto it = replicas_.begin(); it != replicas_.end();)
                 it = it->first.first == session ? replicas_.erase(it) : std::next(it);
+            for (auto it = flat_.begin(); it != flat_.end();)
+                it = it->first.first == session ? flat_.erase(it) : std::next(it);
         } else {
             subs_ = saved;
         }
@@ -262,6 +269,11 @@ public:
         auto it = replicas_.find({session, list});
         return it == replicas_.end() ? nullptr : &it->second;
     }
+    // The client that does not resize (flat_clients), or nullptr.
+    const sim::Replica* flat_replica(std::uint64_t session, std::uint64_t list) const {
+        auto it = flat_.find({session, list});
+        return it == flat_.end() ? nullptr : &it->second;
+    }
     std::uint64_t frames() const { return frames_; }
     std::uint64_t ops() const { return ops_; }
     std::uint64_t flushes() const { return flushes_; }
@@ -319,6 +331,17 @@ public:
                     if (std::string d = rep->check_range(r, rows, latest); !d.empty())
                         fail(who + " " + ranges_text(chunks) + ": " + d);
                 }
+                if (!flat_clients) continue;
+                const sim::Replica* flat = flat_replica(s, l);
+                if (!flat) {
+                    fail(who + ": no client that does not resize");
+                    continue;
+                }
+                if (std::string d = flat->check_counts(mc, oc, gc); !d.empty())
+                    fail(who + " (does not resize): " + d);
+                for (const roster_range& r : chunks)
+                    if (std::string d = flat->check_range(r, truth(l, r), latest); !d.empty())
+                        fail(who + " (does not resize) " + ranges_text(chunks) + ": " + d);
             }
         }
     }
@@ -445,6 +468,11 @@ private:
                 if (!inside) fail(who + ranges_text(chunks) + ": a SYNC outside its ranges: " + what);
             }
             sim::Replica& rep = rit->second;
+            if (flat_clients) {
+                auto fit = flat_.try_emplace({s, f.list_id}, false).first;
+                if (std::string d = fit->second.apply(f, stamp_); !d.empty())
+                    fail(who + "malformed frame for a client that does not resize: " + d + " in " + what);
+            }
             // A session that kept its subscription since the last flush has
             // the list's previous counts, so a frame without ops must bring
             // new ones. (One that changed its subscription may get a
@@ -484,6 +512,7 @@ private:
 
     std::map<std::uint64_t, std::map<std::uint64_t, std::vector<roster_range>>> subs_;
     std::map<std::pair<std::uint64_t, std::uint64_t>, sim::Replica> replicas_;
+    std::map<std::pair<std::uint64_t, std::uint64_t>, sim::Replica> flat_;  // flat_clients
     std::unordered_map<std::uint64_t, std::uint64_t> latest_;
     std::map<std::tuple<std::uint64_t, std::uint32_t, std::uint32_t>, std::vector<roster_row>> truth_;
     std::set<std::pair<std::uint64_t, std::uint64_t>> seen_;

@@ -81,9 +81,13 @@ public:
     // handoff: the chance, after each flush, that the guild is saved with
     // its sessions and the run goes on with the loaded copy; a twin guild
     // that never moves then takes the same events and must keep equal rows.
-    Run(const Profile& p, std::uint64_t events, double handoff = 0)
-        : p_(p), events_(events), handoff_(handoff), rng_(p.seed), h_(guild_config(), session_config(p)) {
+    // tail: the engine sends tail deletes, and every session also has a
+    // client that never resizes, which must hold exactly the true rows of
+    // its ranges and nothing past the end (docs/frames.md §10).
+    Run(const Profile& p, std::uint64_t events, double handoff = 0, bool tail = false)
+        : p_(p), events_(events), handoff_(handoff), rng_(p.seed), h_(guild_config(), session_config(p, tail)) {
         h_.record = false;
+        h_.flat_clients = tail;
         if (handoff_ > 0) h_.attach_twin(static_cast<std::uint64_t>(p.lists));
         h_.hook = [this](const roster_frame& f, std::span<const std::uint64_t> ids) { in_sink(f, ids); };
         h_.context = std::string(p.name) + " seed " + std::to_string(p.seed);
@@ -135,8 +139,9 @@ private:
         g.offline_threshold = 1000;
         return g;
     }
-    static roster::SessionConfig session_config(const Profile& p) {
+    static roster::SessionConfig session_config(const Profile& p, bool tail) {
         roster::SessionConfig s;
+        s.tail_deletes = tail;
         s.chunk = p.chunk;
         s.max_span = p.max_span;
         s.max_ranges = 3;
@@ -511,8 +516,9 @@ const Profile profiles[] = {
 
 // Runs the selected profiles; returns the guild events run and, in
 // *planned, the events asked for (the sum of the profiles' scaled counts).
+// tail: tail deletes on, and a client that never resizes beside each one.
 std::uint64_t run_all(double fraction, std::uint64_t seed_offset, double handoff = 0,
-                      std::uint64_t* planned = nullptr) {
+                      std::uint64_t* planned = nullptr, bool tail = false) {
     std::uint64_t total = 0;
     if (planned) *planned = 0;
     int ran = 0;
@@ -523,7 +529,7 @@ std::uint64_t run_all(double fraction, std::uint64_t seed_offset, double handoff
         const auto events = static_cast<std::uint64_t>(std::max(1.0, std::round(double(p.events) * fraction)));
         if (planned) *planned += events;
         const auto t0 = std::chrono::steady_clock::now();
-        Run run(p, events, handoff);
+        Run run(p, events, handoff, tail);
         const std::string failure = run.go();
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         total += run.events();
@@ -558,7 +564,27 @@ TEST_CASE("randomized fidelity with hand-offs, quick") {
 }
 }
 
+// Tail deletes (docs/frames.md §10): besides the usual client, each
+// session has one that never resizes its rows; both must hold the true
+// rows after every flush, the second nothing past the end of the list.
+TEST_SUITE("fidelity") {
+TEST_CASE("randomized fidelity with tail deletes, quick") {
+    run_all(0.05 * scale_from_env(), 4000, 0, nullptr, true);
+}
+TEST_CASE("randomized fidelity with tail deletes and hand-offs, quick") {
+    run_all(0.02 * scale_from_env(), 5000, 0.01, nullptr, true);
+}
+}
+
 TEST_SUITE("fidelity_random") {
+TEST_CASE("randomized fidelity with tail deletes") {
+    const double scale = scale_from_env();
+    std::uint64_t planned = 0;
+    const std::uint64_t total = run_all(0.3 * scale, 6000, 0.002, &planned, true);
+    MESSAGE("total guild events with tail deletes: " << total << " of " << planned << " planned");
+    if (scale >= 1.0) CHECK(total * 6 >= planned * 5);
+}
+
 // A guild saved with its sessions and loaded into a new engine at random
 // points (about one flush in 200) must go on as if it had not moved: every
 // replica stays exact with no SYNC from the load, and a twin that never

@@ -146,6 +146,110 @@ TEST_CASE("rows pushed past a session's last range are not deleted; past another
     CLEAN(h);
 }
 
+// Tail deletes (docs/frames.md §10): each harness also keeps, per session,
+// a client that never resizes; it must hold the true rows and nothing past
+// the end of the list.
+SessionConfig tail_deletes(std::uint32_t chunk) {
+    SessionConfig s = chunked(chunk);
+    s.tail_deletes = true;
+    return s;
+}
+
+TEST_CASE("without tail deletes, a client that does not resize keeps rows past the end") {
+    Harness h({}, chunked(5));
+    h.flat_clients = true;
+    fill(h, 1, 12);
+    REQUIRE(h.subscribe(1, 0, {{0, 4}}) == Error::ok);
+    h.take();
+    REQUIRE(h.add(30, "a") == Error::ok);  // pushes member 4 past the range: no DELETE
+    FRAMES(h, "s1 L0 13/13 {on:13} INSERT 1 30@on; UPDATE 0 [on:13]");
+    CHECK(h.ok());  // row 5 is stale, but still inside the list
+    h.begin();
+    for (int i = 4; i <= 12; ++i) REQUIRE(h.remove(static_cast<std::uint64_t>(i)) == Error::ok);
+    h.commit();  // 5 rows: the client still holds member 4 at row 5
+    FRAMES(h, "s1 L0 4/4 {on:4} UPDATE 0 [on:4]");
+    CHECK_FALSE(h.ok());
+    CHECK(h.report().find("row 5 (4@on) held past the end (5 rows)") != std::string::npos);
+}
+
+TEST_CASE("tail deletes: rows pushed off the bottom of a session's last chunk are deleted") {
+    Harness h({}, tail_deletes(5));
+    h.flat_clients = true;
+    fill(h, 1, 12);
+    REQUIRE(h.subscribe(1, 0, {{0, 4}}) == Error::ok);
+    h.take();
+    REQUIRE(h.add(30, "a") == Error::ok);
+    FRAMES(h, "s1 L0 13/13 {on:13} DELETE 4; INSERT 1 30@on; UPDATE 0 [on:13]");
+    h.begin();
+    for (int i = 4; i <= 12; ++i) REQUIRE(h.remove(static_cast<std::uint64_t>(i)) == Error::ok);
+    h.commit();
+    FRAMES(h, "s1 L0 4/4 {on:4} UPDATE 0 [on:4]");
+    CLEAN(h);
+}
+
+TEST_CASE("tail deletes: the last rows leave one by one, then the chunk empties") {
+    Harness h({}, tail_deletes(5));
+    h.flat_clients = true;
+    fill(h, 1, 7);
+    REQUIRE(h.subscribe(1, 0, {{0, 9}}) == Error::ok);
+    FRAMES(h, "s1 L0 7/7 {on:7} SYNC 0-9 [on:7]" + members(1, 7));
+    REQUIRE(h.remove(7) == Error::ok);
+    FRAMES(h, "s1 L0 6/6 {on:6} UPDATE 0 [on:6]; DELETE 7");
+    REQUIRE(h.remove(6) == Error::ok);
+    FRAMES(h, "s1 L0 5/5 {on:5} UPDATE 0 [on:5]; DELETE 6");
+    // Chunk 1 empties: its DELETE comes before chunk 0's ops.
+    REQUIRE(h.remove(5) == Error::ok);
+    FRAMES(h, "s1 L0 4/4 {on:4} DELETE 5; UPDATE 0 [on:4]");
+    REQUIRE(h.add(8, nm(8)) == Error::ok);
+    FRAMES(h, "s1 L0 5/5 {on:5} UPDATE 0 [on:5]; SYNC 5-9 8@on");
+    CLEAN(h);
+}
+
+TEST_CASE("tail deletes: chunks past the new end are deleted first, from the bottom up") {
+    Harness h({}, tail_deletes(5));
+    h.flat_clients = true;
+    fill(h, 1, 12);  // rows 0..12
+    REQUIRE(h.subscribe(1, 0, {{5, 14}}) == Error::ok);  // chunks 1 and 2
+    REQUIRE(h.subscribe(2, 0, {{10, 14}}) == Error::ok);  // chunk 2 alone
+    h.take();
+    // The end moves from chunk 2 into chunk 1: chunk 2's rows go first, at
+    // their old places, then chunk 1's last row.
+    h.begin();
+    for (int i = 9; i <= 12; ++i) REQUIRE(h.remove(static_cast<std::uint64_t>(i)) == Error::ok);
+    h.commit();
+    FRAMES(h, "s1 L0 8/8 {on:8} DELETE 12; DELETE 11; DELETE 10; DELETE 9",
+           "s2 L0 8/8 {on:8} DELETE 12; DELETE 11; DELETE 10");
+    CLEAN(h);
+}
+
+TEST_CASE("tail deletes: a list emptied, then filled again") {
+    Harness h({}, tail_deletes(5));
+    h.flat_clients = true;
+    fill(h, 1, 3);
+    REQUIRE(h.subscribe(1, 0, {{0, 4}}) == Error::ok);
+    h.take();
+    h.begin();
+    for (int i = 1; i <= 3; ++i) REQUIRE(h.remove(static_cast<std::uint64_t>(i)) == Error::ok);
+    h.commit();
+    FRAMES(h, "s1 L0 0/0 {} DELETE 3; DELETE 2; DELETE 1; DELETE 0");
+    REQUIRE(h.add(4, nm(4)) == Error::ok);
+    FRAMES(h, "s1 L0 1/1 {on:1} SYNC 0-4 [on:1] 4@on");
+    CLEAN(h);
+}
+
+TEST_CASE("tail deletes survive a hand-off") {
+    Harness h({}, tail_deletes(5));
+    h.flat_clients = true;
+    fill(h, 1, 7);
+    REQUIRE(h.subscribe(1, 0, {{0, 9}}) == Error::ok);
+    h.take();
+    CHECK(h.handoff() > 0);
+    CHECK(h.engine().session_config().tail_deletes);
+    REQUIRE(h.remove(7) == Error::ok);
+    FRAMES(h, "s1 L0 6/6 {on:6} UPDATE 0 [on:6]; DELETE 7");
+    CLEAN(h);
+}
+
 TEST_CASE("changes below every range: counts only, or nothing") {
     Harness h({}, chunked(5));
     fill(h, 1, 12);

@@ -556,11 +556,11 @@ void Driver::fail(const std::string& what) {
     std::fprintf(stderr, "\n==== roster fuzz: oracle failed ====\n%s\n%s", what.c_str(), fired_.c_str());
     std::fprintf(stderr, "config: threshold %u view %u members %u roles %u per-member %u lists %u "
                          "overwrites %u key %u chunk %u ranges %u span %u session-lists %u "
-                         "sessions %u\n",
+                         "sessions %u tail-deletes %u\n",
                  cfg_.offline_threshold, cfg_.everyone_view, cfg_.max_members, cfg_.max_roles,
                  cfg_.max_roles_per_member, cfg_.max_lists, cfg_.max_overwrites,
                  cfg_.max_sort_key_bytes, cfg_.chunk_size, cfg_.max_ranges, cfg_.max_range_span,
-                 cfg_.max_session_lists, cfg_.max_sessions);
+                 cfg_.max_session_lists, cfg_.max_sessions, cfg_.tail_deletes);
     std::fprintf(stderr, "last calls (oldest first):\n");
     for (const std::string& l : log_) std::fprintf(stderr, "  %s\n", l.c_str());
     std::abort();
@@ -725,7 +725,11 @@ void Driver::run() {
     cfg_.max_ranges = 1 + in_.u8() % 4;
     cfg_.max_range_span = 1 + in_.u8() % 40;
     cfg_.max_session_lists = 1 + in_.u8() % 4;
-    cfg_.max_sessions = 1 + in_.u8() % 6;
+    const std::uint8_t sessions_byte = in_.u8();
+    cfg_.max_sessions = 1 + sessions_byte % 6u;
+    // Tail deletes (docs/frames.md §10) from the same byte's top bit: no
+    // byte more, so the committed inputs still decode to the same calls.
+    cfg_.tail_deletes = sessions_byte >> 7u;
     if (roster_guild_create(&g_, &cfg_) != ROSTER_OK || roster_guild_create(&twin_, &cfg_) != ROSTER_OK)
         fail("guild_create failed on a valid configuration");
     if (roster_guild_set_frame_callback(g_, &Driver::on_frame, this) != ROSTER_OK)

@@ -43,10 +43,13 @@ const std::uint64_t kLists[] = {0, 7, 8};
 // Frames through the frame queue (docs/frames.md §12) instead of the
 // callback: the World takes and decodes them before every check.
 bool g_queue = false;
+// Every guild with roster_config.tail_deletes (docs/frames.md §10).
+bool g_tail = false;
 
 // Every guild's config: in hooks mode, with the failing hooks.
 roster_config config() {
     roster_config c = ROSTER_CONFIG_INIT;
+    c.tail_deletes = g_tail ? 1u : 0u;
     if (g_via_hooks) {
         c.allocator.allocate = hook_allocate;
         c.allocator.reallocate = hook_reallocate;
@@ -480,6 +483,15 @@ TEST_CASE("with the frame queue, every session call survives a failed allocation
     g_queue = true;
     const long points = sweep_all(queued);
     g_queue = false;
+    CHECK(points > 200);
+}
+
+// Tail deletes change which ops a flush builds (more DELETEs, chunks past
+// the end first): the same sweeps, every guild with them on.
+TEST_CASE("with tail deletes, every session call survives a failed allocation") {
+    g_tail = true;
+    const long points = sweep_all(session_scenarios());
+    g_tail = false;
     CHECK(points > 200);
 }
 

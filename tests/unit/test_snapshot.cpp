@@ -660,12 +660,23 @@ TEST_CASE("load: versions") {
     s.header.format = 0;
     refused(encode(s), ROSTER_EVERSION);
     s.header.format = 1;
-    s.header.flags = 2;  // a feature this version does not know
+    s.header.flags = 4 | 1;  // a feature this version does not know
     refused(encode(s), ROSTER_EVERSION);
-    s.header.flags = 1;
-    s.header.library = 0x7f0000;  // any writer version is read
+    s.header.flags = 0x80000000u | 1;
+    refused(encode(s), ROSTER_EVERSION);
+    // Bit 1: the guild sends tail deletes (docs/frames.md §10). Loaded
+    // with a config that has them off, the guild keeps them: it saves the
+    // bit again.
+    s.header.flags = 2 | 1;
     roster_guild* g = nullptr;
     REQUIRE(load(&g, encode(s)) == ROSTER_OK);
+    CHECK(decode(save(g)).header.flags == (2u | 1u));
+    roster_guild_destroy(g);
+    g = nullptr;
+    s.header.flags = 1;
+    s.header.library = 0x7f0000;  // any writer version is read
+    REQUIRE(load(&g, encode(s)) == ROSTER_OK);
+    CHECK(decode(save(g)).header.flags == 1u);  // without the bit: no tail deletes
     roster_guild_destroy(g);
 }
 

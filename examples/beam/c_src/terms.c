@@ -180,6 +180,10 @@ static int config_field(ErlNifEnv *env, roster_config *c, ERL_NIF_TERM key, ERL_
         c->everyone_view = (uint32_t)b;
         return 1;
     }
+    if (strcmp(name, "tail_deletes") == 0 && get_bool(value, &b)) {
+        c->tail_deletes = (uint32_t)b;
+        return 1;
+    }
     if (!get_u32(env, value, &v)) return 0;
 #define FIELD(f)                     \
     if (strcmp(name, #f) == 0) {     \
@@ -199,6 +203,7 @@ static int config_field(ErlNifEnv *env, roster_config *c, ERL_NIF_TERM key, ERL_
     FIELD(max_range_span)
     FIELD(max_session_lists)
     FIELD(max_sessions)
+    FIELD(tail_deletes)
 #undef FIELD
     return 0;
 }

@@ -65,8 +65,9 @@ defmodule Roster do
   `roster_config` (`offline_threshold`, `everyone_view` (a boolean or 0/1),
   `max_members`, `max_roles`, `max_roles_per_member`, `max_lists`,
   `max_overwrites`, `max_sort_key_bytes`, `chunk_size`, `max_ranges`,
-  `max_range_span`, `max_session_lists`, `max_sessions`); the others keep
-  their defaults.
+  `max_range_span`, `max_session_lists`, `max_sessions`, `tail_deletes` (a
+  boolean or 0/1: a DELETE for every row that leaves the end of the list,
+  for clients that never resize)); the others keep their defaults.
   """
   @type config :: keyword() | map()
   @typedoc "One event of `events_apply/2`."

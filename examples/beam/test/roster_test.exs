@@ -182,6 +182,24 @@ defmodule RosterTest do
     assert {:error, :badarg} = Roster.list_rows(g, 7, -1, 3)
   end
 
+  # roster_config.tail_deletes: the row leaving the end of the list gets a
+  # DELETE (for clients that never resize); without it, none.
+  defp deletes_when_last_leaves(config) do
+    {:ok, g} = Roster.new([chunk_size: 5] ++ config)
+    for i <- 1..7, do: :ok = Roster.member_add(g, i, "n#{i}", [], :online)
+    :ok = Roster.session_subscribe(g, 1, 0, [{0, 9}])
+    _ = frames()
+    :ok = Roster.member_remove(g, 7)
+    for {:roster_frame, 0, [1], f} <- frames(), {:delete, i} <- f.ops, do: i
+  end
+
+  test "tail deletes" do
+    assert [7] = deletes_when_last_leaves(tail_deletes: true)
+    assert [7] = deletes_when_last_leaves(tail_deletes: 1)
+    assert [] = deletes_when_last_leaves([])
+    assert {:error, :einval} = Roster.new(tail_deletes: 2)
+  end
+
   test "guild settings, batches, flush, stats" do
     g = scenario_guild()
     :ok = Roster.session_subscribe(g, 1, 0, [{0, 9}])

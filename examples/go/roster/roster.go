@@ -178,6 +178,7 @@ type Config struct {
 	MaxRangeSpan      uint32 // rows one range may span before widening
 	MaxSessionLists   uint32 // lists one session may subscribe to
 	MaxSessions       uint32
+	TailDeletes       bool // a DELETE for each row leaving the list's end (clients that do not resize)
 }
 
 // DefaultConfig is the library's default configuration (ROSTER_CONFIG_INIT).
@@ -197,6 +198,7 @@ func DefaultConfig() Config {
 		MaxRangeSpan:      uint32(c.max_range_span),
 		MaxSessionLists:   uint32(c.max_session_lists),
 		MaxSessions:       uint32(c.max_sessions),
+		TailDeletes:       c.tail_deletes != 0,
 	}
 }
 
@@ -219,6 +221,10 @@ func (cfg *Config) toC() C.roster_config {
 	c.max_range_span = C.uint32_t(cfg.MaxRangeSpan)
 	c.max_session_lists = C.uint32_t(cfg.MaxSessionLists)
 	c.max_sessions = C.uint32_t(cfg.MaxSessions)
+	c.tail_deletes = 0
+	if cfg.TailDeletes {
+		c.tail_deletes = 1
+	}
 	return c
 }
 

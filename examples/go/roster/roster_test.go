@@ -1367,3 +1367,45 @@ func TestFrameQueueMalformed(t *testing.T) {
 		}
 	}
 }
+
+// ---- Tail deletes ----------------------------------------------------------------
+
+// tailDeletes returns the DELETE indices of the frame sent when the last of
+// seven members leaves a list that one session holds in chunks of 5.
+func tailDeletes(t *testing.T, on bool) []uint32 {
+	t.Helper()
+	cfg := roster.DefaultConfig()
+	cfg.ChunkSize = 5
+	cfg.TailDeletes = on
+	g, err := roster.NewGuild(&cfg)
+	ok(t, err)
+	defer g.Close()
+	for i := uint64(1); i <= 7; i++ {
+		ok(t, g.AddMember(i, fmt.Sprintf("n%d", i), nil, roster.Online))
+	}
+	ok(t, g.Subscribe(1, 0, roster.Range{Start: 0, End: 9}))
+	var deletes []uint32
+	ok(t, g.SetFrameCallback(func(f *roster.FrameView) {
+		for _, op := range f.Copy().Ops {
+			if op.Kind == roster.OpDelete {
+				deletes = append(deletes, op.Index)
+			}
+		}
+	}))
+	ok(t, g.RemoveMember(7))
+	return deletes
+}
+
+// TestTailDeletes: with Config.TailDeletes the row leaving the end of the
+// list gets a DELETE (for clients that do not resize); without, none.
+func TestTailDeletes(t *testing.T) {
+	if roster.DefaultConfig().TailDeletes {
+		t.Fatal("tail deletes on by default")
+	}
+	if got := tailDeletes(t, true); len(got) != 1 || got[0] != 7 {
+		t.Fatalf("with tail deletes: DELETEs at %v, want [7]", got)
+	}
+	if got := tailDeletes(t, false); len(got) != 0 {
+		t.Fatalf("without tail deletes: DELETEs at %v, want none", got)
+	}
+}

@@ -108,6 +108,27 @@ class ConfigTest(unittest.TestCase, AssertStatus):
             Guild(chunk_size=-1)
 
 
+class TailDeletesTest(unittest.TestCase, AssertStatus):
+    """roster_config.tail_deletes: the last row of the list leaving gets a
+    DELETE (for clients that do not resize); without it, none."""
+
+    def deletes_when_last_leaves(self, **config: int) -> List[int]:
+        with Guild(chunk_size=5, **config) as g:
+            for i in range(1, 8):
+                g.add_member(i, f"n{i}")
+            g.subscribe(1, 0, [(0, 9)])
+            rec = Recorder()
+            g.set_frame_callback(rec)
+            g.remove_member(7)
+            return [op.index for f in rec.frames for op in f.ops if op.kind == OpKind.DELETE]
+
+    def test_on_and_off(self) -> None:
+        self.assertEqual(Config().tail_deletes, 0)
+        self.assertEqual(self.deletes_when_last_leaves(tail_deletes=1), [7])
+        self.assertEqual(self.deletes_when_last_leaves(), [])
+        self.assertStatus(Status.EINVAL, Guild, tail_deletes=2)
+
+
 class LifetimeTest(unittest.TestCase, AssertStatus):
     def test_close_once(self) -> None:
         g = Guild()

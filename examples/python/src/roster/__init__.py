@@ -256,6 +256,9 @@ class Config:
     max_range_span: int = 300
     max_session_lists: int = 5
     max_sessions: int = 1048576
+    # 1: a DELETE for every row that leaves the end of the list inside a
+    # held chunk, for clients that never resize their rows.
+    tail_deletes: int = 0
 
 
 # ROSTER_CONFIG_INIT is a macro, so its values are repeated here (size aside).

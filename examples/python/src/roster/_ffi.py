@@ -64,6 +64,7 @@ class RosterConfig(Structure):
         ("max_sessions", c_uint32),
         ("reserved", c_uint32),
         ("allocator", RosterAllocator),
+        ("tail_deletes", c_uint32),
     ]
 
 

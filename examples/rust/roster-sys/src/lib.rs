@@ -178,6 +178,9 @@ pub struct roster_config {
     pub reserved: u32,
     /// Memory hooks (none: the C and C++ runtimes); since 0.2.
     pub allocator: roster_allocator,
+    /// 1: a DELETE for every row that leaves the end of the list inside a
+    /// held chunk, for clients that never resize (0; 0 or 1); since 0.2.
+    pub tail_deletes: u32,
 }
 
 impl roster_config {
@@ -199,6 +202,7 @@ impl roster_config {
         max_sessions: 1_048_576,
         reserved: 0,
         allocator: roster_allocator::NONE,
+        tail_deletes: 0,
     };
 }
 
@@ -616,13 +620,13 @@ mod layout {
     check!(roster_allocator, 32, 8,
         allocate @ 0: AllocateFn, reallocate @ 8: ReallocateFn,
         deallocate @ 16: DeallocateFn, user_data @ 24: *mut c_void);
-    check!(roster_config, 96, 8,
+    check!(roster_config, 104, 8,
         size @ 0: u32, offline_threshold @ 4: u32, everyone_view @ 8: u32,
         max_members @ 12: u32, max_roles @ 16: u32, max_roles_per_member @ 20: u32,
         max_lists @ 24: u32, max_overwrites @ 28: u32, max_sort_key_bytes @ 32: u32,
         chunk_size @ 36: u32, max_ranges @ 40: u32, max_range_span @ 44: u32,
         max_session_lists @ 48: u32, max_sessions @ 52: u32, reserved @ 56: u32,
-        allocator @ 64: roster_allocator);
+        allocator @ 64: roster_allocator, tail_deletes @ 96: u32);
     check!(roster_role, 16, 8, id @ 0: u64, position @ 8: i32, flags @ 12: u32);
     check!(roster_member_spec, 48, 8,
         id @ 0: u64, name @ 8: *const c_char, name_len @ 16: usize,

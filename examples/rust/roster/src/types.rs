@@ -49,6 +49,9 @@ pub struct Config {
     pub max_session_lists: u32,
     /// Sessions in the guild (1,048,576).
     pub max_sessions: u32,
+    /// A DELETE for every row that leaves the end of the list inside a
+    /// held chunk, for clients that never resize their rows (false).
+    pub tail_deletes: bool,
 }
 
 impl Default for Config {
@@ -77,11 +80,12 @@ impl Config {
             max_sessions: self.max_sessions,
             reserved: 0,
             allocator: sys::roster_allocator::NONE,
+            tail_deletes: u32::from(self.tail_deletes),
         }
     }
 
     /// The fields of a C struct (its `size`, `reserved` and allocator are
-    /// not kept; `everyone_view` is true unless 0).
+    /// not kept; `everyone_view` and `tail_deletes` are true unless 0).
     pub fn from_raw(c: &sys::roster_config) -> Config {
         Config {
             offline_threshold: c.offline_threshold,
@@ -97,6 +101,7 @@ impl Config {
             max_range_span: c.max_range_span,
             max_session_lists: c.max_session_lists,
             max_sessions: c.max_sessions,
+            tail_deletes: c.tail_deletes != 0,
         }
     }
 }

@@ -83,6 +83,39 @@ fn every_status_code_has_its_kind_and_name() {
 
 // ---- Guild creation, settings, counts -----------------------------------------------------
 
+/// The DELETE indices sent when the last of seven members leaves a list
+/// one session holds in chunks of 5.
+fn deletes_when_last_leaves(tail_deletes: bool) -> Vec<u32> {
+    let (mut guild, frames) = recording(&Config {
+        chunk_size: 5,
+        tail_deletes,
+        ..Config::default()
+    });
+    for i in 1..=7u64 {
+        guild
+            .add_member(i, &format!("n{i}"), &[], Presence::Online)
+            .unwrap();
+    }
+    guild.subscribe(1, 0, &[0..=9]).unwrap();
+    take(&frames);
+    guild.remove_member(7).unwrap();
+    take(&frames)
+        .iter()
+        .flat_map(|f| f.ops.iter())
+        .filter_map(|op| match op {
+            Op::Delete { index } => Some(*index),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn tail_deletes_delete_the_rows_leaving_the_end() {
+    assert!(!Config::default().tail_deletes);
+    assert_eq!(deletes_when_last_leaves(true), vec![7]);
+    assert!(deletes_when_last_leaves(false).is_empty());
+}
+
 #[test]
 fn config_round_trips_and_bad_configs_are_refused() {
     let config = Config::default();

@@ -31,6 +31,7 @@ public final class GuildConfig {
     private int maxRangeSpan = 300;
     private int maxSessionLists = 5;
     private int maxSessions = 1_048_576;
+    private int tailDeletes = 0;
 
     /** The defaults (ROSTER_CONFIG_INIT). */
     public GuildConfig() {}
@@ -61,6 +62,12 @@ public final class GuildConfig {
     public GuildConfig maxSessionLists(int v) { maxSessionLists = v; return this; }
     /** Sessions in the guild. */
     public GuildConfig maxSessions(int v) { maxSessions = v; return this; }
+    /**
+     * Whether every row that leaves the end of the list inside a held chunk
+     * gets a DELETE, for clients that never resize their rows (off by
+     * default; docs/frames.md §10 of the library).
+     */
+    public GuildConfig tailDeletes(boolean v) { tailDeletes = v ? 1 : 0; return this; }
 
     /**
      * Writes the C struct at offset 0 of b: size = sizeof(roster_config) as
@@ -74,8 +81,10 @@ public final class GuildConfig {
             b.putInt(4 * i, fields[i]);
         }
         b.putInt(Layout.CONFIG_RESERVED + 4, 0); // padding before the allocator
-        for (int off = Layout.CONFIG_ALLOCATOR; off < Layout.CONFIG_SIZE; off += 8) {
+        for (int off = Layout.CONFIG_ALLOCATOR; off < Layout.CONFIG_TAIL_DELETES; off += 8) {
             b.putLong(off, 0); // allocate, reallocate, deallocate, user_data: unset
         }
+        b.putInt(Layout.CONFIG_TAIL_DELETES, tailDeletes);
+        b.putInt(Layout.CONFIG_TAIL_DELETES + 4, 0); // padding at the end
     }
 }

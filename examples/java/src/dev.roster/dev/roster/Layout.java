@@ -10,10 +10,14 @@ package dev.roster;
 final class Layout {
     private Layout() {}
 
-    /** roster_config: 15 uint32_t, then roster_allocator (4 pointers) at 64. */
-    static final int CONFIG_SIZE = 96;
+    /**
+     * roster_config: 15 uint32_t, roster_allocator (4 pointers) at 64, then
+     * tail_deletes at 96 (and 4 bytes of padding).
+     */
+    static final int CONFIG_SIZE = 104;
     static final int CONFIG_RESERVED = 56;
     static final int CONFIG_ALLOCATOR = 64;
+    static final int CONFIG_TAIL_DELETES = 96;
 
     /** roster_role {id; position; flags}. */
     static final int ROLE_SIZE = 16;

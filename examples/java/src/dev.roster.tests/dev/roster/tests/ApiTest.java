@@ -282,6 +282,32 @@ public final class ApiTest {
         new Guild(new GuildConfig().maxLists(0).maxOverwrites(0).everyoneView(false)).close();
     }
 
+    /** The DELETE indices sent when the last of seven members leaves a list one session holds in chunks of 5. */
+    private static List<Integer> deletesWhenLastLeaves(boolean tailDeletes) {
+        List<Integer> deletes = new ArrayList<>();
+        try (Guild g = new Guild(new GuildConfig().chunkSize(5).tailDeletes(tailDeletes))) {
+            for (int i = 1; i <= 7; i++) {
+                g.addMember(i, "n" + i, new long[0], Presence.ONLINE);
+            }
+            g.subscribe(1, 0, new Range(0, 9));
+            g.setFrameListener(f -> {
+                for (int i = 0; i < f.opCount(); i++) {
+                    if (f.opKind(i) == FrameView.DELETE) {
+                        deletes.add(f.opIndex(i));
+                    }
+                }
+            });
+            g.removeMember(7);
+        }
+        return deletes;
+    }
+
+    /** roster_config.tail_deletes: the row leaving the end of the list gets a DELETE; without it, none. */
+    public static void testTailDeletes() {
+        same(List.of(7), deletesWhenLastLeaves(true), "tail deletes on");
+        same(List.of(), deletesWhenLastLeaves(false), "tail deletes off");
+    }
+
     public static void testGuildSettings() {
         try (Guild g = scenarioGuild()) {
             int before = g.listLength(0);
