@@ -2,6 +2,7 @@
 //
 //   roster-sim [sim] [options]   the W2 simulator (the default mode)
 //   roster-sim replay [FILE]     apply JSON Lines events, print results
+//   roster-sim serve [options]   the live demo: a page and a gateway on loopback
 //
 // Subcommands are a table: add a row to add one. A first argument that is
 // not a subcommand's name (none, or an option) runs the default one.
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "replay.hpp"
+#include "serve.hpp"
 #include "simulate.hpp"
 
 namespace {
@@ -34,6 +36,9 @@ constexpr Command commands[] = {
     {"replay", replay_args,
      "apply JSON Lines events (FILE or stdin) and print JSON Lines results", no_help,
      sim::replay_main, false},
+    {"serve", sim::serve_synopsis,
+     "the live demo: a Discord-like page and gateway on 127.0.0.1, fed by a guild under churn",
+     sim::serve_help, sim::serve_main, false},
 };
 
 void usage(std::FILE* to, bool full) {
