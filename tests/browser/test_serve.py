@@ -37,6 +37,13 @@ def find_browser():
     try:
         from selenium import webdriver  # noqa: F401
     except ImportError:
+        # Debian's python3-selenium is for Debian's python3: when another
+        # python3 comes first on PATH (pyenv, a venv), run again with it.
+        system = "/usr/bin/python3"
+        if os.path.exists(system) and os.path.realpath(sys.executable) != os.path.realpath(system) \
+                and not os.environ.get("ROSTER_BROWSER_REEXEC"):
+            os.environ["ROSTER_BROWSER_REEXEC"] = "1"
+            os.execv(system, [system] + sys.argv)
         return None, None, "python3-selenium is not installed"
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver") or (

@@ -273,7 +273,7 @@
     const box = $('refused');
     if (refused !== undefined) {
       box.hidden = false;
-      box.innerHTML = '<span class="big">&#128274;</span>';
+      box.innerHTML = '<span class="big">Private channel</span>';
       box.appendChild(document.createTextNode(
         'The server refused the member list of #' + c.name + ': ' + refused + '.'));
       spacer.textContent = '';
