@@ -152,6 +152,7 @@ void WsSession::start(http::request<http::string_body> req) {
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.read_message_max(1u << 20);
+    ws_.auto_fragment(false);  // one frame per message
     ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
         if (ec) return;
         self->attached_ = true;
