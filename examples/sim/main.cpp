@@ -2,6 +2,7 @@
 //
 //   roster-sim [sim] [options]   the W2 simulator (the default mode)
 //   roster-sim replay [FILE]     apply JSON Lines events, print results
+//   roster-sim list-id           a channel's Discord list id (JSON on stdin)
 //   roster-sim serve [options]   the live demo: a page and a gateway on loopback
 //
 // Subcommands are a table: add a row to add one. A first argument that is
@@ -11,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "list_id.hpp"
 #include "replay.hpp"
 #include "serve.hpp"
 #include "simulate.hpp"
@@ -27,6 +29,7 @@ struct Command {
 };
 
 std::string replay_args() { return "[FILE]"; }
+std::string list_id_args() { return "< CHANNEL.json"; }
 std::string no_help() { return ""; }
 
 constexpr Command commands[] = {
@@ -36,6 +39,9 @@ constexpr Command commands[] = {
     {"replay", replay_args,
      "apply JSON Lines events (FILE or stdin) and print JSON Lines results", no_help,
      sim::replay_main, false},
+    {"list-id", list_id_args,
+     "print a channel's Discord list id; reads {\"everyone_view\":..,\"overwrites\":[..]}",
+     no_help, sim::list_id_main, false},
     {"serve", sim::serve_synopsis,
      "the live demo: a Discord-like page and gateway on 127.0.0.1, fed by a guild under churn",
      sim::serve_help, sim::serve_main, false},
