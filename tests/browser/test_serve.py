@@ -164,6 +164,17 @@ class Page:
                 if r["id"] != t["id"] or r["name"] != t["name"] or r["status"] != t["status"] \
                         or t["status"] not in r["dot"]:
                     fail("%s: member row %d: page %r, server %r" % (label, r["index"], r, t))
+        covered = self.js("return window.rosterDemo.coveredRows();")
+        if covered:
+            fail("%s: rows %r are drawn but covered" % (label, covered))
+        top = self.js("return Math.floor(document.getElementById('scroller').scrollTop / 42);")
+        sticky = self.js("return window.rosterDemo.stickySection();")
+        if top > 0:
+            want = by_index[top]["group"]
+            if sticky != want:
+                fail("%s: the sticky header shows %r, the top row is in %r" % (label, sticky, want))
+        elif sticky is not None:
+            fail("%s: a sticky header over the list's first row" % label)
         print("%s: %d rows drawn [%d, %d] of %d (list %s, s=%d): all equal to the server's"
               % (label, len(rows), lo, hi, truth["length"], list_id, seq), flush=True)
         self.demo.churn("paused=0")
@@ -210,7 +221,7 @@ def main():
         opts = webdriver.ChromeOptions()
         opts.binary_location = chromium
         for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--window-size=1280,800", "--force-device-scale-factor=1"):
+                  "--window-size=1200,760", "--force-device-scale-factor=1"):
             opts.add_argument(a)
         driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=opts)
         driver.set_script_timeout(30)

@@ -93,7 +93,9 @@
     text += op.range ? '[' + op.range[0] + ', ' + op.range[1] + ']' : op.index;
     if (op.op === 'SYNC') text += ' (' + op.items.length + ' rows)';
     if (op.item && op.item.member) text += ' ' + op.item.member.user.username;
-    if (op.item && op.item.group) text += ' header ' + op.item.group.id;
+    if (op.item && op.item.group) {
+      text += ' header ' + groupName(op.item.group.id) + ' \u2014 ' + op.item.group.count;
+    }
     demo.oplog.unshift(id + ': ' + text);
     demo.oplog.length = Math.min(demo.oplog.length, 12);
   }
@@ -417,6 +419,26 @@
       out.push(r);
     }
     return out;
+  };
+  // Rows wholly in view that something else covers (the sticky header
+  // excepted, over the top row): what a user could not see.
+  demo.coveredRows = function () {
+    const box = scroller.getBoundingClientRect();
+    const sticky = $('sticky-header');
+    const below = sticky.hidden ? box.top : sticky.getBoundingClientRect().bottom;
+    const out = [];
+    for (const el of spacer.querySelectorAll('.row')) {
+      const r = el.getBoundingClientRect();
+      if (r.top < below || r.bottom > box.bottom) continue;
+      const hit = document.elementFromPoint(r.left + 20, r.top + r.height / 2);
+      if (!hit || !el.contains(hit)) out.push(Number(el.dataset.index));
+    }
+    return out;
+  };
+  // The section named by the sticky header, or null when it is hidden.
+  demo.stickySection = function () {
+    const sticky = $('sticky-header');
+    return sticky.hidden ? null : sticky.dataset.group;
   };
   demo.switchChannel = switchChannel;
   demo.scrollToRow = function (i) { scroller.scrollTop = i * ROW_H; };
