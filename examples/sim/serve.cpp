@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <utility>  // before Boost 1.74's asio/awaitable.hpp, which needs it in C++20
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -93,7 +94,7 @@ private:
     beast::flat_buffer buffer_;
     std::deque<std::string> queue_;
     std::size_t queued_ = 0;
-    bool closing_ = false, attached_ = false;
+    bool closing_ = false, attached_ = false, overflow_ = false;
 };
 
 class Server {
@@ -126,8 +127,11 @@ public:
     void stop() {
         acceptor_.close();
         timer_.cancel();
+        // close() detaches the client: not while walking clients_.
+        std::vector<std::shared_ptr<WsSession>> open;
         for (auto& [id, weak] : clients_)
-            if (auto s = weak.lock()) s->close(1001);
+            if (auto s = weak.lock()) open.push_back(std::move(s));
+        for (auto& s : open) s->close(1001);
     }
 
 private:
@@ -172,9 +176,12 @@ void WsSession::read() {
 }
 
 void WsSession::send(std::string text) {
-    if (closing_) return;
-    if (queued_ + text.size() > max_queued_bytes) {  // a client that does not read
-        close(4008);
+    if (closing_ || overflow_) return;
+    if (queued_ + text.size() > max_queued_bytes) {
+        // A client that does not read. Closed after this handler: send()
+        // may be called from inside the guild's frame callback.
+        overflow_ = true;
+        net::post(ws_.get_executor(), [self = shared_from_this()] { self->close(4008); });
         return;
     }
     queued_ += text.size();
@@ -409,10 +416,13 @@ int serve_main(int argc, char** argv) {
         return 1;
     }
     net::signal_set signals(io, SIGINT, SIGTERM);
+    net::steady_timer grace(io);
     signals.async_wait([&](beast::error_code, int) {
         server.stop();
-        // Let the close frames go out, then stop.
-        net::post(io, [&io] { io.stop(); });
+        // The close frames go out; then whatever is left (an idle HTTP
+        // keep-alive connection) is dropped.
+        grace.expires_after(std::chrono::milliseconds(500));
+        grace.async_wait([&io](beast::error_code) { io.stop(); });
     });
     std::printf("roster-sim serve: http://127.0.0.1:%u/ (Ctrl-C stops)\n",
                 static_cast<unsigned>(server.port()));

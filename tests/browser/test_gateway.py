@@ -194,6 +194,7 @@ def main():
             srv.proc.kill()
             fail("no exit on SIGTERM")
     check(rc == 0, "roster-sim serve exited with %d" % rc)
+    srv.last.expect_close(1001, "the client left connected at SIGTERM")
     print("ok")
     return 0
 
@@ -328,6 +329,17 @@ def run(srv):
 
     ws.send({"op": 2, "d": {"token": "demo"}})
     ws.expect_close(4005, "a second IDENTIFY")
+
+    # A client left connected and subscribed, under churn: SIGTERM must
+    # still stop the server cleanly (it closes the client with 1001).
+    last = Ws(srv.port)
+    last.recv()
+    last.send({"op": 2, "d": {"token": "demo"}})
+    last.recv()
+    last.send({"op": 14, "d": {"guild_id": guild["id"], "channels": {general: [[0, 99]]}}})
+    check(last.recv()["t"] == "GUILD_MEMBER_LIST_UPDATE", "the last client's SYNC")
+    srv.json("/api/churn?rate=500&paused=0", method="POST")
+    srv.last = last
 
 
 if __name__ == "__main__":
