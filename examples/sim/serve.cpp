@@ -100,8 +100,7 @@ private:
 class Server {
 public:
     Server(net::io_context& io, const Options& o)
-        : io_(io),
-          acceptor_(io),
+        : acceptor_(io),
           timer_(io),
           demo_(o.demo, [this](std::uint64_t s, std::string text) { deliver(s, std::move(text)); }) {}
 
@@ -143,7 +142,6 @@ private:
         if (auto s = it->second.lock()) s->send(std::move(text));
     }
 
-    net::io_context& io_;
     tcp::acceptor acceptor_;
     net::steady_timer timer_;
     std::chrono::steady_clock::time_point last_tick_;
