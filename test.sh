@@ -114,7 +114,8 @@ case $mode in
   fuzz)
     # (No 'full' setup here: the tests option, which defines it, is off.)
     meson test -C "$dir" --print-errorlogs --suite fuzz "$@" || rc=$?
-    per_target=$(( (fuzz_seconds + 3) / 4 ))
+    # The budget is shared among run.sh's six default targets.
+    per_target=$(( (fuzz_seconds + 5) / 6 ))
     fuzz_out="$dir/fuzz-run.txt"
     fuzz_rc=0
     tests/fuzz/run.sh "$per_target" | tee "$fuzz_out" || fuzz_rc=1

@@ -26,7 +26,10 @@ struct ChannelEntry {
 
 struct SessionEntry {
     std::uint64_t user = 0;
-    std::set<std::uint64_t> lists;  // subscribed to through requests
+    // Lists subscribed to through requests, with the ranges as requested:
+    // subscribing with them again gives the same chunks, and passes the
+    // guild's limits again (normalised ranges, merged, may not).
+    std::map<std::uint64_t, std::vector<roster_range>> lists;
 };
 
 }  // namespace
@@ -100,14 +103,14 @@ int revalidate(roster_discord* ctx, std::size_t* removed) {
     for (auto& [sid, s] : ctx->sessions) {
         for (auto it = s.lists.begin(); it != s.lists.end();) {
             int view = 0;
-            int st = roster_list_can_view(&view, ctx->guild, *it, s.user);
+            int st = roster_list_can_view(&view, ctx->guild, it->first, s.user);
             if (st == ROSTER_ENOTFOUND) {  // the list is gone: nothing held
                 it = s.lists.erase(it);
                 continue;
             }
             if (st) return st;
             if (!view) {
-                st = roster_session_subscribe(ctx->guild, sid, *it, nullptr, 0);
+                st = roster_session_subscribe(ctx->guild, sid, it->first, nullptr, 0);
                 if (st && st != ROSTER_ENOTFOUND) return st;
                 it = s.lists.erase(it);
                 ++n;
@@ -189,9 +192,12 @@ int roster_discord_channel_remove(roster_discord* ctx, uint64_t channel_id) {
     if (!ctx || channel_id == 0) return ROSTER_EINVAL;
     auto it = ctx->channels.find(channel_id);
     if (it == ctx->channels.end()) return ROSTER_ENOTFOUND;
-    const Channel desc = it->second.desc;
+    // The batch refuses (EBUSY) inside the frame callback before anything
+    // changes; the list's removal then cannot fail.
+    if (int s = roster_batch_begin(ctx->guild); s) return s;
+    const Channel desc = std::move(it->second.desc);
     ctx->channels.erase(it);
-    return release(ctx, desc);
+    return commit(ctx->guild, release(ctx, desc));
 }
 
 int roster_discord_channel_list(uint64_t* list, roster_discord_list_id* id,
@@ -299,7 +305,10 @@ int roster_discord_request(roster_discord_request_info* info, roster_discord* ct
         std::vector<std::pair<std::uint64_t, std::vector<roster_range>>> before;
         for (const auto& [list, r] : by_list) {
             std::vector<roster_range> held;
-            if (existed) {
+            const SessionEntry* se = known != ctx->sessions.end() ? &known->second : nullptr;
+            if (se && se->lists.count(list)) {
+                held = se->lists.at(list);  // as requested: accepted again
+            } else if (existed) {
                 size_t n = 0;
                 if (int e = roster_session_ranges(nullptr, 0, &n, ctx->guild, session_id, list); e)
                     return done(e);
@@ -342,7 +351,7 @@ int roster_discord_request(roster_discord_request_info* info, roster_discord* ct
             if (r.empty())
                 entry.lists.erase(list);
             else
-                entry.lists.insert(list);
+                entry.lists[list] = r;
         }
         res.lists = std::uint32_t(by_list.size());
         return done(commit(ctx->guild, ROSTER_OK));

@@ -106,7 +106,8 @@ typedef struct roster_discord_list_id {
  * ADMINISTRATOR).
  *
  * everyone_view: 1 when the guild's \@everyone role has VIEW_CHANNEL.
- * guild_id: the guild's id (the \@everyone overwrite's id).
+ * guild_id: the guild's id (the \@everyone overwrite's id; 0 when only the
+ * id is wanted: no overwrite is then taken as \@everyone's).
  *
  * The id is "everyone" when everyone_view is 1 and no overwrite denies
  * VIEW_CHANNEL; otherwise, "allow:<id>" for each overwrite that allows it
@@ -169,8 +170,8 @@ ROSTER_DISCORD_API int roster_discord_channel_set(roster_discord *ctx, uint64_t 
                                                   const roster_discord_overwrite *overwrites,
                                                   size_t overwrite_count);
 
-/** Removes the channel (its list goes when no other channel uses it).
- * Errors: EINVAL, ENOTFOUND. */
+/** Removes the channel (its list goes when no other channel uses it: its
+ * subscribers get their last frame). Errors: EINVAL, ENOTFOUND, EBUSY. */
 ROSTER_DISCORD_API int roster_discord_channel_remove(roster_discord *ctx, uint64_t channel_id);
 
 /** The channel's list: *list gets the roster list id and *id (when not NULL)
@@ -221,7 +222,8 @@ typedef struct roster_discord_request_info {
  * ranges joined. All or nothing, as one batch: on any error no
  * subscription changed and no frame was sent.
  *
- * Errors: EINVAL (NULL, id 0, malformed JSON, an op other than 14 or 37, a
+ * Errors: EINVAL (NULL, id 0, a session first used by another user,
+ * malformed JSON, an op other than 14 or 37, a
  * missing field, an id that is not a decimal string of a non-zero 64-bit
  * value, a range that is not [start, end] with integers 0 <= start <= end
  * < 2^32), ENOTFOUND (the request names no channel of this guild, or an
@@ -252,7 +254,7 @@ ROSTER_DISCORD_API int roster_discord_revalidate(size_t *removed, roster_discord
  * member: user, roles, nick, ...) of *member_len bytes, *presence (may be
  * left NULL: no "presence" field) a JSON object of *presence_len bytes. The
  * encoder splices them verbatim: {"member":{<member's fields>,"presence":
- * <presence>}}; it checks only that member is an object's text ({...}). The
+ * <presence>}}; it checks only that each is an object's text ({...}). The
  * buffers must stay valid until the next call of the callback. Returns
  * ROSTER_OK, or a status that stops the encoding (returned as is). */
 typedef int (*roster_discord_member_fn)(const char **member, size_t *member_len,

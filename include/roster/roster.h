@@ -508,8 +508,7 @@ ROSTER_API int roster_list_index_of(uint32_t *out, const roster_guild *guild, ui
  * answers visibility, not presence on screen: a visible member hidden as
  * offline past the threshold still gets 1. List 0: 1 for every member. A
  * user who is not a member gets 0 (not an error). Errors: EINVAL (NULL,
- * user id 0),
- * ENOTFOUND (unknown list). O(r). Since 0.2. */
+ * user id 0), ENOTFOUND (unknown list). O(1). Since 0.2. */
 ROSTER_API int roster_list_can_view(int *out, const roster_guild *guild, uint64_t list_id,
                                     uint64_t user_id);
 

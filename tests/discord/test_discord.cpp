@@ -287,7 +287,9 @@ TEST_CASE("visibility: users on both sides of every kind of overwrite") {
             ++ch;
             CAPTURE(ch);
             REQUIRE(roster_discord_channel_set(f.ctx, ch, ows.data(), ows.size()) == ROSTER_OK);
-            for (const auto& [u, r] : users) {
+            for (const auto& ur : users) {
+                const uint64_t u = ur.first;
+                const std::vector<uint64_t>& r = ur.second;
                 CAPTURE(u);
                 const bool want = reference_view(ev, roles, r, u, ows);
                 int got = -1;
@@ -579,6 +581,19 @@ TEST_CASE("requests: bad ones get a status and change nothing") {
     auto r = f.ranges(1, l7);
     REQUIRE(r.size() == 1);
     CHECK(r[0].start == 0);
+    CHECK(f.sink.frames.empty());
+    // Put back as requested: [0,299],[300,599] is held as one range [0,599],
+    // wider than max_range_span (300), which a subscribe would refuse.
+    REQUIRE(f.request(1, 11, op14(9, "[[0,299],[300,599]]")) == ROSTER_OK);
+    f.sink.frames.clear();
+    CHECK(f.request(1, 11,
+                    R"({"op":14,"d":{"guild_id":"1000","channels":{"9":[[0,99]],)"
+                    R"("7":[[0,99],[100,199],[200,299],[300,399]]}}})") == ROSTER_ELIMIT);
+    r = f.ranges(1, 0);
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].start == 0);
+    CHECK(r[0].end == 599);
+    CHECK(f.ranges(1, l7).size() == 1);
     CHECK(f.sink.frames.empty());
     // Arguments.
     CHECK(roster_discord_request(nullptr, nullptr, 1, 11, "{}", 2) == ROSTER_EINVAL);

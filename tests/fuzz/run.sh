@@ -5,6 +5,7 @@
 #
 # Usage: tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 #   SECONDS_PER_TARGET  default 60; TARGET default: fuzz_capi fuzz_oom fuzz_replay fuzz_snapshot
+#                       fuzz_discord_frames fuzz_discord_request
 # Environment:
 #   FUZZ_BUILD_DIR  build directory (default build-fuzz)
 #   FUZZ_FORK       N > 0: N fuzzing processes per target (libFuzzer -fork=N);
@@ -25,7 +26,8 @@ src=tests/fuzz
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_capi fuzz_oom fuzz_replay fuzz_snapshot)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_capi fuzz_oom fuzz_replay fuzz_snapshot fuzz_discord_frames
+  fuzz_discord_request)
 dir=${FUZZ_BUILD_DIR:-build-fuzz}
 
 if [ ! -f "$dir/build.ninja" ]; then

@@ -2,7 +2,8 @@
 # Usage: check_install.sh BUILD_ROOT SOURCE_DIR
 # Installs the build into a staging directory (meson install --destdir) and
 # checks what a user gets: the versioned shared library and its SONAME
-# links, the headers, the pkg-config file, roster-sim and its man page, the licence. Then builds a small
+# links, the headers, the pkg-config file, roster-sim and its man page, the licence, and the
+# Discord adapter's library, header and pkg-config file. Then builds a small
 # C program (consumer.c) and a C++ one against the staged tree through
 # pkg-config alone, and runs them.
 set -euo pipefail
@@ -35,6 +36,10 @@ need "$lib/libroster.so.0"
 need "$root/bin/roster-sim"
 need "$stage$datadir/doc/roster/LICENSE"
 need "$stage$mandir/man1/roster-sim.1"
+need "$root/include/roster/discord.h"
+need "$lib/pkgconfig/roster-discord.pc"
+need "$lib/libroster-discord.so"
+need "$lib/libroster-discord.so.0"
 soname=$(readelf -d "$lib/libroster.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 if [ "$soname" != libroster.so.0 ]; then echo "SONAME is '$soname', expected libroster.so.0"; fail=1; fi
 [ $fail = 0 ] || exit 1
@@ -55,5 +60,13 @@ printf '#include <roster/roster.hpp>\nint main() { roster::Guild g; g.add_member
 LD_LIBRARY_PATH=$lib "$stage/consumer"
 LD_LIBRARY_PATH=$lib "$stage/consumer-cpp"
 echo "consumer-cpp: ok"
+# The Discord adapter through its own pkg-config file (which requires roster).
+printf '#include <roster/discord.h>\n#include <string.h>\nint main(void) { roster_discord_list_id id; roster_discord_overwrite o = {456, ROSTER_DISCORD_OVERWRITE_ROLE, ROSTER_OVERWRITE_DENY}; if (roster_discord_compute_list_id(&id, NULL, NULL, 0, 1, 1, &o, 1) != ROSTER_OK) return 1; return strcmp(id.text, "3460824376") != 0; }\n' \
+  >"$stage/consumer-discord.c"
+# shellcheck disable=SC2046
+"$cc" -std=c99 -Wall -Wextra -Werror $(pkg-config --cflags roster-discord) "$stage/consumer-discord.c" \
+  -o "$stage/consumer-discord" $(pkg-config --libs roster-discord)
+LD_LIBRARY_PATH=$lib "$stage/consumer-discord"
+echo "consumer-discord: ok"
 LD_LIBRARY_PATH=$lib "$root/bin/roster-sim" --help >/dev/null
 echo "roster-sim from the staged tree: ok"

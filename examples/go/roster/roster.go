@@ -808,6 +808,16 @@ func (g *Guild) IndexOf(list, user uint64) (uint32, error) {
 	return uint32(i), err
 }
 
+// CanView says whether the member may view the list by its rule
+// (roster_list_can_view), shown or hidden as offline; false for a user who
+// is not a member.
+func (g *Guild) CanView(list, user uint64) (bool, error) {
+	var v C.int
+	err := g.done("roster_list_can_view",
+		C.roster_list_can_view(&v, g.ptr, C.uint64_t(list), C.uint64_t(user)))
+	return v != 0, err
+}
+
 func minInt(a, b int) int {
 	if a < b {
 		return a

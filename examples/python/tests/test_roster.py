@@ -420,6 +420,9 @@ class ListTest(unittest.TestCase, AssertStatus):
             self.assertEqual(g.list_length(3), len(g.list_rows(3, 0, 1000)))
             row = g.list_index_of(3, 9)
             self.assertEqual(g.list_rows(3, row, row)[0].user, 9)
+            self.assertTrue(g.list_can_view(3, 2))
+            self.assertFalse(g.list_can_view(3, 3))
+            self.assertFalse(g.list_can_view(3, 12345))
             g.remove_list(3)
             self.assertStatus(Status.ENOTFOUND, g.list_length, 3)
 

@@ -1558,6 +1558,13 @@ class Guild:
         self._query("roster_list_index_of", [out], _u64(list_id), _u64(user_id))
         return out.value
 
+    def list_can_view(self, list_id: int, user_id: int) -> bool:
+        """Whether the member may view the list by its rule, shown or hidden
+        as offline (roster_list_can_view); False for a user not a member."""
+        out = _ffi.c_int()
+        self._query("roster_list_can_view", [out], _u64(list_id), _u64(user_id))
+        return out.value != 0
+
     def _fetch(self, name: str, size: int, cap: int, *after: Any) -> bytearray:
         """For the calls (out, cap, *count, guild, *after) that write
         min(cap, total) entries of size bytes: all the entries' bytes."""

@@ -294,6 +294,7 @@ SIGNATURES: Dict[str, Tuple[object, list]] = {
     "roster_list_groups": (c_int, [_P, c_size_t, _SIZEP, _G, c_uint64]),
     "roster_list_rows": (c_int, [_P, c_size_t, _SIZEP, _G, c_uint64, c_uint32, c_uint32]),
     "roster_list_index_of": (c_int, [_U32P, _G, c_uint64, c_uint64]),
+    "roster_list_can_view": (c_int, [POINTER(c_int), _G, c_uint64, c_uint64]),
     "roster_guild_set_frame_callback": (c_int, [_G, FRAME_FN, c_void_p]),
     "roster_session_subscribe": (c_int, [_G, c_uint64, c_uint64, _P, c_size_t]),
     "roster_session_remove": (c_int, [_G, c_uint64]),

@@ -801,6 +801,12 @@ extern "C" {
         list_id: u64,
         user_id: u64,
     ) -> c_int;
+    pub fn roster_list_can_view(
+        out: *mut c_int,
+        guild: *const roster_guild,
+        list_id: u64,
+        user_id: u64,
+    ) -> c_int;
 
     // Sessions, subscriptions and frames.
     pub fn roster_guild_set_frame_callback(

@@ -877,6 +877,14 @@ impl Guild {
         Ok(n)
     }
 
+    /// Whether the member may view the list by its rule, shown or hidden as
+    /// offline (`roster_list_can_view`); false for a user who is not a member.
+    pub fn list_can_view(&self, list_id: u64, user_id: u64) -> Result<bool> {
+        let mut v = 0;
+        check(unsafe { sys::roster_list_can_view(&mut v, self.as_const(), list_id, user_id) })?;
+        Ok(v != 0)
+    }
+
     // ---- Sessions -------------------------------------------------------------------------
 
     /// Subscribes a session (created on first use) to row ranges of a list,

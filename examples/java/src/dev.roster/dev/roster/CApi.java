@@ -159,6 +159,8 @@ final class CApi {
 
     static native int roster_list_index_of(int[] out, long guild, long listId, long userId);
 
+    static native int roster_list_can_view(int[] out, long guild, long listId, long userId);
+
     /* ---- Sessions ------------------------------------------------------------------ */
 
     static native int roster_guild_set_frame_callback(long guild, FrameFn fn, Pointer userData);

@@ -832,6 +832,17 @@ public final class Guild implements AutoCloseable {
         return out[0];
     }
 
+    /**
+     * Whether the member may view the list by its rule, shown or hidden as
+     * offline (roster_list_can_view); false for a user who is not a member.
+     * Errors: ENOTFOUND (unknown list).
+     */
+    public boolean listCanView(long listId, long userId) {
+        int[] out = new int[1];
+        check(CApi.roster_list_can_view(out, handle(), listId, userId), "roster_list_can_view");
+        return out[0] != 0;
+    }
+
     /* ---- Sessions ------------------------------------------------------------ */
 
     /**
