@@ -5,6 +5,7 @@
 # machine-readable ("W2 members=... events_per_s=...").
 #   ./run.sh [roster-sim options]     e.g. ./run.sh --members 1000000 --sessions 10000
 #   ./run.sh bench <workload> [opts]  the benchmark harness, e.g. ./run.sh bench w3
+#   ./run.sh serve [--port P]         the live demo (docs/serve.md): prints its URL
 set -euo pipefail
 cd "$(dirname "$0")"
 .ci/install-deps build

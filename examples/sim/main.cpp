@@ -3,6 +3,7 @@
 //   roster-sim [sim] [options]   the W2 simulator (the default mode)
 //   roster-sim replay [FILE]     apply JSON Lines events, print results
 //   roster-sim list-id           a channel's Discord list id (JSON on stdin)
+//   roster-sim serve [options]   the live demo: a page and a gateway on loopback
 //
 // Subcommands are a table: add a row to add one. A first argument that is
 // not a subcommand's name (none, or an option) runs the default one.
@@ -13,6 +14,7 @@
 
 #include "list_id.hpp"
 #include "replay.hpp"
+#include "serve.hpp"
 #include "simulate.hpp"
 
 namespace {
@@ -40,6 +42,9 @@ constexpr Command commands[] = {
     {"list-id", list_id_args,
      "print a channel's Discord list id; reads {\"everyone_view\":..,\"overwrites\":[..]}",
      no_help, sim::list_id_main, false},
+    {"serve", sim::serve_synopsis,
+     "the live demo: a Discord-like page and gateway on 127.0.0.1, fed by a guild under churn",
+     sim::serve_help, sim::serve_main, false},
 };
 
 void usage(std::FILE* to, bool full) {
