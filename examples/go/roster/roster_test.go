@@ -361,6 +361,20 @@ func TestLists(t *testing.T) {
 	}
 	_, err = g.IndexOf(7, 5)
 	wantStatus(t, err, roster.StatusNotFound)
+	// CanView: the role's holders and member 2 may view list 7; member 5
+	// (denied by name), member 4 (no role) and a non-member may not.
+	for user, want := range map[uint64]bool{1: true, 2: true, 3: true, 4: false, 5: false, 99: false} {
+		if v, err := g.CanView(7, user); err != nil || v != want {
+			t.Fatalf("CanView(7, %d) = %v, %v; want %v", user, v, err, want)
+		}
+	}
+	if v, err := g.CanView(0, 4); err != nil || !v {
+		t.Fatalf("CanView(0, 4) = %v, %v", v, err)
+	}
+	_, err = g.CanView(12345, 1)
+	wantStatus(t, err, roster.StatusNotFound)
+	_, err = g.CanView(7, 0)
+	wantStatus(t, err, roster.StatusInvalid)
 	if rows, err := g.Rows(7, 10, 20); err != nil || rows != nil {
 		t.Fatalf("rows past the end %v, %v", rows, err)
 	}
