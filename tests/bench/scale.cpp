@@ -99,36 +99,6 @@ std::uint64_t guild_bytes(const roster_guild* g, roster_stats* st = nullptr) {
     return s.memory_bytes;
 }
 
-// The next batch of churn, drawn outside the timed region.
-struct Batch {
-    std::vector<sim::Event> events;
-    std::vector<std::string> names;
-    std::vector<roster_event> bulk;
-    std::vector<std::array<std::uint64_t, 2>> roles;
-
-    void draw(sim::W2& w2, std::uint64_t n, bool as_bulk) {
-        events.clear();
-        names.clear();
-        names.reserve(n);
-        for (std::uint64_t i = 0; i < n; ++i) {
-            sim::Event ev = w2.next();
-            if (ev.name) {
-                names.emplace_back(ev.name, ev.name_len);
-                ev.name = names.back().data();
-            }
-            events.push_back(ev);
-        }
-        if (!as_bulk) return;
-        bulk.clear();
-        roles.clear();
-        roles.reserve(n);
-        for (const sim::Event& ev : events) {
-            roles.push_back({ev.roles[0], ev.roles[1]});
-            bulk.push_back(to_roster_event(ev, roles.back().data()));
-        }
-    }
-};
-
 int run_cell(const ScaleCfg& cfg) {
     const std::uint64_t n = cfg.members, s_count = cfg.sessions;
     std::printf("== scale  members=%" PRIu64 " sessions=%" PRIu64 " events=%" PRIu64
@@ -149,28 +119,13 @@ int run_cell(const ScaleCfg& cfg) {
     // Bulk load.
     double load_ms = 0, rss_per_member = 0, own_per_member = 0;
     {
-        std::vector<std::string> names;
-        std::vector<std::array<std::uint64_t, 2>> roles;
-        std::vector<roster_member_spec> specs;
-        names.reserve(n);
-        roles.reserve(n);
-        specs.reserve(n);
-        for (std::uint64_t i = 0; i < n; ++i) {
-            const sim::Event ev = w2.join();
-            names.emplace_back(ev.name, ev.name_len);
-            roles.push_back({ev.roles[0], ev.roles[1]});
-            specs.push_back(roster_member_spec{ev.user, nullptr, ev.name_len, nullptr,
-                                               ev.role_count, ev.status});
-        }
-        for (std::size_t i = 0; i < specs.size(); ++i) {
-            specs[i].name = names[i].data();
-            specs[i].roles = roles[i].data();
-        }
+        W2Members m;
+        m.draw(w2, n);
         trim_heap();
         const std::size_t rss0 = anon_rss_bytes();
         const std::uint64_t own0 = guild_bytes(g);
         const std::uint64_t t0 = now_ns();
-        check_rc(roster_members_add(g, specs.data(), specs.size()), "roster_members_add");
+        check_rc(roster_members_add(g, m.specs.data(), m.specs.size()), "roster_members_add");
         load_ms = static_cast<double>(now_ns() - t0) / 1e6;
         const std::size_t rss1 = anon_rss_bytes();
         rss_per_member = static_cast<double>(rss1 - std::min(rss1, rss0)) / static_cast<double>(n);
@@ -180,18 +135,14 @@ int run_cell(const ScaleCfg& cfg) {
     // Sessions, in one batch (as roster-bench w2 subscribes them).
     std::uint32_t rows = 0;
     check_rc(roster_list_length(&rows, g, 0), "roster_list_length");
-    const double chunks = std::max<double>((rows + 99) / 100, 1.0);
-    sim::Rng rng(cfg.seed ^ 0x5E5510115ull);
-    auto deep_chunk = [&] {
-        return std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::floor(std::pow(chunks, rng.unit()))));
-    };
+    DeepChunks deep(rows, cfg.seed);
     trim_heap();
     const std::size_t rss_s0 = anon_rss_bytes();
     const std::uint64_t own_s0 = guild_bytes(g);
     const std::uint64_t sub0 = now_ns();
     check_rc(roster_batch_begin(g), "roster_batch_begin");
     for (std::uint64_t s = 1; s <= s_count; ++s) {
-        const std::uint32_t k = deep_chunk();
+        const std::uint32_t k = deep.next();
         const roster_range ranges[2] = {{0, 99}, {k * 100, k * 100 + 99}};
         check_rc(roster_session_subscribe(g, s, 0, ranges, 2), "roster_session_subscribe");
     }
@@ -210,10 +161,8 @@ int run_cell(const ScaleCfg& cfg) {
     const std::uint64_t extra = std::max<std::uint64_t>(100, s_count / 10);
     std::vector<std::uint32_t> held_chunks;
     {
-        sim::Rng again(cfg.seed ^ 0x5E5510115ull);  // the same draws as above
-        std::swap(rng, again);
-        for (std::uint64_t s = 1; s <= s_count; ++s) held_chunks.push_back(deep_chunk());
-        std::swap(rng, again);
+        DeepChunks again(rows, cfg.seed);  // the same draws as above
+        for (std::uint64_t s = 1; s <= s_count; ++s) held_chunks.push_back(again.next());
     }
     const std::uint64_t own_x0 = guild_bytes(g);
     check_rc(roster_batch_begin(g), "roster_batch_begin");
@@ -233,7 +182,7 @@ int run_cell(const ScaleCfg& cfg) {
     // Subscribe latency: a new session, its flush included; removed after.
     std::vector<double> sub_ns;
     for (std::uint64_t i = 0; i < cfg.subscribes; ++i) {
-        const std::uint32_t k = deep_chunk();
+        const std::uint32_t k = deep.next();
         const roster_range ranges[2] = {{0, 99}, {k * 100, k * 100 + 99}};
         const std::uint64_t sid = 1000000000000ull + i;
         const std::uint64_t t0 = now_ns();

@@ -66,19 +66,10 @@ int parse(int argc, char** argv, SnapCfg& cfg) {
 
 // One W2 batch of n events, its commit timed (ns).
 std::uint64_t batch(roster_guild* g, sim::W2& w2, std::uint64_t n) {
-    std::vector<sim::Event> evs;
-    std::vector<std::string> names;
-    names.reserve(n);
-    for (std::uint64_t i = 0; i < n; ++i) {
-        sim::Event ev = w2.next();
-        if (ev.name) {
-            names.emplace_back(ev.name, ev.name_len);
-            ev.name = names.back().data();
-        }
-        evs.push_back(ev);
-    }
+    Batch b;
+    b.draw(w2, n, false);
     check_rc(roster_batch_begin(g), "roster_batch_begin");
-    for (const sim::Event& ev : evs) check_rc(sim::apply_event(g, ev), "event");
+    for (const sim::Event& ev : b.events) check_rc(sim::apply_event(g, ev), "event");
     const std::uint64_t t0 = now_ns();
     check_rc(roster_batch_commit(g), "roster_batch_commit");
     return now_ns() - t0;

@@ -102,42 +102,21 @@ Round run_round(const W2Cfg& cfg, std::uint64_t round, std::FILE* csv, bool tail
 
     // The events are drawn ahead of each batch, outside the timed region.
     counts = FrameCounts{};
-    std::vector<sim::Event> batch;
-    std::vector<roster_event> bulk;
-    std::vector<std::array<std::uint64_t, 2>> bulk_roles;
-    std::vector<std::string> names;
+    Batch batch;
     std::vector<double> flush_ns;
     std::uint64_t total_ns = 0, events_ns = 0;
     FrameCounts before;  // --csv: the counts at the previous commit
     for (std::uint64_t done = 0; done < cfg.events;) {
         const std::uint64_t n = std::min(cfg.flush_every, cfg.events - done);
-        batch.clear();
-        names.clear();
-        names.reserve(n);
-        for (std::uint64_t i = 0; i < n; ++i) {
-            sim::Event ev = w2.next();
-            if (ev.name) {
-                names.emplace_back(ev.name, ev.name_len);
-                ev.name = names.back().data();
-            }
-            batch.push_back(ev);
-        }
-        if (cfg.bulk) {
-            bulk.clear();
-            bulk_roles.clear();
-            bulk_roles.reserve(batch.size());
-            for (const sim::Event& ev : batch) {
-                bulk_roles.push_back({ev.roles[0], ev.roles[1]});
-                bulk.push_back(to_roster_event(ev, bulk_roles.back().data()));
-            }
-        }
+        batch.draw(w2, n, cfg.bulk);
         const std::uint64_t t0 = now_ns();
         check(roster_batch_begin(g), "roster_batch_begin");
         if (cfg.bulk)
-            check(roster_events_apply(g, bulk.data(), bulk.size(), sizeof(roster_event), nullptr),
+            check(roster_events_apply(g, batch.bulk.data(), batch.bulk.size(), sizeof(roster_event),
+                                      nullptr),
                   "roster_events_apply");
         else
-            for (const sim::Event& ev : batch) check(sim::apply_event(g, ev), "event");
+            for (const sim::Event& ev : batch.events) check(sim::apply_event(g, ev), "event");
         const std::uint64_t t1 = now_ns();
         check(roster_batch_commit(g), "roster_batch_commit");
         const std::uint64_t t2 = now_ns();
@@ -253,11 +232,9 @@ int dump_w2(const W2Cfg& cfg) {
     sim::W2 w2(cfg.seed);
     for (std::uint64_t i = 0; i < cfg.members; ++i) d.member(w2.join());
     // The sessions as make_w2_guild draws them.
-    const double chunks = std::max<double>((rows + 99) / 100, 1.0);
-    sim::Rng rng(cfg.seed ^ 0x5E5510115ull);
+    DeepChunks deep(rows, cfg.seed);
     for (std::uint64_t s = 1; s <= cfg.sessions; ++s) {
-        const auto k = std::max<std::uint32_t>(
-            1, static_cast<std::uint32_t>(std::floor(std::pow(chunks, rng.unit()))));
+        const std::uint32_t k = deep.next();
         d.put<std::uint64_t>(s);
         d.put<std::uint32_t>(k);
     }

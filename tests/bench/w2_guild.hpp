@@ -61,6 +61,78 @@ inline roster_event to_roster_event(const sim::Event& ev, const std::uint64_t* r
     return e;
 }
 
+// n members drawn with w2.join(), as specs for roster_members_add (the
+// names and role arrays they point into are kept here).
+struct W2Members {
+    std::vector<std::string> names;
+    std::vector<std::array<std::uint64_t, 2>> roles;
+    std::vector<roster_member_spec> specs;
+
+    void draw(sim::W2& w2, std::uint64_t n) {
+        names.reserve(n);
+        roles.reserve(n);
+        specs.reserve(n);
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const sim::Event ev = w2.join();
+            names.emplace_back(ev.name, ev.name_len);
+            roles.push_back({ev.roles[0], ev.roles[1]});
+            specs.push_back(roster_member_spec{ev.user, nullptr, ev.name_len, nullptr,
+                                               ev.role_count, ev.status});
+        }
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            specs[i].name = names[i].data();
+            specs[i].roles = roles[i].data();
+        }
+    }
+};
+
+// The deep chunk of each session, exactly as roster-sim draws them (its own
+// random stream): k = max(1, floor(C^u)) over the C chunks of a list of
+// `rows` rows, u uniform in [0,1).
+class DeepChunks {
+public:
+    DeepChunks(std::uint32_t rows, std::uint64_t seed)
+        : chunks_(std::max<double>((rows + 99) / 100, 1.0)), rng_(seed ^ 0x5E5510115ull) {}
+    std::uint32_t next() {
+        return std::max<std::uint32_t>(
+            1, static_cast<std::uint32_t>(std::floor(std::pow(chunks_, rng_.unit()))));
+    }
+
+private:
+    double chunks_;
+    sim::Rng rng_;
+};
+
+// The next batch of churn, drawn outside the timed region.
+struct Batch {
+    std::vector<sim::Event> events;
+    std::vector<std::string> names;
+    std::vector<roster_event> bulk;
+    std::vector<std::array<std::uint64_t, 2>> roles;
+
+    void draw(sim::W2& w2, std::uint64_t n, bool as_bulk) {
+        events.clear();
+        names.clear();
+        names.reserve(n);
+        for (std::uint64_t i = 0; i < n; ++i) {
+            sim::Event ev = w2.next();
+            if (ev.name) {
+                names.emplace_back(ev.name, ev.name_len);
+                ev.name = names.back().data();
+            }
+            events.push_back(ev);
+        }
+        if (!as_bulk) return;
+        bulk.clear();
+        roles.clear();
+        roles.reserve(n);
+        for (const sim::Event& ev : events) {
+            roles.push_back({ev.roles[0], ev.roles[1]});
+            bulk.push_back(to_roster_event(ev, roles.back().data()));
+        }
+    }
+};
+
 struct W2Guild {
     roster_guild* guild = nullptr;
     std::vector<std::uint32_t> held;  // distinct deep chunks the sessions hold
@@ -83,34 +155,17 @@ inline W2Guild make_w2_guild(sim::W2& w2, std::uint64_t members, std::uint64_t s
         check_rc(roster_role_upsert(g, &role), "roster_role_upsert");
     }
     {
-        std::vector<std::string> names;
-        std::vector<std::array<std::uint64_t, 2>> roles;
-        std::vector<roster_member_spec> specs;
-        names.reserve(members);
-        roles.reserve(members);
-        for (std::uint64_t i = 0; i < members; ++i) {
-            const sim::Event ev = w2.join();
-            names.emplace_back(ev.name, ev.name_len);
-            roles.push_back({ev.roles[0], ev.roles[1]});
-            specs.push_back(roster_member_spec{ev.user, nullptr, ev.name_len, nullptr,
-                                               ev.role_count, ev.status});
-        }
-        for (std::size_t i = 0; i < specs.size(); ++i) {
-            specs[i].name = names[i].data();
-            specs[i].roles = roles[i].data();
-        }
-        check_rc(roster_members_add(g, specs.data(), specs.size()), "roster_members_add");
+        W2Members m;
+        m.draw(w2, members);
+        check_rc(roster_members_add(g, m.specs.data(), m.specs.size()), "roster_members_add");
     }
     std::uint32_t rows = 0;
     check_rc(roster_list_length(&rows, g, 0), "roster_list_length");
-    const double chunks = std::max<double>((rows + 99) / 100, 1.0);
-    // The sessions exactly as roster-sim draws them (its own random stream).
-    sim::Rng rng(seed ^ 0x5E5510115ull);
+    DeepChunks deep(rows, seed);
     const std::uint64_t sub0 = now_ns();
     check_rc(roster_batch_begin(g), "roster_batch_begin");
     for (std::uint64_t s = 1; s <= sessions; ++s) {
-        const auto k = std::max<std::uint32_t>(
-            1, static_cast<std::uint32_t>(std::floor(std::pow(chunks, rng.unit()))));
+        const std::uint32_t k = deep.next();
         const roster_range ranges[2] = {{0, 99}, {k * 100, k * 100 + 99}};
         check_rc(roster_session_subscribe(g, s, 0, ranges, 2), "roster_session_subscribe");
         out.held.push_back(k);
