@@ -56,6 +56,13 @@ Error Guild::upsert_role(const RoleSpec& spec) {
             g.roles[slot] = r;
             g.resort_groups();
         };
+        if (regroups && old.hoist && now.hoist) {
+            // A hoisted role moving among hoisted roles reorders whole
+            // sections: its holders are regrouped and every list is reset.
+            g.regroup_many(affected, [&] { set_role(now); }, [&] { set_role(old); });
+            g.log_reset_all();
+            return Error::ok;
+        }
         g.reserve(g.plan_with([&] { set_role(now); }, [&] { set_role(old); },
                               [&](Impl::Plan& plan) {
                                   if (regroups)
@@ -70,14 +77,11 @@ Error Guild::upsert_role(const RoleSpec& spec) {
             g.refilter(affected);
             return Error::ok;
         }
-        // A hoisted role moving among hoisted roles reorders whole sections:
-        // every list is reset. A hoist toggle moves only the holders.
-        const bool reorders = old.hoist && now.hoist;
+        // A hoist toggle moves only the holders (logged member by member).
         g.refile_many(affected, [&] {
             g.roles[slot] = now;
             g.resort_groups();
-        }, reorders);
-        if (reorders) g.log_reset_all();
+        }, false);
         return Error::ok;
     });
 }
@@ -142,23 +146,9 @@ Error Guild::reorder_roles(std::span<const std::uint64_t> ids,
         // silently; the lists reset.
         // The candidates are the holders of the reordered hoisted roles
         // (the holder index: O(holders), not a scan of every member).
-        Vec<std::uint32_t> affected = g.hoisted_holders(slots);
-        set_positions(positions);  // tentatively; resort_groups cannot fail
-        try {
-            affected.erase(std::remove_if(affected.begin(), affected.end(),
-                                          [&](std::uint32_t s) {
-                                              const Member& m = g.members[s];
-                                              return g.top_of(m) == m.top;
-                                          }),
-                           affected.end());
-        } catch (...) {
-            set_positions(old_pos);
-            throw;
-        }
-        set_positions(old_pos);
-        g.reserve(g.plan_with([&] { set_positions(positions); }, [&] { set_positions(old_pos); },
-                              [&](Impl::Plan& plan) { g.plan_refile(affected, plan); }));
-        g.refile_many(affected, [&] { set_positions(positions); }, true);
+        // regroup_many moves only those whose top role changes.
+        g.regroup_many(g.hoisted_holders(slots), [&] { set_positions(positions); },
+                       [&] { set_positions(old_pos); });
         g.log_reset_all();
         return Error::ok;
     });

@@ -345,12 +345,18 @@ public:
     // Replaces the contents with ids[0..count), already in order, filling
     // leaves and inner nodes to 3/4. O(count). Throws std::bad_alloc (the
     // tree is then empty).
-    void build(const id_t* ids, id_t count) {
+    void build(const id_t* ids, id_t count) { build(ids, nullptr, count, true); }
+
+    // The same with the entries' prefixes given (pfx[i] must equal the
+    // traits' prefix of ids[i]; null: asked of the traits) and, when `hook`
+    // is false, the entries' hooks left alone: a tree built aside while its
+    // entries still live in other trees, taken in later with rehook().
+    void build(const id_t* ids, const std::uint64_t* pfx, id_t count, bool hook) {
         clear();
         if (count == 0) return;
         Vec<id_t> level;  // node ids of the level being built
         Vec<id_t> next_level;
-        build_leaves(ids, count, level);
+        build_leaves(ids, pfx, count, hook, level);
         height_ = 0;
         while (level.size() > 1) {
             build_inners(level, next_level);
@@ -359,6 +365,16 @@ public:
         }
         root_ = level[0];
         size_ = count;
+    }
+
+    // Points every entry's hook at its leaf (after build(..., false)).
+    // O(n). Never allocates, never throws.
+    void rehook() noexcept {
+        if (root_ == nil_id) return;
+        for (id_t l = first_leaf(); l != nil_id; l = leaf(l).next) {
+            const Leaf& lf = leaf(l);
+            for (unsigned k = 0; k < lf.count; ++k) tr_.hook(lf.ids[k]).leaf = l;
+        }
     }
 
     // Checks every structural invariant: equal leaf depth, fill bounds,
@@ -734,7 +750,8 @@ private:
         return static_cast<id_t>((n + fill - 1) / fill);
     }
 
-    void build_leaves(const id_t* ids, id_t count, Vec<id_t>& out) {
+    void build_leaves(const id_t* ids, const std::uint64_t* pfx, id_t count, bool hook,
+                      Vec<id_t>& out) {
         const id_t groups = groups_for(count, LeafCap * 3 / 4);
         leaves_.reserve(groups);
         out.clear();
@@ -747,8 +764,8 @@ private:
             for (id_t k = 0; k < n; ++k) {
                 id_t x = ids[pos + k];
                 lf.ids[k] = x;
-                lf.pfx[k] = tr_.prefix(x);
-                tr_.hook(x).leaf = l;
+                lf.pfx[k] = pfx ? pfx[pos + k] : tr_.prefix(x);
+                if (hook) tr_.hook(x).leaf = l;
             }
             lf.count = static_cast<std::uint16_t>(n);
             lf.prev = prev;

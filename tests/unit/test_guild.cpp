@@ -397,6 +397,83 @@ TEST_CASE("role removal and hoist changes re-section holders") {
     CHECK(v.roles.empty());
 }
 
+// A reorder or a role move that shifts many members between sections
+// rebuilds the sections' trees from a merge instead of moving members one by
+// one. Whatever path each (list, section) takes, the rows must be those of
+// the same guild built with the new positions from the start: in every list
+// (one with overwrites, one that hides a moving role's holders), with
+// OFFLINE hidden (offline holders parked) and shown, with names that tie on
+// their first bytes and names that are equal (order by user id).
+TEST_CASE("large reorders equal the guild built in the new order") {
+    struct Spec {
+        std::uint64_t id;
+        std::string name;
+        roster::Vec<std::uint64_t> roles;
+        Status status;
+    };
+    roster::Vec<Spec> specs;
+    std::uint64_t x = 88172645463325252ull;  // xorshift64, fixed seed
+    auto next = [&] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    for (std::uint64_t id = 1; id <= 3000; ++id) {
+        Spec s{id, {}, {}, Status::online};
+        const std::uint64_t r = next();
+        char name[40];
+        if (r % 10 == 0)
+            std::snprintf(name, sizeof name, "same");
+        else
+            std::snprintf(name, sizeof name, "member-name-%05llu", static_cast<unsigned long long>(r % 20000));
+        s.name = name;
+        for (std::uint64_t role : {10, 20, 30, 40})
+            if ((r >> (8 + role / 10)) % 3 == 0) s.roles.push_back(role);
+        s.status = static_cast<Status>((r >> 20) % 4);
+        specs.push_back(s);
+    }
+    auto build = [&](Guild& g, std::int32_t pa, std::int32_t pb, std::int32_t pc, std::uint32_t threshold) {
+        REQUIRE(g.set_offline_threshold(threshold) == Error::ok);
+        REQUIRE(g.upsert_role({10, pa, true, false, false}) == Error::ok);
+        REQUIRE(g.upsert_role({20, pb, true, false, false}) == Error::ok);
+        REQUIRE(g.upsert_role({30, pc, true, true, false}) == Error::ok);
+        REQUIRE(g.upsert_role({40, 1, false, true, false}) == Error::ok);
+        for (const Spec& s : specs) REQUIRE(g.upsert_member(s.id, s.name, s.roles, s.status, false) == Error::ok);
+        ListRule seen;  // role 40 or 30 (a moving role) sees it, and member 5
+        seen.everyone = Overwrite::deny;
+        seen.roles = {{40, true}};
+        seen.members = {{5, true}};
+        REQUIRE(g.set_list(7, seen) == Error::ok);
+        ListRule hide;  // holders of 20 do not see it
+        hide.roles = {{20, false}};
+        REQUIRE(g.set_list(8, hide) == Error::ok);
+    };
+    for (std::uint32_t threshold : {1000u, 100000u}) {
+        INFO("offline threshold " << threshold);
+        Guild g;
+        build(g, 3, 2, 1, threshold);
+        // Each step: (positions of 10, 20, 30) after it.
+        struct Step {
+            std::int32_t a, b, c;
+        };
+        const Step steps[] = {{2, 3, 1}, {1, 2, 3}, {3, 1, 2}, {3, 2, 1}};
+        for (const Step& st : steps) {
+            const std::uint64_t ids[] = {10, 20, 30};
+            const std::int32_t pos[] = {st.a, st.b, st.c};
+            REQUIRE(g.reorder_roles(ids, pos) == Error::ok);
+            Guild fresh;
+            build(fresh, st.a, st.b, st.c, threshold);
+            for (std::uint64_t list : {0, 7, 8}) CHECK(dump(g, list) == dump(fresh, list));
+        }
+        // One role moved on its own (upsert_role): 30 from the bottom to the top.
+        REQUIRE(g.upsert_role({30, 9, true, true, false}) == Error::ok);
+        Guild fresh;
+        build(fresh, 3, 2, 9, threshold);
+        for (std::uint64_t list : {0, 7, 8}) CHECK(dump(g, list) == dump(fresh, list));
+    }
+}
+
 // The role holder index (a role event visits the role's holders, not every
 // member) keeps stale entries lazily: a member that loses a role, or
 // leaves, stays listed until the list is compacted. Churn must neither grow

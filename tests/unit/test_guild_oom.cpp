@@ -85,12 +85,39 @@ void populate(Guild& g, std::uint64_t n) {
     REQUIRE(g.set_list(7, rule) == Error::ok);
 }
 
+// A guild where a role reorder moves many online members between two
+// sections: 2 hoisted roles (10 above 11) held together by every other
+// member, a plain viewing role, list 7. Moving 10 below 11 moves the
+// common holders in bulk (their sections' trees are rebuilt aside, the
+// path of large reorders), in list 0 and in list 7.
+void populate_movers(Guild& g, std::uint64_t n) {
+    REQUIRE(g.upsert_role({10, 5, true, false, false}) == Error::ok);
+    REQUIRE(g.upsert_role({11, 3, true, false, false}) == Error::ok);
+    REQUIRE(g.upsert_role({12, 1, false, true, false}) == Error::ok);
+    for (std::uint64_t i = 1; i <= n; ++i) {
+        roster::Vec<std::uint64_t> roles;
+        if (i % 2 == 0) roles = {10, 11};
+        if (i % 7 == 0) roles.push_back(11);
+        if (i % 3 == 0) roles.push_back(12);
+        char name[32];
+        std::snprintf(name, sizeof name, "mover-%04llu", static_cast<unsigned long long>(i * 7919 % n));
+        const Status st = i % 11 == 0 ? Status::offline : static_cast<Status>(1 + i % 3);
+        REQUIRE(g.upsert_member(i, name, roles, st, false) == Error::ok);
+    }
+    ListRule rule;
+    rule.everyone = Overwrite::deny;
+    rule.roles = {{12, true}};
+    rule.members = {{4, true}};
+    REQUIRE(g.set_list(7, rule) == Error::ok);
+}
+
 // Runs `event` on fresh guilds of n members, failing its k-th allocation
 // for k = 1, 2, ... until it succeeds. Returns the failure points seen.
-int exercise(const char* what, std::uint64_t n, const std::function<Error(Guild&)>& event) {
+int exercise(const char* what, std::uint64_t n, const std::function<Error(Guild&)>& event,
+             void (*make)(Guild&, std::uint64_t) = populate) {
     for (long k = 1; k < 100000; ++k) {
         Guild g;
-        populate(g, n);
+        make(g, n);
         roster::Vec<RowEdit> log0, log7;  // empty: the first edit allocates
         REQUIRE(g.attach_log(0, &log0) == Error::ok);
         REQUIRE(g.attach_log(7, &log7) == Error::ok);
@@ -200,6 +227,20 @@ TEST_CASE("every event survives a failed allocation at every point") {
     }
     MESSAGE("allocation failure points exercised: " << points);
     CHECK(points > 0);
+}
+
+TEST_CASE("a reorder that rebuilds section trees survives a failed allocation at every point") {
+    const roster::Vec<std::uint64_t> ids = {10, 11};
+    const roster::Vec<std::int32_t> swapped = {3, 5};
+    for (std::uint64_t n : {60, 200, 640}) {
+        const int a = exercise("reorder moving many", n,
+                               [&](Guild& g) { return g.reorder_roles(ids, swapped); }, populate_movers);
+        const int b = exercise("role moved below another", n,
+                               [](Guild& g) { return g.upsert_role({10, 2, true, false, false}); },
+                               populate_movers);
+        CHECK(a > 0);
+        CHECK(b > 0);
+    }
 }
 
 }  // TEST_SUITE
