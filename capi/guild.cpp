@@ -340,16 +340,19 @@ int roster_members_add_at(size_t* failed_index, roster_guild* g,
             // which the engine refuses as invalid before anything else of
             // that entry: its checks, in array order, then find the first
             // bad entry whatever made it bad.
-            roster::Vec<roster::Guild::MemberSpec> specs(count);
-            for (size_t i = 0; i < count; ++i) {
-                const roster_member_spec& m = members[i];
-                specs[i].id = m.id;
-                if (!m.name || (m.role_count && !m.roles) || !valid_status(m.status)) continue;
-                specs[i] = {m.id, text(m.name, m.name_len), ids(m.roles, m.role_count),
+            // Each entry is read as the engine reaches it (no array of
+            // converted specs: at 10M members that was ~0.5 GB written).
+            auto at = [](const void* ctx, std::size_t i) {
+                const roster_member_spec& m = static_cast<const roster_member_spec*>(ctx)[i];
+                roster::Guild::MemberSpec spec;
+                spec.id = m.id;
+                if (m.name && (!m.role_count || m.roles) && valid_status(m.status))
+                    spec = {m.id, text(m.name, m.name_len), ids(m.roles, m.role_count),
                             static_cast<roster::Status>(m.status)};
-            }
-            return code(
-                g->engine->apply([&](roster::Guild& x) { return x.add_members(specs, &bad); }));
+                return spec;
+            };
+            return code(g->engine->apply(
+                [&](roster::Guild& x) { return x.add_members(count, at, members, &bad); }));
         });
     }
     if (rc != ROSTER_OK && failed_index) *failed_index = bad;

@@ -189,6 +189,11 @@ public:
         Status status = Status::offline;
     };
     Error add_members(std::span<const MemberSpec> specs, std::size_t* failed = nullptr);
+    // The same with the specs read through `at` (at(ctx, i), i < count, in
+    // order, once each): a host whose members are in its own layout (the C
+    // API's) hands them over without a copied array of specs.
+    using SpecAt = MemberSpec (*)(const void* ctx, std::size_t i);
+    Error add_members(std::size_t count, SpecAt at, const void* ctx, std::size_t* failed = nullptr);
     Error remove_member(std::uint64_t user_id);
     Error set_status(std::uint64_t user_id, Status status);
     Error set_name(std::uint64_t user_id, std::string_view name);

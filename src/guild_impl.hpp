@@ -883,14 +883,29 @@ struct Guild::Impl {
         BulkPrepared p;
         p.list = &l;
         l.hooks.resize(members.high_water());  // within the reserved capacity
-        Map<std::uint32_t, Vec<std::pair<std::uint64_t, std::uint32_t>>> runs;
+        // The members by group, each group's run sized first (a count pass
+        // over the records, which are read in slot order, costs less than
+        // growing runs of millions and a map lookup per member).
+        Vec<std::uint32_t> sizes(roles.size() + 2, 0);  // by tree_index
         for (std::uint32_t s : ms) {
             const Member& m = members[s];
             l.hooks[s].leaf = nil_id;
-            if (visible(l, m)) runs[group_of(m)].emplace_back(m.prefix, s);
+            if (visible(l, m)) ++sizes[tree_index(group_of(m))];
         }
-        for (auto& [grp, run] : runs) {
+        Vec<Vec<std::pair<std::uint64_t, std::uint32_t>>> by_tree(sizes.size());
+        for (std::size_t t = 0; t < sizes.size(); ++t) by_tree[t].reserve(sizes[t]);
+        for (std::uint32_t s : ms) {
+            const Member& m = members[s];
+            if (visible(l, m)) by_tree[tree_index(group_of(m))].emplace_back(m.prefix, s);
+        }
+        // Roles' groups in slot order, then online, then offline.
+        for (std::size_t k = 0; k < by_tree.size(); ++k) {
+            const std::size_t ti = k + 2 < by_tree.size() ? k + 2 : k + 2 - by_tree.size();
+            auto& run = by_tree[ti];
+            if (run.empty()) continue;
+            const std::uint32_t grp = group_of_index(static_cast<std::uint32_t>(ti));
             if (grp == g_offline && !shown(grp)) {  // parked by place()
+                p.inserts.reserve(p.inserts.size() + run.size());
                 for (auto& pr : run) p.inserts.push_back(pr.second);
                 continue;
             }
@@ -907,9 +922,13 @@ struct Guild::Impl {
                 return tr.less(a.second, b.second);
             });
             Vec<std::uint32_t> ids(run.size());
-            for (std::size_t i = 0; i < run.size(); ++i) ids[i] = run[i].second;
+            Vec<std::uint64_t> pfx(run.size());
+            for (std::size_t i = 0; i < run.size(); ++i) {
+                ids[i] = run[i].second;
+                pfx[i] = run[i].first;
+            }
             auto fresh = make_box<Tree>(tr);
-            fresh->build(ids.data(), static_cast<std::uint32_t>(ids.size()));
+            fresh->build(ids.data(), pfx.data(), static_cast<std::uint32_t>(ids.size()), true);
             p.built_slots.insert(p.built_slots.end(), ids.begin(), ids.end());
             p.built.emplace_back(grp, std::move(fresh));
         }
@@ -948,7 +967,9 @@ struct Guild::Impl {
         if (spec.id == 0 || !valid_name(spec.name) || static_cast<unsigned>(spec.status) > 3)
             return Error::invalid;
         if (Error e = check_role_ids(spec.roles, &slots); e != Error::ok) return e;
-        if (find_slot(spec.id) != nil_id) return Error::exists;
+        // An id the guild has already is found by index_added, as one given
+        // twice in the batch is: the first spec in order that is bad either
+        // way is the one reported, and a lookup per member is saved.
         Text text(spec.name, false, {});
         Roles staged(slots);
         reserve_holders(slots);
@@ -969,7 +990,10 @@ struct Guild::Impl {
     // added.size(). Within room the caller reserved: cannot fail.
     std::size_t index_added(const Vec<std::uint32_t>& added) {
         auto id_of = [this](std::uint32_t x) { return members[x].id; };
+        constexpr std::size_t ahead = 8;  // the table's misses overlap
+        for (std::size_t i = 0; i < std::min(ahead, added.size()); ++i) by_id.prefetch(members[added[i]].id);
         for (std::size_t i = 0; i < added.size(); ++i) {
+            if (i + ahead < added.size()) by_id.prefetch(members[added[i + ahead]].id);
             if (!by_id.insert(members[added[i]].id, added[i], id_of)) return i;
             ++live;
         }

@@ -58,22 +58,28 @@ Error Guild::upsert_member(std::uint64_t user_id, std::string_view name,
 }
 
 Error Guild::add_members(std::span<const MemberSpec> specs, std::size_t* failed) {
-    std::size_t bad = specs.size();  // not about one spec, unless one fails
+    return add_members(
+        specs.size(), [](const void* ctx, std::size_t i) { return static_cast<const MemberSpec*>(ctx)[i]; },
+        specs.data(), failed);
+}
+
+Error Guild::add_members(std::size_t count, SpecAt at, const void* ctx, std::size_t* failed) {
+    std::size_t bad = count;  // not about one spec, unless one fails
     const Error e = no_memory_on_throw([&]() -> Error {
         Impl& g = *impl_;
-        if (specs.size() > g.cfg.max_members - g.live) return Error::limit;
+        if (count > g.cfg.max_members - g.live) return Error::limit;
         // 1. Records are written into fresh slots while the specs are
         // checked, in order, up to the first refused; nothing indexes them
         // yet, so a failed allocation only has to release them.
         Vec<std::uint32_t> added;
         Error refused = Error::ok;
         try {
-            added.reserve(specs.size());
-            g.members.reserve_more(static_cast<std::uint32_t>(specs.size()));  // <= max_members
-            g.by_id.reserve(g.live + specs.size());
+            added.reserve(count);
+            g.members.reserve_more(static_cast<std::uint32_t>(count));  // <= max_members
+            g.by_id.reserve(g.live + count);
             RoleSlots slots;
-            for (std::size_t i = 0; i < specs.size() && refused == Error::ok; ++i)
-                if ((refused = g.write_record(specs[i], slots, added)) != Error::ok) bad = i;
+            for (std::size_t i = 0; i < count && refused == Error::ok; ++i)
+                if ((refused = g.write_record(at(ctx, i), slots, added)) != Error::ok) bad = i;
             for (auto& l : g.lists) {
                 reserve_total(l->hooks, g.members.high_water());
                 if (l->log) reserve_more(*l->log, 1);

@@ -640,6 +640,15 @@ TEST_CASE("bulk add equals one-by-one adds; a bad spec rejects the whole batch")
     bad[2] = {2002, "\xff", {}, Status::online};
     CHECK(a.add_members(bad, &failed) == Error::exists);
     CHECK(failed == 1);
+    // The same with an id the guild has (found when the batch is indexed,
+    // not while its records are written): first in order still decides.
+    bad[1] = {500, "taken", {}, Status::online};
+    CHECK(a.add_members(bad, &failed) == Error::exists);
+    CHECK(failed == 1);
+    bad[1] = {2001, "\xff", {}, Status::online};
+    bad[2] = {500, "taken", {}, Status::online};
+    CHECK(a.add_members(bad, &failed) == Error::invalid);
+    CHECK(failed == 1);
     bad[1] = {2001, "ok", {}, Status::online};
     CHECK(dump(a) == before);
     CHECK(a.member_total() == 301);
