@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import io
 import os
+import struct
 import tempfile
 import unittest
 from array import array
@@ -795,6 +796,53 @@ class FrameQueueTest(unittest.TestCase, AssertStatus):
         lying[36] += 1  # one row more than the size says
         with self.assertRaises(ValueError):
             roster.FrameBatch(bytes(lying))
+
+    def test_batch_of_made_records(self) -> None:
+        """FrameBatch over records written here (docs/frames.md, "The frame
+        queue"): frames with and without sessions, groups, ops and rows,
+        cut into columns across record boundaries."""
+
+        def record(list_id, members, online, sessions, groups, ops):
+            rows = [r for _op, items in ops for r in items]
+            size = 40 + 8 * len(sessions) + 16 * len(groups) + 16 * len(ops) + 24 * len(rows)
+            out = struct.pack("=QQIIIIII", size, list_id, members, online, len(sessions),
+                              len(groups), len(ops), len(rows))
+            out += b"".join(struct.pack("=Q", s) for s in sessions)
+            out += b"".join(struct.pack("=QII", gid, count, 0) for gid, count in groups)
+            out += b"".join(struct.pack("=IIII", *op, len(items)) for op, items in ops)
+            return out + b"".join(struct.pack("=IIQQ", *r) for r in rows)
+
+        offline = 2**64 - 1
+        made = [
+            record(0, 5, 2, [7], [(offline, 3)], []),  # counts only: no op, no row
+            record(1, 6, 3, [7, 8], [], [((1, 4, 4), [(1, 0, offline, 42)])]),
+            record(2, 7, 4, [], [], [((4, 2, 2), [])]),  # an op without rows
+            record(3, 8, 5, [9], [(5, 1), (offline, 2)],
+                   [((0, 0, 1), [(0, 1, 5, 0), (1, 0, 5, 43)]), ((3, 9, 9), [])]),
+        ]
+        batch = roster.FrameBatch(b"".join(made))
+        self.assertEqual(len(batch), 4)
+        cols = batch.columns()
+        self.assertEqual(cols.list_ids, (0, 1, 2, 3))
+        self.assertEqual(cols.op_counts, (0, 1, 1, 2))
+        self.assertEqual(cols.row_counts, (0, 1, 0, 2))
+        oc = batch.op_columns()
+        self.assertEqual([list(c) for c in oc], [[1, 4, 0, 3], [4, 2, 0, 9], [4, 2, 1, 9], [1, 0, 2, 0]])
+        rows = batch.all_rows()
+        self.assertEqual(list(rows.users), [42, 0, 43])
+        self.assertEqual(list(rows.groups), [offline, 5, 5])
+        self.assertEqual(list(rows.counts), [0, 1, 0])
+        self.assertEqual(list(batch.all_rows(signed=True).groups), [-1, 5, 5])
+        self.assertEqual([f.sessions() for f in batch], [(7,), (7, 8), (), (9,)])
+        self.assertEqual(list(batch[3].all_rows().users), [0, 43])
+        # Only frames without ops or rows: empty columns.
+        bare = roster.FrameBatch(made[0] + made[0])
+        self.assertEqual((len(bare), list(bare.op_columns().kinds), len(bare.all_rows())), (2, [], 0))
+        # A record cut or padded anywhere is refused.
+        whole = b"".join(made)
+        for bad in (whole[:-24], whole[: len(made[0]) + 40], whole + made[2][:40]):
+            with self.assertRaises(ValueError):
+                roster.FrameBatch(bad)
 
 
 class SessionTest(unittest.TestCase, AssertStatus):
