@@ -82,7 +82,9 @@ Error Guild::add_members(std::size_t count, SpecAt at, const void* ctx, std::siz
                 if ((refused = g.write_record(at(ctx, i), slots, added)) != Error::ok) bad = i;
             for (auto& l : g.lists) {
                 reserve_total(l->hooks, g.members.high_water());
-                if (l->log) reserve_more(*l->log, 1);
+                // a reset from the commit, and one more when the batch
+                // hides OFFLINE (after_count_change)
+                if (l->log) reserve_more(*l->log, 2);
             }
         } catch (...) {
             g.release_added(added);

@@ -243,4 +243,19 @@ TEST_CASE("a reorder that rebuilds section trees survives a failed allocation at
     }
 }
 
+TEST_CASE("a large bulk add that hides OFFLINE survives a failed allocation at every point") {
+    // 5,000 members into a guild of 60: the count passes the OFFLINE
+    // threshold (1,000), so each list's log takes the commit's reset and
+    // then the one for OFFLINE going; and the batch is large enough for
+    // its ids to be indexed in table order.
+    roster::Vec<std::string> names;
+    for (std::uint64_t i = 0; i < 5000; ++i) names.push_back("bulk-" + std::to_string(i * 7919 % 5000));
+    roster::Vec<Guild::MemberSpec> bulk;
+    const roster::Vec<std::uint64_t> hoisted = {11}, none;
+    for (std::uint64_t i = 0; i < 5000; ++i)
+        bulk.push_back({900100 + i * 13, names[i], i % 6 ? none : hoisted, static_cast<Status>(i % 4)});
+    const int k = exercise("large bulk add", 60, [&](Guild& g) { return g.add_members(bulk); });
+    CHECK(k > 0);
+}
+
 }  // TEST_SUITE
