@@ -78,8 +78,9 @@ Error Guild::add_members(std::size_t count, SpecAt at, const void* ctx, std::siz
             g.members.reserve_more(static_cast<std::uint32_t>(count));  // <= max_members
             g.by_id.reserve(g.live + count);
             RoleSlots slots;
+            Impl::RoleCache roles_seen;
             for (std::size_t i = 0; i < count && refused == Error::ok; ++i)
-                if ((refused = g.write_record(at(ctx, i), slots, added)) != Error::ok) bad = i;
+                if ((refused = g.write_record(at(ctx, i), slots, roles_seen, added)) != Error::ok) bad = i;
             for (auto& l : g.lists) {
                 reserve_total(l->hooks, g.members.high_water());
                 // a reset from the commit, and one more when the batch
@@ -94,7 +95,13 @@ Error Guild::add_members(std::size_t count, SpecAt at, const void* ctx, std::siz
         // 2. Index the records (in their own pass: its misses in the id
         // table overlap). An id given twice is found here, at its second
         // spec, which comes before the spec step 1 refused, if any.
-        const std::size_t dup = g.index_added(added);
+        std::size_t dup = 0;
+        try {
+            dup = g.index_added(added);
+        } catch (...) {  // nothing indexed
+            g.release_added(added);
+            throw;
+        }
         const bool twice = dup < added.size();
         if (twice || refused != Error::ok) {
             g.unlink_added(added, dup);

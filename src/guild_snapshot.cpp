@@ -199,7 +199,6 @@ Error Guild::Loader::members() {
     Vec<std::uint32_t>().swap(freed);
     g.by_id.reserve(high - nfree);
 
-    auto id_of = [this](std::uint32_t x) { return g.members[x].id; };
     char name[128];
     Vec<char> key;  // a host sort key being read (the guild's heap, as all its scratch)
     RoleSlots slots;
@@ -254,33 +253,20 @@ Error Guild::Loader::members() {
         g.refresh_group(m);
     }
     if (Error e = r.end(); e != Error::ok) return e;
-    // The id index, in a pass of its own and in the order of the table:
-    // the (id, slot) pairs are counting-sorted by the top bits of their
-    // home position, so that the inserts walk the table from one end to
-    // the other and read no member record (in slot order, every insert was
-    // a cache miss into the table; in table order reading each member's id
-    // would be one into the records).
-    struct IdSlot {
-        std::uint64_t id;
-        std::uint32_t slot;
-    };
+    // The id index, in a pass of its own and in the order of the table
+    // (in slot order every insert was a cache miss into the table).
     const std::uint32_t live = high - nfree;
-    const std::size_t cap = g.by_id.capacity();
-    unsigned shift = 0;
-    while ((cap >> shift) > (std::size_t{1} << 16)) ++shift;
-    Vec<std::uint32_t> start((cap >> shift) + 1, 0);
-    Vec<IdSlot> order(live);
-    for (std::uint32_t s = 0; s < high; ++s)
-        if (g.members[s].id) ++start[(g.by_id.home_of(g.members[s].id) >> shift) + 1];
-    for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
-    for (std::uint32_t s = 0; s < high; ++s) {
-        const std::uint64_t id = g.members[s].id;
-        if (id) order[start[g.by_id.home_of(id) >> shift]++] = IdSlot{id, s};
+    bool unique = true;
+    if (nfree == 0) {
+        unique = g.index_in_table_order(live, [](std::size_t i) { return static_cast<std::uint32_t>(i); });
+    } else {
+        Vec<std::uint32_t> slots;
+        slots.reserve(live);
+        for (std::uint32_t s = 0; s < high; ++s)
+            if (g.members[s].id) slots.push_back(s);
+        unique = g.index_in_table_order(live, [&](std::size_t i) { return slots[i]; });
     }
-    for (const IdSlot& e : order) {
-        if (!g.by_id.insert(e.id, e.slot, id_of)) return corrupt();  // an id twice
-        ++g.live;
-    }
+    if (!unique) return corrupt();  // an id twice
     g.rebuild_holders();  // derived, not saved
     return Error::ok;
 }

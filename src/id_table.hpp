@@ -108,9 +108,24 @@ public:
     // nothing). Throws std::bad_alloc (nothing changed) when it must grow.
     template <class IdOf>
     bool insert(std::uint64_t id, std::uint32_t slot, IdOf&& id_of) {
-        if (find(id, id_of) != nil_id) return false;
-        reserve(size_ + 1);
-        place(Entry{tag_of(id), slot});
+        if (size_ + 1 > max_load(cap_)) {  // grows (unless id is present)
+            if (find(id, id_of) != nil_id) return false;
+            reserve(size_ + 1);
+            place(Entry{tag_of(id), slot});
+            ++size_;
+            return true;
+        }
+        // One probe: the run from id's home holds id, or ends at the empty
+        // entry where it goes.
+        const std::uint32_t tag = tag_of(id);
+        Entry* t = table();
+        std::size_t i = home(tag);
+        for (;; i = (i + 1) & mask_) {
+            const Entry e = t[i];
+            if (e.slot == nil_id) break;
+            if (e.tag == tag && id_of(e.slot) == id) return false;
+        }
+        t[i] = Entry{tag, slot};
         ++size_;
         return true;
     }

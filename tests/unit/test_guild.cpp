@@ -670,6 +670,56 @@ TEST_CASE("bulk add equals one-by-one adds; a bad spec rejects the whole batch")
     CHECK(a.member_total() == 302);
 }
 
+TEST_CASE("a large bulk add is indexed in table order; its errors still name the first bad spec") {
+    // Batches of 4,096 members or more are inserted into the id table in
+    // the order of the table, not of the specs. An id the guild has, or one
+    // given twice, must still be reported at the first spec that is bad.
+    Guild a, b;
+    for (Guild* g : {&a, &b}) {
+        REQUIRE(g->upsert_role({10, 3, true, false, false}) == Error::ok);
+        for (std::uint64_t id = 1; id <= 50; ++id)
+            REQUIRE(g->upsert_member(id * 1000003, "seed", {}, Status::online, false) == Error::ok);
+    }
+    const roster::Vec<std::uint64_t> hoisted = {10}, none;
+    roster::Vec<std::string> names;
+    roster::Vec<Guild::MemberSpec> specs;
+    for (std::uint64_t i = 0; i < 6000; ++i) names.push_back("m" + std::to_string(i * 7919 % 6000));
+    for (std::uint64_t i = 0; i < 6000; ++i)
+        specs.push_back({(i + 1) * 7 + (i % 3) * 1000000007ull, names[i], i % 5 ? none : hoisted,
+                         static_cast<Status>(i % 4)});
+    const std::string before = dump(a);
+    std::size_t failed = 0;
+    auto saved = specs[4500];
+    specs[4500].id = specs[200].id;  // given twice
+    CHECK(a.add_members(specs, &failed) == Error::exists);
+    CHECK(failed == 4500);
+    specs[3000].id = 20 * 1000003;  // the guild has it: reported first
+    CHECK(a.add_members(specs, &failed) == Error::exists);
+    CHECK(failed == 3000);
+    specs[1000].name = "\xff";  // an invalid name before both
+    CHECK(a.add_members(specs, &failed) == Error::invalid);
+    CHECK(failed == 1000);
+    CHECK(dump(a) == before);
+    CHECK(a.member_total() == 50);
+    std::string why;
+    CHECK_MESSAGE(a.check_invariants(&why), why);
+
+    specs[1000].name = names[1000];
+    specs[3000].id = 3001 * 7 + (3000 % 3) * 1000000007ull;
+    specs[4500] = saved;
+    REQUIRE(a.add_members(specs) == Error::ok);
+    for (const auto& sp : specs)
+        REQUIRE(b.upsert_member(sp.id, sp.name, sp.roles, sp.status, false) == Error::ok);
+    CHECK(dump(a) == dump(b));
+    CHECK(a.member_total() == 6050);
+    CHECK_MESSAGE(a.check_invariants(&why), why);
+    for (const auto& sp : specs) {  // every id found
+        Guild::MemberView v;
+        REQUIRE(a.member(sp.id, &v) == Error::ok);
+        CHECK(v.name == sp.name);
+    }
+}
+
 TEST_CASE("member storage: short names and two roles inline, the rest in heap blocks") {
     // The record keeps names up to 24 bytes and up to two roles inline;
     // longer names, host sort keys and more roles live in blocks the record
