@@ -72,6 +72,12 @@ struct TreeTraits {
         int c = compare_member_keys(x, y);
         return c != 0 ? c < 0 : x.id < y.id;
     }
+    // The trees' order given each member's prefix (known to the caller):
+    // the prefix, then the full key. Every sort that builds or merges a
+    // tree uses it.
+    bool before(std::uint64_t pa, std::uint32_t a, std::uint64_t pb, std::uint32_t b) const {
+        return pa != pb ? pa < pb : less(a, b);
+    }
 };
 
 using Tree = RankBTree<TreeTraits>;
@@ -532,8 +538,7 @@ struct Guild::Impl {
                 if (l.hooks[s].leaf == parked_leaf && s != except) slots.push_back(s);
             TreeTraits tr{&members, &l};
             std::sort(slots.begin(), slots.end(), [&](std::uint32_t a, std::uint32_t b) {
-                const std::uint64_t pa = members[a].prefix, pb = members[b].prefix;
-                return pa != pb ? pa < pb : tr.less(a, b);
+                return tr.before(members[a].prefix, a, members[b].prefix, b);
             });
             auto fresh = make_box<Tree>(tr);
             u.built.push_back({&l, std::move(slots), nullptr});  // capacity reserved
@@ -720,15 +725,15 @@ struct Guild::Impl {
         // Key order (the trees' order: prefix, then the full key): every
         // group's leavers and joiners come out of it in their tree's order.
         const TreeTraits key{&members, nullptr};
-        std::sort(mv.begin(), mv.end(), [&](const Move& a, const Move& b) {
-            if (a.prefix != b.prefix) return a.prefix < b.prefix;
-            return key.less(a.slot, b.slot);
-        });
+        std::sort(mv.begin(), mv.end(),
+                  [&](const Move& a, const Move& b) { return key.before(a.prefix, a.slot, b.prefix, b.slot); });
         const std::uint32_t ntrees = static_cast<std::uint32_t>(roles.size() + 2);
         // Per list, the moves that leave a tree (out) or join one (in), in
         // (tree, key) order by a stable counting sort: `order` gets them,
         // `start[t]..start[t+1]` is tree t's run. Needs no allocation once
-        // the vectors have their sizes.
+        // the vectors have their sizes, which is why the commit sorts each
+        // list's edges again (twice per list in all) instead of keeping
+        // every list's order from the planning pass (memory per list).
         Vec<std::uint32_t> order(mv.size()), start(ntrees + 1);
         auto leaves = [&](const Move& x, std::size_t li) {
             const std::uint8_t f = in[x.at + li];
@@ -743,10 +748,9 @@ struct Guild::Impl {
             for (const Move& x : mv)
                 if (out ? leaves(x, li) : joins(x, li)) ++start[tree_index(out ? x.from : x.to) + 1];
             for (std::uint32_t t = 0; t < ntrees; ++t) start[t + 1] += start[t];
-            Vec<std::uint32_t>& fill = order;  // positions advance in start[t]; restored below
-            for (std::uint32_t i = 0; i < mv.size(); ++i) {
+            for (std::uint32_t i = 0; i < mv.size(); ++i) {  // start[t] advances; restored below
                 const Move& x = mv[i];
-                if (out ? leaves(x, li) : joins(x, li)) fill[start[tree_index(out ? x.from : x.to)]++] = i;
+                if (out ? leaves(x, li) : joins(x, li)) order[start[tree_index(out ? x.from : x.to)]++] = i;
             }
             for (std::uint32_t t = ntrees; t > 0; --t) start[t] = start[t - 1];
             start[0] = 0;
@@ -789,7 +793,7 @@ struct Guild::Impl {
                 auto take_joiners_before = [&](std::uint32_t x, std::uint64_t px) {
                     for (; j < start[t + 1]; ++j) {
                         const Move& y = mv[order[j]];
-                        if (y.prefix > px || (y.prefix == px && !key.less(y.slot, x))) break;
+                        if (!key.before(y.prefix, y.slot, px, x)) break;
                         ids.push_back(y.slot);
                         pfx.push_back(y.prefix);
                     }
@@ -927,10 +931,8 @@ struct Guild::Impl {
                 continue;
             }
             TreeTraits tr{&members, &l};
-            std::sort(run.begin(), run.end(), [&](const auto& a, const auto& b) {
-                if (a.first != b.first) return a.first < b.first;
-                return tr.less(a.second, b.second);
-            });
+            std::sort(run.begin(), run.end(),
+                      [&](const auto& a, const auto& b) { return tr.before(a.first, a.second, b.first, b.second); });
             Vec<std::uint32_t> ids(run.size());
             Vec<std::uint64_t> pfx(run.size());
             for (std::size_t i = 0; i < run.size(); ++i) {
