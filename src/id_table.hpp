@@ -108,12 +108,9 @@ public:
     // nothing). Throws std::bad_alloc (nothing changed) when it must grow.
     template <class IdOf>
     bool insert(std::uint64_t id, std::uint32_t slot, IdOf&& id_of) {
-        if (size_ + 1 > max_load(cap_)) {  // grows (unless id is present)
+        if (size_ + 1 > max_load(cap_)) {  // must grow, unless id is present
             if (find(id, id_of) != nil_id) return false;
             reserve(size_ + 1);
-            place(Entry{tag_of(id), slot});
-            ++size_;
-            return true;
         }
         // One probe: the run from id's home holds id, or ends at the empty
         // entry where it goes.
