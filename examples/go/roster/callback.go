@@ -44,7 +44,7 @@ func rosterGoFrame(frame *C.roster_frame, sessions *C.uint64_t, sessionCount C.s
 		g.delivering--
 		// After the callback the view reads as empty (its memory is gone);
 		// the op array is kept for the next frame.
-		*v = FrameView{opViews: v.opViews[:0]}
+		v.clear()
 		if r := recover(); r != nil {
 			g.panicked, g.hasPanic = r, true
 		}

@@ -56,6 +56,13 @@ var (
 	_ = [1]struct{}{}[unsafe.Offsetof(C.roster_range{}.end)-unsafe.Offsetof(Range{}.End)]
 
 	_ = [1]struct{}{}[unsafe.Sizeof(uint64(0))-unsafe.Sizeof(C.uint64_t(0))]
+
+	_ = [1]struct{}{}[unsafe.Sizeof(opRecord{})-unsafe.Sizeof(C.roster_op{})]
+	_ = [1]struct{}{}[unsafe.Sizeof(C.roster_op{})-unsafe.Sizeof(opRecord{})]
+	_ = [1]struct{}{}[unsafe.Offsetof(opRecord{}.itemCount)-unsafe.Offsetof(C.roster_op{}.item_count)]
+	_ = [1]struct{}{}[unsafe.Offsetof(C.roster_op{}.item_count)-unsafe.Offsetof(opRecord{}.itemCount)]
+	_ = [1]struct{}{}[unsafe.Offsetof(opRecord{}.items)-unsafe.Offsetof(C.roster_op{}.items)]
+	_ = [1]struct{}{}[unsafe.Offsetof(C.roster_op{}.items)-unsafe.Offsetof(opRecord{}.items)]
 )
 
 // Group's size ends in padding, which the sizes of go vet before Go 1.20 leave
@@ -142,10 +149,17 @@ type FrameView struct {
 	onlineCount uint32
 	groups      []Group
 	sessions    []uint64
-	// The ops, made when the view is pointed at a frame (a callback's
-	// frame: each op's items in the library's memory; a queued record: in
-	// the record's rows). The array is reused from frame to frame.
-	opViews []OpView
+	// The ops: a callback's frame's own array, read in place (set costs
+	// nothing per op); for a queued record, the record's ops as the batch
+	// wrote them out (FrameBatch.Next), their items in the record's rows.
+	ops []opRecord
+}
+
+// opRecord has roster_op's layout (checked above), so that a callback's op
+// array is read as it is.
+type opRecord struct {
+	kind, index, end, itemCount uint32
+	items                       *Row
 }
 
 // set points the view at a frame the library delivers (memory valid during
@@ -156,26 +170,12 @@ func (v *FrameView) set(f *C.roster_frame, sessions *C.uint64_t, sessionCount C.
 	v.onlineCount = uint32(f.online_count)
 	v.groups = unsafe.Slice((*Group)(unsafe.Pointer(f.groups)), int(f.group_count))
 	v.sessions = unsafe.Slice((*uint64)(unsafe.Pointer(sessions)), int(sessionCount))
-	cops := unsafe.Slice(f.ops, int(f.op_count))
-	ops := v.opsFor(len(cops))
-	for k := range cops {
-		// Field by field into the array (a composite literal would be built
-		// on the stack and copied, reading back narrower stores as one wide
-		// load: a stall on every op).
-		c, o := &cops[k], &ops[k]
-		o.kind, o.index, o.end = uint(c.kind), uint(c.index), uint(c.end)
-		o.items = unsafe.Slice((*Row)(unsafe.Pointer(c.items)), int(c.item_count))
-	}
+	v.ops = unsafe.Slice((*opRecord)(unsafe.Pointer(f.ops)), int(f.op_count))
 }
 
-// opsFor makes the view's op array n long (reusing it when it is large
-// enough) and returns it.
-func (v *FrameView) opsFor(n int) []OpView {
-	if cap(v.opViews) < n {
-		v.opViews = make([]OpView, n, 2*n)
-	}
-	v.opViews = v.opViews[:n]
-	return v.opViews
+// clear makes the view read as an empty frame.
+func (v *FrameView) clear() {
+	*v = FrameView{}
 }
 
 // ListID is the list the frame is about.
@@ -198,10 +198,10 @@ func (v *FrameView) Groups() []Group { return v.groups }
 func (v *FrameView) Sessions() []uint64 { return v.sessions }
 
 // OpCount is the number of ops (0: only the counts or groups changed).
-func (v *FrameView) OpCount() int { return len(v.opViews) }
+func (v *FrameView) OpCount() int { return len(v.ops) }
 
 // Op is op i (0 <= i < OpCount), to apply in order; O(1), in any order.
-func (v *FrameView) Op(i int) OpView { return v.opViews[i] }
+func (v *FrameView) Op(i int) OpView { return OpView{&v.ops[i]} }
 
 // Copy copies the frame into Go memory, which stays valid after the
 // callback returns.
@@ -225,36 +225,41 @@ func (v *FrameView) Copy() *Frame {
 // OpView is one op of a FrameView, read in place: valid as long as the
 // view's frame (during the callback only, for a callback's frame).
 type OpView struct {
-	// Word-sized fields: the compiler copies an OpView a word or two at a
-	// time, and reading back two 4-byte stores as one wider load stalls
-	// the processor (store forwarding fails).
-	kind, index, end uint
-	items            []Row
+	// One pointer: to the op in the library's array (a callback's frame)
+	// or in the view's array of queued ops. Making an OpView writes one
+	// word; an earlier OpView of fields copied per op cost a third of
+	// the Go side's time in the host benchmark (examples/README.md).
+	op *opRecord
 }
 
 // Kind is the op's kind.
-func (o OpView) Kind() OpKind { return OpKind(o.kind) }
+func (o OpView) Kind() OpKind { return OpKind(o.op.kind) }
 
 // Index is the row, or the first row of a SYNC/INVALIDATE range.
-func (o OpView) Index() uint32 { return uint32(o.index) }
+func (o OpView) Index() uint32 { return o.op.index }
 
 // End is the last row of a SYNC/INVALIDATE range; for the other kinds,
 // Index.
-func (o OpView) End() uint32 { return uint32(o.end) }
+func (o OpView) End() uint32 { return o.op.end }
 
 // ItemCount is the number of rows the op carries (SYNC: the rows that
 // exist in the range; INSERT/UPDATE: 1; DELETE/INVALIDATE: 0).
-func (o OpView) ItemCount() int { return len(o.items) }
+func (o OpView) ItemCount() int { return int(o.op.itemCount) }
 
 // Items are the rows the op carries (read-only, valid as long as the
 // view's frame: during the callback only).
-func (o OpView) Items() []Row { return o.items }
+func (o OpView) Items() []Row {
+	if o.op.itemCount == 0 {
+		return nil
+	}
+	return unsafe.Slice(o.op.items, int(o.op.itemCount))
+}
 
 // Copy copies the op into Go memory.
 func (o OpView) Copy() Op {
-	op := Op{Kind: OpKind(o.kind), Index: uint32(o.index), End: uint32(o.end)}
-	if len(o.items) > 0 {
-		op.Items = append([]Row(nil), o.items...)
+	op := Op{Kind: o.Kind(), Index: o.op.index, End: o.op.end}
+	if items := o.Items(); len(items) > 0 {
+		op.Items = append([]Row(nil), items...)
 	}
 	return op
 }

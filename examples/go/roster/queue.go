@@ -129,13 +129,14 @@ type FrameBatch struct {
 	// Where Group is not 16 bytes (a u64 aligned to 4 bytes, as on 32-bit
 	// x86), the current record's groups, copied; reused between records.
 	groups []Group
+	// The ops of the records read since the take (the queue's 16-byte ops
+	// in roster_op's layout, for OpView); reused from take to take.
+	ops []opRecord
 }
 
 // reset points the batch at a block and before its first record.
 func (b *FrameBatch) reset(data unsafe.Pointer, size uintptr) {
-	ops := b.view.opViews[:0] // kept: their array is reused
-	*b = FrameBatch{data: data, size: size, groups: b.groups[:0]}
-	b.view.opViews = ops
+	*b = FrameBatch{data: data, size: size, groups: b.groups[:0], ops: b.ops[:0]}
 }
 
 // fail stops the batch at the malformed record at byte at.
@@ -150,7 +151,7 @@ func (b *FrameBatch) fail(at uintptr, format string, args ...interface{}) bool {
 // Next moves to the next record, which Frame then presents; false at the
 // end of the block, or at a malformed record (Err then says which).
 func (b *FrameBatch) Next() bool {
-	b.view = FrameView{opViews: b.view.opViews[:0]}
+	b.view.clear()
 	if b.err != nil || b.next >= b.size {
 		return false
 	}
@@ -208,13 +209,27 @@ func (b *FrameBatch) Next() bool {
 		// Op i's rows follow those of the ops before it (their item counts
 		// add up to the rows: checked above).
 		all := unsafe.Slice((*Row)(rows), nRows)
-		ops, r := v.opsFor(nOps), 0
+		// The records' ops go one after another into b.ops, which is not
+		// rewritten before the next take: an OpView (a pointer into it)
+		// stays valid as long as the record's rows. When it grows, the
+		// OpViews already given keep the old array, unchanged.
+		start := len(b.ops)
+		if cap(b.ops)-start < nOps {
+			grown := make([]opRecord, start, 2*cap(b.ops)+nOps)
+			copy(grown, b.ops)
+			b.ops = grown
+		}
+		b.ops = b.ops[:start+nOps]
+		ops, r := b.ops[start:start+nOps:start+nOps], 0
+		v.ops = ops
 		for i := range qops {
 			q, o := &qops[i], &ops[i]
-			e := r + int(q.itemCount)
-			o.kind, o.index, o.end = uint(q.kind), uint(q.index), uint(q.end)
-			o.items = all[r:e:e]
-			r = e
+			o.kind, o.index, o.end, o.itemCount = q.kind, q.index, q.end, q.itemCount
+			o.items = nil
+			if q.itemCount > 0 {
+				o.items = &all[r]
+			}
+			r += int(q.itemCount)
 		}
 	}
 	b.next = at + uintptr(want)

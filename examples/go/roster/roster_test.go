@@ -1077,14 +1077,30 @@ func readInPlace(t *testing.T, f *roster.FrameView) *roster.Frame {
 func readBatch(t *testing.T, b *roster.FrameBatch) []*roster.Frame {
 	t.Helper()
 	var out []*roster.Frame
+	// Every record's OpViews, kept past Next: they stay valid, and keep
+	// reading their own record, until the next take.
+	var kept [][]roster.OpView
 	for b.Next() {
 		f := b.Frame().Copy()
 		if in := readInPlace(t, b.Frame()); !reflect.DeepEqual(f, in) {
 			t.Fatalf("record read in place %+v, copied %+v", in, f)
 		}
 		out = append(out, f)
+		views := make([]roster.OpView, b.Frame().OpCount())
+		for i := range views {
+			views[i] = b.Frame().Op(i)
+		}
+		kept = append(kept, views)
 	}
 	ok(t, b.Err())
+	for r, views := range kept {
+		for i, v := range views {
+			if got := v.Copy(); !reflect.DeepEqual(got, out[r].Ops[i]) {
+				t.Fatalf("record %d op %d read after the batch's end: %+v, then %+v", r, i,
+					got, out[r].Ops[i])
+			}
+		}
+	}
 	if f := b.Frame(); f.OpCount() != 0 || f.ListID() != 0 || f.Sessions() != nil {
 		t.Fatalf("the frame after the end: %+v", f.Copy())
 	}
