@@ -106,9 +106,10 @@ struct Text {
     char* block = nullptr;  // owned until installed
     std::uint8_t len = 0;
     bool custom = false;
-    char inl[name_inline] = {};
+    // Zeroed by three word stores (a `= {}` here compiled to `rep stos`).
+    char inl[name_inline];
 
-    Text() = default;
+    Text() { clear_inline(); }
     Text(const Text&) = delete;
     Text& operator=(const Text&) = delete;
     ~Text() {
@@ -119,10 +120,11 @@ struct Text {
     }
 
     Text(std::string_view name, bool has_key, std::string_view key) {
+        clear_inline();
         len = static_cast<std::uint8_t>(name.size());  // names are <= 128 bytes
         custom = has_key;
         if (!has_key && name.size() <= name_inline) {
-            std::memcpy(inl, name.data(), name.size());
+            copy_short(inl, name.data(), name.size());
             return;
         }
         const std::uint32_t klen = has_key ? static_cast<std::uint32_t>(key.size()) : 0;
@@ -130,6 +132,14 @@ struct Text {
         std::memcpy(block, &klen, 4);
         std::memcpy(block + 4, name.data(), name.size());
         if (klen) std::memcpy(block + 4 + name.size(), key.data(), klen);
+    }
+
+    void clear_inline() {
+        static_assert(name_inline == 24);
+        const std::uint64_t zero = 0;
+        std::memcpy(inl, &zero, 8);
+        std::memcpy(inl + 8, &zero, 8);
+        std::memcpy(inl + 16, &zero, 8);
     }
 
     std::string_view name() const {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "guild.hpp"
+#include "text.hpp"
 
 namespace roster::snapshot {
 
@@ -157,7 +158,13 @@ private:
     // From the current block when it holds the value (most values).
     bool get(void* p, std::size_t n) {
         if (blk_.size() - at_ >= n && n && error_ == Error::ok && in_section_) {
-            std::memcpy(p, blk_.data() + at_, n);
+            // Names are mostly short: fixed-size moves (copy_short) rather
+            // than the `rep movsb` a bounded memcpy compiles to.
+            const char* src = reinterpret_cast<const char*>(blk_.data() + at_);
+            if (n <= 24)
+                copy_short(static_cast<char*>(p), src, n);
+            else
+                std::memcpy(p, src, n);
             at_ += n;
             return true;
         }

@@ -93,6 +93,59 @@ inline int compare_keys(std::string_view a, bool fold_a, std::string_view b, boo
     return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
 }
 
+// Copies n <= 24 bytes with fixed-size moves: a memcpy whose length the
+// compiler knows is small but not what, it turns into `rep movsb`, whose
+// start-up costs more than the copy (names are mostly under 24 bytes).
+inline void copy_short(char* dst, const char* src, std::size_t n) {
+    if (n >= 8) {
+        std::uint64_t a, b, c;
+        std::memcpy(&a, src, 8);
+        std::memcpy(&b, src + n - 8, 8);
+        if (n > 16) {
+            std::memcpy(&c, src + 8, 8);
+            std::memcpy(dst + 8, &c, 8);
+        }
+        std::memcpy(dst, &a, 8);
+        std::memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        std::uint32_t a, b;
+        std::memcpy(&a, src, 4);
+        std::memcpy(&b, src + n - 4, 4);
+        std::memcpy(dst, &a, 4);
+        std::memcpy(dst + n - 4, &b, 4);
+    } else if (n > 0) {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
+}
+
+// The first min(n, 8) bytes at p as a u64 laid out as memcpy would put
+// them (first byte at the lowest address), zero-padded; with fixed-size
+// loads, for the reason copy_short gives.
+inline std::uint64_t load_upto8(const char* p, std::size_t n) {
+    std::uint64_t x = 0;
+    if (n >= 8) {
+        std::memcpy(&x, p, 8);
+    } else if constexpr (std::endian::native == std::endian::little) {
+        // Byte i of the key goes to bits 8i; overlapping loads write the
+        // same bytes twice.
+        if (n >= 4) {
+            std::uint32_t lo, hi;
+            std::memcpy(&lo, p, 4);
+            std::memcpy(&hi, p + n - 4, 4);
+            x = lo | static_cast<std::uint64_t>(hi) << (8 * (n - 4));
+        } else if (n > 0) {
+            const auto* u = reinterpret_cast<const unsigned char*>(p);
+            x = u[0] | static_cast<std::uint64_t>(u[n / 2]) << (8 * (n / 2)) |
+                static_cast<std::uint64_t>(u[n - 1]) << (8 * (n - 1));
+        }
+    } else {
+        std::memcpy(&x, p, n);
+    }
+    return x;
+}
+
 // First 8 bytes of a key (folded when `fold`), big-endian, zero-padded:
 // monotone with compare_keys.
 // Eight bytes at once: a byte of A-Z gets 0x20 added, as fold_byte does.
@@ -100,8 +153,7 @@ inline int compare_keys(std::string_view a, bool fold_a, std::string_view b, boo
 // h >= 'A', h + 0x25 when h > 'Z' (neither carries into the next byte), and
 // bytes with their top bit set are never letters.
 inline std::uint64_t key_prefix(std::string_view k, bool fold) {
-    std::uint64_t x = 0;
-    std::memcpy(&x, k.data(), k.size() < 8 ? k.size() : 8);  // zero-padded
+    std::uint64_t x = load_upto8(k.data(), k.size());  // zero-padded
     if (fold) {
         constexpr std::uint64_t ones = 0x0101010101010101ull, tops = 0x8080808080808080ull;
         const std::uint64_t h = x & ~tops;

@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "guild.hpp"
+#include "member_record.hpp"
 #include "text.hpp"
 
 using namespace roster;
@@ -73,6 +75,27 @@ TEST_CASE("key_prefix equals the byte-at-a-time fold") {
             ch = static_cast<char>(x >> 24);
         }
         REQUIRE(roster::key_prefix(k, true) == reference(k, true));
+    }
+}
+
+// copy_short moves n <= 24 bytes with overlapping fixed-size moves: every
+// length copies exactly its bytes, none before or after. A Text's inline
+// name is zero past its length (a record copies all 24 bytes).
+TEST_CASE("copy_short copies exactly n bytes; a Text's inline name is zero-padded") {
+    char src[32], dst[40];
+    for (int i = 0; i < 32; ++i) src[i] = static_cast<char>(0x41 + i);
+    for (std::size_t n = 0; n <= 24; ++n) {
+        std::memset(dst, '#', sizeof dst);
+        roster::copy_short(dst + 8, src, n);
+        for (std::size_t i = 0; i < sizeof dst; ++i) {
+            const bool inside = i >= 8 && i < 8 + n;
+            INFO("n ", n, " byte ", i);
+            REQUIRE(dst[i] == (inside ? src[i - 8] : '#'));
+        }
+        const std::string name(src, n ? n : 1);
+        roster::Text t(name, false, {});
+        REQUIRE(t.name() == name);
+        for (std::size_t i = name.size(); i < roster::name_inline; ++i) REQUIRE(t.inl[i] == 0);
     }
 }
 
@@ -683,7 +706,12 @@ TEST_CASE("a large bulk add is indexed in table order; its errors still name the
     const roster::Vec<std::uint64_t> hoisted = {10}, none;
     roster::Vec<std::string> names;
     roster::Vec<Guild::MemberSpec> specs;
-    for (std::uint64_t i = 0; i < 6000; ++i) names.push_back("m" + std::to_string(i * 7919 % 6000));
+    for (std::uint64_t i = 0; i < 6000; ++i) {
+        // Appended, not "m" + to_string: GCC 12 at -O3 warns (-Wrestrict) on
+        // that operator+ by mistake.
+        names.emplace_back("m");
+        names.back() += std::to_string(i * 7919 % 6000);
+    }
     for (std::uint64_t i = 0; i < 6000; ++i)
         specs.push_back({(i + 1) * 7 + (i % 3) * 1000000007ull, names[i], i % 5 ? none : hoisted,
                          static_cast<Status>(i % 4)});

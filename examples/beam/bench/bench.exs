@@ -483,7 +483,11 @@ defmodule Bench do
     # (225 ms in this process when it was done so).
     for page <- Enum.chunk_every(w.members, @load_page) do
       :ok =
-        GenServer.call(g, {:guild, {:run, fn guild -> Roster.members_add(guild, page) end}}, 300_000)
+        GenServer.call(
+          g,
+          {:guild, {:run, fn guild -> Roster.members_add(guild, page) end}},
+          300_000
+        )
     end
 
     t1 = now()
