@@ -135,7 +135,7 @@ struct Text {
     }
 
     void clear_inline() {
-        static_assert(name_inline == 24);
+        static_assert(name_inline == 24 && name_inline <= copy_short_max);
         const std::uint64_t zero = 0;
         std::memcpy(inl, &zero, 8);
         std::memcpy(inl + 8, &zero, 8);

@@ -161,7 +161,7 @@ private:
             // Names are mostly short: fixed-size moves (copy_short) rather
             // than the `rep movsb` a bounded memcpy compiles to.
             const char* src = reinterpret_cast<const char*>(blk_.data() + at_);
-            if (n <= 24)
+            if (n <= copy_short_max)
                 copy_short(static_cast<char*>(p), src, n);
             else
                 std::memcpy(p, src, n);

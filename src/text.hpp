@@ -96,6 +96,7 @@ inline int compare_keys(std::string_view a, bool fold_a, std::string_view b, boo
 // Copies n <= 24 bytes with fixed-size moves: a memcpy whose length the
 // compiler knows is small but not what, it turns into `rep movsb`, whose
 // start-up costs more than the copy (names are mostly under 24 bytes).
+constexpr std::size_t copy_short_max = 24;
 inline void copy_short(char* dst, const char* src, std::size_t n) {
     if (n >= 8) {
         std::uint64_t a, b, c;

@@ -226,9 +226,9 @@ func (v *FrameView) Copy() *Frame {
 // view's frame (during the callback only, for a callback's frame).
 type OpView struct {
 	// One pointer: to the op in the library's array (a callback's frame)
-	// or in the view's array of queued ops. Making an OpView writes one
-	// word; an earlier OpView of fields copied per op cost a third of
-	// the Go side's time in the host benchmark (examples/README.md).
+	// or in the batch's array of queued ops. Making an OpView writes one
+	// word; copying each op's fields into the view, as it once did, was
+	// 4-5% of the Go host benchmark's time (README.md).
 	op *opRecord
 }
 
