@@ -30,14 +30,19 @@ ERL_NIF_TERM ok_term(ErlNifEnv *env, ERL_NIF_TERM value) {
     return enif_make_tuple2(env, atom_ok, value);
 }
 
+/* The status names, in the order of -status; their atoms, made once when
+ * the library loads (an atom looked up by name per call would hash the
+ * name each time: events_apply returns one per event). */
+static const char *const status_names[] = {"ok",       "einval",    "enotfound", "eexist",
+                                           "elimit",   "enomem",    "ebusy",     "ecorrupt",
+                                           "eversion", "einternal", "eflush",    "eio"};
+#define STATUS_COUNT ((int)(sizeof status_names / sizeof status_names[0]))
+static ERL_NIF_TERM status_atoms[STATUS_COUNT];
+
 /* The status as an atom: ok, or the ROSTER_E* name in lower case. */
 ERL_NIF_TERM status_atom(ErlNifEnv *env, int status) {
-    static const char *const names[] = {"ok",     "einval",   "enotfound", "eexist",
-                                        "elimit", "enomem",   "ebusy",     "ecorrupt",
-                                        "eversion", "einternal", "eflush",  "eio"};
-    if (status <= 0 && -status < (int)(sizeof names / sizeof names[0])) {
-        return mk_atom(env, names[-status]);
-    }
+    (void)env;
+    if (status <= 0 && -status < STATUS_COUNT) return status_atoms[-status];
     return atom_unknown;
 }
 
@@ -263,41 +268,48 @@ int get_role_flags(ErlNifEnv *env, ERL_NIF_TERM t, uint32_t *out) {
 }
 
 
+/* The kinds of event, by their atoms (made when the library loads): a
+ * kind is found by identity, not by reading the atom's name. */
+static ERL_NIF_TERM atom_ev_status, atom_ev_name, atom_ev_roles, atom_ev_add_role,
+    atom_ev_remove_role, atom_ev_touch, atom_ev_remove, atom_ev_add, atom_ev_upsert;
+
 /* One event term into *e; its roles (if any) into a fresh array *roles. */
 int get_event(ErlNifEnv *env, ERL_NIF_TERM t, roster_event *e, uint64_t **roles) {
     const ERL_NIF_TERM *f;
     int arity, status;
-    char kind[16];
+    ERL_NIF_TERM kind;
     ErlNifBinary name;
     memset(e, 0, sizeof *e);
     *roles = NULL;
     if (!enif_get_tuple(env, t, &arity, &f) || arity < 2) return 0;
-    if (enif_get_atom(env, f[0], kind, sizeof kind, ERL_NIF_LATIN1) <= 0) return 0;
+    kind = f[0];
     if (!get_u64(env, f[1], &e->user_id)) return 0;
-    if (strcmp(kind, "status") == 0 && arity == 3 && get_presence(f[2], &status)) {
+    if (enif_is_identical(kind, atom_ev_status) && arity == 3 && get_presence(f[2], &status)) {
         e->kind = ROSTER_EVENT_STATUS;
         e->status = status;
-    } else if (strcmp(kind, "name") == 0 && arity == 3 && enif_inspect_binary(env, f[2], &name)) {
+    } else if (enif_is_identical(kind, atom_ev_name) && arity == 3 &&
+               enif_inspect_binary(env, f[2], &name)) {
         e->kind = ROSTER_EVENT_NAME;
         e->name = (const char *)name.data;
         e->name_len = name.size;
-    } else if (strcmp(kind, "roles") == 0 && arity == 3 &&
+    } else if (enif_is_identical(kind, atom_ev_roles) && arity == 3 &&
                get_u64_list(env, f[2], roles, &e->role_count)) {
         e->kind = ROSTER_EVENT_ROLES;
         e->roles = *roles;
-    } else if (strcmp(kind, "add_role") == 0 && arity == 3 && get_u64(env, f[2], &e->role_id)) {
+    } else if (enif_is_identical(kind, atom_ev_add_role) && arity == 3 &&
+               get_u64(env, f[2], &e->role_id)) {
         e->kind = ROSTER_EVENT_ADD_ROLE;
-    } else if (strcmp(kind, "remove_role") == 0 && arity == 3 &&
+    } else if (enif_is_identical(kind, atom_ev_remove_role) && arity == 3 &&
                get_u64(env, f[2], &e->role_id)) {
         e->kind = ROSTER_EVENT_REMOVE_ROLE;
-    } else if (strcmp(kind, "touch") == 0 && arity == 2) {
+    } else if (enif_is_identical(kind, atom_ev_touch) && arity == 2) {
         e->kind = ROSTER_EVENT_TOUCH;
-    } else if (strcmp(kind, "remove") == 0 && arity == 2) {
+    } else if (enif_is_identical(kind, atom_ev_remove) && arity == 2) {
         e->kind = ROSTER_EVENT_REMOVE;
-    } else if ((strcmp(kind, "add") == 0 || strcmp(kind, "upsert") == 0) && arity == 5 &&
-               enif_inspect_binary(env, f[2], &name) && get_presence(f[4], &status) &&
-               get_u64_list(env, f[3], roles, &e->role_count)) {
-        e->kind = kind[0] == 'a' ? ROSTER_EVENT_ADD : ROSTER_EVENT_UPSERT;
+    } else if ((enif_is_identical(kind, atom_ev_add) || enif_is_identical(kind, atom_ev_upsert)) &&
+               arity == 5 && enif_inspect_binary(env, f[2], &name) &&
+               get_presence(f[4], &status) && get_u64_list(env, f[3], roles, &e->role_count)) {
+        e->kind = enif_is_identical(kind, atom_ev_add) ? ROSTER_EVENT_ADD : ROSTER_EVENT_UPSERT;
         e->name = (const char *)name.data;
         e->name_len = name.size;
         e->roles = *roles;
@@ -440,9 +452,17 @@ void terms_init(ErlNifEnv *env) {
     atom_view = enif_make_atom(env, "view");
     atom_admin = enif_make_atom(env, "admin");
     atom_unknown = enif_make_atom(env, "unknown");
-    /* The status names, so that status_atom finds them existing. */
+    atom_ev_status = enif_make_atom(env, "status");
+    atom_ev_name = enif_make_atom(env, "name");
+    atom_ev_roles = enif_make_atom(env, "roles");
+    atom_ev_add_role = enif_make_atom(env, "add_role");
+    atom_ev_remove_role = enif_make_atom(env, "remove_role");
+    atom_ev_touch = enif_make_atom(env, "touch");
+    atom_ev_remove = enif_make_atom(env, "remove");
+    atom_ev_add = enif_make_atom(env, "add");
+    atom_ev_upsert = enif_make_atom(env, "upsert");
     {
-        int s;
-        for (s = 0; s >= -11; --s) (void)status_atom(env, s);
+        int i;
+        for (i = 0; i < STATUS_COUNT; ++i) status_atoms[i] = enif_make_atom(env, status_names[i]);
     }
 }
