@@ -267,7 +267,7 @@ ERL_NIF_TERM nif_member_get(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     roster_member_info info;
     size_t count = 0;
     int s;
-    ERL_NIF_TERM keys[5], values[5], map, result;
+    ERL_NIF_TERM values[5], map, result;
     (void)argc;
     if (!get_u64(env, argv[1], &id)) return badarg(env);
     LOCK(g);
@@ -287,18 +287,13 @@ ERL_NIF_TERM nif_member_get(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
         for (i = count; i > 0; --i) {
             list = enif_make_list_cell(env, enif_make_uint64(env, (ErlNifUInt64)roles[i - 1]), list);
         }
-        keys[0] = mk_atom(env, "id");
         values[0] = enif_make_uint64(env, (ErlNifUInt64)info.id);
-        keys[1] = mk_atom(env, "name");
         p = enif_make_new_binary(env, info.name_len, &values[1]);
         memcpy(p, info.name, info.name_len);
-        keys[2] = mk_atom(env, "status");
         values[2] = presence_atom(info.status);
-        keys[3] = mk_atom(env, "group");
         values[3] = group_term(env, info.group);
-        keys[4] = mk_atom(env, "roles");
         values[4] = list;
-        enif_make_map_from_arrays(env, keys, values, 5, &map);
+        enif_make_map_from_arrays(env, member_keys, values, 5, &map);
         result = ok_term(env, map);
     } else {
         result = status_term(env, s);

@@ -400,25 +400,25 @@ ERL_NIF_TERM frame_message_text(ErlNifEnv *env, const roster_frame *frame,
                             session_list(env, sessions, session_count), bin);
 }
 
+/* The keys of a frame's map and of member_get's, made when the library
+ * loads (not looked up by name per frame). */
+static ERL_NIF_TERM frame_keys[5];
+ERL_NIF_TERM member_keys[5];
+
 ERL_NIF_TERM frame_message(ErlNifEnv *env, const roster_frame *frame, const uint64_t *sessions,
                            size_t session_count) {
     ERL_NIF_TERM ops = enif_make_list(env, 0), ids = session_list(env, sessions, session_count),
-                 keys[5], values[5], map;
+                 values[5], map;
     size_t i;
     for (i = frame->op_count; i > 0; --i) {
         ops = enif_make_list_cell(env, op_term(env, &frame->ops[i - 1]), ops);
     }
-    keys[0] = mk_atom(env, "list_id");
     values[0] = enif_make_uint64(env, (ErlNifUInt64)frame->list_id);
-    keys[1] = mk_atom(env, "member_count");
     values[1] = enif_make_uint(env, frame->member_count);
-    keys[2] = mk_atom(env, "online_count");
     values[2] = enif_make_uint(env, frame->online_count);
-    keys[3] = mk_atom(env, "groups");
     values[3] = groups_term(env, frame->groups, frame->group_count);
-    keys[4] = mk_atom(env, "ops");
     values[4] = ops;
-    if (!enif_make_map_from_arrays(env, keys, values, 5, &map)) {
+    if (!enif_make_map_from_arrays(env, frame_keys, values, 5, &map)) {
         map = atom_error; /* cannot happen: the keys are distinct */
     }
     return enif_make_tuple4(env, atom_roster_frame, values[0], ids, map);
@@ -452,6 +452,16 @@ void terms_init(ErlNifEnv *env) {
     atom_view = enif_make_atom(env, "view");
     atom_admin = enif_make_atom(env, "admin");
     atom_unknown = enif_make_atom(env, "unknown");
+    {
+        static const char *const f[5] = {"list_id", "member_count", "online_count", "groups",
+                                         "ops"};
+        static const char *const m[5] = {"id", "name", "status", "group", "roles"};
+        int i;
+        for (i = 0; i < 5; ++i) {
+            frame_keys[i] = enif_make_atom(env, f[i]);
+            member_keys[i] = enif_make_atom(env, m[i]);
+        }
+    }
     atom_ev_status = enif_make_atom(env, "status");
     atom_ev_name = enif_make_atom(env, "name");
     atom_ev_roles = enif_make_atom(env, "roles");

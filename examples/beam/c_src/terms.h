@@ -16,6 +16,9 @@ extern ERL_NIF_TERM atom_ok, atom_error, atom_badarg, atom_closed, atom_nil, ato
     atom_roster_frame, atom_none, atom_allow, atom_deny, atom_hoist, atom_view, atom_admin,
     atom_unknown;
 
+/* The keys of member_get's map: id, name, status, group, roles. */
+extern ERL_NIF_TERM member_keys[5];
+
 /* Makes the atoms above; called when the library is loaded. */
 void terms_init(ErlNifEnv *env);
 
