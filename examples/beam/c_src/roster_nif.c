@@ -452,6 +452,22 @@ static int snap_write(const void *data, size_t len, void *user_data) {
     return 0;
 }
 
+/* What a snapshot of guild will take, from above for most guilds: the
+ * binary is made that large at once, so that a large guild's save does
+ * not copy what it wrote at every doubling (at 1M members that was most
+ * of the save's time). Pages the save does not reach are never touched,
+ * and the binary is cut to its length at the end; a snapshot larger than
+ * this (long names, many roles) grows by doubling. */
+static size_t save_estimate(const roster_guild *guild, int sessions) {
+    uint32_t members = 0, session_count = 0;
+    size_t estimate = 65536;
+    if (roster_guild_member_count(&members, guild) == ROSTER_OK) estimate += (size_t)members * 64;
+    if (sessions && roster_guild_session_count(&session_count, guild) == ROSTER_OK) {
+        estimate += (size_t)session_count * 512;
+    }
+    return estimate;
+}
+
 /* save(guild, with_sessions) -> {:ok, binary} */
 static ERL_NIF_TERM nif_save(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
     nif_guild *g;
@@ -459,16 +475,18 @@ static ERL_NIF_TERM nif_save(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     int sessions, s;
     (void)argc;
     if (!get_bool(argv[1], &sessions)) return badarg(env);
-    if (!enif_alloc_binary(65536, &b.bin)) return error_term(env, mk_atom(env, "enomem"));
-    b.len = 0;
     {
         ERL_NIF_TERM err;
         g = lock_guild(env, argv[0], &err);
-        if (g == NULL) {
-            enif_release_binary(&b.bin);
-            return err;
-        }
+        if (g == NULL) return err;
     }
+    /* an estimate the allocator refuses: start small and grow */
+    if (!enif_alloc_binary(save_estimate(g->guild, sessions), &b.bin) &&
+        !enif_alloc_binary(65536, &b.bin)) {
+        unlock_guild(g);
+        return error_term(env, mk_atom(env, "enomem"));
+    }
+    b.len = 0;
     s = roster_guild_save(g->guild, sessions ? ROSTER_SAVE_SESSIONS : 0u, snap_write, &b);
     unlock_guild(g);
     if (s != ROSTER_OK || !enif_realloc_binary(&b.bin, b.len)) {

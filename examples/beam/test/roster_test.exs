@@ -559,6 +559,35 @@ defmodule RosterTest do
     assert {:error, :badarg} = Roster.save(g, :yes)
   end
 
+  test "snapshot: a guild whose snapshot outgrows the size the save starts from" do
+    # The save starts from a binary of about 64 bytes per member; long
+    # names and many roles per member make the snapshot several times
+    # that, so the binary grows while the guild is written.
+    {:ok, g} = Roster.new(max_roles_per_member: 64)
+    roles = Enum.to_list(1..40)
+    for r <- roles, do: :ok = Roster.role_upsert(g, r, r, [])
+
+    members =
+      for id <- 1..3000,
+          do: {id, String.duplicate(<<?a + rem(id, 26)>>, 100), roles, :online}
+
+    :ok = Roster.members_add(g, members)
+    assert {:ok, bytes} = Roster.save(g, false)
+    assert byte_size(bytes) > 65536 + 64 * 3000 * 4
+    assert {:ok, h} = Roster.load(bytes, max_roles_per_member: 64)
+    assert {:ok, 3000} = Roster.member_count(h)
+    assert {:ok, rows} = Roster.list_rows(g, 0, 0, 4000)
+    assert {:ok, ^rows} = Roster.list_rows(h, 0, 0, 4000)
+
+    for id <- [1, 1500, 3000] do
+      assert {:ok, m} = Roster.member_get(g, id)
+      assert {:ok, ^m} = Roster.member_get(h, id)
+      assert byte_size(m.name) == 100 and length(m.roles) == 40
+    end
+
+    assert {:ok, ^bytes} = Roster.save(h, false)
+  end
+
   @bad_terms [:garbage, -1, 2 ** 64, 1.5, {:a}, [1 | 2], "str", [:x, 1], %{a: 1}]
 
   test "bad terms in every argument of every call: {:error, :badarg}, the guild unchanged" do
