@@ -65,6 +65,12 @@ void queue_init(ErlNifEnv *env);
 void queue_send(nif_guild *g);
 ERL_NIF_TERM nif_frames_decode(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
 
+/* stream.c: a snapshot loaded while its pieces arrive. */
+int stream_open_type(ErlNifEnv *env);
+ERL_NIF_TERM nif_load_stream_open(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
+ERL_NIF_TERM nif_load_stream_feed(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
+ERL_NIF_TERM nif_load_stream_finish(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
+
 /* members.c */
 ERL_NIF_TERM nif_role_upsert(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM nif_role_remove(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);

@@ -515,7 +515,7 @@ static ERL_NIF_TERM nif_load(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
 
 /* The resource type and the atoms; live is set before. */
 static int open_types(ErlNifEnv *env) {
-    if (!guild_open_type(env)) return 1;
+    if (!guild_open_type(env) || !stream_open_type(env)) return 1;
     terms_init(env);
     queue_init(env);
     return 0;
@@ -591,6 +591,9 @@ static ErlNifFunc funcs[] = {
     {"stats", 1, nif_stats, 0},
     {"save", 2, nif_save, DIRTY},
     {"load", 2, nif_load, DIRTY},
+    {"load_stream_open", 1, nif_load_stream_open, 0},
+    {"load_stream_feed", 2, nif_load_stream_feed, 0},
+    {"load_stream_finish", 1, nif_load_stream_finish, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"frames_decode", 1, nif_frames_decode, 0},
     {"frames_decode_dirty", 1, nif_frames_decode, DIRTY},
 };

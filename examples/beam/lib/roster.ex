@@ -359,6 +359,35 @@ defmodule Roster do
   @spec load(binary(), config()) :: result(guild())
   def load(snapshot, config \\ []), do: NIF.load(snapshot, config)
 
+  @typedoc "A snapshot being loaded as it arrives: a NIF resource."
+  @type loader :: reference()
+
+  @doc """
+  Starts loading a snapshot whose bytes will come in pieces (a hand-off
+  ships one that way): the load runs on a thread of its own, taking each
+  piece `load_stream_feed/2` gives it as it comes, so that most of the work
+  is done by the time the last piece arrives. `config` as for `load/1`.
+  A loader dropped before `load_stream_finish/1` (its process exited) stops
+  its thread and frees what it loaded.
+  """
+  @spec load_stream_open(config()) :: result(loader())
+  def load_stream_open(config \\ []), do: NIF.load_stream_open(config)
+
+  @doc """
+  The next piece of the snapshot (any length; the pieces in order make the
+  bytes `save/2` returned). `{:error, :einval}` after `load_stream_finish/1`.
+  """
+  @spec load_stream_feed(loader(), binary()) :: result()
+  def load_stream_feed(loader, piece), do: NIF.load_stream_feed(loader, piece)
+
+  @doc """
+  Ends the bytes and waits for the load: the new guild, owned by the
+  calling process, or the error `load/2` would have given for the same
+  bytes (`{:error, :einval}` when finished before). Dirty (I/O: it waits).
+  """
+  @spec load_stream_finish(loader()) :: result(guild())
+  def load_stream_finish(loader), do: NIF.load_stream_finish(loader)
+
   @doc """
   The frames of a `{:roster_frames, block}` message (`set_frame_format/2`
   with `:queue`) as the `{:roster_frame, list_id, sessions, frame}` tuples

@@ -47,6 +47,8 @@ defmodule Roster.CoverageTest do
     "roster_session_subscribe" => :session_subscribe,
     "roster_version_string" => :version,
     "roster_guild_load_buffer" => :load,
+    # the read callback takes the pieces load_stream_feed gives it
+    "roster_guild_load" => :load_stream_open,
     "roster_guild_save" => :save,
     "roster_guild_stats" => :stats
   }
@@ -58,8 +60,6 @@ defmodule Roster.CoverageTest do
     # statuses are atoms; Roster.status_code/1 gives the numbers
     "roster_status_str" => :none,
     "roster_version_number" => :version,
-    # load takes a binary: the whole snapshot is in memory already
-    "roster_guild_load" => :load,
     # a query for the Discord adapter's permission check; Roster.Guild
     # keeps no per-user permissions of its own
     "roster_list_can_view" => :none

@@ -588,6 +588,106 @@ defmodule RosterTest do
     assert {:ok, ^bytes} = Roster.save(h, false)
   end
 
+  defp pieces(bytes, size) when byte_size(bytes) <= size, do: [bytes]
+
+  defp pieces(bytes, size) do
+    <<piece::binary-size(size), rest::binary>> = bytes
+    [piece | pieces(rest, size)]
+  end
+
+  defp stream_load(pieces, config \\ []) do
+    {:ok, l} = Roster.load_stream_open(config)
+    for p <- pieces, do: :ok = Roster.load_stream_feed(l, p)
+    Roster.load_stream_finish(l)
+  end
+
+  test "snapshot in pieces: loaded as they come, the same guild as load/2 makes" do
+    g = scenario_guild()
+    :ok = Roster.session_subscribe(g, 1, 0, [{0, 9}])
+    _ = frames()
+    {:ok, bytes} = Roster.save(g, true)
+    {:ok, rows} = Roster.list_rows(g, 0, 0, 100)
+
+    # pieces of every size from one byte to all of them, empty ones among them
+    for size <- [1, 7, 100, 4096, byte_size(bytes)] do
+      base = live()
+      ps = pieces(bytes, size) |> Enum.intersperse(<<>>)
+      assert {:ok, h} = stream_load(ps, chunk_size: 10, max_range_span: 30)
+      assert live() == base + 1
+      assert {:ok, ^rows} = Roster.list_rows(h, 0, 0, 100)
+      assert {:ok, 1} = Roster.session_count(h)
+      assert {:ok, ^bytes} = Roster.save(h, true)
+      # owned by the caller: its frames come here
+      :ok = Roster.member_set_name(h, 1010, "aaa")
+      assert [{:roster_frame, 0, [1], _}] = frames()
+      :ok = Roster.close(h)
+    end
+
+    # fed from another process while this one waits in finish
+    {:ok, l} = Roster.load_stream_open(chunk_size: 10, max_range_span: 30)
+
+    feeder =
+      Task.async(fn ->
+        for p <- pieces(bytes, 64) do
+          :ok = Roster.load_stream_feed(l, p)
+          Process.sleep(0)
+        end
+      end)
+
+    Task.await(feeder)
+    assert {:ok, h} = Roster.load_stream_finish(l)
+    assert {:ok, ^rows} = Roster.list_rows(h, 0, 0, 100)
+    # finished: no more pieces, no second guild
+    assert {:error, :einval} = Roster.load_stream_feed(l, "more")
+    assert {:error, :einval} = Roster.load_stream_finish(l)
+
+    # the errors load/2 gives for the same bytes
+    half = binary_part(bytes, 0, div(byte_size(bytes), 2))
+    assert {:error, :ecorrupt} = stream_load(pieces(half, 100))
+    assert Roster.load(<<>>) == stream_load([])
+    <<head::binary-size(20), b, rest::binary>> = bytes
+    assert {:error, :ecorrupt} = stream_load([head, <<Bitwise.bxor(b, 1)>>, rest])
+    assert {:error, :elimit} = stream_load(pieces(bytes, 50), max_members: 10)
+    # pieces after a load that failed are taken and dropped
+    {:ok, l} = Roster.load_stream_open(max_members: 10)
+    for p <- pieces(bytes, 50), do: :ok = Roster.load_stream_feed(l, p)
+    assert {:error, :elimit} = Roster.load_stream_finish(l)
+    assert {:error, :badarg} = Roster.load_stream_open(:config)
+    assert {:error, :badarg} = Roster.load_stream_feed(l, ~c"bytes")
+    assert {:error, :badarg} = Roster.load_stream_finish(g)
+  end
+
+  test "snapshot in pieces: a loader dropped unfinished stops and frees what it loaded" do
+    g = scenario_guild()
+    {:ok, bytes} = Roster.save(g, true)
+    base = live()
+
+    # the loader's process exits with the load waiting for more
+    {pid, ref} =
+      spawn_monitor(fn ->
+        {:ok, l} = Roster.load_stream_open()
+        :ok = Roster.load_stream_feed(l, binary_part(bytes, 0, div(byte_size(bytes), 2)))
+      end)
+
+    assert_receive {:DOWN, ^ref, :process, ^pid, :normal}
+
+    # a loader whose load ended (complete bytes) but was never finished:
+    # its guild is freed with it, never counted
+    {pid, ref} =
+      spawn_monitor(fn ->
+        {:ok, l} = Roster.load_stream_open()
+        :ok = Roster.load_stream_feed(l, bytes)
+        Process.sleep(50)
+      end)
+
+    assert_receive {:DOWN, ^ref, :process, ^pid, :normal}, 5000
+    :erlang.garbage_collect()
+    assert live() == base
+    # and the VM goes on: a full load still works
+    assert {:ok, h} = stream_load(pieces(bytes, 1000))
+    :ok = Roster.close(h)
+  end
+
   @bad_terms [:garbage, -1, 2 ** 64, 1.5, {:a}, [1 | 2], "str", [:x, 1], %{a: 1}]
 
   test "bad terms in every argument of every call: {:error, :badarg}, the guild unchanged" do
@@ -681,6 +781,9 @@ defmodule RosterTest do
                    n not in [
                      :new,
                      :load,
+                     :load_stream_open,
+                     :load_stream_feed,
+                     :load_stream_finish,
                      :live_guilds,
                      :version,
                      :frames_decode,

@@ -74,6 +74,9 @@ defmodule Roster.NIF do
     stats: 1,
     save: 2,
     load: 2,
+    load_stream_open: 1,
+    load_stream_feed: 2,
+    load_stream_finish: 1,
     frames_decode: 1,
     frames_decode_dirty: 1
   ]
