@@ -106,6 +106,66 @@ defmodule Roster.ClusterTest do
     end
   end
 
+  test "a hand-off that cannot happen leaves the guild where it was, working" do
+    id = {:failed_handoff, 1}
+
+    {:ok, pid} =
+      Cluster.start_guild(id, config: [chunk_size: 10, max_range_span: 30], node: node())
+
+    :ok = Guild.call(pid, :role_upsert, [101, 1, [:hoist]])
+    for i <- 1..20, do: Guild.event(pid, {:add, 1000 + i, "m#{i}", [101], :online})
+    :ok = Guild.subscribe(pid, 1, 0, [{0, 9}], self())
+    assert_receive {:roster_frame, 0, [1], %{ops: [{:sync, _, _, _}]}}, 5000
+    # a node that is not there (nothing listens on port 1): the new
+    # process never starts
+    assert {:error, _} = Cluster.handoff(id, :"roster_1@127.0.0.1")
+    assert Cluster.whereis(id) == pid
+    Guild.event(pid, {:name, 1001, "aaa"})
+    assert {:ok, %{events: 21}} = Guild.stats(pid)
+    assert_receive {:roster_frame, 0, [1], %{ops: ops}}, 5000
+    refute Enum.any?(ops, &match?({:sync, _, _, _}, &1))
+    # and a hand-off that can happen still does
+    assert {:ok, new} = Cluster.handoff(id, node())
+    assert new != pid
+    eventually(fn -> Cluster.whereis(id) == new end, 1000)
+    assert {:ok, 20} = Guild.run(new, &Roster.member_count/1)
+  end
+
+  test "the receiving end of a hand-off: a sender that dies mid-snapshot, a whole one" do
+    {:ok, g} = Guild.start_link(config: [chunk_size: 10, max_range_span: 30])
+    for i <- 1..300, do: Guild.event(g, {:add, 1000 + i, "member #{i}", [], :online})
+    {:ok, bytes} = Guild.save(g)
+    assert byte_size(bytes) > 2000
+    pieces = for <<p::binary-size(100) <- bytes>>, do: p
+    tail = binary_part(bytes, 100 * length(pieces), byte_size(bytes) - 100 * length(pieces))
+
+    # A sender as a hand-off's old process is: it waits for the new
+    # process's pid, then sends the pieces (and the end, when `last`).
+    start = fn pieces, last ->
+      tag = make_ref()
+
+      sender =
+        spawn(fn ->
+          receive do
+            {:roster_snapshot_ready, ^tag, pid} ->
+              for p <- pieces, do: send(pid, {:roster_snapshot, tag, p})
+              if last, do: send(pid, {:roster_snapshot_end, tag})
+          end
+        end)
+
+      GenServer.start(Guild, snapshot_from: {sender, tag}, config: [chunk_size: 10])
+    end
+
+    # ten pieces, then the sender is gone: the new process does not start
+    assert {:error, {:sender_down, _}} = start.(Enum.take(pieces, 10), false)
+    # every piece and the end, but cut short: the bytes are not a snapshot
+    assert {:error, :ecorrupt} = start.(Enum.take(pieces, 10), true)
+    # the whole snapshot in pieces: the same guild
+    assert {:ok, h} = start.(pieces ++ [tail], true)
+    assert {:ok, 300} = Guild.run(h, &Roster.member_count/1)
+    assert {:ok, ^bytes} = Guild.save(h)
+  end
+
   test "hand-offs under a flow of events: no event lost or doubled, no SYNC, replicas true" do
     handoffs({:one_node, 1}, [node()])
   end

@@ -28,6 +28,9 @@ defmodule Roster.Guild do
   @type server :: GenServer.server()
 
   @default_max_batch 10_000
+  # a hand-off's snapshot crosses in pieces of this many bytes
+  @piece_bytes 262_144
+  @handoff_timeout 30_000
 
   # ---- API --------------------------------------------------------------------
 
@@ -126,6 +129,7 @@ defmodule Roster.Guild do
     made =
       cond do
         restore -> restore(store, Keyword.fetch!(opts, :cluster_id), config)
+        Keyword.has_key?(opts, :snapshot_from) -> receive_snapshot(opts[:snapshot_from], config)
         Keyword.has_key?(opts, :snapshot) -> Roster.load(Keyword.fetch!(opts, :snapshot), config)
         true -> Roster.new(config)
       end
@@ -305,7 +309,6 @@ defmodule Roster.Guild do
          state = forward_frames(state),
          :ok <- frames_delivered(state),
          opts = [
-           snapshot: bytes,
            config: state.config,
            frame_format: state.frame_format,
            max_batch: state.max_batch,
@@ -317,7 +320,7 @@ defmodule Roster.Guild do
            store: state.store,
            snapshot_every: state.snapshot_every
          ],
-         {:ok, pid} <- :erpc.call(node, GenServer, :start, [__MODULE__, opts]) do
+         {:ok, pid} <- start_streamed(node, bytes, opts) do
       if state.cluster_id != nil, do: Roster.Cluster.leave(state.cluster_id, self())
       Enum.each(state.pids, fn {_pid, {ref, _}} -> Process.demonitor(ref, [:flush]) end)
       # Freed once the events that queued meanwhile (already in the mailbox,
@@ -328,6 +331,90 @@ defmodule Roster.Guild do
       {{:ok, pid}, %{state | moved_to: pid, sessions: %{}, pids: %{}}}
     else
       error -> {error, state}
+    end
+  end
+
+  # Starts the guild's new process on node and ships it the snapshot in
+  # pieces, which it loads as they come (Roster.load_stream_open/1): the
+  # load runs while the rest of the bytes are still crossing the network,
+  # instead of after. The new process tells this one its pid from its
+  # init; a helper process waits for GenServer.start's answer, so that a
+  # start that fails before it asks for the bytes (a node down) is seen.
+  defp start_streamed(node, bytes, opts) do
+    me = self()
+    tag = make_ref()
+    opts = [{:snapshot_from, {me, tag}} | opts]
+
+    {helper, mon} =
+      spawn_monitor(fn ->
+        started =
+          try do
+            :erpc.call(node, GenServer, :start, [__MODULE__, opts], @handoff_timeout)
+          catch
+            kind, reason -> {:error, {kind, reason}}
+          end
+
+        send(me, {tag, :started, started})
+      end)
+
+    started =
+      receive do
+        {:roster_snapshot_ready, ^tag, pid} ->
+          send_pieces(pid, tag, bytes, 0)
+
+          receive do
+            {^tag, :started, started} -> started
+            {:DOWN, ^mon, :process, ^helper, reason} -> {:error, reason}
+          end
+
+        {^tag, :started, started} ->
+          started
+
+        {:DOWN, ^mon, :process, ^helper, reason} ->
+          {:error, reason}
+      end
+
+    Process.demonitor(mon, [:flush])
+    started
+  end
+
+  defp send_pieces(pid, tag, bytes, at) when at >= byte_size(bytes) do
+    send(pid, {:roster_snapshot_end, tag})
+  end
+
+  defp send_pieces(pid, tag, bytes, at) do
+    # sub-binaries: no copy here
+    piece = binary_part(bytes, at, min(@piece_bytes, byte_size(bytes) - at))
+    send(pid, {:roster_snapshot, tag, piece})
+    send_pieces(pid, tag, bytes, at + @piece_bytes)
+  end
+
+  # In the new process's init: the pieces, fed to a loader as they come.
+  defp receive_snapshot({from, tag}, config) do
+    with {:ok, loader} <- Roster.load_stream_open(config) do
+      ref = Process.monitor(from)
+      send(from, {:roster_snapshot_ready, tag, self()})
+      loaded = receive_pieces(loader, tag, ref)
+      Process.demonitor(ref, [:flush])
+      loaded
+    end
+  end
+
+  defp receive_pieces(loader, tag, ref) do
+    receive do
+      {:roster_snapshot, ^tag, piece} ->
+        case Roster.load_stream_feed(loader, piece) do
+          :ok -> receive_pieces(loader, tag, ref)
+          error -> error
+        end
+
+      {:roster_snapshot_end, ^tag} ->
+        Roster.load_stream_finish(loader)
+
+      {:DOWN, ^ref, :process, _, reason} ->
+        {:error, {:sender_down, reason}}
+    after
+      @handoff_timeout -> {:error, :timeout}
     end
   end
 
