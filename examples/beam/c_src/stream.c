@@ -30,7 +30,7 @@ typedef struct loader {
     int ended;   /* finish was called: no more pieces */
     int aborted; /* dropped unfinished: the read fails */
     int done;    /* the load is over: status and guild set */
-    int started; /* the thread was created (and is joined once) */
+    int started; /* the thread was created and is not joined yet */
     int status;
     roster_guild *guild; /* the loaded guild until finish takes it */
     roster_config config;
@@ -205,6 +205,11 @@ ERL_NIF_TERM nif_load_stream_finish(ErlNifEnv *env, int argc, const ERL_NIF_TERM
     l->guild = NULL;
     enif_mutex_unlock(l->lock);
     if (!first) return status_term(env, ROSTER_EINVAL); /* finished before */
+    /* The thread has set done and is returning: joined now, not when the
+     * loader is garbage collected. Only the first finish gets here, and
+     * the destructor cannot run while this call holds the loader. */
+    (void)enif_thread_join(l->tid, NULL);
+    l->started = 0;
     if (s != ROSTER_OK) return status_term(env, s);
     return wrap_guild(env, guild);
 }
