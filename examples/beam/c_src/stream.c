@@ -39,12 +39,16 @@ typedef struct loader {
 
 static ErlNifResourceType *loader_type;
 
+static void piece_free(piece *p) {
+    enif_free_env(p->env); /* and the binary's reference with it */
+    enif_free(p);
+}
+
 static void pieces_free(loader *l) {
     while (l->head != NULL) {
         piece *p = l->head;
         l->head = p->next;
-        enif_free_env(p->env);
-        enif_free(p);
+        piece_free(p);
     }
     l->tail = NULL;
 }
@@ -69,8 +73,7 @@ static int read_pieces(void *buf, size_t cap, size_t *got, void *user_data) {
         if (p->off == p->bin.size) {
             l->head = p->next;
             if (l->head == NULL) l->tail = NULL;
-            enif_free_env(p->env);
-            enif_free(p);
+            piece_free(p);
         }
     }
     enif_mutex_unlock(l->lock);
@@ -158,15 +161,13 @@ ERL_NIF_TERM nif_load_stream_feed(ErlNifEnv *env, int argc, const ERL_NIF_TERM a
     }
     kept = enif_make_copy(p->env, argv[1]);
     if (!enif_inspect_binary(p->env, kept, &p->bin)) {
-        enif_free_env(p->env);
-        enif_free(p);
+        piece_free(p);
         return badarg(env);
     }
     enif_mutex_lock(l->lock);
     if (l->ended) {
         enif_mutex_unlock(l->lock);
-        enif_free_env(p->env);
-        enif_free(p);
+        piece_free(p);
         return status_term(env, ROSTER_EINVAL);
     }
     if (p->bin.size > 0 && !l->done) {
@@ -180,10 +181,7 @@ ERL_NIF_TERM nif_load_stream_feed(ErlNifEnv *env, int argc, const ERL_NIF_TERM a
         enif_cond_signal(l->cond);
     }
     enif_mutex_unlock(l->lock);
-    if (p != NULL) { /* empty, or the load is over already (it failed) */
-        enif_free_env(p->env);
-        enif_free(p);
-    }
+    if (p != NULL) piece_free(p); /* empty, or the load is over already (it failed) */
     return atom_ok;
 }
 
