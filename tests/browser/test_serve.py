@@ -270,6 +270,13 @@ def main():
         wait_for("the refusal of #admins",
                  lambda: page.js("return window.rosterDemo.refused.has(arguments[0]);",
                                  admins["id"]))
+        # The page draws in the next animation frame after the refusal
+        # came: give it that frame (and a slow machine's delay) before
+        # looking.
+        end = time.monotonic() + 5.0
+        while (page.js("return document.getElementById('refused').hidden;")
+               and time.monotonic() < end):
+            time.sleep(0.05)
         if page.js("return document.getElementById('refused').hidden;"):
             fail("#admins: the refusal is not shown")
         if page.rendered():
