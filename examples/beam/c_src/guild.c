@@ -25,6 +25,7 @@ static void guild_dtor(ErlNifEnv *env, void *obj) {
         live_add(-1);
     }
     json_buf_free(&g->text);
+    pool_drop(g);
     if (g->msg_env != NULL) enif_free_env(g->msg_env);
     if (g->lock != NULL) enif_mutex_destroy(g->lock);
 }

@@ -10,6 +10,8 @@
 
 #include "json.h"
 
+typedef struct block_pool block_pool; /* queue.c */
+
 typedef struct nif_guild {
     ErlNifMutex *lock;
     roster_guild *guild; /* NULL once closed */
@@ -20,6 +22,7 @@ typedef struct nif_guild {
     int json;            /* frames as JSON text (json.c) instead of terms */
     int queue;           /* frames queued, sent as one binary per call (queue.c) */
     json_buf text;       /* the JSON of the frame being sent */
+    block_pool *pool;    /* buffers of large frame blocks (queue.c), or NULL */
 } nif_guild;
 
 
@@ -60,7 +63,10 @@ ERL_NIF_TERM id2_call(ErlNifEnv *env, const ERL_NIF_TERM argv[],
 int guild_set_queue(nif_guild *g, int queue);
 
 /* queue.c */
-void queue_init(ErlNifEnv *env);
+/* The atoms and the resource type of frame blocks; 0 on failure. */
+int queue_init(ErlNifEnv *env);
+/* The guild lets go of its block pool (its destructor). */
+void pool_drop(nif_guild *g);
 /* The frames queued by the call in progress, to the owner in one message. */
 void queue_send(nif_guild *g);
 ERL_NIF_TERM nif_frames_decode(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]);

@@ -3,15 +3,137 @@
  * each call that produced some the owner gets them all as one binary,
  * {:roster_frames, block} (one copy per call instead of one message built
  * per frame); frames_decode/1 turns a block into the frame messages that
- * :terms would have sent, made in the calling process. */
+ * :terms would have sent, made in the calling process.
+ *
+ * Large blocks (a batch that flushes thousands of sessions makes megabytes)
+ * are copied into buffers the guild reuses: a fresh binary of that size is
+ * fresh memory from the OS each call, and touching it the first time cost
+ * more than the copy itself (page faults, then unmapping it at the
+ * receiver's GC). Such a block is a resource binary; when the last
+ * reference to it is collected, its buffer goes back to the guild's pool,
+ * which keeps at most pool_max buffers (so at most pool_max times the
+ * largest block per guild). The pool is shared by the guild and its blocks
+ * and freed by whichever of them goes last. */
 #include "guild.h"
 #include "terms.h"
 
 #include <string.h>
 
 static ERL_NIF_TERM atom_roster_frames;
+static ErlNifResourceType *block_type;
 
-void queue_init(ErlNifEnv *env) { atom_roster_frames = enif_make_atom(env, "roster_frames"); }
+enum { pool_max = 4 };
+/* Smaller blocks are ordinary binaries: ERTS keeps such memory warm. */
+static const size_t pooled_from = (size_t)64 << 10;
+
+struct block_pool {
+    ErlNifMutex *lock;
+    long refs; /* the guild (until its destructor) and each live block */
+    int count;
+    void *data[pool_max];
+    size_t cap[pool_max];
+};
+
+typedef struct block {
+    block_pool *pool;
+    void *data;
+    size_t cap;
+} block;
+
+static void pool_release(block_pool *p) {
+    int last, i;
+    enif_mutex_lock(p->lock);
+    last = --p->refs == 0;
+    enif_mutex_unlock(p->lock);
+    if (!last) return;
+    for (i = 0; i < p->count; ++i) enif_free(p->data[i]);
+    enif_mutex_destroy(p->lock);
+    enif_free(p);
+}
+
+void pool_drop(nif_guild *g) {
+    if (g->pool != NULL) pool_release(g->pool);
+    g->pool = NULL;
+}
+
+/* The guild's pool, made on first use; NULL when memory ran out. */
+static block_pool *pool_of(nif_guild *g) {
+    block_pool *p = g->pool;
+    if (p != NULL) return p;
+    p = enif_alloc(sizeof *p);
+    if (p == NULL) return NULL;
+    memset(p, 0, sizeof *p);
+    p->lock = enif_mutex_create("roster_block_pool");
+    if (p->lock == NULL) {
+        enif_free(p);
+        return NULL;
+    }
+    p->refs = 1;
+    g->pool = p;
+    return p;
+}
+
+/* A block's buffer goes back to its pool (or is freed when the pool is
+ * full) when the binary's last reference is collected. */
+static void block_dtor(ErlNifEnv *env, void *obj) {
+    block *b = (block *)obj;
+    block_pool *p = b->pool;
+    (void)env;
+    if (p == NULL) return;
+    enif_mutex_lock(p->lock);
+    if (b->data != NULL && p->count < pool_max) {
+        p->data[p->count] = b->data;
+        p->cap[p->count] = b->cap;
+        ++p->count;
+        b->data = NULL;
+    }
+    enif_mutex_unlock(p->lock);
+    enif_free(b->data);
+    pool_release(p);
+}
+
+int queue_init(ErlNifEnv *env) {
+    atom_roster_frames = enif_make_atom(env, "roster_frames");
+    block_type = enif_open_resource_type(env, NULL, "roster_frame_block", block_dtor,
+                                         ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER, NULL);
+    return block_type != NULL;
+}
+
+/* *bin: a binary of len bytes copied from data, its buffer from the
+ * guild's pool; 0 when memory ran out. */
+static int pooled_binary(nif_guild *g, const void *data, size_t len, ERL_NIF_TERM *bin) {
+    block_pool *p = pool_of(g);
+    block *b;
+    if (p == NULL) return 0;
+    b = enif_alloc_resource(block_type, sizeof *b);
+    if (b == NULL) return 0;
+    b->pool = NULL;
+    b->data = NULL;
+    b->cap = 0;
+    enif_mutex_lock(p->lock);
+    ++p->refs;
+    b->pool = p;
+    if (p->count > 0) { /* the last one returned: the warmest */
+        --p->count;
+        b->data = p->data[p->count];
+        b->cap = p->cap[p->count];
+    }
+    enif_mutex_unlock(p->lock);
+    if (b->cap < len) {
+        enif_free(b->data);
+        b->cap = len + len / 4; /* room for the next, slightly larger block */
+        b->data = enif_alloc(b->cap);
+        if (b->data == NULL) {
+            b->cap = 0;
+            enif_release_resource(b);
+            return 0;
+        }
+    }
+    memcpy(b->data, data, len);
+    *bin = enif_make_resource_binary(g->msg_env, b, b->data, len);
+    enif_release_resource(b); /* the binary holds it now */
+    return 1;
+}
 
 void queue_send(nif_guild *g) {
     const void *data = NULL;
@@ -20,9 +142,13 @@ void queue_send(nif_guild *g) {
     unsigned char *p;
     if (roster_guild_take_frames(&data, &len, g->guild) != ROSTER_OK || len == 0) return;
     if (!g->has_owner || g->call_env == NULL) return;
-    p = enif_make_new_binary(g->msg_env, len, &bin);
-    if (p == NULL) return; /* out of memory: the frames are dropped */
-    memcpy(p, data, len);
+    if (len >= pooled_from) {
+        if (!pooled_binary(g, data, len, &bin)) return; /* out of memory: frames dropped */
+    } else {
+        p = enif_make_new_binary(g->msg_env, len, &bin);
+        if (p == NULL) return;
+        memcpy(p, data, len);
+    }
     msg = enif_make_tuple2(g->msg_env, atom_roster_frames, bin);
     (void)enif_send(g->call_env, &g->owner, g->msg_env, msg);
     enif_clear_env(g->msg_env);

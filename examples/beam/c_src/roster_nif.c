@@ -513,11 +513,10 @@ static ERL_NIF_TERM nif_load(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
 
 /* ---- Module ----------------------------------------------------------------- */
 
-/* The resource type and the atoms; live is set before. */
+/* The resource types and the atoms; live is set before. */
 static int open_types(ErlNifEnv *env) {
-    if (!guild_open_type(env) || !stream_open_type(env)) return 1;
+    if (!guild_open_type(env) || !stream_open_type(env) || !queue_init(env)) return 1;
     terms_init(env);
-    queue_init(env);
     return 0;
 }
 

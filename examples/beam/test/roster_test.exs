@@ -523,6 +523,78 @@ defmodule RosterTest do
     refute_received {:roster_frames, _}
   end
 
+  # Two guilds of 3,000 members, the same: g sends terms, h queues.
+  defp big_pair do
+    members =
+      for i <- 1..3000 do
+        {10_000 + i, "u" <> String.pad_leading(Integer.to_string(i), 4, "0"), [],
+         elem({:online, :idle, :dnd}, rem(i, 3))}
+      end
+
+    for format <- [:terms, :queue] do
+      {:ok, x} = Roster.new()
+      :ok = Roster.members_add(x, members)
+      :ok = Roster.set_frame_format(x, format)
+      x
+    end
+  end
+
+  # 25 sessions from `first` subscribe in one batch: SYNC frames of about
+  # 100 KiB in all, more than a pooled block's threshold (64 KiB).
+  defp big_step(x, first) do
+    :ok = Roster.batch_begin(x)
+
+    for s <- first..(first + 24),
+        do:
+          :ok =
+            Roster.session_subscribe(x, s, 0, [{0, 99}, {rem(s, 29) * 100, rem(s, 29) * 100 + 99}])
+
+    Roster.batch_commit(x)
+  end
+
+  test "large frame blocks (reused buffers) stay whole while held, and after their guild is gone" do
+    [g, h] = big_pair()
+    # each step in both guilds: the terms of g and the block of h
+    step = fn first ->
+      :ok = big_step(g, first)
+      terms = frames()
+      :ok = big_step(h, first)
+      assert_received {:roster_frames, block}
+      assert byte_size(block) >= 65_536
+      assert {:ok, ^terms} = Roster.frames_decode(block)
+      {terms, block}
+    end
+
+    {terms_a, block_a} = step.(1)
+
+    # more blocks than the pool keeps, each dropped and collected while a
+    # is held: their buffers are reused, a's is not written over
+    for k <- 1..6 do
+      _ = step.(1 + 25 * k)
+      :erlang.garbage_collect()
+    end
+
+    assert {:ok, ^terms_a} = Roster.frames_decode(block_a)
+
+    # a block outlives its guild: made in a process that exits, the
+    # guild freed with it
+    base = live()
+    me = self()
+
+    spawn(fn ->
+      [_, q] = big_pair()
+      :ok = big_step(q, 1)
+      assert_received {:roster_frames, block}
+      send(me, {:block, block})
+    end)
+
+    assert_receive {:block, block_b}, 10_000
+    eventually(fn -> live() == base end)
+    assert {:ok, ^terms_a} = Roster.frames_decode(block_b)
+    assert :ok = Roster.close(g)
+    assert :ok = Roster.close(h)
+  end
+
   defp corrupt(block, k) do
     <<a::binary-size(k), x::little-32, rest::binary>> = block
     <<a::binary, Bitwise.bxor(x, 0xFFFF_FFFF)::little-32, rest::binary>>
