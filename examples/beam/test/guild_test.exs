@@ -174,6 +174,35 @@ defmodule Roster.GuildTest do
     assert {:ok, %{name: "second"}} = Guild.run(g, &Roster.member_get(&1, 1001))
   end
 
+  test "after a move, the events that queued in the old process go on in one batch, a call among them in its place" do
+    g = start_guild(log: self())
+    assert {:ok, _} = Guild.stats(g)
+    flush_applied()
+    assert {:ok, new} = GenServer.call(g, {:guild, {:hand_off, node()}})
+    assert new != g
+    :ok = :sys.suspend(g)
+    for i <- 1..3, do: Guild.event(g, {:name, 1001, "n#{i}"})
+    task = Task.async(fn -> Guild.run(g, &Roster.member_get(&1, 1001)) end)
+    eventually(fn -> Process.info(g, :message_queue_len) == {:message_queue_len, 4} end)
+    for i <- 4..5, do: Guild.event(g, {:name, 1001, "n#{i}"})
+    :ok = :sys.resume(g)
+    # the call sees the three events before it and not the two after
+    assert {:ok, %{name: "n3"}} = Task.await(task)
+    assert {:ok, %{name: "n5"}} = Guild.run(g, &Roster.member_get(&1, 1001))
+    # the new process applied them in two batches: 3 events, then 2
+    assert_receive {:roster_applied, _, [_, _, _], _}
+    assert_receive {:roster_applied, _, [_, _], _}
+    refute_received {:roster_applied, _, _, _}
+  end
+
+  defp flush_applied do
+    receive do
+      {:roster_applied, _, _, _} -> flush_applied()
+    after
+      0 -> :ok
+    end
+  end
+
   test "a guild started from a snapshot" do
     g = start_guild()
     a = client(g, [{1, 0, [{0, 9}]}])

@@ -200,7 +200,17 @@ defmodule Roster.Guild do
 
   @impl true
   def handle_cast({:events, events}, %{moved_to: pid} = state) when pid != nil do
-    GenServer.cast(pid, {:events, events})
+    # Moved: the events waiting here go on as one batch (the new process
+    # applies what comes together in one flush), up to a call, which goes
+    # on after them: the order they came in.
+    {batch, pending} = drain(Enum.reverse(events), length(events), state.max_batch)
+    GenServer.cast(pid, {:events, batch})
+
+    case pending do
+      nil -> :ok
+      {from, request} -> send(pid, {:"$gen_call", from, request})
+    end
+
     {:noreply, state}
   end
 
@@ -220,10 +230,11 @@ defmodule Roster.Guild do
   end
 
   @impl true
-  def handle_call({:guild, request}, from, %{moved_to: pid} = state) when pid != nil do
-    # Answered by the process that has the guild now, on a process of its
-    # own so that this one goes on forwarding events in order.
-    spawn(fn -> GenServer.reply(from, GenServer.call(pid, {:guild, request}, 30_000)) end)
+  def handle_call({:guild, _} = request, from, %{moved_to: pid} = state) when pid != nil do
+    # Answered by the process that has the guild now: the call goes on to
+    # it as it came, after the events forwarded before it and before those
+    # after it (messages from one process to another keep their order).
+    send(pid, {:"$gen_call", from, request})
     {:noreply, state}
   end
 
