@@ -496,6 +496,100 @@ static ERL_NIF_TERM nif_save(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     return ok_term(env, enif_make_binary(env, &b.bin));
 }
 
+/* save_to: the snapshot sent in pieces to a local process while the save
+ * writes it. */
+typedef struct piece_sender {
+    ErlNifEnv *env;     /* the call's: the pieces are sent by the caller */
+    ErlNifEnv *msg_env; /* each piece's message, cleared after its send */
+    ErlNifPid to;
+    ERL_NIF_TERM tag;   /* in env */
+    ErlNifBinary bin;   /* the piece being filled, when have_bin */
+    int have_bin;
+    int lost;           /* the receiver is gone */
+    size_t len, piece, total;
+} piece_sender;
+
+/* Sends the piece filled so far (none when empty); -1 on failure. */
+static int piece_send(piece_sender *p) {
+    ERL_NIF_TERM bin, msg;
+    if (!p->have_bin || p->len == 0) return 0;
+    if (p->len < p->bin.size && !enif_realloc_binary(&p->bin, p->len)) return -1;
+    bin = enif_make_binary(p->msg_env, &p->bin); /* the env owns it now */
+    p->have_bin = 0;
+    msg = enif_make_tuple3(p->msg_env, mk_atom(p->msg_env, "roster_snapshot"),
+                           enif_make_copy(p->msg_env, p->tag), bin);
+    if (!enif_send(p->env, &p->to, p->msg_env, msg)) {
+        enif_clear_env(p->msg_env);
+        p->lost = 1;
+        return -1;
+    }
+    enif_clear_env(p->msg_env);
+    p->total += p->len;
+    p->len = 0;
+    return 0;
+}
+
+static int piece_write(const void *data, size_t len, void *user_data) {
+    piece_sender *p = (piece_sender *)user_data;
+    const unsigned char *d = (const unsigned char *)data;
+    while (len > 0) {
+        size_t n;
+        if (!p->have_bin) {
+            if (!enif_alloc_binary(p->piece, &p->bin)) return -1;
+            p->have_bin = 1;
+            p->len = 0;
+        }
+        n = p->piece - p->len < len ? p->piece - p->len : len;
+        memcpy(p->bin.data + p->len, d, n);
+        p->len += n;
+        d += n;
+        len -= n;
+        if (p->len == p->piece && piece_send(p) != 0) return -1;
+    }
+    return 0;
+}
+
+/* save_to(guild, with_sessions, pid, tag, piece_bytes) -> {:ok, bytes}:
+ * the snapshot save/2 makes, sent to the local process pid as messages
+ * {:roster_snapshot, tag, piece} of piece_bytes each (the last one
+ * shorter) while the save writes it; bytes is their total. The caller
+ * sends what ends the stream, if anything: these messages are sent by
+ * the caller, so what it sends after the call comes after them.
+ * {:error, :noproc} when pid is not alive (pieces may have been sent). */
+static ERL_NIF_TERM nif_save_to(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
+    nif_guild *g;
+    piece_sender p;
+    int sessions, s;
+    unsigned long piece;
+    (void)argc;
+    memset(&p, 0, sizeof p);
+    if (!get_bool(argv[1], &sessions) || !enif_get_local_pid(env, argv[2], &p.to) ||
+        !enif_get_ulong(env, argv[4], &piece) || piece < 1 || piece > ((unsigned long)64 << 20)) {
+        return badarg(env);
+    }
+    {
+        ERL_NIF_TERM err;
+        g = lock_guild(env, argv[0], &err);
+        if (g == NULL) return err;
+    }
+    p.env = env;
+    p.tag = argv[3];
+    p.piece = piece;
+    p.msg_env = enif_alloc_env();
+    if (p.msg_env == NULL) {
+        unlock_guild(g);
+        return error_term(env, mk_atom(env, "enomem"));
+    }
+    s = roster_guild_save(g->guild, sessions ? ROSTER_SAVE_SESSIONS : 0u, piece_write, &p);
+    unlock_guild(g);
+    if (s == ROSTER_OK && piece_send(&p) != 0) s = ROSTER_ENOMEM;
+    if (p.have_bin) enif_release_binary(&p.bin);
+    enif_free_env(p.msg_env);
+    if (p.lost) return error_term(env, mk_atom(env, "noproc"));
+    if (s != ROSTER_OK) return status_term(env, s);
+    return ok_term(env, enif_make_uint64(env, (ErlNifUInt64)p.total));
+}
+
 /* load(binary, config) -> {:ok, guild} owned by the caller */
 static ERL_NIF_TERM nif_load(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
     ErlNifBinary bin;
@@ -589,6 +683,7 @@ static ErlNifFunc funcs[] = {
     {"session_ranges", 3, nif_session_ranges, 0},
     {"stats", 1, nif_stats, 0},
     {"save", 2, nif_save, DIRTY},
+    {"save_to", 5, nif_save_to, DIRTY},
     {"load", 2, nif_load, DIRTY},
     {"load_stream_open", 1, nif_load_stream_open, 0},
     {"load_stream_feed", 2, nif_load_stream_feed, 0},

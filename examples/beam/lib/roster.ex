@@ -353,6 +353,20 @@ defmodule Roster do
   def save(guild, sessions \\ true), do: NIF.save(guild, sessions)
 
   @doc """
+  The snapshot `save/2` makes, sent while it is written to the local
+  process `pid` as messages `{:roster_snapshot, tag, piece}`, pieces of
+  `piece_bytes` (1 byte to 64 MiB; the last one shorter), in order; returns
+  `{:ok, total_bytes}`. The messages are sent by the caller: what it sends
+  to `pid` after the call comes after them. `{:error, :noproc}` when `pid`
+  is not alive (some pieces may have gone). A process that forwards the
+  pieces to another node lets them cross the network while the save still
+  runs (`Roster.Guild`'s hand-off). Dirty.
+  """
+  @spec save_to(guild(), boolean(), pid(), term(), pos_integer()) :: result(non_neg_integer())
+  def save_to(guild, sessions, pid, tag, piece_bytes \\ 262_144),
+    do: NIF.save_to(guild, sessions, pid, tag, piece_bytes)
+
+  @doc """
   A new guild from a snapshot, owned by the calling process; `config` gives
   the limits (as for `new/1`). Loading sends no frame. Dirty.
   """

@@ -73,6 +73,7 @@ defmodule Roster.NIF do
     session_ranges: 3,
     stats: 1,
     save: 2,
+    save_to: 5,
     load: 2,
     load_stream_open: 1,
     load_stream_feed: 2,
