@@ -312,92 +312,125 @@ defmodule Roster.Guild do
   # mailbox meanwhile, and those that come later, go on to the new process
   # in order. Frames never stop: the loaded guild's sessions keep receiving
   # incremental ops (a snapshot holds what their clients hold).
+  #
+  # Three things overlap: the new process is started (:erpc, on a helper
+  # process, so that a start that fails is seen) while this one saves; the
+  # save sends the snapshot in pieces (Roster.save_to/5) to a relay
+  # process, which sends them on to the new process as soon as it asks;
+  # and the new process loads them as they come (Roster.load_stream_open/1).
+  # The new process cannot send a frame before it has events, which it can
+  # get only once its init has ended, after the snapshot's end, which this
+  # process sends after frames_delivered/1.
   defp hand_off(node, state) do
     state = forward_frames(state)
+    tag = make_ref()
+    relay = spawn_link(fn -> relay(tag) end)
 
-    with {:ok, bytes} <- Roster.save(state.guild, true),
-         # frames still owed (after an eflush) were delivered by the save
-         state = forward_frames(state),
-         :ok <- frames_delivered(state),
-         opts = [
-           config: state.config,
-           frame_format: state.frame_format,
-           max_batch: state.max_batch,
-           sessions: state.sessions,
-           events: state.events,
-           cluster_id: state.cluster_id,
-           log: state.log,
-           log_views: state.log_views,
-           store: state.store,
-           snapshot_every: state.snapshot_every
-         ],
-         {:ok, pid} <- start_streamed(node, bytes, opts) do
-      if state.cluster_id != nil, do: Roster.Cluster.leave(state.cluster_id, self())
-      Enum.each(state.pids, fn {_pid, {ref, _}} -> Process.demonitor(ref, [:flush]) end)
-      # Freed once the events that queued meanwhile (already in the mailbox,
-      # before this message) have been forwarded: freeing a large guild
-      # takes a while, and the new process is waiting for them.
-      send(self(), :close_moved)
-      Process.send_after(self(), :retire, Roster.Cluster.retire_after())
-      {{:ok, pid}, %{state | moved_to: pid, sessions: %{}, pids: %{}}}
-    else
-      error -> {error, state}
+    opts = [
+      snapshot_from: {relay, tag},
+      config: state.config,
+      frame_format: state.frame_format,
+      max_batch: state.max_batch,
+      sessions: state.sessions,
+      events: state.events,
+      cluster_id: state.cluster_id,
+      log: state.log,
+      log_views: state.log_views,
+      store: state.store,
+      snapshot_every: state.snapshot_every
+    ]
+
+    starting = start_new(node, opts, tag)
+    saved = Roster.save_to(state.guild, true, relay, tag, @piece_bytes)
+    # frames still owed (after an eflush) were delivered by the save
+    state = forward_frames(state)
+
+    started =
+      case saved do
+        {:ok, _} ->
+          # before the end of the snapshot: the new process, which could
+          # then be found and sent events, sends no frame before it
+          :ok = frames_delivered(state)
+          send(relay, {:roster_snapshot_end, tag})
+          started(starting, tag)
+
+        error ->
+          # the new process sees its sender go down and stops
+          stop_relay(relay)
+          _ = started(starting, tag)
+          error
+      end
+
+    stop_relay(relay)
+
+    case started do
+      {:ok, pid} ->
+        if state.cluster_id != nil, do: Roster.Cluster.leave(state.cluster_id, self())
+        Enum.each(state.pids, fn {_pid, {ref, _}} -> Process.demonitor(ref, [:flush]) end)
+        # Freed once the events that queued meanwhile (already in the mailbox,
+        # before this message) have been forwarded: freeing a large guild
+        # takes a while, and the new process is waiting for them.
+        send(self(), :close_moved)
+        Process.send_after(self(), :retire, Roster.Cluster.retire_after())
+        {{:ok, pid}, %{state | moved_to: pid, sessions: %{}, pids: %{}}}
+
+      error ->
+        {error, state}
     end
   end
 
-  # Starts the guild's new process on node and ships it the snapshot in
-  # pieces, which it loads as they come (Roster.load_stream_open/1): the
-  # load runs while the rest of the bytes are still crossing the network,
-  # instead of after. The new process tells this one its pid from its
-  # init; a helper process waits for GenServer.start's answer, so that a
-  # start that fails before it asks for the bytes (a node down) is seen.
-  defp start_streamed(node, bytes, opts) do
+  # The relay: the pieces wait in its mailbox until the new process asks
+  # for them, then go on in order, the end last.
+  defp relay(tag) do
+    receive do
+      {:roster_snapshot_ready, ^tag, pid} -> relay_to(pid, tag)
+    end
+  end
+
+  defp relay_to(pid, tag) do
+    receive do
+      {:roster_snapshot, ^tag, _} = piece ->
+        send(pid, piece)
+        relay_to(pid, tag)
+
+      {:roster_snapshot_end, ^tag} = done ->
+        send(pid, done)
+    end
+  end
+
+  # Gone, whatever it was doing (a new process still loading sees it go
+  # down and stops); a relay that finished is gone already.
+  defp stop_relay(relay) do
+    Process.unlink(relay)
+    Process.exit(relay, :kill)
+  end
+
+  # GenServer.start of the new process on node, from a helper process that
+  # reports its result as {tag, :started, result}.
+  defp start_new(node, opts, tag) do
     me = self()
-    tag = make_ref()
-    opts = [{:snapshot_from, {me, tag}} | opts]
 
-    {helper, mon} =
-      spawn_monitor(fn ->
-        started =
-          try do
-            :erpc.call(node, GenServer, :start, [__MODULE__, opts], @handoff_timeout)
-          catch
-            kind, reason -> {:error, {kind, reason}}
-          end
+    spawn_monitor(fn ->
+      started =
+        try do
+          :erpc.call(node, GenServer, :start, [__MODULE__, opts], @handoff_timeout)
+        catch
+          kind, reason -> {:error, {kind, reason}}
+        end
 
-        send(me, {tag, :started, started})
-      end)
+      send(me, {tag, :started, started})
+    end)
+  end
 
-    started =
+  defp started({helper, mon}, tag) do
+    result =
       receive do
-        {:roster_snapshot_ready, ^tag, pid} ->
-          send_pieces(pid, tag, bytes, 0)
-
-          receive do
-            {^tag, :started, started} -> started
-            {:DOWN, ^mon, :process, ^helper, reason} -> {:error, reason}
-          end
-
-        {^tag, :started, started} ->
-          started
-
-        {:DOWN, ^mon, :process, ^helper, reason} ->
-          {:error, reason}
+        {^tag, :started, started} -> started
+        {:DOWN, ^mon, :process, ^helper, reason} -> {:error, reason}
       end
 
     Process.demonitor(mon, [:flush])
-    started
-  end
-
-  defp send_pieces(pid, tag, bytes, at) when at >= byte_size(bytes) do
-    send(pid, {:roster_snapshot_end, tag})
-  end
-
-  defp send_pieces(pid, tag, bytes, at) do
-    # sub-binaries: no copy here
-    piece = binary_part(bytes, at, min(@piece_bytes, byte_size(bytes) - at))
-    send(pid, {:roster_snapshot, tag, piece})
-    send_pieces(pid, tag, bytes, at + @piece_bytes)
+    result
   end
 
   # In the new process's init: the pieces, fed to a loader as they come.
