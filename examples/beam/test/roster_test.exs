@@ -601,9 +601,7 @@ defmodule RosterTest do
   end
 
   test "snapshot: save and load give the same guild, sessions included" do
-    g = scenario_guild()
-    :ok = Roster.session_subscribe(g, 1, 0, [{0, 9}])
-    _ = frames()
+    g = subscribed_guild()
     assert {:ok, bytes} = Roster.save(g, true)
     assert {:ok, bare} = Roster.save(g, false)
     assert byte_size(bare) < byte_size(bytes)
@@ -640,9 +638,7 @@ defmodule RosterTest do
   end
 
   test "snapshot sent in pieces while it is saved: the bytes save/2 makes, in order" do
-    g = scenario_guild()
-    :ok = Roster.session_subscribe(g, 1, 0, [{0, 9}])
-    _ = frames()
+    g = subscribed_guild()
     {:ok, bytes_before} = Roster.save(g, true)
 
     for sessions <- [true, false] do
@@ -727,9 +723,7 @@ defmodule RosterTest do
   end
 
   test "snapshot in pieces: loaded as they come, the same guild as load/2 makes" do
-    g = scenario_guild()
-    :ok = Roster.session_subscribe(g, 1, 0, [{0, 9}])
-    _ = frames()
+    g = subscribed_guild()
     {:ok, bytes} = Roster.save(g, true)
     {:ok, rows} = Roster.list_rows(g, 0, 0, 100)
 
@@ -816,9 +810,7 @@ defmodule RosterTest do
   @bad_terms [:garbage, -1, 2 ** 64, 1.5, {:a}, [1 | 2], "str", [:x, 1], %{a: 1}]
 
   test "bad terms in every argument of every call: {:error, :badarg}, the guild unchanged" do
-    g = scenario_guild()
-    :ok = Roster.session_subscribe(g, 1, 0, [{0, 9}])
-    _ = frames()
+    g = subscribed_guild()
     {:ok, before} = Roster.save(g, true)
 
     for {name, arity} <- Roster.NIF.functions(), arity > 0, bad <- [make_ref() | @bad_terms] do
@@ -923,6 +915,15 @@ defmodule RosterTest do
     for {name, args} <- calls do
       assert {:error, :closed} == apply(Roster.NIF, name, args), "#{name}"
     end
+  end
+
+  # The scenario guild with session 1 holding rows 0-9 of list 0, its
+  # first frames taken.
+  defp subscribed_guild do
+    g = scenario_guild()
+    :ok = Roster.session_subscribe(g, 1, 0, [{0, 9}])
+    _ = frames()
+    g
   end
 
   defp live do
