@@ -516,7 +516,7 @@ static int piece_send(piece_sender *p) {
     if (p->len < p->bin.size && !enif_realloc_binary(&p->bin, p->len)) return -1;
     bin = enif_make_binary(p->msg_env, &p->bin); /* the env owns it now */
     p->have_bin = 0;
-    msg = enif_make_tuple3(p->msg_env, mk_atom(p->msg_env, "roster_snapshot"),
+    msg = enif_make_tuple3(p->msg_env, atom_roster_snapshot,
                            enif_make_copy(p->msg_env, p->tag), bin);
     if (!enif_send(p->env, &p->to, p->msg_env, msg)) {
         enif_clear_env(p->msg_env);

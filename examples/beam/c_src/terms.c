@@ -9,7 +9,7 @@ ERL_NIF_TERM atom_ok, atom_error, atom_badarg, atom_closed, atom_nil, atom_true,
     atom_false, atom_online, atom_offline, atom_idle, atom_dnd, atom_invisible, atom_header,
     atom_member, atom_sync, atom_insert, atom_update, atom_delete, atom_invalidate,
     atom_roster_frame, atom_none, atom_allow, atom_deny, atom_hoist, atom_view, atom_admin,
-    atom_unknown;
+    atom_unknown, atom_roster_snapshot;
 
 
 /* ---- Terms -------------------------------------------------------------- */
@@ -429,6 +429,7 @@ void terms_init(ErlNifEnv *env) {
     atom_error = enif_make_atom(env, "error");
     atom_badarg = enif_make_atom(env, "badarg");
     atom_closed = enif_make_atom(env, "closed");
+    atom_roster_snapshot = enif_make_atom(env, "roster_snapshot");
     atom_nil = enif_make_atom(env, "nil");
     atom_true = enif_make_atom(env, "true");
     atom_false = enif_make_atom(env, "false");

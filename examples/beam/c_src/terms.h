@@ -14,7 +14,7 @@ extern ERL_NIF_TERM atom_ok, atom_error, atom_badarg, atom_closed, atom_nil, ato
     atom_false, atom_online, atom_offline, atom_idle, atom_dnd, atom_invisible, atom_header,
     atom_member, atom_sync, atom_insert, atom_update, atom_delete, atom_invalidate,
     atom_roster_frame, atom_none, atom_allow, atom_deny, atom_hoist, atom_view, atom_admin,
-    atom_unknown;
+    atom_unknown, atom_roster_snapshot;
 
 /* The keys of member_get's map: id, name, status, group, roles. */
 extern ERL_NIF_TERM member_keys[5];

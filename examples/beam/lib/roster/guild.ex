@@ -199,35 +199,33 @@ defmodule Roster.Guild do
   end
 
   @impl true
-  def handle_cast({:events, events}, %{moved_to: pid} = state) when pid != nil do
-    # Moved: the events waiting here go on as one batch (the new process
-    # applies what comes together in one flush), up to a call, which goes
-    # on after them: the order they came in.
+  def handle_cast({:events, events}, state) do
     {batch, pending} = drain(Enum.reverse(events), length(events), state.max_batch)
-    GenServer.cast(pid, {:events, batch})
+    state = take_events(batch, state)
 
     case pending do
-      nil -> :ok
-      {from, request} -> send(pid, {:"$gen_call", from, request})
+      nil -> {:noreply, state}
+      {from, request} -> answer(handle_call(request, from, state), from)
     end
+  end
 
+  # Moved: the events waiting here go on as one batch (the new process
+  # applies what comes together in one flush), before the call that came
+  # after them (handle_call/3 forwards it): the order they came in.
+  defp take_events(batch, %{moved_to: pid} = state) when pid != nil do
+    GenServer.cast(pid, {:events, batch})
+    state
+  end
+
+  defp take_events(batch, state), do: apply_events(batch, state)
+
+  # A call taken from the mailbox by drain/3, answered from a cast.
+  defp answer({:reply, reply, state}, from) do
+    GenServer.reply(from, reply)
     {:noreply, state}
   end
 
-  def handle_cast({:events, events}, state) do
-    {batch, pending} = drain(Enum.reverse(events), length(events), state.max_batch)
-    state = apply_events(batch, state)
-
-    case pending do
-      nil ->
-        {:noreply, state}
-
-      {from, request} ->
-        {:reply, reply, state} = handle_call(request, from, state)
-        GenServer.reply(from, reply)
-        {:noreply, state}
-    end
-  end
+  defp answer({:noreply, state}, _from), do: {:noreply, state}
 
   @impl true
   def handle_call({:guild, _} = request, from, %{moved_to: pid} = state) when pid != nil do
