@@ -539,12 +539,12 @@ defmodule RosterTest do
     end
   end
 
-  # 25 sessions from `first` subscribe in one batch: SYNC frames of about
-  # 100 KiB in all, more than a pooled block's threshold (64 KiB).
-  defp big_step(x, first) do
+  # n sessions from `first` subscribe in one batch: with 25, SYNC frames of
+  # about 100 KiB in all, more than a pooled block's threshold (64 KiB).
+  defp big_step(x, first, n \\ 25) do
     :ok = Roster.batch_begin(x)
 
-    for s <- first..(first + 24),
+    for s <- first..(first + n - 1),
         do:
           :ok =
             Roster.session_subscribe(x, s, 0, [{0, 99}, {rem(s, 29) * 100, rem(s, 29) * 100 + 99}])
@@ -591,6 +591,29 @@ defmodule RosterTest do
     assert_receive {:block, block_b}, 10_000
     eventually(fn -> live() == base end)
     assert {:ok, ^terms_a} = Roster.frames_decode(block_b)
+    assert :ok = Roster.close(g)
+    assert :ok = Roster.close(h)
+  end
+
+  test "blocks small and large in turn, each large one larger than any before, stay whole" do
+    [g, h] = big_pair()
+    # sessions per batch: 1 or 2 make a block under 64 KiB (an ordinary
+    # binary), 25 about 100 KiB (a pooled buffer), and 60 and 150 blocks
+    # larger than any buffer in the guild's pool (a larger one replaces it)
+    held =
+      for {n, k} <- Enum.with_index([1, 25, 1, 60, 2, 150, 1, 25]) do
+        first = 1000 * (k + 1)
+        :ok = big_step(g, first, n)
+        terms = frames()
+        :ok = big_step(h, first, n)
+        assert_received {:roster_frames, block}
+        assert {:ok, ^terms} = Roster.frames_decode(block)
+        assert byte_size(block) >= 65_536 == n >= 25
+        {terms, block}
+      end
+
+    # every block, held all along, is as it was made
+    for {terms, block} <- held, do: assert({:ok, ^terms} = Roster.frames_decode(block))
     assert :ok = Roster.close(g)
     assert :ok = Roster.close(h)
   end
