@@ -305,6 +305,21 @@ ERL_NIF_TERM nif_member_get(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 
 /* ---- Events in bulk ------------------------------------------------------ */
 
+/* A hint that the tuple t will be read soon: a batch's list comes to the
+ * NIF cold more often than not (built long before, or received and then
+ * left while other work ran), and walking it term by term waits on one
+ * miss per event. A boxed term is a pointer to its header with a tag in
+ * its low bits; a prefetch of a wrong address is a no-op, never a fault, so
+ * this reads nothing the NIF API does not give. */
+static void prefetch_tuple(ErlNifEnv *env, ERL_NIF_TERM t) {
+#if defined(__GNUC__)
+    if (enif_is_tuple(env, t)) __builtin_prefetch((const void *)(uintptr_t)(t & ~(ERL_NIF_TERM)7));
+#else
+    (void)env;
+    (void)t;
+#endif
+}
+
 /* events_apply(guild, events) -> {:ok, statuses} (one status atom per
  * event, in order) | {:error, reason} (the call itself failed: nothing was
  * applied; or eflush: applied, but the flush ran out of memory). */
@@ -314,6 +329,7 @@ ERL_NIF_TERM nif_events_apply(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     roster_event *events = NULL;
     uint64_t **role_arrays = NULL;
     int *statuses = NULL;
+    ERL_NIF_TERM *heads = NULL;
     ERL_NIF_TERM list = argv[1], head, result;
     size_t i = 0, j;
     int good = 1;
@@ -323,15 +339,22 @@ ERL_NIF_TERM nif_events_apply(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
         events = enif_alloc(len * sizeof *events);
         role_arrays = enif_alloc(len * sizeof *role_arrays);
         statuses = enif_alloc(len * sizeof *statuses);
-        if (events == NULL || role_arrays == NULL || statuses == NULL) {
+        heads = enif_alloc(len * sizeof *heads);
+        if (events == NULL || role_arrays == NULL || statuses == NULL || heads == NULL) {
             enif_free(events);
             enif_free(role_arrays);
             enif_free(statuses);
+            enif_free(heads);
             return error_term(env, mk_atom(env, "enomem"));
         }
     }
-    while (good && enif_get_list_cell(env, list, &head, &list)) {
-        good = get_event(env, head, &events[i], &role_arrays[i]);
+    /* The list's cells, then the events: every tuple asked for first. */
+    for (j = 0; enif_get_list_cell(env, list, &head, &list); ++j) {
+        heads[j] = head;
+        prefetch_tuple(env, head);
+    }
+    while (good && i < len) {
+        good = get_event(env, heads[i], &events[i], &role_arrays[i]);
         if (good) ++i;
     }
     if (good) {
@@ -360,5 +383,6 @@ ERL_NIF_TERM nif_events_apply(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     enif_free(role_arrays);
     enif_free(events);
     enif_free(statuses);
+    enif_free(heads);
     return result;
 }

@@ -149,6 +149,15 @@ defmodule RosterTest do
     assert {:error, :badarg} = Roster.events_apply(g, [{:status, 1001, :idle}, {:status, 1001}])
     assert {:error, :badarg} = Roster.events_apply(g, [{:explode, 1001}])
     assert {:error, :badarg} = Roster.events_apply(g, [{:name, 1001, ~c"charlist"}])
+    # terms of every other kind in the list, and lists that are not proper
+    ok = {:status, 1001, :idle}
+
+    for bad <- [1001, :status, "status", 1.5, %{status: 1001}, [ok], self(), make_ref(), <<1::3>>] do
+      assert {:error, :badarg} = Roster.events_apply(g, [ok, bad, ok])
+    end
+
+    assert {:error, :badarg} = Roster.events_apply(g, [ok | ok])
+    assert {:error, :badarg} = Roster.events_apply(g, ok)
     assert {:ok, %{status: :online}} = Roster.member_get(g, 1001)
     assert [] = frames()
   end
