@@ -74,16 +74,18 @@ public:
         std::size_t size = round_up(want);
         void* p;
         if (mapped_) {
+            // The mapping keeps its advice when it grows or moves.
             p = ::mremap(ptr_, bytes_, size, MREMAP_MAYMOVE);
             if (p == MAP_FAILED) throw std::bad_alloc();
-            advise_huge(p, size);
         } else {
             p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
                        0);
             if (p == MAP_FAILED) throw std::bad_alloc();
             // Advised before the copy: a page's size is decided when it is
             // first touched, and the copy touches the first bytes_ of it.
-            advise_huge(p, size);
+#ifdef MADV_HUGEPAGE
+            ::madvise(p, size, MADV_HUGEPAGE);  // advice only: failure is harmless
+#endif
             if (bytes_) std::memcpy(p, ptr_, bytes_);
             std::free(ptr_);
         }
@@ -136,13 +138,6 @@ private:
         count(&h, bytes_, want);
         ptr_ = p;
         bytes_ = want;
-    }
-
-    // Transparent huge pages for a mapping: advice only, failure is harmless.
-    static void advise_huge([[maybe_unused]] void* p, [[maybe_unused]] std::size_t size) noexcept {
-#ifdef MADV_HUGEPAGE
-        ::madvise(p, size, MADV_HUGEPAGE);
-#endif
     }
 
     static std::size_t round_up(std::size_t n) {

@@ -305,17 +305,17 @@ ERL_NIF_TERM nif_member_get(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 
 /* ---- Events in bulk ------------------------------------------------------ */
 
-/* A hint that the tuple t will be read soon: a batch's list comes to the
- * NIF cold more often than not (built long before, or received and then
- * left while other work ran), and walking it term by term waits on one
- * miss per event. A boxed term is a pointer to its header with a tag in
- * its low bits; a prefetch of a wrong address is a no-op, never a fault, so
- * this reads nothing the NIF API does not give. */
-static void prefetch_tuple(ErlNifEnv *env, ERL_NIF_TERM t) {
+/* A hint that the event term t will be read soon: a batch's list comes to
+ * the NIF cold more often than not (built long before, or received and
+ * then left while other work ran), and walking it term by term waits on
+ * one miss per event. A tuple is a pointer to its header with a tag in its
+ * low bits; for any other term the address means nothing, and a prefetch
+ * of a wrong address is a no-op, never a fault: correctness rests on the
+ * NIF API alone (get_event reads and checks every term). */
+static void prefetch_term(ERL_NIF_TERM t) {
 #if defined(__GNUC__)
-    if (enif_is_tuple(env, t)) __builtin_prefetch((const void *)(uintptr_t)(t & ~(ERL_NIF_TERM)7));
+    __builtin_prefetch((const void *)(uintptr_t)(t & ~(ERL_NIF_TERM)7));
 #else
-    (void)env;
     (void)t;
 #endif
 }
@@ -351,7 +351,7 @@ ERL_NIF_TERM nif_events_apply(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     /* The list's cells, then the events: every tuple asked for first. */
     for (j = 0; enif_get_list_cell(env, list, &head, &list); ++j) {
         heads[j] = head;
-        prefetch_tuple(env, head);
+        prefetch_term(head);
     }
     while (good && i < len) {
         good = get_event(env, heads[i], &events[i], &role_arrays[i]);
