@@ -65,10 +65,12 @@ case "$mode" in
   --bench)
     export MIX_ENV=prod MIX_BUILD_PATH="$work/bench-build"
     mix compile >&2
-    # Schedulers do not busy-wait when idle: on a small shared machine their
-    # spinning takes CPU from the dirty scheduler that runs the NIF's long
-    # calls (README.md, "Figures").
-    exec elixir --erl "$dist_flags +sbwt none +sbwtdcpu none +sbwtdio none" -S mix run --no-compile --no-deps-check --no-start \
+    # The normal and dirty I/O schedulers do not busy-wait when idle: on a
+    # small shared machine their spinning takes CPU from the dirty scheduler
+    # that runs the NIF's long calls. The dirty CPU schedulers keep their
+    # short default spin: without it every dirty call waits ~50 µs for one
+    # to wake (README.md, "Figures").
+    exec elixir --erl "$dist_flags +sbwt none +sbwtdio none" -S mix run --no-compile --no-deps-check --no-start \
       bench/bench.exs --c-bench "$build_root/tests/bench/roster-bench" \
       --work "$work/bench" "$@"
     ;;

@@ -5,6 +5,10 @@
 #             alternating round by round in this run, on the same workload:
 #             roster-bench writes it (`w2 --dump FILE`) and this script
 #             replays the file (same roles, members, sessions, events, batches).
+#   decode    the NIF's reading of event terms alone: each W2 batch (first
+#             --w2 size) through events_apply on a closed guild, which reads
+#             and checks every event, then answers {:error, :closed}; and
+#             the same call with no events (the dirty call's own cost).
 #   calls     one member add and one status change per NIF call, per size.
 #   handoff   Roster.Guild moved to a :peer node on loopback and back, with
 #             events sent during each move.
@@ -27,7 +31,7 @@
 #   --handoff-events N        events sent during each move (1000)
 #   --w1-n N                  pb_ds reference size, 0: none (1000000)
 #   --sched M:S               the long_schedule run's size (1000000:10000)
-#   --only w2,calls,handoff,sched   sections
+#   --only w2,decode,calls,handoff,sched   sections
 
 defmodule Bench.Dump do
   # The file of roster-bench w2 --dump (tests/bench/w2.cpp says the layout).
@@ -145,7 +149,7 @@ defmodule Bench do
       handoff_events: o[:handoff_events] || 1000,
       w1_n: o[:w1_n] || 1_000_000,
       sched: pairs(o[:sched] || "1000000:10000") |> hd(),
-      only: String.split(o[:only] || "w2,calls,handoff,sched", ",")
+      only: String.split(o[:only] || "w2,decode,calls,handoff,sched", ",")
     }
 
     IO.puts(
@@ -156,6 +160,7 @@ defmodule Bench do
 
     w1(cfg, "before")
     if "w2" in cfg.only, do: Enum.each(cfg.w2, &w2(cfg, &1))
+    if "decode" in cfg.only, do: decode(cfg, hd(cfg.w2))
     if "calls" in cfg.only, do: Enum.each(cfg.calls, &calls(cfg, &1))
     if "handoff" in cfg.only, do: handoff(cfg)
     if "sched" in cfg.only, do: sched(cfg)
@@ -405,6 +410,35 @@ defmodule Bench do
       p50: pct(ns, 0.5) / 1.0e3,
       p99: pct(ns, 0.99) / 1.0e3
     }
+  end
+
+  # The events of W2's batches read by the NIF, nothing applied: on a closed
+  # guild events_apply walks the list and reads every event, then fails to
+  # lock the guild. Five passes over all the batches; a batch is cold when
+  # its turn comes (the workload is many MB), as a host's batch often is.
+  # Beside it the cost of the call itself: events_apply of an empty list,
+  # a dirty NIF call that does nothing (how fast an idle dirty scheduler
+  # takes the call up: the emulator's +sbwtdcpu flag).
+  defp decode(cfg, {members, sessions}) do
+    w = Bench.Dump.read(dump(cfg, members, sessions, cfg.events))
+    batches = Enum.chunk_every(w.events, w.flush_every)
+    {:ok, g} = Roster.new()
+    :ok = Roster.close(g)
+
+    timed = fn batch ->
+      t0 = now()
+      {:error, :closed} = Roster.events_apply(g, batch)
+      now() - t0
+    end
+
+    ns = for _ <- 1..5, batch <- batches, do: timed.(batch)
+    empty = for _ <- 1..length(ns), do: timed.([])
+
+    IO.puts(
+      "\nDECODE members=#{members} sessions=#{sessions} events_per_call=#{w.flush_every} " <>
+        "calls=#{length(ns)} p50_us=#{fmt(pct(ns, 0.5) / 1.0e3)} mean_us=#{fmt(mean(ns) / 1.0e3)} " <>
+        "empty_call_p50_us=#{fmt(pct(empty, 0.5) / 1.0e3)} empty_call_mean_us=#{fmt(mean(empty) / 1.0e3)}"
+    )
   end
 
   # ---- long_schedule ----------------------------------------------------------
