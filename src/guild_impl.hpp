@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <new>
@@ -81,6 +82,27 @@ struct TreeTraits {
 };
 
 using Tree = RankBTree<TreeTraits>;
+
+// Scratch memory of one bulk call (add_members, a snapshot load): one
+// buffer that the call's phases use in turn (the id index's pairs, then
+// each list's sorted runs). A phase reuses the pages an earlier one
+// touched instead of mapping fresh ones: at 10M members the scratch is a
+// few hundred MB, and on a virtual machine the first touch of a page (the
+// kernel zeroing it, the host backing it) costs more than the writes.
+// Nothing in it outlives a phase.
+class LoadScratch {
+public:
+    // At least `bytes` bytes, aligned for any scalar; what an earlier phase
+    // wrote there means nothing. May throw std::bad_alloc (the memory held
+    // stays as it was).
+    std::byte* at_least(std::size_t bytes) {
+        mem_.grow(bytes);  // a mapping grows in place or moves its pages, uncopied
+        return static_cast<std::byte*>(mem_.data());
+    }
+
+private:
+    detail::SlabMemory mem_;
+};
 
 // Index of a group's tree in ListState::trees.
 inline std::uint32_t tree_index(std::uint32_t g) {
@@ -893,55 +915,77 @@ struct Guild::Impl {
         Vec<std::uint32_t> inserts;
         bool changed = false;
     };
-    BulkPrepared bulk_prepare(ListState& l, const Vec<std::uint32_t>& ms) {
+    // A member of a run being sorted: its key prefix and slot.
+    struct KeySlot {
+        std::uint64_t prefix;
+        std::uint32_t slot;
+    };
+    // `scratch` is the call's own (LoadScratch): its memory is reused by
+    // every list and by the id index before them.
+    BulkPrepared bulk_prepare(ListState& l, const Vec<std::uint32_t>& ms, LoadScratch& scratch) {
         BulkPrepared p;
         p.list = &l;
         l.hooks.resize(members.high_water());  // within the reserved capacity
         // The members by group, each group's run sized first (a count pass
         // over the records, which are read in slot order, costs less than
-        // growing runs of millions and a map lookup per member).
-        Vec<std::uint32_t> sizes(roles.size() + 2, 0);  // by tree_index
+        // growing runs of millions and a map lookup per member). The runs
+        // lie end to end in the scratch, followed by room for the largest
+        // run's slots and prefixes, which a build takes as two arrays.
+        Vec<std::size_t> start(roles.size() + 3, 0);  // by tree_index, + 1
         for (std::uint32_t s : ms) {
             const Member& m = members[s];
             l.hooks[s].leaf = nil_id;
-            if (visible(l, m)) ++sizes[tree_index(group_of(m))];
+            if (visible(l, m)) ++start[tree_index(group_of(m)) + 1];
         }
-        Vec<Vec<std::pair<std::uint64_t, std::uint32_t>>> by_tree(sizes.size());
-        for (std::size_t t = 0; t < sizes.size(); ++t) by_tree[t].reserve(sizes[t]);
-        for (std::uint32_t s : ms) {
-            const Member& m = members[s];
-            if (visible(l, m)) by_tree[tree_index(group_of(m))].emplace_back(m.prefix, s);
+        std::size_t largest = 0;
+        for (std::size_t t = 1; t < start.size(); ++t) {
+            largest = std::max(largest, start[t]);
+            start[t] += start[t - 1];
         }
+        const std::size_t shown_count = start.back();
+        std::byte* base = scratch.at_least(shown_count * sizeof(KeySlot) + largest * (sizeof(std::uint64_t) +
+                                                                                   sizeof(std::uint32_t)));
+        KeySlot* runs = reinterpret_cast<KeySlot*>(base);
+        auto* pfx = reinterpret_cast<std::uint64_t*>(base + shown_count * sizeof(KeySlot));
+        auto* ids = reinterpret_cast<std::uint32_t*>(pfx + largest);
+        {
+            Vec<std::size_t> at(start.begin(), start.end() - 1);
+            for (std::uint32_t s : ms) {
+                const Member& m = members[s];
+                if (visible(l, m)) runs[at[tree_index(group_of(m))]++] = KeySlot{m.prefix, s};
+            }
+        }
+        const std::size_t trees = start.size() - 1;
         // Roles' groups in slot order, then online, then offline.
-        for (std::size_t k = 0; k < by_tree.size(); ++k) {
-            const std::size_t ti = k + 2 < by_tree.size() ? k + 2 : k + 2 - by_tree.size();
-            auto& run = by_tree[ti];
-            if (run.empty()) continue;
+        for (std::size_t k = 0; k < trees; ++k) {
+            const std::size_t ti = k + 2 < trees ? k + 2 : k + 2 - trees;
+            KeySlot* const run = runs + start[ti];
+            const std::size_t n = start[ti + 1] - start[ti];
+            if (n == 0) continue;
             const std::uint32_t grp = group_of_index(static_cast<std::uint32_t>(ti));
             if (grp == g_offline && !shown(grp)) {  // parked by place()
-                p.inserts.reserve(p.inserts.size() + run.size());
-                for (auto& pr : run) p.inserts.push_back(pr.second);
+                p.inserts.reserve(p.inserts.size() + n);
+                for (std::size_t i = 0; i < n; ++i) p.inserts.push_back(run[i].slot);
                 continue;
             }
             Tree& t = tree_for(l, grp);
             p.changed = p.changed || shown(grp);
             if (!t.empty()) {
-                t.reserve_inserts(run.size());
-                for (auto& pr : run) p.inserts.push_back(pr.second);
+                t.reserve_inserts(n);
+                p.inserts.reserve(p.inserts.size() + n);
+                for (std::size_t i = 0; i < n; ++i) p.inserts.push_back(run[i].slot);
                 continue;
             }
             TreeTraits tr{&members, &l};
-            std::sort(run.begin(), run.end(),
-                      [&](const auto& a, const auto& b) { return tr.before(a.first, a.second, b.first, b.second); });
-            Vec<std::uint32_t> ids(run.size());
-            Vec<std::uint64_t> pfx(run.size());
-            for (std::size_t i = 0; i < run.size(); ++i) {
-                ids[i] = run[i].second;
-                pfx[i] = run[i].first;
+            std::sort(run, run + n,
+                      [&](const KeySlot& a, const KeySlot& b) { return tr.before(a.prefix, a.slot, b.prefix, b.slot); });
+            for (std::size_t i = 0; i < n; ++i) {
+                ids[i] = run[i].slot;
+                pfx[i] = run[i].prefix;
             }
             auto fresh = make_box<Tree>(tr);
-            fresh->build(ids.data(), pfx.data(), static_cast<std::uint32_t>(ids.size()), true);
-            p.built_slots.insert(p.built_slots.end(), ids.begin(), ids.end());
+            fresh->build(ids, pfx, static_cast<std::uint32_t>(n), true);
+            p.built_slots.insert(p.built_slots.end(), ids, ids + n);
             p.built.emplace_back(grp, std::move(fresh));
         }
         return p;
@@ -1001,10 +1045,10 @@ struct Guild::Impl {
     // indexed already (an earlier record's): returns its position, or
     // added.size(). A large batch's scratch may throw, with nothing
     // indexed; the inserts are within room the caller reserved.
-    std::size_t index_added(const Vec<std::uint32_t>& added) {
+    std::size_t index_added(const Vec<std::uint32_t>& added, LoadScratch& scratch) {
         auto id_of = [this](std::uint32_t x) { return members[x].id; };
         if (added.size() >= bulk_index_min &&
-            index_in_table_order(added.size(), [&](std::size_t i) { return added[i]; }))
+            index_in_table_order(added.size(), [&](std::size_t i) { return added[i]; }, scratch))
             return added.size();
         constexpr std::size_t ahead = 8;  // the table's misses overlap
         for (std::size_t i = 0; i < std::min(ahead, added.size()); ++i) by_id.prefetch(members[added[i]].id);
@@ -1027,7 +1071,7 @@ struct Guild::Impl {
     // Room in the table is reserved by the caller; the scratch may throw,
     // before anything is inserted.
     template <class SlotAt>
-    bool index_in_table_order(std::size_t n, SlotAt&& slot_at) {
+    bool index_in_table_order(std::size_t n, SlotAt&& slot_at, LoadScratch& scratch) {
         auto id_of = [this](std::uint32_t x) { return members[x].id; };
         struct IdSlot {
             std::uint64_t id;
@@ -1037,15 +1081,15 @@ struct Guild::Impl {
         unsigned shift = 0;
         while ((cap >> shift) > (std::size_t{1} << 14)) ++shift;
         Vec<std::uint32_t> start((cap >> shift) + 1, 0);
-        PodBuffer<std::uint64_t> ids;  // read from the records once; not zeroed
-        std::uint64_t* id = ids.extend(n);
+        // The ids, read from the records once, then the pairs in table order.
+        std::byte* base = scratch.at_least(n * (sizeof(std::uint64_t) + sizeof(IdSlot)));
+        auto* id = reinterpret_cast<std::uint64_t*>(base);
+        auto* to = reinterpret_cast<IdSlot*>(base + n * sizeof(std::uint64_t));
         for (std::size_t i = 0; i < n; ++i) {
             id[i] = members[slot_at(i)].id;
             ++start[(by_id.home_of(id[i]) >> shift) + 1];
         }
         for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
-        PodBuffer<IdSlot> order;
-        IdSlot* to = order.extend(n);
         for (std::size_t i = 0; i < n; ++i) to[start[by_id.home_of(id[i]) >> shift]++] = IdSlot{id[i], slot_at(i)};
         for (std::size_t k = 0; k < n; ++k) {
             if (!by_id.insert(to[k].id, to[k].slot, id_of)) {

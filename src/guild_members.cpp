@@ -96,8 +96,9 @@ Error Guild::add_members(std::size_t count, SpecAt at, const void* ctx, std::siz
         // table overlap). An id given twice is found here, at its second
         // spec, which comes before the spec step 1 refused, if any.
         std::size_t dup = 0;
+        LoadScratch scratch;  // steps 2 and 3 use it in turn
         try {
-            dup = g.index_added(added);
+            dup = g.index_added(added, scratch);
         } catch (...) {  // nothing indexed
             g.release_added(added);
             throw;
@@ -115,7 +116,7 @@ Error Guild::add_members(std::size_t count, SpecAt at, const void* ctx, std::siz
         Vec<Impl::BulkPrepared> prepared;
         try {
             prepared.reserve(g.lists.size());
-            for (auto& l : g.lists) prepared.push_back(g.bulk_prepare(*l, added));
+            for (auto& l : g.lists) prepared.push_back(g.bulk_prepare(*l, added, scratch));
         } catch (...) {
             prepared.clear();
             g.unlink_added(added, added.size());

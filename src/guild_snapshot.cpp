@@ -257,14 +257,16 @@ Error Guild::Loader::members() {
     // (in slot order every insert was a cache miss into the table).
     const std::uint32_t live = high - nfree;
     bool unique = true;
+    LoadScratch scratch;
     if (nfree == 0) {
-        unique = g.index_in_table_order(live, [](std::size_t i) { return static_cast<std::uint32_t>(i); });
+        unique = g.index_in_table_order(
+            live, [](std::size_t i) { return static_cast<std::uint32_t>(i); }, scratch);
     } else {
         Vec<std::uint32_t> slots;
         slots.reserve(live);
         for (std::uint32_t s = 0; s < high; ++s)
             if (g.members[s].id) slots.push_back(s);
-        unique = g.index_in_table_order(live, [&](std::size_t i) { return slots[i]; });
+        unique = g.index_in_table_order(live, [&](std::size_t i) { return slots[i]; }, scratch);
     }
     if (!unique) return corrupt();  // an id twice
     g.rebuild_holders();  // derived, not saved

@@ -5,6 +5,7 @@
 #include "cli.hpp"
 
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,26 @@ inline std::uint64_t now_ns() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                           std::chrono::steady_clock::now().time_since_epoch())
                                           .count());
+}
+
+// CPU time of this process so far, in ms: user (its own code) and system
+// (the kernel's work for it: at large sizes mostly page faults, the zeroing
+// of fresh pages included). Read around a phase, as now_ns() is, to tell
+// the two apart: on a virtual machine the system part of a large load moves
+// with the host far more than the user part does.
+struct CpuMs {
+    double user = 0, sys = 0;
+    double faults = 0;  // minor page faults (a huge page is one)
+};
+inline CpuMs cpu_ms() {
+    rusage u{};
+    CpuMs out;
+    if (::getrusage(RUSAGE_SELF, &u) == 0) {
+        out.user = static_cast<double>(u.ru_utime.tv_sec) * 1e3 + static_cast<double>(u.ru_utime.tv_usec) / 1e3;
+        out.sys = static_cast<double>(u.ru_stime.tv_sec) * 1e3 + static_cast<double>(u.ru_stime.tv_usec) / 1e3;
+        out.faults = static_cast<double>(u.ru_minflt);
+    }
+    return out;
 }
 
 // Anonymous resident memory of this process in bytes (the heap, mmap'ed

@@ -118,15 +118,19 @@ int run_cell(const ScaleCfg& cfg) {
 
     // Bulk load.
     double load_ms = 0, rss_per_member = 0, own_per_member = 0;
+    CpuMs load_cpu;
     {
         W2Members m;
         m.draw(w2, n);
         trim_heap();
         const std::size_t rss0 = anon_rss_bytes();
         const std::uint64_t own0 = guild_bytes(g);
+        const CpuMs c0 = cpu_ms();
         const std::uint64_t t0 = now_ns();
         check_rc(roster_members_add(g, m.specs.data(), m.specs.size()), "roster_members_add");
         load_ms = static_cast<double>(now_ns() - t0) / 1e6;
+        const CpuMs c1 = cpu_ms();
+        load_cpu = {c1.user - c0.user, c1.sys - c0.sys};
         const std::size_t rss1 = anon_rss_bytes();
         rss_per_member = static_cast<double>(rss1 - std::min(rss1, rss0)) / static_cast<double>(n);
         own_per_member = static_cast<double>(guild_bytes(g) - own0) / static_cast<double>(n);
@@ -280,10 +284,11 @@ int run_cell(const ScaleCfg& cfg) {
     // The rest of the figures, for the grid's table.
     std::printf("SCALE_MORE flush_max_us=%.1f ops_per_event=%.3f rows_per_event=%.3f chunks_held=%" PRIu64
                 " subscriptions=%" PRIu64 " guild_bytes_per_member=%.1f guild_bytes_per_session=%.1f "
-                "subscribe_p99_ns=%.0f bytes_per_extra_session=%.1f subscribe_all_ms=%.1f\n",
+                "subscribe_p99_ns=%.0f bytes_per_extra_session=%.1f subscribe_all_ms=%.1f load_user_ms=%.1f "
+                "load_sys_ms=%.1f\n",
                 pct(flush_ns, 1.0) / 1e3, static_cast<double>(churn.ops) / e, static_cast<double>(churn.rows) / e,
                 held, subscriptions, own_per_member, own_per_session, pct(sub_ns, 0.99), own_per_extra_session,
-                subscribe_all_ms);
+                subscribe_all_ms, load_cpu.user, load_cpu.sys);
     return 0;
 }
 
