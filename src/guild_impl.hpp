@@ -956,6 +956,11 @@ struct Guild::Impl {
             }
         }
         const std::size_t trees = start.size() - 1;
+        // Members inserted at the commit, one by one (not built aside).
+        auto insert_later = [&p](const KeySlot* run, std::size_t n) {
+            p.inserts.reserve(p.inserts.size() + n);
+            for (std::size_t i = 0; i < n; ++i) p.inserts.push_back(run[i].slot);
+        };
         // Roles' groups in slot order, then online, then offline.
         for (std::size_t k = 0; k < trees; ++k) {
             const std::size_t ti = k + 2 < trees ? k + 2 : k + 2 - trees;
@@ -964,16 +969,14 @@ struct Guild::Impl {
             if (n == 0) continue;
             const std::uint32_t grp = group_of_index(static_cast<std::uint32_t>(ti));
             if (grp == g_offline && !shown(grp)) {  // parked by place()
-                p.inserts.reserve(p.inserts.size() + n);
-                for (std::size_t i = 0; i < n; ++i) p.inserts.push_back(run[i].slot);
+                insert_later(run, n);
                 continue;
             }
             Tree& t = tree_for(l, grp);
             p.changed = p.changed || shown(grp);
             if (!t.empty()) {
                 t.reserve_inserts(n);
-                p.inserts.reserve(p.inserts.size() + n);
-                for (std::size_t i = 0; i < n; ++i) p.inserts.push_back(run[i].slot);
+                insert_later(run, n);
                 continue;
             }
             TreeTraits tr{&members, &l};

@@ -35,6 +35,7 @@ inline std::uint64_t now_ns() {
 struct CpuMs {
     double user = 0, sys = 0;
     double faults = 0;  // minor page faults (a huge page is one)
+    CpuMs operator-(const CpuMs& o) const { return {user - o.user, sys - o.sys, faults - o.faults}; }
 };
 inline CpuMs cpu_ms() {
     rusage u{};

@@ -42,7 +42,7 @@ std::string name_of(std::mt19937_64& rng) {
 
 struct Loaded {
     double load_ms = 0, rss_per_member = 0, engine_per_member = 0;
-    double load_user_ms = 0, load_sys_ms = 0, load_faults = 0;  // the load's CPU time, split
+    CpuMs load_cpu;  // the load's CPU time, split, and its page faults
 };
 
 Loaded load(roster::Guild& g, const GuildCfg& cfg, std::mt19937_64& rng,
@@ -70,16 +70,14 @@ Loaded load(roster::Guild& g, const GuildCfg& cfg, std::mt19937_64& rng,
     const std::uint64_t t0 = now_ns();
     if (g.add_members(specs) != roster::Error::ok) die("bulk load failed");
     const std::uint64_t t1 = now_ns();
-    const CpuMs c1 = cpu_ms();
+    const CpuMs load_cpu = cpu_ms() - c0;
     // Read before the inputs are freed: both readings include them, so the
     // difference is what the guild holds.
     trim_heap();  // the load's own temporaries are freed by now
     const std::size_t rss1 = anon_rss_bytes();
     Loaded out;
     out.load_ms = static_cast<double>(t1 - t0) / 1e6;
-    out.load_user_ms = c1.user - c0.user;
-    out.load_sys_ms = c1.sys - c0.sys;
-    out.load_faults = c1.faults - c0.faults;
+    out.load_cpu = load_cpu;
     out.rss_per_member = (static_cast<double>(rss1) - static_cast<double>(rss0)) / cfg.n;
     out.engine_per_member = static_cast<double>(g.memory_bytes()) / cfg.n;
     return out;
@@ -130,15 +128,15 @@ int run_guild(int argc, char** argv) {
     std::printf("== guild  n=%u  20 hoisted roles, 2 roles/member, 16-byte names, %zu online\n",
                 cfg.n, online.size());
     std::printf("bulk load            %10.1f ms   (CPU: user %.1f ms, system %.1f ms; %.0f page faults)\n",
-                l.load_ms, l.load_user_ms, l.load_sys_ms, l.load_faults);
+                l.load_ms, l.load_cpu.user, l.load_cpu.sys, l.load_cpu.faults);
     std::printf("memory (RSS)         %10.1f B/member   (engine's own count %.1f)\n",
                 l.rss_per_member, l.engine_per_member);
     std::printf("status, moves        %10.1f ns/event   (online <-> offline)\n", move_ns);
     std::printf("status, stays        %10.1f ns/event   (online <-> idle)\n", stay_ns);
     std::printf("GUILD n=%u bulk_load_ms=%.1f mem_bytes_per_member=%.1f engine_bytes_per_member=%.1f "
                 "status_move_ns=%.1f status_stay_ns=%.1f bulk_load_user_ms=%.1f bulk_load_sys_ms=%.1f\n",
-                cfg.n, l.load_ms, l.rss_per_member, l.engine_per_member, move_ns, stay_ns, l.load_user_ms,
-                l.load_sys_ms);
+                cfg.n, l.load_ms, l.rss_per_member, l.engine_per_member, move_ns, stay_ns, l.load_cpu.user,
+                l.load_cpu.sys);
     return 0;
 }
 

@@ -129,8 +129,7 @@ int run_cell(const ScaleCfg& cfg) {
         const std::uint64_t t0 = now_ns();
         check_rc(roster_members_add(g, m.specs.data(), m.specs.size()), "roster_members_add");
         load_ms = static_cast<double>(now_ns() - t0) / 1e6;
-        const CpuMs c1 = cpu_ms();
-        load_cpu = {c1.user - c0.user, c1.sys - c0.sys};
+        load_cpu = cpu_ms() - c0;
         const std::size_t rss1 = anon_rss_bytes();
         rss_per_member = static_cast<double>(rss1 - std::min(rss1, rss0)) / static_cast<double>(n);
         own_per_member = static_cast<double>(guild_bytes(g) - own0) / static_cast<double>(n);
