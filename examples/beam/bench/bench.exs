@@ -5,6 +5,10 @@
 #             alternating round by round in this run, on the same workload:
 #             roster-bench writes it (`w2 --dump FILE`) and this script
 #             replays the file (same roles, members, sessions, events, batches).
+#             Each batch's terms are made just before its call, outside the
+#             timed call, as the C harness draws each batch just before its
+#             call; the queue mode also runs with every batch made up front
+#             (cold by its turn: "queue_cold").
 #   decode    the NIF's reading of event terms alone: each W2 batch (first
 #             --w2 size) through events_apply on a closed guild, which reads
 #             and checks every event, then answers {:error, :closed}; and
@@ -279,6 +283,9 @@ defmodule Bench do
     path = dump(cfg, members, sessions, cfg.events)
     w = Bench.Dump.read(path)
     batches = Enum.chunk_every(w.events, w.flush_every)
+    # each batch as the external term format: made into terms just before
+    # its call (a fresh copy in the calling process's heap)
+    fresh = Enum.map(batches, &:erlang.term_to_binary/1)
 
     IO.puts(
       "\n== W2 members=#{members} sessions=#{sessions} events=#{cfg.events} " <>
@@ -288,12 +295,13 @@ defmodule Bench do
     rounds =
       for r <- 1..cfg.rounds do
         c = c_w2(cfg, members, sessions)
-        t = nif_w2(w, batches, :terms)
-        q = nif_w2(w, batches, :queue)
-        d = nif_w2(w, batches, :queue_decoded)
+        t = nif_w2(w, fresh, :terms)
+        q = nif_w2(w, fresh, :queue)
+        k = nif_w2(w, batches, :queue)
+        d = nif_w2(w, fresh, :queue_decoded)
 
         # the same work: the same ops per event as C counted (per session)
-        for n <- [t, q, d],
+        for n <- [t, q, k, d],
             fmt3(n.ops) != c.ops,
             do: raise("NIF #{fmt3(n.ops)} ops per event, C #{c.ops}: not the same workload")
 
@@ -302,15 +310,16 @@ defmodule Bench do
             "NIF terms #{round(t.eps)} events/s = #{fmt(100 * t.eps / c.eps)}% of C " <>
             "(receiving the messages #{fmt(t.drain_ms)} ms, load #{fmt(t.load_ms)} ms); " <>
             "NIF queue #{round(q.eps)} events/s = #{fmt(100 * q.eps / c.eps)}% of C, " <>
-            "with frames_decode #{round(d.eps_decoded)} = #{fmt(100 * d.eps_decoded / c.eps)}%"
+            "with frames_decode #{round(d.eps_decoded)} = #{fmt(100 * d.eps_decoded / c.eps)}%; " <>
+            "queue with cold batches #{round(k.eps)} = #{fmt(100 * k.eps / c.eps)}%"
         )
 
-        {c.eps, t, %{q | eps_decoded: d.eps_decoded}}
+        {c.eps, t, %{q | eps_decoded: d.eps_decoded}, k}
       end
 
     ce = Enum.map(rounds, &elem(&1, 0))
 
-    for {mode, k} <- [terms: 1, queue: 2] do
+    for {mode, k} <- [terms: 1, queue: 2, queue_cold: 3] do
       ns = Enum.map(rounds, &elem(&1, k))
       ne = Enum.map(ns, & &1.eps)
       ratios = Enum.map(rounds, fn r -> elem(r, k).eps / elem(r, 0) end)
@@ -353,6 +362,8 @@ defmodule Bench do
   # they are added: frames are received and decoded by a process with a
   # small heap, as a guild's process would be (not this one, which holds
   # every workload).
+  # A batch is a list of events, or a binary of one (term_to_binary) that
+  # becomes the list just before its call.
   defp nif_w2(w, batches, mode) do
     parts = %{roles: w.roles, members: w.members, sessions: w.sessions}
     e = length(w.events)
@@ -388,7 +399,8 @@ defmodule Bench do
     c0 = %{frames: 0, ops: 0, rows: 0, decode_ns: 0, walk: mode == :queue}
 
     {ns, drain_ns, c} =
-      Enum.reduce(batches, {[], 0, c0}, fn batch, {ns, dn, c} ->
+      Enum.reduce(batches, {[], 0, c0}, fn b, {ns, dn, c} ->
+        batch = if is_binary(b), do: :erlang.binary_to_term(b), else: b
         t0 = now()
         {:ok, _} = Roster.events_apply(g, batch)
         t1 = now()
