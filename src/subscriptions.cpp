@@ -1,4 +1,6 @@
 #include "subscriptions.hpp"
+
+#include "grow.hpp"
 #include "subscriptions_state.hpp"
 
 #include <algorithm>
@@ -52,7 +54,7 @@ void Subscriptions::prepare_restart(ListSubs& ls, Restart& r) {
     if (!r.needed) return;
     for (const Audience* a : ls.order) r.moved.insert(r.moved.end(), a->members.begin(), a->members.end());
     engine_.guild_.groups(ls.id, &r.groups);
-    ls.pending.reserve(ls.pending.size() + r.moved.size() + 1);
+    reserve_more(ls.pending, r.moved.size() + 1);
 }
 
 // Subscriptions to the old list end (their holders get INVALIDATE of
@@ -82,8 +84,8 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
     Audience* a = nullptr;
     if (auto found = ls.audiences.find(sl.wanted); found != ls.audiences.end()) {
         a = found->second.get();
-        a->members.reserve(a->members.size() + 1);
-        a->ids.reserve(a->ids.size() + 1);
+        reserve_more(a->members, 1);
+        reserve_more(a->ids, 1);
     } else {
         auto made = make_box<Audience>();
         made->chunks = sl.wanted;
@@ -91,8 +93,8 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
         made->members.reserve(1);
         made->ids.reserve(1);
         for (std::uint32_t k : sl.wanted) made->cached.push_back(ls.entry(k, pool_).first);
-        ls.order.reserve(ls.order.size() + 1);
-        ls.held.reserve(ls.held.size() + sl.wanted.size());
+        reserve_more(ls.order, 1);
+        reserve_more(ls.held, sl.wanted.size());
         a = made.get();
         ls.audiences.emplace(sl.wanted, std::move(made));  // the last step that may throw
         ls.order.push_back(a);
@@ -180,7 +182,7 @@ Error Subscriptions::subscribe(std::uint64_t session, std::uint64_t list_id,
         // unsubscribes on every frame would never let the flush end.
         if (!sl || sl->wanted.empty()) return Error::ok;
         ListSubs& ls = *find_list_subs(list_id);  // sl is pending or in an audience of it
-        ls.pending.reserve(ls.pending.size() + deferred_unsubs_.size() + 1);
+        reserve_more(ls.pending, deferred_unsubs_.size() + 1);
         deferred_unsubs_.emplace_back(session, list_id);
         sl->closed = true;
         return Error::ok;
@@ -199,12 +201,12 @@ Error Subscriptions::subscribe(std::uint64_t session, std::uint64_t list_id,
         if (s->lists.size() >= cfg_.max_lists) return Error::limit;
         new_list = make_box<SessionList>();
         new_list->list_id = list_id;
-        s->lists.reserve(s->lists.size() + 1);
+        reserve_more(s->lists, 1);
     }
     ListSubs& ls = list_subs(list_id);
     Restart restart_with;
     prepare_restart(ls, restart_with);
-    ls.pending.reserve(ls.pending.size() + 1);
+    reserve_more(ls.pending, 1);
     if (new_session) sessions_.emplace(session, std::move(new_session));  // last that may throw
 
     if (restart_with.needed) restart(ls, restart_with);

@@ -33,6 +33,7 @@ namespace {
 // header as the failing hooks (countdown_new.hpp), size in its second half.
 struct Counting {
     long long live = 0, peak = 0;
+    long long requested = 0;  // every size asked for, summed (reallocations too)
     long allocs = 0, frees = 0;
 };
 
@@ -42,6 +43,7 @@ void* count_allocate(std::size_t n, void* user) {
     if (!p) return nullptr;
     std::memcpy(static_cast<unsigned char*>(p) - 8, &n, sizeof n);
     ++c.allocs;
+    c.requested += static_cast<long long>(n);
     c.live += static_cast<long long>(n);
     c.peak = std::max(c.peak, c.live);
     return p;
@@ -53,6 +55,7 @@ void* count_reallocate(void* ptr, std::size_t n, void* user) {
     void* p = hook_reallocate(ptr, n, nullptr);
     if (!p) return nullptr;
     std::memcpy(static_cast<unsigned char*>(p) - 8, &n, sizeof n);
+    c.requested += static_cast<long long>(n);
     c.live += static_cast<long long>(n) - static_cast<long long>(old);
     c.peak = std::max(c.peak, c.live);
     return p;
@@ -228,6 +231,58 @@ TEST_CASE("a guild on counting hooks: every block back, none from elsewhere, sta
     MESSAGE("peak " << c.peak << " bytes; largest memory_bytes " << seen.max_stats);
     CHECK(static_cast<double>(c.peak) <= 1.10 * static_cast<double>(seen.max_stats));
     CHECK(static_cast<double>(c.peak) >= static_cast<double>(seen.max_stats));
+}
+
+// Subscribing n sessions in one batch must cost memory traffic linear in
+// n. A container grown by reserve(size() + 1) before each push reallocates
+// and copies all of itself every time: the batch's pending sessions, the
+// audience's members when they all subscribe to the same rows, the list's
+// audiences and held chunks when each subscribes to rows of its own.
+// Summed over the batch, that asks the allocator for O(n^2) bytes (over
+// 100 MB here), where geometric growth asks O(n).
+TEST_CASE("sessions subscribing in one batch: the bytes asked for grow linearly") {
+    REQUIRE(g_via_hooks);
+    constexpr std::uint64_t n = 4000;
+    std::vector<roster_member_spec> specs(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        specs[i] = roster_member_spec{};
+        specs[i].id = i + 1;
+        specs[i].name = "m";
+        specs[i].name_len = 1;
+        specs[i].status = ROSTER_ONLINE;
+    }
+    // A fresh guild of n members, then n sessions subscribed in one batch
+    // (each to row 1, or each to a row of its own): the bytes asked for
+    // from the first subscribe to the end of the commit.
+    auto asked = [&](bool same_rows) {
+        Counting c;
+        roster_config cfg = counting_config(&c);
+        cfg.chunk_size = 1;  // a chunk per row: n rows, n distinct audiences
+        roster_guild* g = nullptr;
+        REQUIRE(roster_guild_create(&g, &cfg) == ROSTER_OK);
+        REQUIRE(roster_members_add(g, specs.data(), specs.size()) == ROSTER_OK);
+        const long long before = c.requested;
+        REQUIRE(roster_batch_begin(g) == ROSTER_OK);
+        for (std::uint64_t s = 1; s <= n; ++s) {
+            const std::uint32_t row = same_rows ? 1 : static_cast<std::uint32_t>(s);
+            const roster_range r = {row, row};
+            REQUIRE(roster_session_subscribe(g, s, 0, &r, 1) == ROSTER_OK);
+        }
+        REQUIRE(roster_batch_commit(g) == ROSTER_OK);
+        const long long bytes = c.requested - before;
+        roster_guild_destroy(g);
+        CHECK(c.live == 0);
+        return bytes;
+    };
+    const long long same = asked(true);       // one audience of n sessions
+    const long long distinct = asked(false);  // n audiences of one
+    MESSAGE("bytes asked for by " << n << " subscribes and their commit: " << same
+                                  << " (one audience), " << distinct << " (" << n << " audiences)");
+    // What a session, its audience and its chunk hold, and what the commit
+    // needs for their frames, is a few hundred bytes a session; 4 KiB a
+    // session leaves room for that and nothing quadratic.
+    CHECK(same < static_cast<long long>(n) * 4096);
+    CHECK(distinct < static_cast<long long>(n) * 4096);
 }
 
 TEST_CASE("allocator hooks: a partial set is refused") {
