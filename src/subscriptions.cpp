@@ -52,7 +52,8 @@ struct Subscriptions::Restart {
 void Subscriptions::prepare_restart(ListSubs& ls, Restart& r) {
     r.needed = engine_.guild_.attached_log(ls.id) != &ls.log;
     if (!r.needed) return;
-    for (const Audience* a : ls.order) r.moved.insert(r.moved.end(), a->members.begin(), a->members.end());
+    for (const Audience* a : ls.order)
+        if (a) r.moved.insert(r.moved.end(), a->members.begin(), a->members.end());
     engine_.guild_.groups(ls.id, &r.groups);
     reserve_more(ls.pending, r.moved.size() + 1);
 }
@@ -97,6 +98,7 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
         reserve_more(ls.held, sl.wanted.size());
         a = made.get();
         ls.audiences.emplace(sl.wanted, std::move(made));  // the last step that may throw
+        a->at = ls.order.size();
         ls.order.push_back(a);
         for (Chunk* c : a->cached) {
             ls.hold(c);
@@ -125,7 +127,7 @@ void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) noexcept {
         if (c != a->cached.back()) --c->mid_refs;
         ls.release(c);
     }
-    ls.order.erase(std::find(ls.order.begin(), ls.order.end(), a));
+    ls.unlist(a);
     ls.audiences.erase(ls.audiences.find(a->chunks));
 }
 
@@ -358,6 +360,7 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
     member_count_ = online_count_ = 0;
     list_id_ = ls.id;
     for (Audience* a : Vec<Audience*>(ls.order)) {
+        if (!a) continue;
         items_.clear();
         ops_.clear();
         run_items_.clear();
@@ -380,6 +383,7 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
         std::erase_if(s->lists, [&](const auto& sl) { return sl->list_id == ls.id; });
     ls.audiences.clear();
     ls.order.clear();
+    ls.order_holes = 0;
     ls.pending.clear();
     ls.drop_chunks();
 }
@@ -454,6 +458,7 @@ void Subscriptions::flush_list(ListSubs& ls) {
         for (std::size_t i = 0; i < order.size(); ++i) {
             if (i + 2 < order.size()) __builtin_prefetch(order[i + 2]);
             const Audience* a = order[i];
+            if (!a) continue;
             items_.clear();
             ops_.clear();
             run_items_.clear();
@@ -631,7 +636,7 @@ void Subscriptions::send(ListSubs& ls, bool counts_changed, std::span<const std:
 
 std::uint64_t Subscriptions::audience_count() const {
     std::uint64_t n = 0;
-    for (const auto& ls : lists_) n += ls->order.size();
+    for (const auto& ls : lists_) n += ls->audience_count();
     return n;
 }
 
@@ -662,7 +667,8 @@ std::size_t Subscriptions::memory_bytes() const {
              ls->chunks.size() * (node + sizeof(std::pair<const std::uint32_t, Chunk>));
         b += ls->audiences.bucket_count() * sizeof(void*);
         for (const Audience* a : ls->order)
-            b += node + sizeof(Vec<std::uint32_t>) + sizeof(void*) + sizeof(Audience) +
+            if (a)
+                b += node + sizeof(Vec<std::uint32_t>) + sizeof(void*) + sizeof(Audience) +
                  a->chunks.capacity() * sizeof(std::uint32_t) * 2 +
                  a->members.capacity() * sizeof(std::pair<Session*, SessionList*>) +
                  a->ids.capacity() * sizeof(std::uint64_t);
@@ -731,9 +737,18 @@ bool Subscriptions::check_invariants(std::string* why) const {
             if (!c->listed_unheld || ls.chunks.find(c->k) == ls.chunks.end() ||
                 &ls.chunks.find(c->k)->second != c)
                 return fail("unheld chain names a chunk that is not cached");
-        if (ls.order.size() != ls.audiences.size()) return fail("audience order");
+        if (ls.audience_count() != ls.audiences.size()) return fail("audience order");
+        if (ls.order_holes * 2 > ls.order.size()) return fail("audience order: holes not closed");
+        std::size_t holes = 0;
+        for (std::size_t j = 0; j < ls.order.size(); ++j)
+            if (!ls.order[j])
+                ++holes;
+            else if (ls.order[j]->at != j)
+                return fail("audience order: an audience's index");
+        if (holes != ls.order_holes) return fail("audience order: holes miscounted");
         Map<std::uint32_t, std::uint32_t> refs, mid;
         for (const Audience* a : ls.order) {
+            if (!a) continue;
             if (a->members.empty()) return fail("empty audience");
             if (a->cached.size() != a->chunks.size()) return fail("audience cache pointers");
             for (std::size_t j = 0; j < a->chunks.size(); ++j) {

@@ -36,13 +36,14 @@ void Subscriptions::save(snapshot::Writer& w) const {
     // A list whose last subscriber left since the last flush has no
     // audience: nothing to write.
     std::uint32_t held = 0;
-    for (const auto& ls : lists_) held += !ls->order.empty();
+    for (const auto& ls : lists_) held += ls->audience_count() != 0;
     w.u32(held);
     for (const auto& ls : lists_) {
-        if (ls->order.empty()) continue;
+        if (ls->audience_count() == 0) continue;
         w.u64(ls->id);
-        w.u32(static_cast<std::uint32_t>(ls->order.size()));
+        w.u32(static_cast<std::uint32_t>(ls->audience_count()));
         for (const Audience* a : ls->order) {
+            if (!a) continue;
             w.u32(static_cast<std::uint32_t>(a->chunks.size()));
             for (std::uint32_t k : a->chunks) w.u32(k);
             w.u32(static_cast<std::uint32_t>(a->ids.size()));

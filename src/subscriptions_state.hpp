@@ -107,6 +107,7 @@ struct Subscriptions::Audience {
     SmallVec<Chunk*, 4> cached;
     Vec<std::pair<Session*, SessionList*>> members;
     Vec<std::uint64_t> ids;  // members' session ids, same order
+    std::size_t at = 0;      // its index in ListSubs::order
 };
 
 // Bookkeeping that a failing call must not leave half-done is changed only
@@ -174,7 +175,26 @@ struct Subscriptions::ListSubs {
         unheld = nullptr;
     }
     HashMap<Vec<std::uint32_t>, Box<Audience>, ChunksHash> audiences;
-    Vec<Audience*> order;  // audiences in creation order (deterministic delivery)
+    // Audiences in creation order (deterministic delivery). An audience
+    // that empties leaves a hole (nullptr) at its index, so that a session
+    // leaving costs O(1), not a search of every audience; the holes are
+    // closed once they are half of it (amortised O(1) a removal). Every
+    // pass over `order` skips them.
+    Vec<Audience*> order;
+    std::size_t order_holes = 0;
+    std::size_t audience_count() const { return order.size() - order_holes; }
+    void unlist(Audience* a) noexcept {
+        order[a->at] = nullptr;
+        if (++order_holes * 2 <= order.size()) return;
+        std::size_t n = 0;
+        for (Audience* x : order)
+            if (x) {
+                x->at = n;
+                order[n++] = x;
+            }
+        order.resize(n);  // shrinks: cannot throw
+        order_holes = 0;
+    }
     // Sessions whose subscription changed since their last frame, in the
     // order they changed; each has its SessionList::pending set.
     Vec<std::pair<Session*, SessionList*>> pending;

@@ -253,6 +253,13 @@ int run_cell(const ScaleCfg& cfg) {
         }
         lat_counts = counts;
     }
+    // Every session leaves in one batch (a mass disconnect): the
+    // audiences empty one after another.
+    const std::uint64_t leave0 = now_ns();
+    check_rc(roster_batch_begin(g), "roster_batch_begin");
+    for (std::uint64_t s = 1; s <= s_count; ++s) check_rc(roster_session_remove(g, s), "roster_session_remove");
+    check_rc(roster_batch_commit(g), "roster_batch_commit");
+    const double remove_all_ms = static_cast<double>(now_ns() - leave0) / 1e6;
     roster_guild_destroy(g);
 
     std::printf("load %.1f ms; %.1f B/member RSS (%.1f by the guild's count); sessions: %.1f ms in one "
@@ -284,10 +291,10 @@ int run_cell(const ScaleCfg& cfg) {
     std::printf("SCALE_MORE flush_max_us=%.1f ops_per_event=%.3f rows_per_event=%.3f chunks_held=%" PRIu64
                 " subscriptions=%" PRIu64 " guild_bytes_per_member=%.1f guild_bytes_per_session=%.1f "
                 "subscribe_p99_ns=%.0f bytes_per_extra_session=%.1f subscribe_all_ms=%.1f load_user_ms=%.1f "
-                "load_sys_ms=%.1f\n",
+                "load_sys_ms=%.1f remove_all_ms=%.1f\n",
                 pct(flush_ns, 1.0) / 1e3, static_cast<double>(churn.ops) / e, static_cast<double>(churn.rows) / e,
                 held, subscriptions, own_per_member, own_per_session, pct(sub_ns, 0.99), own_per_extra_session,
-                subscribe_all_ms, load_cpu.user, load_cpu.sys);
+                subscribe_all_ms, load_cpu.user, load_cpu.sys, remove_all_ms);
     return 0;
 }
 

@@ -664,6 +664,50 @@ TEST_CASE("inside the sink: unsubscribing is allowed; its INVALIDATE comes in th
     CLEAN(h);
 }
 
+// An audience that empties leaves a hole in the list's audience order,
+// closed once holes are half of it: frames still go out in the order the
+// audiences were made, before and after the holes are closed, and the
+// audiences made afterwards come last.
+TEST_CASE("sessions leaving many audiences: frames keep the audiences' order") {
+    Harness h({}, chunked(1));
+    fill(h, 1, 14);
+    // session s alone on row s: ten audiences, made in order 1..10
+    for (std::uint64_t s = 1; s <= 10; ++s) {
+        const std::uint32_t row = static_cast<std::uint32_t>(s);
+        REQUIRE(h.subscribe(s, 0, {{row, row}}) == Error::ok);
+    }
+    h.take();
+    std::vector<std::vector<std::uint64_t>> order;
+    h.hook = [&](const roster_frame&, std::span<const std::uint64_t> ids) {
+        order.emplace_back(ids.begin(), ids.end());
+    };
+    using Got = std::vector<std::vector<std::uint64_t>>;
+    // Removing member 14 (the last row) changes the counts of every
+    // session's frame: one frame per audience, in the audiences' order.
+    int next = 14;
+    auto delivered = [&] {
+        order.clear();
+        REQUIRE(h.remove(static_cast<std::uint64_t>(next--)) == Error::ok);
+        h.take();
+        return order;
+    };
+    // five of ten leave: holes, not yet closed
+    for (std::uint64_t s : {2, 4, 5, 7, 9}) REQUIRE(h.remove_session(s) == Error::ok);
+    CHECK(delivered() == Got{{1}, {3}, {6}, {8}, {10}});
+    // a sixth: the holes are closed
+    REQUIRE(h.remove_session(6) == Error::ok);
+    CHECK(delivered() == Got{{1}, {3}, {8}, {10}});
+    // a new audience comes last; a session on a row held already joins
+    // that row's audience, in its place
+    REQUIRE(h.subscribe(11, 0, {{2, 2}}) == Error::ok);
+    REQUIRE(h.subscribe(12, 0, {{8, 8}}) == Error::ok);
+    h.take();
+    CHECK(delivered() == Got{{1}, {3}, {8, 12}, {10}, {11}});
+    h.hook = {};
+    CHECK(h.engine().session_count() == 6);
+    CLEAN(h);
+}
+
 TEST_CASE("subscribe and remove_session: limits and bad input change nothing") {
     SessionConfig sc = chunked(5);
     sc.max_ranges = 2;
