@@ -666,12 +666,13 @@ std::size_t Subscriptions::memory_bytes() const {
         b += ls->chunks.bucket_count() * sizeof(void*) +
              ls->chunks.size() * (node + sizeof(std::pair<const std::uint32_t, Chunk>));
         b += ls->audiences.bucket_count() * sizeof(void*);
-        for (const Audience* a : ls->order)
-            if (a)
-                b += node + sizeof(Vec<std::uint32_t>) + sizeof(void*) + sizeof(Audience) +
+        for (const Audience* a : ls->order) {
+            if (!a) continue;
+            b += node + sizeof(Vec<std::uint32_t>) + sizeof(void*) + sizeof(Audience) +
                  a->chunks.capacity() * sizeof(std::uint32_t) * 2 +
                  a->members.capacity() * sizeof(std::pair<Session*, SessionList*>) +
                  a->ids.capacity() * sizeof(std::uint64_t);
+        }
     }
     return b;
 }
