@@ -958,7 +958,7 @@ struct Guild::Impl {
         const std::size_t trees = start.size() - 1;
         // Members inserted at the commit, one by one (not built aside).
         auto insert_later = [&p](const KeySlot* run, std::size_t n) {
-            p.inserts.reserve(p.inserts.size() + n);
+            reserve_more(p.inserts, n);
             for (std::size_t i = 0; i < n; ++i) p.inserts.push_back(run[i].slot);
         };
         // Roles' groups in slot order, then online, then offline.

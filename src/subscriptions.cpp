@@ -127,8 +127,9 @@ void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) noexcept {
         if (c != a->cached.back()) --c->mid_refs;
         ls.release(c);
     }
-    ls.unlist(a);
-    ls.audiences.erase(ls.audiences.find(a->chunks));
+    const std::size_t at = a->at;
+    ls.audiences.erase(ls.audiences.find(a->chunks));  // a is gone
+    ls.unlist(at);
 }
 
 // The session's subscription to the list becomes `chunks` (swapped in);
@@ -383,7 +384,6 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
         std::erase_if(s->lists, [&](const auto& sl) { return sl->list_id == ls.id; });
     ls.audiences.clear();
     ls.order.clear();
-    ls.order_holes = 0;
     ls.pending.clear();
     ls.drop_chunks();
 }
@@ -636,7 +636,7 @@ void Subscriptions::send(ListSubs& ls, bool counts_changed, std::span<const std:
 
 std::uint64_t Subscriptions::audience_count() const {
     std::uint64_t n = 0;
-    for (const auto& ls : lists_) n += ls->audience_count();
+    for (const auto& ls : lists_) n += ls->audiences.size();
     return n;
 }
 
@@ -738,15 +738,14 @@ bool Subscriptions::check_invariants(std::string* why) const {
             if (!c->listed_unheld || ls.chunks.find(c->k) == ls.chunks.end() ||
                 &ls.chunks.find(c->k)->second != c)
                 return fail("unheld chain names a chunk that is not cached");
-        if (ls.audience_count() != ls.audiences.size()) return fail("audience order");
-        if (ls.order_holes * 2 > ls.order.size()) return fail("audience order: holes not closed");
         std::size_t holes = 0;
         for (std::size_t j = 0; j < ls.order.size(); ++j)
             if (!ls.order[j])
                 ++holes;
             else if (ls.order[j]->at != j)
                 return fail("audience order: an audience's index");
-        if (holes != ls.order_holes) return fail("audience order: holes miscounted");
+        if (ls.order.size() - holes != ls.audiences.size()) return fail("audience order");
+        if (holes * 2 > ls.order.size()) return fail("audience order: holes not closed");
         Map<std::uint32_t, std::uint32_t> refs, mid;
         for (const Audience* a : ls.order) {
             if (!a) continue;

@@ -36,12 +36,12 @@ void Subscriptions::save(snapshot::Writer& w) const {
     // A list whose last subscriber left since the last flush has no
     // audience: nothing to write.
     std::uint32_t held = 0;
-    for (const auto& ls : lists_) held += ls->audience_count() != 0;
+    for (const auto& ls : lists_) held += !ls->audiences.empty();
     w.u32(held);
     for (const auto& ls : lists_) {
-        if (ls->audience_count() == 0) continue;
+        if (ls->audiences.empty()) continue;
         w.u64(ls->id);
-        w.u32(static_cast<std::uint32_t>(ls->audience_count()));
+        w.u32(static_cast<std::uint32_t>(ls->audiences.size()));
         for (const Audience* a : ls->order) {
             if (!a) continue;
             w.u32(static_cast<std::uint32_t>(a->chunks.size()));

@@ -177,15 +177,15 @@ struct Subscriptions::ListSubs {
     HashMap<Vec<std::uint32_t>, Box<Audience>, ChunksHash> audiences;
     // Audiences in creation order (deterministic delivery). An audience
     // that empties leaves a hole (nullptr) at its index, so that a session
-    // leaving costs O(1), not a search of every audience; the holes are
-    // closed once they are half of it (amortised O(1) a removal). Every
-    // pass over `order` skips them.
+    // leaving costs O(1), not a search of every audience; the holes (as
+    // many as `order` has entries beyond `audiences`) are closed once they
+    // are half of it (amortised O(1) a removal). Every pass over `order`
+    // skips them.
     Vec<Audience*> order;
-    std::size_t order_holes = 0;
-    std::size_t audience_count() const { return order.size() - order_holes; }
-    void unlist(Audience* a) noexcept {
-        order[a->at] = nullptr;
-        if (++order_holes * 2 <= order.size()) return;
+    // The hole at `at`, left by an audience already erased from `audiences`.
+    void unlist(std::size_t at) noexcept {
+        order[at] = nullptr;
+        if ((order.size() - audiences.size()) * 2 <= order.size()) return;
         std::size_t n = 0;
         for (Audience* x : order)
             if (x) {
@@ -193,7 +193,6 @@ struct Subscriptions::ListSubs {
                 order[n++] = x;
             }
         order.resize(n);  // shrinks: cannot throw
-        order_holes = 0;
     }
     // Sessions whose subscription changed since their last frame, in the
     // order they changed; each has its SessionList::pending set.

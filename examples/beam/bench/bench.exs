@@ -297,11 +297,11 @@ defmodule Bench do
         c = c_w2(cfg, members, sessions)
         t = nif_w2(w, fresh, :terms)
         q = nif_w2(w, fresh, :queue)
-        k = nif_w2(w, batches, :queue)
+        cold = nif_w2(w, batches, :queue)
         d = nif_w2(w, fresh, :queue_decoded)
 
         # the same work: the same ops per event as C counted (per session)
-        for n <- [t, q, k, d],
+        for n <- [t, q, cold, d],
             fmt3(n.ops) != c.ops,
             do: raise("NIF #{fmt3(n.ops)} ops per event, C #{c.ops}: not the same workload")
 
@@ -311,10 +311,10 @@ defmodule Bench do
             "(receiving the messages #{fmt(t.drain_ms)} ms, load #{fmt(t.load_ms)} ms); " <>
             "NIF queue #{round(q.eps)} events/s = #{fmt(100 * q.eps / c.eps)}% of C, " <>
             "with frames_decode #{round(d.eps_decoded)} = #{fmt(100 * d.eps_decoded / c.eps)}%; " <>
-            "queue with cold batches #{round(k.eps)} = #{fmt(100 * k.eps / c.eps)}%"
+            "queue with cold batches #{round(cold.eps)} = #{fmt(100 * cold.eps / c.eps)}%"
         )
 
-        {c.eps, t, %{q | eps_decoded: d.eps_decoded}, k}
+        {c.eps, t, %{q | eps_decoded: d.eps_decoded}, cold}
       end
 
     ce = Enum.map(rounds, &elem(&1, 0))
