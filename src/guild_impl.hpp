@@ -913,6 +913,7 @@ struct Guild::Impl {
         Vec<std::pair<std::uint32_t, Box<Tree>>> built;
         Vec<std::uint32_t> built_slots;  // members of the built trees
         Vec<std::uint32_t> inserts;
+        Vec<std::uint32_t> parked;  // OFFLINE's, while it is hidden
         bool changed = false;
     };
     // A member of a run being sorted: its key prefix and slot.
@@ -929,17 +930,32 @@ struct Guild::Impl {
         // The members by group, each group's run sized first (a count pass
         // over the records, which are read in slot order, costs less than
         // growing runs of millions and a map lookup per member). The runs
-        // lie end to end in the scratch, followed by room for the largest
-        // run's slots and prefixes, which a build takes as two arrays.
+        // lie end to end in the scratch, followed by room for the slots
+        // and prefixes of the largest run built aside, which a build takes
+        // as two arrays.
         Vec<std::size_t> start(roles.size() + 3, 0);  // by tree_index, + 1
         for (std::uint32_t s : ms) {
             const Member& m = members[s];
             l.hooks[s].leaf = nil_id;
             if (visible(l, m)) ++start[tree_index(group_of(m)) + 1];
         }
+        // Members of the OFFLINE group while it is hidden are parked, not
+        // sorted: they go straight to the commit's list and take no room
+        // in the runs (at 10M members they are most of the guild).
+        const std::size_t off = tree_index(g_offline);
+        const bool park = !shown(g_offline);
+        if (park) {
+            p.parked.reserve(start[off + 1]);
+            start[off + 1] = 0;
+        }
+        // Only a group whose tree is built aside (an empty one) needs the
+        // arrays of its slots and prefixes.
+        auto built_aside = [&l](std::size_t ti) {
+            return ti >= l.trees.size() || !l.trees[ti] || l.trees[ti]->empty();
+        };
         std::size_t largest = 0;
         for (std::size_t t = 1; t < start.size(); ++t) {
-            largest = std::max(largest, start[t]);
+            if (built_aside(t - 1)) largest = std::max(largest, start[t]);
             start[t] += start[t - 1];
         }
         const std::size_t shown_count = start.back();
@@ -952,7 +968,12 @@ struct Guild::Impl {
             Vec<std::size_t> at(start.begin(), start.end() - 1);
             for (std::uint32_t s : ms) {
                 const Member& m = members[s];
-                if (visible(l, m)) runs[at[tree_index(group_of(m))]++] = KeySlot{m.prefix, s};
+                if (!visible(l, m)) continue;
+                const std::size_t ti = tree_index(group_of(m));
+                if (park && ti == off)
+                    p.parked.push_back(s);  // reserved
+                else
+                    runs[at[ti]++] = KeySlot{m.prefix, s};
             }
         }
         const std::size_t trees = start.size() - 1;
@@ -968,10 +989,6 @@ struct Guild::Impl {
             const std::size_t n = start[ti + 1] - start[ti];
             if (n == 0) continue;
             const std::uint32_t grp = group_of_index(static_cast<std::uint32_t>(ti));
-            if (grp == g_offline && !shown(grp)) {  // parked by place()
-                insert_later(run, n);
-                continue;
-            }
             Tree& t = tree_for(l, grp);
             p.changed = p.changed || shown(grp);
             if (!t.empty()) {
@@ -1002,6 +1019,7 @@ struct Guild::Impl {
         for (std::uint32_t s : p.built_slots) mark(l, members[s], true);
         resync_groups(l);
         for (std::uint32_t s : p.inserts) place(l, members[s], group_of(members[s]), true);
+        for (std::uint32_t s : p.parked) place(l, members[s], g_offline, true);
         if (p.changed) log(l, RowEdit::Kind::reset, 0);
     }
 
@@ -1076,27 +1094,30 @@ struct Guild::Impl {
     template <class SlotAt>
     bool index_in_table_order(std::size_t n, SlotAt&& slot_at, LoadScratch& scratch) {
         auto id_of = [this](std::uint32_t x) { return members[x].id; };
+        // 12 bytes, not 16: at 10M members the scratch is the call's
+        // largest temporary, and each page of it is a fresh one to touch.
         struct IdSlot {
-            std::uint64_t id;
-            std::uint32_t slot;
+            std::uint32_t lo, hi, slot;
+            std::uint64_t id() const { return std::uint64_t{hi} << 32 | lo; }
         };
         const std::size_t cap = by_id.capacity();
         unsigned shift = 0;
         while ((cap >> shift) > (std::size_t{1} << 14)) ++shift;
         Vec<std::uint32_t> start((cap >> shift) + 1, 0);
-        // The ids, read from the records once, then the pairs in table order.
-        std::byte* base = scratch.at_least(n * (sizeof(std::uint64_t) + sizeof(IdSlot)));
-        auto* id = reinterpret_cast<std::uint64_t*>(base);
-        auto* to = reinterpret_cast<IdSlot*>(base + n * sizeof(std::uint64_t));
-        for (std::size_t i = 0; i < n; ++i) {
-            id[i] = members[slot_at(i)].id;
-            ++start[(by_id.home_of(id[i]) >> shift) + 1];
-        }
+        // The records are read twice, in the order given (for a load, slot
+        // order: sequential), rather than their ids kept in a third array.
+        auto* to = reinterpret_cast<IdSlot*>(scratch.at_least(n * sizeof(IdSlot)));
+        for (std::size_t i = 0; i < n; ++i) ++start[(by_id.home_of(members[slot_at(i)].id) >> shift) + 1];
         for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
-        for (std::size_t i = 0; i < n; ++i) to[start[by_id.home_of(id[i]) >> shift]++] = IdSlot{id[i], slot_at(i)};
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::uint32_t slot = slot_at(i);
+            const std::uint64_t id = members[slot].id;
+            to[start[by_id.home_of(id) >> shift]++] =
+                IdSlot{static_cast<std::uint32_t>(id), static_cast<std::uint32_t>(id >> 32), slot};
+        }
         for (std::size_t k = 0; k < n; ++k) {
-            if (!by_id.insert(to[k].id, to[k].slot, id_of)) {
-                while (k-- > 0) by_id.erase(to[k].id, to[k].slot);
+            if (!by_id.insert(to[k].id(), to[k].slot, id_of)) {
+                while (k-- > 0) by_id.erase(to[k].id(), to[k].slot);
                 return false;
             }
         }
