@@ -299,30 +299,64 @@ Error Guild::rows_at(std::uint64_t list_id, std::span<const RowRun> runs, Row* o
         done = std::uint64_t{run.start} + run.count;
     }
     if (done > g.length(*l)) return Error::invalid;
-    // The group holding the current row: its header row `first`, its `n`
-    // members in tree t.
-    std::size_t gi = 0;
-    std::uint32_t first = 0, n = 0;
-    const Tree* t = nullptr;
-    std::uint64_t gid = 0;
-    auto next_group = [&](std::uint32_t from) {
-        for (; gi < l->groups.size(); ++gi) {
-            const std::uint32_t o = l->groups[gi].group;
-            const std::uint32_t size = l->groups[gi].size;
-            if (!g.shown(o)) continue;
-            t = g.tree(*l, o);
-            n = size;
-            first = from;
-            gid = g.group_id(o);
-            ++gi;
-            return true;
+    // Walks the runs: header(gid, n) for a group's header row, and
+    // members(t, finger, i, k) for k member rows from index i of tree t.
+    // False if the runs go past the groups shown (not after the check).
+    auto walk = [&](auto&& header, auto&& members) {
+        // The group holding the current row: its header row `first`, its
+        // `n` members in tree t.
+        std::size_t gi = 0;
+        std::uint32_t first = 0, n = 0;
+        const Tree* t = nullptr;
+        std::uint64_t gid = 0;
+        auto next_group = [&](std::uint32_t from) {
+            for (; gi < l->groups.size(); ++gi) {
+                const std::uint32_t o = l->groups[gi].group;
+                const std::uint32_t size = l->groups[gi].size;
+                if (!g.shown(o)) continue;
+                t = g.tree(*l, o);
+                n = size;
+                first = from;
+                gid = g.group_id(o);
+                ++gi;
+                return true;
+            }
+            return false;
+        };
+        if (!next_group(0)) return runs.empty();
+        Tree::Finger finger;
+        for (const RowRun& run : runs) {
+            std::uint64_t p = run.start;
+            const std::uint64_t end = p + run.count;
+            while (p < end) {
+                while (p > std::uint64_t{first} + n) {
+                    if (!next_group(first + n + 1)) return false;
+                    finger = Tree::Finger{};
+                }
+                if (p == first) {
+                    header(gid, n);
+                    ++p;
+                    continue;
+                }
+                // Members p .. up to the group's end.
+                const std::uint32_t k = static_cast<std::uint32_t>(
+                    std::min<std::uint64_t>(end, std::uint64_t{first} + n + 1) - p);
+                members(*t, finger, static_cast<std::uint32_t>(p - first - 1), k, gid);
+                p += k;
+            }
         }
-        return false;
+        return true;
     };
-    if (!next_group(0)) return runs.empty() ? Error::ok : Error::invalid;
-    // Member rows in batches: their slots read from the leaves (each record
-    // requested as soon as its slot is known), then the records read, so
-    // that the misses of a batch are in flight together.
+    // First every run's leaves requested (they are cold: one miss per run
+    // otherwise, each waited for in turn), then the rows read in batches:
+    // their slots read from the leaves (each record requested as soon as
+    // its slot is known), then the records read, so that the misses of a
+    // batch are in flight together.
+    if (runs.size() > 1)
+        walk([](std::uint64_t, std::uint32_t) {},
+             [](const Tree& t, Tree::Finger& f, std::uint32_t i, std::uint32_t k, std::uint64_t) {
+                 t.prefetch_rows(f, i, k);
+             });
     constexpr std::size_t batch = 128;
     std::uint32_t slots[batch];
     Row* dst[batch];
@@ -335,33 +369,17 @@ Error Guild::rows_at(std::uint64_t list_id, std::span<const RowRun> runs, Row* o
         }
         pending = 0;
     };
-    Tree::Finger finger;
-    for (const RowRun& run : runs) {
-        std::uint64_t p = run.start;
-        const std::uint64_t end = p + run.count;
-        while (p < end) {
-            while (p > std::uint64_t{first} + n) {
-                if (!next_group(first + n + 1)) return Error::invalid;
-                finger = Tree::Finger{};
-            }
-            if (p == first) {
-                *out++ = Row{gid, 0, n, 0};
-                ++p;
-                continue;
-            }
-            // Members p .. up to the group's end.
-            const std::uint32_t k = static_cast<std::uint32_t>(
-                std::min<std::uint64_t>(end, std::uint64_t{first} + n + 1) - p);
-            t->for_rows(finger, static_cast<std::uint32_t>(p - first - 1), k, [&](std::uint32_t s) {
-                __builtin_prefetch(&g.members[s]);
-                *out = Row{gid, 0, 0, 0};
-                slots[pending] = s;
-                dst[pending] = out++;
-                if (++pending == batch) drain();
-            });
-            p += k;
-        }
-    }
+    const bool whole = walk([&](std::uint64_t gid, std::uint32_t n) { *out++ = Row{gid, 0, n, 0}; },
+                            [&](const Tree& t, Tree::Finger& f, std::uint32_t i, std::uint32_t k, std::uint64_t gid) {
+                                t.for_rows(f, i, k, [&](std::uint32_t s) {
+                                    __builtin_prefetch(&g.members[s]);
+                                    *out = Row{gid, 0, 0, 0};
+                                    slots[pending] = s;
+                                    dst[pending] = out++;
+                                    if (++pending == batch) drain();
+                                });
+                            });
+    if (!whole) return Error::invalid;
     drain();
     return Error::ok;
 }
