@@ -233,6 +233,21 @@ TEST_CASE("a guild on counting hooks: every block back, none from elsewhere, sta
     CHECK(static_cast<double>(c.peak) >= static_cast<double>(seen.max_stats));
 }
 
+// n members without roles, all named `name`: member i gets id_of(i) and
+// status_of(i).
+template <class IdOf, class StatusOf>
+std::vector<roster_member_spec> named_specs(std::uint64_t n, const char* name, IdOf id_of, StatusOf status_of) {
+    std::vector<roster_member_spec> specs(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        specs[i] = roster_member_spec{};
+        specs[i].id = id_of(i);
+        specs[i].name = name;
+        specs[i].name_len = std::strlen(name);
+        specs[i].status = status_of(i);
+    }
+    return specs;
+}
+
 // Subscribing n sessions in one batch must cost memory traffic linear in
 // n. A container grown by reserve(size() + 1) before each push reallocates
 // and copies all of itself every time: the batch's pending sessions, the
@@ -243,14 +258,8 @@ TEST_CASE("a guild on counting hooks: every block back, none from elsewhere, sta
 TEST_CASE("sessions subscribing in one batch: the bytes asked for grow linearly") {
     REQUIRE(g_via_hooks);
     constexpr std::uint64_t n = 4000;
-    std::vector<roster_member_spec> specs(n);
-    for (std::uint64_t i = 0; i < n; ++i) {
-        specs[i] = roster_member_spec{};
-        specs[i].id = i + 1;
-        specs[i].name = "m";
-        specs[i].name_len = 1;
-        specs[i].status = ROSTER_ONLINE;
-    }
+    const std::vector<roster_member_spec> specs =
+        named_specs(n, "m", [](std::uint64_t i) { return i + 1; }, [](std::uint64_t) { return ROSTER_ONLINE; });
     // A fresh guild of n members, then n sessions subscribed in one batch
     // (each to row 1, or each to a row of its own): the bytes asked for
     // from the first subscribe to the end of the commit.
@@ -294,14 +303,9 @@ TEST_CASE("sessions subscribing in one batch: the bytes asked for grow linearly"
 TEST_CASE("a bulk load's working memory beyond what the guild keeps") {
     REQUIRE(g_via_hooks);
     constexpr std::uint64_t n = 100000;
-    std::vector<roster_member_spec> specs(n);
-    for (std::uint64_t i = 0; i < n; ++i) {
-        specs[i] = roster_member_spec{};
-        specs[i].id = 1000003 * (i + 1);  // spread over the id index
-        specs[i].name = "member";
-        specs[i].name_len = 6;
-        specs[i].status = i % 10 < 3 ? ROSTER_ONLINE : ROSTER_OFFLINE;  // 70% offline
-    }
+    const std::vector<roster_member_spec> specs = named_specs(
+        n, "member", [](std::uint64_t i) { return 1000003 * (i + 1); },  // spread over the id index
+        [](std::uint64_t i) { return i % 10 < 3 ? ROSTER_ONLINE : ROSTER_OFFLINE; });  // 70% offline
     Counting c;
     roster_config cfg = counting_config(&c);
     roster_guild* g = nullptr;
