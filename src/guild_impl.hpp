@@ -989,9 +989,10 @@ struct Guild::Impl {
             const std::size_t n = start[ti + 1] - start[ti];
             if (n == 0) continue;
             const std::uint32_t grp = group_of_index(static_cast<std::uint32_t>(ti));
+            const bool aside = built_aside(ti);
             Tree& t = tree_for(l, grp);
             p.changed = p.changed || shown(grp);
-            if (!t.empty()) {
+            if (!aside) {
                 t.reserve_inserts(n);
                 insert_later(run, n);
                 continue;

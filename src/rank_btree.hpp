@@ -286,21 +286,16 @@ public:
         }
     }
 
-    // Requests the leaf lines for_rows(finger, start, count) reads, without
-    // reading a leaf (a leaf's count is in its parent): a caller that does
-    // this for many runs before reading them has their leaves' misses in
-    // flight together instead of one after another.
+    // Requests the leaves for_rows(finger, start, count) reads (their counts
+    // and slots), without reading a leaf (a leaf's count is in its parent):
+    // a caller that does this for many runs before reading them has their
+    // leaves' misses in flight together instead of one after another.
     void prefetch_rows(Finger& finger, id_t start, id_t count) const {
         while (count > 0) {
             const Cursor c = locate(finger, start);
             const id_t in_leaf = height_ == 0 ? size_ : inner(finger.inner).cnt[finger.slot];
             const id_t n = std::min<id_t>(count, in_leaf - c.pos);
-            const Leaf& lf = leaf(c.leaf);  // its address: nothing read
-            __builtin_prefetch(&lf.count);
-            const char* a = reinterpret_cast<const char*>(lf.ids + c.pos);
-            const char* const b = reinterpret_cast<const char*>(lf.ids + c.pos + n);
-            for (; a < b; a += 64) __builtin_prefetch(a);
-            __builtin_prefetch(b - 1);
+            prefetch_leaf(c.leaf, false);
             start += n;
             count -= n;
         }

@@ -52,8 +52,7 @@ struct Subscriptions::Restart {
 void Subscriptions::prepare_restart(ListSubs& ls, Restart& r) {
     r.needed = engine_.guild_.attached_log(ls.id) != &ls.log;
     if (!r.needed) return;
-    for (const Audience* a : ls.order)
-        if (a) r.moved.insert(r.moved.end(), a->members.begin(), a->members.end());
+    ls.each_audience([&](const Audience& a) { r.moved.insert(r.moved.end(), a.members.begin(), a.members.end()); });
     engine_.guild_.groups(ls.id, &r.groups);
     reserve_more(ls.pending, r.moved.size() + 1);
 }
@@ -360,8 +359,7 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
     groups_.clear();
     member_count_ = online_count_ = 0;
     list_id_ = ls.id;
-    for (Audience* a : Vec<Audience*>(ls.order)) {
-        if (!a) continue;
+    for (Audience* a : ls.live_order()) {
         items_.clear();
         ops_.clear();
         run_items_.clear();
@@ -454,24 +452,22 @@ void Subscriptions::flush_list(ListSubs& ls) {
             if (sl->stale || !sorted_contains(sl->held, k)) refresh_chunk(ls, k);
 
     if (list_changed) {
-        const Vec<Audience*> order(ls.order);  // the sink may unsubscribe
+        const Vec<Audience*> order = ls.live_order();  // the sink may unsubscribe
         for (std::size_t i = 0; i < order.size(); ++i) {
             // Audiences, their chunks' records and their session ids are
             // cold by now (at 100k sessions each was a miss waited for in
             // turn): each audience is requested 4 ahead (both its lines),
             // and once it has arrived, 2 ahead, what it points to.
-            if (i + 4 < order.size() && order[i + 4]) {
+            if (i + 4 < order.size()) {
                 const char* p = reinterpret_cast<const char*>(order[i + 4]);
                 __builtin_prefetch(p);
                 __builtin_prefetch(p + sizeof(Audience) - 1);
             }
-            if (i + 2 < order.size() && order[i + 2]) {
-                const Audience& next = *order[i + 2];
-                for (const Chunk* c : next.cached) __builtin_prefetch(&c->nops);
-                __builtin_prefetch(next.ids.data());
+            if (i + 2 < order.size()) {
+                for (const Chunk* c : order[i + 2]->cached) __builtin_prefetch(&c->nops);
+                __builtin_prefetch(order[i + 2]->ids.data());
             }
             const Audience* a = order[i];
-            if (!a) continue;
             items_.clear();
             ops_.clear();
             run_items_.clear();
@@ -679,13 +675,12 @@ std::size_t Subscriptions::memory_bytes() const {
         b += ls->chunks.bucket_count() * sizeof(void*) +
              ls->chunks.size() * (node + sizeof(std::pair<const std::uint32_t, Chunk>));
         b += ls->audiences.bucket_count() * sizeof(void*);
-        for (const Audience* a : ls->order) {
-            if (!a) continue;
+        ls->each_audience([&](const Audience& a) {
             b += node + sizeof(Vec<std::uint32_t>) + sizeof(void*) + sizeof(Audience) +
-                 a->chunks.capacity() * sizeof(std::uint32_t) * 2 +
-                 a->members.capacity() * sizeof(std::pair<Session*, SessionList*>) +
-                 a->ids.capacity() * sizeof(std::uint64_t);
-        }
+                 a.chunks.capacity() * sizeof(std::uint32_t) * 2 +
+                 a.members.capacity() * sizeof(std::pair<Session*, SessionList*>) +
+                 a.ids.capacity() * sizeof(std::uint64_t);
+        });
     }
     return b;
 }
@@ -760,8 +755,7 @@ bool Subscriptions::check_invariants(std::string* why) const {
         if (ls.order.size() - holes != ls.audiences.size()) return fail("audience order");
         if (holes * 2 > ls.order.size()) return fail("audience order: holes not closed");
         Map<std::uint32_t, std::uint32_t> refs, mid;
-        for (const Audience* a : ls.order) {
-            if (!a) continue;
+        for (const Audience* a : ls.live_order()) {
             if (a->members.empty()) return fail("empty audience");
             if (a->cached.size() != a->chunks.size()) return fail("audience cache pointers");
             for (std::size_t j = 0; j < a->chunks.size(); ++j) {

@@ -42,13 +42,12 @@ void Subscriptions::save(snapshot::Writer& w) const {
         if (ls->audiences.empty()) continue;
         w.u64(ls->id);
         w.u32(static_cast<std::uint32_t>(ls->audiences.size()));
-        for (const Audience* a : ls->order) {
-            if (!a) continue;
-            w.u32(static_cast<std::uint32_t>(a->chunks.size()));
-            for (std::uint32_t k : a->chunks) w.u32(k);
-            w.u32(static_cast<std::uint32_t>(a->ids.size()));
-            for (std::uint64_t id : a->ids) w.u64(id);
-        }
+        ls->each_audience([&](const Audience& a) {
+            w.u32(static_cast<std::uint32_t>(a.chunks.size()));
+            for (std::uint32_t k : a.chunks) w.u32(k);
+            w.u32(static_cast<std::uint32_t>(a.ids.size()));
+            for (std::uint64_t id : a.ids) w.u64(id);
+        });
     }
     w.end();
 }

@@ -182,6 +182,21 @@ struct Subscriptions::ListSubs {
     // are half of it (amortised O(1) a removal). Every pass over `order`
     // skips them.
     Vec<Audience*> order;
+    // The audiences in order, holes skipped, as a copy (a flush's sink may
+    // change `order` while the copy is walked).
+    Vec<Audience*> live_order() const {
+        Vec<Audience*> out;
+        out.reserve(audiences.size());
+        for (Audience* a : order)
+            if (a) out.push_back(a);
+        return out;
+    }
+    // f(audience) for every audience in order, holes skipped.
+    template <class F>
+    void each_audience(F&& f) const {
+        for (const Audience* a : order)
+            if (a) f(*a);
+    }
     // The hole at `at`, left by an audience already erased from `audiences`.
     void unlist(std::size_t at) noexcept {
         order[at] = nullptr;
