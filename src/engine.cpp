@@ -103,6 +103,14 @@ roster_stats Engine::stats(bool estimate_memory) const {
 Error Engine::save(snapshot::Writer& w, bool sessions) {
     if (delivering_) return Error::busy;
     if (depth_ != 0) return Error::invalid;
+    // Everything the writing needs is allocated before the flush: a save
+    // that runs out of memory has then delivered nothing. (The flush
+    // changes no role or overwrite, and its sink may only remove sessions.)
+    w.reserve();
+    Guild::SaveScratch overwrites;
+    guild_.reserve_save(overwrites);
+    Subscriptions::SaveScratch order;
+    if (sessions) order.reserve(subs_->session_count());
     if (dirty_)
         if (Error e = flush(); e != Error::ok) return e;
     snapshot::Header h;
@@ -115,8 +123,8 @@ Error Engine::save(snapshot::Writer& w, bool sessions) {
     w.u8(guild_.config().everyone_view);
     w.u32(subs_->config().chunk);
     w.end();
-    guild_.save(w);
-    if (sessions) subs_->save(w);
+    guild_.save(w, overwrites);
+    if (sessions) subs_->save(w, order);
     return w.finish() ? Error::ok : Error::io;
 }
 

@@ -275,7 +275,11 @@ public:
     // slots, role slots and free lists are written as they are, so that a
     // loaded guild hands out the same slots and files members exactly as
     // this one would (the same later events give the same row edits).
-    void save(snapshot::Writer& w) const;
+    // `overwrites` is scratch for one list's overwrites, sorted: reserved
+    // by reserve_save, so that writing allocates nothing.
+    using SaveScratch = Vec<std::pair<std::uint64_t, bool>>;
+    void reserve_save(SaveScratch& overwrites) const;
+    void save(snapshot::Writer& w, SaveScratch& overwrites) const;
     // Reads those sections into this guild, which must be new (no member,
     // role or list but list 0); its config gives the limits (limit when the
     // snapshot exceeds one) and the settings. Every stored order is

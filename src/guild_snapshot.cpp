@@ -26,7 +26,13 @@ constexpr std::uint8_t role_hoist = 1, role_view = 2, role_admin = 4;
 
 // ===================================================================== save
 
-void Guild::save(snapshot::Writer& w) const {
+void Guild::reserve_save(SaveScratch& overwrites) const {
+    std::size_t most = 0;
+    for (const auto& l : impl_->lists) most = std::max({most, l->role_ow.size(), l->member_ow.size()});
+    overwrites.reserve(most);
+}
+
+void Guild::save(snapshot::Writer& w, SaveScratch& ows) const {
     const Impl& g = *impl_;
 
     w.begin(snapshot::s_roles);
@@ -76,7 +82,6 @@ void Guild::save(snapshot::Writer& w) const {
 
     w.begin(snapshot::s_lists);
     w.u32(static_cast<std::uint32_t>(g.lists.size()));
-    Vec<std::pair<std::uint64_t, bool>> ows;
     auto write_overwrites = [&](const HashMap<std::uint64_t, bool>& m) {
         ows.assign(m.begin(), m.end());  // ascending: the same bytes every time
         std::sort(ows.begin(), ows.end());

@@ -80,6 +80,9 @@ class Writer {
 public:
     Writer(WriteFn fn, void* user) : fn_(fn), user_(user) {}
 
+    // Allocates the block buffer (may throw), so that nothing after it
+    // allocates; begin() does it otherwise.
+    void reserve() { buf_.resize(kMaxBlock); }
     void header(const Header& h);
     // Starts a section; the previous one must have been ended.
     void begin(std::uint32_t tag);

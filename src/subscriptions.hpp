@@ -79,14 +79,18 @@ public:
     // The sessions section of a snapshot (subscriptions_snapshot.cpp): every
     // session, and for every list its audiences in order, each with its
     // chunks and its sessions in order. Only between flushes, with nothing
-    // pending (Engine::save flushes first).
-    void save(snapshot::Writer& w) const;
+    // pending (Engine::save flushes first). `order` is scratch for the
+    // sessions sorted by id, reserved for session_count() sessions (a flush
+    // never adds a session: the sink may only remove and unsubscribe), so
+    // that writing allocates nothing.
+    struct Session;
+    using SaveScratch = Vec<const Session*>;
+    void save(snapshot::Writer& w, SaveScratch& order) const;
     // Reads it into these (empty) subscriptions of a loaded guild: sessions
     // hold what they held, the chunk caches are filled from the guild's
     // rows, and nothing is sent. On an error the engine must be destroyed.
     Error load(snapshot::Reader& r);
 
-    struct Session;
     struct SessionList;
     struct Audience;
     struct ListSubs;

@@ -20,10 +20,9 @@
 
 namespace roster {
 
-void Subscriptions::save(snapshot::Writer& w) const {
+void Subscriptions::save(snapshot::Writer& w, SaveScratch& order) const {
     w.begin(snapshot::s_sessions);
-    Vec<const Session*> order;
-    order.reserve(sessions_.size());
+    order.clear();
     for (const auto& [id, s] : sessions_) order.push_back(s.get());
     std::sort(order.begin(), order.end(),
               [](const Session* a, const Session* b) { return a->id < b->id; });

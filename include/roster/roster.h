@@ -738,7 +738,7 @@ typedef int (*roster_read_fn)(void *buf, size_t cap, size_t *got, void *user_dat
  * write, unknown flags, inside a batch: commit it first), EBUSY (inside the
  * frame callback), EFLUSH (the flush ran out of memory; nothing written),
  * EIO (write returned non-zero; what was written is not a snapshot),
- * ENOMEM. O(n L + sessions). */
+ * ENOMEM (nothing delivered, nothing written). O(n L + sessions). */
 ROSTER_API int roster_guild_save(roster_guild *guild, uint32_t flags, roster_write_fn write,
                                  void *user_data);
 

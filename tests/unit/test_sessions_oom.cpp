@@ -572,6 +572,58 @@ TEST_CASE("snapshot save and load survive a failed allocation at every point") {
     MESSAGE("save: " << save_points << " failure points, load: " << load_points);
 }
 
+TEST_CASE("a save that owes frames: out of memory after its flush delivers nothing") {
+    // Found by fuzz_oom: a save flushes first when frames are owed (here
+    // after a failed flush), and then allocated what the writing needs. An
+    // allocation failing there returned ENOMEM with the frames delivered.
+    // Now everything the writing needs is allocated before the flush: at
+    // every failure point the save either delivered nothing (ENOMEM), or
+    // its flush failed again (EFLUSH), or it wrote the snapshot.
+    long owed = 0, enomem = 0;
+    for (long k = 1; k < 20000; ++k) {
+        World w;
+        populate(w);
+        g_countdown = k;
+        const int removed = roster_list_remove(w.g, 7);
+        const bool failed = g_countdown == 0;
+        g_countdown = -1;
+        if (!failed) break;
+        if (removed != ROSTER_EFLUSH) continue;
+        ++owed;
+        for (long j = 1; j < 20000; ++j) {
+            World& v = w;
+            const std::string before = state(v);
+            const long frames = v.frames;
+            std::vector<unsigned char> bytes;
+            g_countdown = j;
+            const int rc = roster_guild_save(v.g, ROSTER_SAVE_SESSIONS, append_bytes, &bytes);
+            const bool save_failed = g_countdown == 0;
+            g_countdown = -1;
+            INFO("list_remove allocation " << k << ", save allocation " << j << ": " << std::string(roster_status_str(rc)));
+            if (rc == ROSTER_ENOMEM) {
+                ++enomem;
+                CHECK(save_failed);
+                CHECK(v.frames == frames);
+                CHECK(state(v) == before);
+                continue;  // still owed: the next save flushes again
+            }
+            if (rc == ROSTER_EFLUSH) {
+                CHECK(save_failed);
+                CHECK(bytes.empty());
+                continue;
+            }
+            REQUIRE(rc == ROSTER_OK);
+            CHECK_FALSE(save_failed);
+            CHECK(v.frames > frames);
+            check_replicas(v, "after the save");
+            ordinary_calls(v);
+            break;
+        }
+    }
+    CHECK(owed > 0);
+    CHECK(enomem > 0);
+}
+
 TEST_CASE("after a failed flush, a call that fails delivers nothing; the next flush does") {
     // Found by fuzz_oom: roster_events_apply whose events all failed still
     // flushed, delivering what an earlier failed flush had left, and so a
