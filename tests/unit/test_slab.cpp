@@ -1,9 +1,18 @@
 // Unit tests of roster::Slab: id allocation, value-initialisation, LIFO
 // reuse of freed ids, the counters, growth (including past the 2 MiB point
 // where the memory switches from malloc to an anonymous mapping), reserve and
-// clear.
+// clear. And which memory is advised to use huge pages: large slabs and
+// large heap blocks, never the host's blocks.
 #include <doctest/doctest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "heap.hpp"
 #include "slab.hpp"
 
 #include <cstddef>
@@ -28,6 +37,57 @@ struct Odd {
 static_assert(sizeof(Odd) == 12);
 
 constexpr std::size_t two_mib = std::size_t{2} << 20;
+
+// The first whole 2 MiB page inside [p, p + n), or nullptr.
+const void* huge_page_inside(const void* p, std::size_t n) {
+    const auto a = reinterpret_cast<std::uintptr_t>(p);
+    const std::uintptr_t from = (a + two_mib - 1) & ~(std::uintptr_t{two_mib} - 1);
+    return from + two_mib <= a + n ? reinterpret_cast<const void*>(from) : nullptr;
+}
+
+// Whether the mapping holding p is advised to use huge pages: "hg" among
+// its VmFlags in /proc/self/smaps (MADV_HUGEPAGE).
+bool advised_huge(const void* p) {
+    std::ifstream smaps("/proc/self/smaps");
+    const auto at = reinterpret_cast<std::uintptr_t>(p);
+    std::string line;
+    bool inside = false;
+    while (std::getline(smaps, line)) {
+        std::uintptr_t lo = 0, hi = 0;
+        char dash = 0;
+        std::istringstream head(line);
+        if (head >> std::hex >> lo >> dash >> hi && dash == '-' && line.find(':') > line.find(' ')) {
+            inside = lo <= at && at < hi;
+            continue;
+        }
+        if (inside && line.rfind("VmFlags:", 0) == 0) {
+            std::istringstream flags(line.substr(8));
+            std::string f;
+            while (flags >> f)
+                if (f == "hg") return true;
+            return false;
+        }
+    }
+    return false;
+}
+
+bool kernel_has_huge_pages() {
+    return std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled").good();
+}
+
+// Host hooks that map every block on its own (a fresh mapping, which no
+// earlier advice can have touched); the size sits before the block.
+void* map_block(std::size_t n, void*) {
+    void* p = ::mmap(nullptr, n + 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    *static_cast<std::size_t*>(p) = n + 16;
+    return static_cast<char*>(p) + 16;
+}
+void unmap_block(void* p, void*) {
+    if (!p) return;
+    void* base = static_cast<char*>(p) - 16;
+    ::munmap(base, *static_cast<std::size_t*>(base));
+}
 
 std::uint64_t pattern_a(std::uint32_t i) { return 0x9E3779B97F4A7C15ULL * (i + 1); }
 std::uint32_t pattern_b(std::uint32_t i) { return i ^ 0xA5A5A5A5u; }
@@ -373,6 +433,48 @@ TEST_CASE("a slab can be moved") {
     CHECK(first_bad(b, 5) == 5);
     CHECK(b.allocate() == 5);
     CHECK(b.allocate() == 300);
+}
+
+TEST_CASE("huge pages: large slabs and large heap blocks are advised, the host's blocks are not") {
+    if (!kernel_has_huge_pages()) {
+        MESSAGE("skipped: this kernel has no transparent huge pages");
+        return;
+    }
+    // A slab past the mapping threshold (its own mapping).
+    roster::Slab<P> slab;
+    while (slab.high_water() * sizeof(P) < 3 * two_mib) slab.allocate();
+    const void* page = huge_page_inside(&slab[0], 3 * two_mib);
+    REQUIRE(page);
+    CHECK(advised_huge(page));
+
+    // A large block of the engine's containers, with no heap bound and
+    // with a heap without hooks: from operator new, then advised.
+    constexpr std::size_t big = 8 * two_mib;
+    for (bool bound : {false, true}) {
+        INFO("heap bound: " << bound);
+        roster::Heap h;
+        roster::heap::Scope scope(bound ? &h : nullptr);
+        roster::Vec<std::uint32_t> v(big / sizeof(std::uint32_t));
+        page = huge_page_inside(v.data(), big);
+        REQUIRE(page);
+        CHECK(advised_huge(page));
+    }
+
+    // The host's memory is the host's: a heap with hooks gets no advice,
+    // neither for a container's block nor for a slab.
+    roster::Heap hooked;
+    hooked.hooks.allocate = map_block;
+    hooked.hooks.deallocate = unmap_block;
+    roster::heap::Scope scope(&hooked);
+    roster::Vec<std::uint32_t> v(big / sizeof(std::uint32_t));
+    page = huge_page_inside(v.data(), big);
+    REQUIRE(page);
+    CHECK_FALSE(advised_huge(page));
+    roster::Slab<P> host_slab;
+    while (host_slab.high_water() * sizeof(P) < 3 * two_mib) host_slab.allocate();
+    page = huge_page_inside(&host_slab[0], 3 * two_mib);
+    REQUIRE(page);
+    CHECK_FALSE(advised_huge(page));
 }
 
 }  // TEST_SUITE
