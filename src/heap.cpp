@@ -9,7 +9,6 @@ namespace roster::heap {
 namespace {
 thread_local Heap* bound = nullptr;
 
-
 // A block this large from operator new is advised to use huge pages (its
 // whole 2 MiB pages; advice only, failure is harmless): the guild's
 // per-member arrays are read at random, one TLB miss each on 4 KiB pages.
