@@ -484,7 +484,7 @@ std::size_t Guild::memory_bytes() const {
     for (std::uint32_t s = 0; s < g.members.high_water(); ++s)
         if (g.members[s].id != 0) bytes += heap_bytes(g.members[s]);
     for (const auto& l : g.lists) {
-        bytes += sizeof(ListState) + l->hooks.capacity() * sizeof(BTreeHook) +
+        bytes += sizeof(ListState) + l->hooks.memory_bytes() +
                  l->trees.capacity() * sizeof(void*);
         for (const auto& t : l->trees)
             if (t) bytes += sizeof(Tree) + t->memory_bytes();

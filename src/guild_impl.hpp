@@ -117,7 +117,7 @@ struct ListState {
     Overwrite everyone = Overwrite::none;
     HashMap<std::uint64_t, bool> role_ow;    // role id -> allow
     HashMap<std::uint64_t, bool> member_ow;  // user id -> allow
-    Vec<BTreeHook> hooks;                       // by member slot
+    PodBuffer<BTreeHook> hooks;                 // by member slot
     Vec<Box<Tree>> trees;           // by tree_index(group)
     // The groups this list shows members in (size > 0), in display order
     // (Impl::group_before), with their sizes: a group's first row is a sum

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <new>
 #include <span>
 #include <type_traits>
 
@@ -42,6 +43,34 @@ public:
     }
     // Gives back the last n elements (n <= size()).
     void shrink(std::size_t n) { size_ -= n; }
+
+    // As an array of values (the guild's per-member hooks): growing never
+    // copies the contents when the memory is a mapping (mremap), so a
+    // large array does not stall the call that outgrows it.
+    T& operator[](std::size_t i) { return data()[i]; }
+    const T& operator[](std::size_t i) const { return data()[i]; }
+    std::size_t capacity() const { return cap_; }
+    std::size_t memory_bytes() const { return mem_.bytes(); }
+    // Room for n elements in all, exactly (reserve_total grows it
+    // geometrically). May throw (contents unchanged).
+    void reserve(std::size_t n) {
+        if (n <= cap_) return;
+        mem_.grow(n * sizeof(T));
+        cap_ = n;
+    }
+    // n elements; new ones value-initialised. May throw when n exceeds
+    // capacity() (contents unchanged).
+    void resize(std::size_t n) {
+        if (n > cap_) grow(n);
+        for (std::size_t i = size_; i < n; ++i) new (data() + i) T();
+        size_ = n;
+    }
+    // n copies of v. May throw (contents unchanged).
+    void assign(std::size_t n, const T& v) {
+        reserve(n);
+        for (std::size_t i = 0; i < n; ++i) data()[i] = v;
+        size_ = n;
+    }
 
 private:
     void grow(std::size_t need) {

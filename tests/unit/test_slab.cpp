@@ -12,7 +12,9 @@
 #include <sstream>
 #include <string>
 
+#include "grow.hpp"
 #include "heap.hpp"
+#include "pod_buffer.hpp"
 #include "slab.hpp"
 
 #include <cstddef>
@@ -475,6 +477,45 @@ TEST_CASE("huge pages: large slabs and large heap blocks are advised, the host's
     page = huge_page_inside(&host_slab[0], 3 * two_mib);
     REQUIRE(page);
     CHECK_FALSE(advised_huge(page));
+}
+
+TEST_CASE("pod buffer as an array: resize value-initialises, contents survive growth into a mapping") {
+    // The guild's per-member hooks: grown one join at a time past the
+    // point where the memory becomes a mapping, which grows without a copy.
+    struct Hook {
+        std::uint32_t leaf = 0xFFFFFFFFu;
+    };
+    roster::PodBuffer<Hook> a;
+    CHECK(a.capacity() == 0);
+    a.resize(3);
+    REQUIRE(a.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) CHECK(a[i].leaf == 0xFFFFFFFFu);
+    a[1].leaf = 7;
+    const std::size_t many = 3 * two_mib / sizeof(Hook);  // well past the mapping threshold
+    for (std::size_t n = 4; n <= many; n += n / 3 + 1) {
+        roster::reserve_total(a, n);
+        const std::size_t cap = a.capacity();
+        a.resize(n);
+        CHECK(a.capacity() == cap);  // within what was reserved
+        a[n - 1].leaf = static_cast<std::uint32_t>(n);
+    }
+    CHECK(a[0].leaf == 0xFFFFFFFFu);
+    CHECK(a[1].leaf == 7);
+    CHECK(a[2].leaf == 0xFFFFFFFFu);
+    std::size_t set = 0, fresh = 0;
+    for (std::size_t i = 3; i < a.size(); ++i) {
+        if (a[i].leaf == i + 1) ++set;
+        else if (a[i].leaf == 0xFFFFFFFFu) ++fresh;
+    }
+    CHECK(set + fresh == a.size() - 3);  // nothing else: no stale bytes
+    CHECK(set > 10);
+    CHECK(a.memory_bytes() >= a.capacity() * sizeof(Hook));
+
+    a.assign(5, Hook{9});
+    CHECK(a.size() == 5);
+    for (std::size_t i = 0; i < 5; ++i) CHECK(a[i].leaf == 9);
+    a.reserve(2);  // never shrinks
+    CHECK(a.capacity() >= many);
 }
 
 }  // TEST_SUITE
