@@ -1,14 +1,16 @@
-// A growable array of trivially copyable values whose new elements are not
-// initialised: the flush appends tens of thousands of ops per call, each
-// written once, and std::vector would either check capacity per element or
-// zero every element it resizes to.
+// A growable array of trivially copyable values. extend() leaves its new
+// elements uninitialised: the flush appends tens of thousands of ops per
+// call, each written once, and std::vector would either check capacity per
+// element or zero every element it resizes to. resize() value-initialises
+// them: a list's per-member hooks, which must not stall the join that
+// outgrows them by copying the whole array.
 //
 // The memory is a slab's (slab.hpp): large buffers are mapped and advised
 // to use huge pages, and grow without copying.
 //
-// extend() may throw std::bad_alloc (contents unchanged). Pointers into the
-// buffer are valid until the next extend() or the buffer's end.
-// Thread-safety: none.
+// extend(), reserve(), assign() and a resize() past capacity() may throw
+// std::bad_alloc (contents unchanged). Pointers into the buffer are valid
+// until it grows or ends. Thread-safety: none.
 #pragma once
 
 #include <cstddef>
