@@ -572,6 +572,28 @@ TEST_CASE("snapshot save and load survive a failed allocation at every point") {
     MESSAGE("save: " << save_points << " failure points, load: " << load_points);
 }
 
+// Calls f(w, k) on a populated world whose roster_list_remove of list 7
+// failed its flush at allocation k, so that frames are owed; for k = 1,
+// 2, ... until f returns false or the removal no longer fails. Returns how
+// many such worlds there were.
+template <class F>
+long with_frames_owed(F f) {
+    long worlds = 0;
+    for (long k = 1; k < 20000; ++k) {
+        World w;
+        populate(w);
+        g_countdown = k;
+        const int rc = roster_list_remove(w.g, 7);
+        const bool failed = g_countdown == 0;
+        g_countdown = -1;
+        if (!failed) break;
+        if (rc != ROSTER_EFLUSH) continue;
+        ++worlds;
+        if (!f(w, k)) break;
+    }
+    return worlds;
+}
+
 TEST_CASE("a save that owes frames: out of memory after its flush delivers nothing") {
     // Found by fuzz_oom: a save flushes first when frames are owed (here
     // after a failed flush), and then allocated what the writing needs. An
@@ -579,32 +601,23 @@ TEST_CASE("a save that owes frames: out of memory after its flush delivers nothi
     // Now everything the writing needs is allocated before the flush: at
     // every failure point the save either delivered nothing (ENOMEM), or
     // its flush failed again (EFLUSH), or it wrote the snapshot.
-    long owed = 0, enomem = 0;
-    for (long k = 1; k < 20000; ++k) {
-        World w;
-        populate(w);
-        g_countdown = k;
-        const int removed = roster_list_remove(w.g, 7);
-        const bool failed = g_countdown == 0;
-        g_countdown = -1;
-        if (!failed) break;
-        if (removed != ROSTER_EFLUSH) continue;
-        ++owed;
+    long enomem = 0;
+    const long owed = with_frames_owed([&](World& w, long k) {
         for (long j = 1; j < 20000; ++j) {
-            World& v = w;
-            const std::string before = state(v);
-            const long frames = v.frames;
+            const std::string before = state(w);
+            const long frames = w.frames;
             std::vector<unsigned char> bytes;
             g_countdown = j;
-            const int rc = roster_guild_save(v.g, ROSTER_SAVE_SESSIONS, append_bytes, &bytes);
+            const int rc = roster_guild_save(w.g, ROSTER_SAVE_SESSIONS, append_bytes, &bytes);
             const bool save_failed = g_countdown == 0;
             g_countdown = -1;
-            INFO("list_remove allocation " << k << ", save allocation " << j << ": " << std::string(roster_status_str(rc)));
+            INFO("list_remove allocation " << k << ", save allocation " << j << ": "
+                                           << std::string(roster_status_str(rc)));
             if (rc == ROSTER_ENOMEM) {
                 ++enomem;
                 CHECK(save_failed);
-                CHECK(v.frames == frames);
-                CHECK(state(v) == before);
+                CHECK(w.frames == frames);
+                CHECK(state(w) == before);
                 continue;  // still owed: the next save flushes again
             }
             if (rc == ROSTER_EFLUSH) {
@@ -614,12 +627,13 @@ TEST_CASE("a save that owes frames: out of memory after its flush delivers nothi
             }
             REQUIRE(rc == ROSTER_OK);
             CHECK_FALSE(save_failed);
-            CHECK(v.frames > frames);
-            check_replicas(v, "after the save");
-            ordinary_calls(v);
+            CHECK(w.frames > frames);
+            check_replicas(w, "after the save");
+            ordinary_calls(w);
             break;
         }
-    }
+        return true;
+    });
     CHECK(owed > 0);
     CHECK(enomem > 0);
 }
@@ -628,17 +642,7 @@ TEST_CASE("after a failed flush, a call that fails delivers nothing; the next fl
     // Found by fuzz_oom: roster_events_apply whose events all failed still
     // flushed, delivering what an earlier failed flush had left, and so a
     // call that returned an error changed the sessions.
-    bool found = false;
-    for (long k = 1; k < 20000 && !found; ++k) {
-        World w;
-        populate(w);
-        g_countdown = k;
-        const int rc = roster_list_remove(w.g, 7);
-        const bool failed = g_countdown == 0;
-        g_countdown = -1;
-        if (!failed) break;
-        if (rc != ROSTER_EFLUSH) continue;
-        found = true;
+    const long found = with_frames_owed([&](World& w, long k) {
         INFO("allocation " << k);
         const std::string before = state(w);
         const long frames = w.frames;
@@ -655,8 +659,9 @@ TEST_CASE("after a failed flush, a call that fails delivers nothing; the next fl
         CHECK(w.frames > frames);
         check_replicas(w, "after the flush");
         ordinary_calls(w);
-    }
-    CHECK(found);
+        return false;  // one such world is enough
+    });
+    CHECK(found == 1);
 }
 
 }  // TEST_SUITE
