@@ -507,6 +507,16 @@ int append_bytes(const void* data, size_t len, void* user) {
 // failing in turn: a failed save leaves the guild, its sessions and their
 // replicas as they were; a failed load returns ENOMEM and leaks nothing
 // (ASan); a load that succeeds gives a guild whose sessions go on exactly.
+// roster_guild_save of w, with its sessions, into bytes while allocation
+// k fails; `failed`: whether one did.
+int save_failing_at(World& w, long k, std::vector<unsigned char>& bytes, bool& failed) {
+    g_countdown = k;
+    const int rc = roster_guild_save(w.g, ROSTER_SAVE_SESSIONS, append_bytes, &bytes);
+    failed = g_countdown == 0;
+    g_countdown = -1;
+    return rc;
+}
+
 TEST_CASE("snapshot save and load survive a failed allocation at every point") {
     std::vector<unsigned char> saved;
     long save_points = 0;
@@ -516,11 +526,9 @@ TEST_CASE("snapshot save and load survive a failed allocation at every point") {
         const std::string before = state(w);
         const long frames_before = w.frames;
         std::vector<unsigned char> bytes;
-        g_countdown = k;
-        const int rc = roster_guild_save(w.g, ROSTER_SAVE_SESSIONS, append_bytes, &bytes);
-        const bool failed = g_countdown == 0;
-        g_countdown = -1;
-        INFO("save, allocation " << k << ": " << roster_status_str(rc));
+        bool failed = false;
+        const int rc = save_failing_at(w, k, bytes, failed);
+        INFO("save, allocation " << k << ": " << std::string(roster_status_str(rc)));
         CHECK(state(w) == before);
         CHECK(w.frames == frames_before);
         if (!failed) {
@@ -607,10 +615,8 @@ TEST_CASE("a save that owes frames: out of memory after its flush delivers nothi
             const std::string before = state(w);
             const long frames = w.frames;
             std::vector<unsigned char> bytes;
-            g_countdown = j;
-            const int rc = roster_guild_save(w.g, ROSTER_SAVE_SESSIONS, append_bytes, &bytes);
-            const bool save_failed = g_countdown == 0;
-            g_countdown = -1;
+            bool save_failed = false;
+            const int rc = save_failing_at(w, j, bytes, save_failed);
             INFO("list_remove allocation " << k << ", save allocation " << j << ": "
                                            << std::string(roster_status_str(rc)));
             if (rc == ROSTER_ENOMEM) {
