@@ -179,8 +179,8 @@ struct Subscriptions::ListSubs {
     // that empties leaves a hole (nullptr) at its index, so that a session
     // leaving costs O(1), not a search of every audience; the holes (as
     // many as `order` has entries beyond `audiences`) are closed once they
-    // are half of it (amortised O(1) a removal). Every pass over `order`
-    // skips them.
+    // are half of it (amortised O(1) a removal). Passes over the audiences
+    // go through live_order() or each_audience(), which skip them.
     Vec<Audience*> order;
     // The audiences in order, holes skipped, as a copy (a flush's sink may
     // change `order` while the copy is walked).
