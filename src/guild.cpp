@@ -483,6 +483,8 @@ std::size_t Guild::memory_bytes() const {
     std::size_t bytes = g.members.memory_bytes() + g.by_id.memory_bytes();
     for (std::uint32_t s = 0; s < g.members.high_water(); ++s)
         if (g.members[s].id != 0) bytes += heap_bytes(g.members[s]);
+    bytes += g.holders_of.capacity() * sizeof(Impl::Holders);
+    for (const Impl::Holders& h : g.holders_of) bytes += h.slots.memory_bytes();
     for (const auto& l : g.lists) {
         bytes += sizeof(ListState) + l->hooks.memory_bytes() +
                  l->trees.capacity() * sizeof(void*);

@@ -167,9 +167,11 @@ struct Guild::Impl {
     // sorted, duplicates dropped) in place when it is full or read, so it
     // holds at most twice its capacity's worth of work: appends never
     // allocate once room is reserved (reserve_holders) before an event
-    // commits, and dropping never allocates.
+    // commits, and dropping never allocates. The lists are slab memory
+    // (pod_buffer.hpp): a role most of 10M members hold has a list of
+    // tens of MB, and the join that outgrows it must not stall copying it.
     struct Holders {
-        Vec<std::uint32_t> slots;
+        PodBuffer<std::uint32_t> slots;
         std::uint32_t count = 0;  // distinct members holding the role
     };
     Vec<Holders> holders_of;  // parallel to roles
@@ -1250,21 +1252,20 @@ struct Guild::Impl {
     // Drops role r's stale entries and duplicates; ascending afterwards.
     // In place: cannot fail.
     void compact_holders(std::uint32_t r) noexcept {
-        Vec<std::uint32_t>& v = holders_of[r].slots;
+        PodBuffer<std::uint32_t>& v = holders_of[r].slots;
         if (v.size() == holders_of[r].count &&
             std::adjacent_find(v.begin(), v.end(), std::greater_equal<std::uint32_t>()) == v.end())
             return;  // exact already
-        v.erase(std::remove_if(v.begin(), v.end(),
-                               [&](std::uint32_t s) { return !holds(members[s], r); }),
-                v.end());
+        v.erase_from(std::remove_if(v.begin(), v.end(),
+                                    [&](std::uint32_t s) { return !holds(members[s], r); }));
         std::sort(v.begin(), v.end());
-        v.erase(std::unique(v.begin(), v.end()), v.end());
+        v.erase_from(std::unique(v.begin(), v.end()));
     }
     // Room for `extra` appends to role r's list: compacts it when full and
     // grows it when compacting would leave it more than half full. May
     // throw; what it changes is only the index's layout.
     void reserve_holders(std::uint32_t r, std::size_t extra) {
-        Vec<std::uint32_t>& v = holders_of[r].slots;
+        PodBuffer<std::uint32_t>& v = holders_of[r].slots;
         if (v.size() + extra <= v.capacity()) return;
         compact_holders(r);
         if (2 * (v.size() + extra) > v.capacity()) reserve_total(v, 2 * (v.size() + extra));
@@ -1359,7 +1360,7 @@ struct Guild::Impl {
     // The members holding role r, ascending by slot.
     Vec<std::uint32_t> holders(std::uint32_t role) {
         compact_holders(role);
-        const Vec<std::uint32_t>& v = holders_of[role].slots;
+        const PodBuffer<std::uint32_t>& v = holders_of[role].slots;
         return Vec<std::uint32_t>(v.begin(), v.end());
     }
     // What is wrong with the holder index, or nullptr (against a scan).

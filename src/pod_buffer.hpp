@@ -17,6 +17,7 @@
 #include <new>
 #include <span>
 #include <type_traits>
+#include <utility>
 
 #include "slab.hpp"
 
@@ -27,12 +28,25 @@ class PodBuffer {
     static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
 
 public:
+    PodBuffer() = default;
+    PodBuffer(PodBuffer&& o) noexcept
+        : mem_(std::move(o.mem_)), size_(std::exchange(o.size_, 0)), cap_(std::exchange(o.cap_, 0)) {}
+    PodBuffer& operator=(PodBuffer&& o) noexcept {
+        PodBuffer tmp(std::move(o));
+        mem_.swap(tmp.mem_);
+        std::swap(size_, tmp.size_);
+        std::swap(cap_, tmp.cap_);
+        return *this;
+    }
+
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
     T* data() { return static_cast<T*>(mem_.data()); }
     const T* data() const { return static_cast<const T*>(mem_.data()); }
     T* begin() { return data(); }
     T* end() { return data() + size_; }
+    const T* begin() const { return data(); }
+    const T* end() const { return data() + size_; }
     std::span<const T> view(std::size_t from, std::size_t n) const { return {data() + from, n}; }
     void clear() { size_ = 0; }
 
@@ -45,6 +59,11 @@ public:
     }
     // Gives back the last n elements (n <= size()).
     void shrink(std::size_t n) { size_ -= n; }
+    // Drops [at, end()) (at within the buffer).
+    void erase_from(const T* at) { size_ = static_cast<std::size_t>(at - data()); }
+    // One more element at the end; may throw only when size() ==
+    // capacity() (contents unchanged).
+    void push_back(const T& v) { *extend(1) = v; }
 
     // As an array of values (the guild's per-member hooks): growing never
     // copies the contents when the memory is a mapping (mremap), so a

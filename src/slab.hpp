@@ -28,13 +28,22 @@ namespace roster {
 
 namespace detail {
 
-// Raw memory for slabs: malloc for small blocks, anonymous mappings with
-// MADV_HUGEPAGE for large ones (mremap grows them without copying); or,
-// when the bound heap has the host's hooks (heap.hpp), their blocks. A
-// bound heap counts the bytes.
+// Raw memory for slabs: malloc for small blocks, anonymous mappings for
+// larger ones (mremap grows them without copying), advised to use huge
+// pages from 2 MiB on; or, when the bound heap has the host's hooks
+// (heap.hpp), their blocks. A bound heap counts the bytes.
+//
+// Why mappings start well below 2 MiB: malloc's realloc copies a block it
+// cannot extend, and the copy first-touches every page of the new block.
+// At 10M members the slabs of a section's tree are around a megabyte, and
+// the join that outgrew one stalled for 0.3-0.7 ms on a virtual machine.
+// Why not smaller still: each mapping is an entry in the process's map
+// table (vm.max_map_count, 65530 by default), and a host may run many
+// guilds.
 class SlabMemory {
 public:
-    static constexpr std::size_t map_threshold = std::size_t{2} << 20;  // 2 MiB
+    static constexpr std::size_t map_threshold = std::size_t{256} << 10;  // 256 KiB
+    static constexpr std::size_t huge_threshold = std::size_t{2} << 20;   // 2 MiB
 
     SlabMemory() = default;
     SlabMemory(const SlabMemory&) = delete;
@@ -74,18 +83,19 @@ public:
         std::size_t size = round_up(want);
         void* p;
         if (mapped_) {
-            // The mapping keeps its advice when it grows or moves.
+            // The mapping keeps its advice when it grows or moves; one
+            // that reaches 2 MiB is advised now (before its new pages are
+            // touched).
             p = ::mremap(ptr_, bytes_, size, MREMAP_MAYMOVE);
             if (p == MAP_FAILED) throw std::bad_alloc();
+            if (bytes_ < huge_threshold && size >= huge_threshold) advise_huge(p, size);
         } else {
             p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
                        0);
             if (p == MAP_FAILED) throw std::bad_alloc();
             // Advised before the copy: a page's size is decided when it is
             // first touched, and the copy touches the first bytes_ of it.
-#ifdef MADV_HUGEPAGE
-            ::madvise(p, size, MADV_HUGEPAGE);  // advice only: failure is harmless
-#endif
+            if (size >= huge_threshold) advise_huge(p, size);
             if (bytes_) std::memcpy(p, ptr_, bytes_);
             std::free(ptr_);
         }
@@ -140,9 +150,18 @@ private:
         bytes_ = want;
     }
 
+    // Whole 4 KiB pages (the kernel rounds to its own); whole 2 MiB pages
+    // from 2 MiB on.
     static std::size_t round_up(std::size_t n) {
-        return (n + map_threshold - 1) & ~(map_threshold - 1);
+        const std::size_t unit = n >= huge_threshold ? huge_threshold : page_bytes;
+        return (n + unit - 1) & ~(unit - 1);
     }
+    static void advise_huge([[maybe_unused]] void* p, [[maybe_unused]] std::size_t size) {
+#ifdef MADV_HUGEPAGE
+        ::madvise(p, size, MADV_HUGEPAGE);  // advice only: failure is harmless
+#endif
+    }
+    static constexpr std::size_t page_bytes = 4096;
 
     void* ptr_ = nullptr;
     std::size_t bytes_ = 0;

@@ -1,13 +1,14 @@
 // Unit tests of roster::Slab: id allocation, value-initialisation, LIFO
-// reuse of freed ids, the counters, growth (including past the 2 MiB point
-// where the memory switches from malloc to an anonymous mapping), reserve and
-// clear. And which memory is advised to use huge pages: large slabs and
+// reuse of freed ids, the counters, growth (including past the 256 KiB
+// point where the memory switches from malloc to an anonymous mapping, and
+// the 2 MiB point from which it is whole huge pages), reserve and clear. And which memory is advised to use huge pages: large slabs and
 // large heap blocks, never the host's blocks.
 #include <doctest/doctest.h>
 
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -69,6 +70,21 @@ bool advised_huge(const void* p) {
                 if (f == "hg") return true;
             return false;
         }
+    }
+    return false;
+}
+
+// Whether p is the start of a mapping of its own (a line of
+// /proc/self/smaps starts at it): a block from malloc never is.
+bool starts_mapping(const void* p) {
+    std::ifstream smaps("/proc/self/smaps");
+    const auto at = reinterpret_cast<std::uintptr_t>(p);
+    std::string line;
+    while (std::getline(smaps, line)) {
+        std::uintptr_t lo = 0, hi = 0;
+        char dash = 0;
+        std::istringstream head(line);
+        if (head >> std::hex >> lo >> dash >> hi && dash == '-' && lo == at) return true;
     }
     return false;
 }
@@ -370,6 +386,34 @@ TEST_CASE("reserve") {
     }
 }
 
+TEST_CASE("a slab of 256 KiB or more is a mapping of whole pages, advised for huge pages from 2 MiB") {
+    // A section's tree at 10M members has slabs of about a megabyte: grown
+    // by realloc, each growth copied (and first-touched) all of it.
+    roster::Slab<P> s;
+    s.reserve((std::size_t{128} << 10) / sizeof(P));
+    CHECK_FALSE(starts_mapping(s.data()));  // small: from malloc
+    for (std::uint32_t i = 0; i < 100; ++i) fill(s, s.allocate());
+    s.reserve((std::size_t{300} << 10) / sizeof(P));
+    CHECK(starts_mapping(s.data()));
+    CHECK(s.memory_bytes() % 4096 == 0);
+    CHECK(s.memory_bytes() < two_mib);
+    CHECK(first_bad(s, 100) == 100);
+    std::uint32_t cap = s.capacity();
+    while (s.high_water() < cap) fill(s, s.allocate());
+    s.allocate();  // grows by half, by mremap
+    CHECK(starts_mapping(s.data()));
+    CHECK(s.memory_bytes() % 4096 == 0);
+    CHECK(first_bad(s, cap) == cap);
+    while (s.memory_bytes() < 3 * two_mib) s.reserve(s.capacity() + s.capacity() / 2);
+    CHECK(s.memory_bytes() % two_mib == 0);
+    CHECK(first_bad(s, cap) == cap);
+    if (kernel_has_huge_pages()) {
+        const void* page = huge_page_inside(s.data(), s.memory_bytes());
+        REQUIRE(page);
+        CHECK(advised_huge(page));
+    }
+}
+
 TEST_CASE("reserve_more counts freed ids and grows like allocate") {
     roster::Slab<P> s;
     s.reserve_more(0);
@@ -516,6 +560,48 @@ TEST_CASE("pod buffer as an array: resize value-initialises, contents survive gr
     for (std::size_t i = 0; i < 5; ++i) CHECK(a[i].leaf == 9);
     a.reserve(2);  // never shrinks
     CHECK(a.capacity() >= many);
+}
+
+TEST_CASE("pod buffer as a list: push_back, erase_from, and a move leaves the source empty") {
+    // A role's holder list: appended to one slot at a time, compacted in
+    // place with the standard algorithms, moved when the role table grows.
+    roster::PodBuffer<std::uint32_t> v;
+    const std::size_t many = 3 * two_mib / sizeof(std::uint32_t);
+    for (std::uint32_t i = 0; i < many; ++i) v.push_back(i % 2 ? i : i / 2);
+    REQUIRE(v.size() == many);
+    CHECK(v[0] == 0);
+    CHECK(v[1] == 1);
+    CHECK(v[many - 2] == (many - 2) / 2);
+
+    v.erase_from(std::remove_if(v.begin(), v.end(), [](std::uint32_t x) { return x % 3 == 0; }));
+    std::sort(v.begin(), v.end());
+    v.erase_from(std::unique(v.begin(), v.end()));
+    const roster::PodBuffer<std::uint32_t>& cv = v;
+    std::vector<std::uint32_t> want;
+    for (std::uint32_t i = 0; i < many; ++i) {
+        const std::uint32_t x = i % 2 ? i : i / 2;
+        if (x % 3 != 0) want.push_back(x);
+    }
+    std::sort(want.begin(), want.end());
+    want.erase(std::unique(want.begin(), want.end()), want.end());
+    CHECK(std::vector<std::uint32_t>(cv.begin(), cv.end()) == want);
+
+    const std::size_t cap = v.capacity();
+    roster::PodBuffer<std::uint32_t> w(std::move(v));
+    CHECK(w.size() == want.size());
+    CHECK(w.capacity() == cap);
+    CHECK(v.size() == 0);
+    CHECK(v.capacity() == 0);
+    CHECK(v.memory_bytes() == 0);
+    v.push_back(5);  // usable again: grows from nothing
+    REQUIRE(v.size() == 1);
+    CHECK(v[0] == 5);
+
+    v = std::move(w);
+    CHECK(v.size() == want.size());
+    CHECK(v[0] == want[0]);
+    CHECK(w.size() == 0);
+    CHECK(w.capacity() == 0);
 }
 
 }  // TEST_SUITE
