@@ -295,7 +295,12 @@ public:
             const Cursor c = locate(finger, start);
             const id_t in_leaf = height_ == 0 ? size_ : inner(finger.inner).cnt[finger.slot];
             const id_t n = std::min<id_t>(count, in_leaf - c.pos);
-            prefetch_leaf(c.leaf, false);
+            // Non-temporal: a flush reads the rows of thousands of chunks
+            // once each; kept in L2 and L3 they would evict the inner nodes
+            // the next events descend through.
+            const char* q = reinterpret_cast<const char*>(&leaves_[c.leaf]);
+            for (std::size_t off = 0; off < offsetof(Leaf, pfx); off += 64)
+                __builtin_prefetch(q + off, 0, 0);
             start += n;
             count -= n;
         }
