@@ -29,13 +29,20 @@ class PodBuffer {
 
 public:
     PodBuffer() = default;
+    // A buffer that stays in malloc's memory below map_from bytes (see
+    // SlabMemory::grow): scratch that is reused, not kept.
+    explicit PodBuffer(std::size_t map_from) : map_from_(map_from) {}
     PodBuffer(PodBuffer&& o) noexcept
-        : mem_(std::move(o.mem_)), size_(std::exchange(o.size_, 0)), cap_(std::exchange(o.cap_, 0)) {}
+        : mem_(std::move(o.mem_)),
+          size_(std::exchange(o.size_, 0)),
+          cap_(std::exchange(o.cap_, 0)),
+          map_from_(o.map_from_) {}
     PodBuffer& operator=(PodBuffer&& o) noexcept {
         PodBuffer tmp(std::move(o));
         mem_.swap(tmp.mem_);
         std::swap(size_, tmp.size_);
         std::swap(cap_, tmp.cap_);
+        std::swap(map_from_, tmp.map_from_);
         return *this;
     }
 
@@ -76,7 +83,7 @@ public:
     // geometrically). May throw (contents unchanged).
     void reserve(std::size_t n) {
         if (n <= cap_) return;
-        mem_.grow(n * sizeof(T));
+        mem_.grow(n * sizeof(T), map_from_);
         cap_ = n;
     }
     // n elements; new ones value-initialised. May throw when n exceeds
@@ -97,12 +104,13 @@ private:
     void grow(std::size_t need) {
         std::size_t cap = cap_ ? cap_ : 64;
         while (cap < need) cap *= 2;
-        mem_.grow(cap * sizeof(T));
+        mem_.grow(cap * sizeof(T), map_from_);
         cap_ = cap;
     }
 
     detail::SlabMemory mem_;
     std::size_t size_ = 0, cap_ = 0;
+    std::size_t map_from_ = detail::SlabMemory::map_threshold;
 };
 
 }  // namespace roster

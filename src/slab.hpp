@@ -13,6 +13,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -60,7 +61,8 @@ public:
     std::size_t bytes() const { return bytes_; }
 
     // Grows to at least `want` bytes, keeping the contents. Strong guarantee.
-    void grow(std::size_t want) {
+    // Blocks below `map_from` (at least map_threshold) come from malloc.
+    void grow(std::size_t want, std::size_t map_from = map_threshold) {
         if (want <= bytes_) return;
         Heap* h = heap::current();
 #ifdef ROSTER_SLAB_EXACT_GROWTH
@@ -72,7 +74,7 @@ public:
             grow_hooked(*h, want);
             return;
         }
-        if (want < map_threshold) {
+        if (want < std::max(map_from, map_threshold) && !mapped_) {
             void* p = std::realloc(ptr_, want);
             if (!p) throw std::bad_alloc();
             count(h, bytes_, want);

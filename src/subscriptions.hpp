@@ -162,9 +162,12 @@ private:
     RowWindow::Scratch window_scratch_;
     // Every chunk's ops of the list being flushed (and their items, in op
     // order): written in one stream, so no chunk's own buffers go cold
-    // between computing its ops and sending them.
-    PodBuffer<roster_op> ops_arena_;
-    PodBuffer<roster_row> items_arena_;
+    // between computing its ops and sending them. Below 2 MiB they are
+    // malloc's blocks, which reuse pages already touched: as mappings, the
+    // flushes that grew them first-touched fresh pages (W2 at 1M / 10k:
+    // two flushes 0.3 ms slower).
+    PodBuffer<roster_op> ops_arena_{detail::SlabMemory::huge_threshold};
+    PodBuffer<roster_row> items_arena_{detail::SlabMemory::huge_threshold};
     Vec<roster_row> items_;      // items of the frame being built
     Vec<roster_op> ops_;         // ops of the frame being built
     // Ops of the frame whose items are in items_ (SYNC runs): op index and

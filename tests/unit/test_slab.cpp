@@ -414,6 +414,27 @@ TEST_CASE("a slab of 256 KiB or more is a mapping of whole pages, advised for hu
     }
 }
 
+TEST_CASE("a pod buffer given map_from stays in malloc's memory below it, and keeps it when moved") {
+    // The flush's arenas: scratch reused by every flush, where malloc's
+    // already-touched pages beat a fresh mapping's.
+    constexpr std::size_t one_mib = std::size_t{1} << 20;
+    roster::PodBuffer<std::uint32_t> plain;
+    plain.reserve(one_mib / sizeof(std::uint32_t));
+    CHECK(starts_mapping(plain.data()));
+
+    roster::PodBuffer<std::uint32_t> arena(two_mib);
+    arena.reserve(one_mib / sizeof(std::uint32_t));
+    CHECK_FALSE(starts_mapping(arena.data()));
+    for (std::uint32_t i = 0; i < 1000; ++i) arena.push_back(i);
+    roster::PodBuffer<std::uint32_t> moved(std::move(arena));
+    moved.reserve(3 * one_mib / 2 / sizeof(std::uint32_t));
+    CHECK_FALSE(starts_mapping(moved.data()));  // still below 2 MiB
+    moved.reserve(3 * two_mib / sizeof(std::uint32_t));
+    CHECK(starts_mapping(moved.data()));
+    REQUIRE(moved.size() == 1000);
+    CHECK(moved[999] == 999);
+}
+
 TEST_CASE("reserve_more counts freed ids and grows like allocate") {
     roster::Slab<P> s;
     s.reserve_more(0);
