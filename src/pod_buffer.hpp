@@ -79,6 +79,7 @@ public:
     const T& operator[](std::size_t i) const { return data()[i]; }
     std::size_t capacity() const { return cap_; }
     std::size_t memory_bytes() const { return mem_.bytes(); }
+    bool mapped() const { return mem_.mapped(); }
     // Room for n elements in all, exactly (reserve_total grows it
     // geometrically). May throw (contents unchanged).
     void reserve(std::size_t n) {

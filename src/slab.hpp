@@ -59,6 +59,9 @@ public:
 
     void* data() const { return ptr_; }
     std::size_t bytes() const { return bytes_; }
+    // Whether the memory is an anonymous mapping of its own (not malloc's,
+    // not the host's).
+    bool mapped() const { return mapped_; }
 
     // Grows to at least `want` bytes, keeping the contents. Strong guarantee.
     // Blocks below `map_from` (at least map_threshold) come from malloc.
@@ -191,6 +194,7 @@ public:
     id_t high_water() const { return high_; }
     id_t capacity() const { return static_cast<id_t>(mem_.bytes() / sizeof(T)); }
     std::size_t memory_bytes() const { return mem_.bytes(); }
+    bool mapped() const { return mem_.mapped(); }
 
     void reserve(id_t n) {
         if (n > capacity()) mem_.grow(std::size_t{n} * sizeof(T));

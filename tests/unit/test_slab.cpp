@@ -74,21 +74,6 @@ bool advised_huge(const void* p) {
     return false;
 }
 
-// Whether p is the start of a mapping of its own (a line of
-// /proc/self/smaps starts at it): a block from malloc never is.
-bool starts_mapping(const void* p) {
-    std::ifstream smaps("/proc/self/smaps");
-    const auto at = reinterpret_cast<std::uintptr_t>(p);
-    std::string line;
-    while (std::getline(smaps, line)) {
-        std::uintptr_t lo = 0, hi = 0;
-        char dash = 0;
-        std::istringstream head(line);
-        if (head >> std::hex >> lo >> dash >> hi && dash == '-' && lo == at) return true;
-    }
-    return false;
-}
-
 bool kernel_has_huge_pages() {
     return std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled").good();
 }
@@ -391,17 +376,17 @@ TEST_CASE("a slab of 256 KiB or more is a mapping of whole pages, advised for hu
     // by realloc, each growth copied (and first-touched) all of it.
     roster::Slab<P> s;
     s.reserve((std::size_t{128} << 10) / sizeof(P));
-    CHECK_FALSE(starts_mapping(s.data()));  // small: from malloc
+    CHECK_FALSE(s.mapped());  // small: from malloc
     for (std::uint32_t i = 0; i < 100; ++i) fill(s, s.allocate());
     s.reserve((std::size_t{300} << 10) / sizeof(P));
-    CHECK(starts_mapping(s.data()));
+    CHECK(s.mapped());
     CHECK(s.memory_bytes() % 4096 == 0);
     CHECK(s.memory_bytes() < two_mib);
     CHECK(first_bad(s, 100) == 100);
     std::uint32_t cap = s.capacity();
     while (s.high_water() < cap) fill(s, s.allocate());
     s.allocate();  // grows by half, by mremap
-    CHECK(starts_mapping(s.data()));
+    CHECK(s.mapped());
     CHECK(s.memory_bytes() % 4096 == 0);
     CHECK(first_bad(s, cap) == cap);
     while (s.memory_bytes() < 3 * two_mib) s.reserve(s.capacity() + s.capacity() / 2);
@@ -420,17 +405,17 @@ TEST_CASE("a pod buffer given map_from stays in malloc's memory below it, and ke
     constexpr std::size_t one_mib = std::size_t{1} << 20;
     roster::PodBuffer<std::uint32_t> plain;
     plain.reserve(one_mib / sizeof(std::uint32_t));
-    CHECK(starts_mapping(plain.data()));
+    CHECK(plain.mapped());
 
     roster::PodBuffer<std::uint32_t> arena(two_mib);
     arena.reserve(one_mib / sizeof(std::uint32_t));
-    CHECK_FALSE(starts_mapping(arena.data()));
+    CHECK_FALSE(arena.mapped());
     for (std::uint32_t i = 0; i < 1000; ++i) arena.push_back(i);
     roster::PodBuffer<std::uint32_t> moved(std::move(arena));
     moved.reserve(3 * one_mib / 2 / sizeof(std::uint32_t));
-    CHECK_FALSE(starts_mapping(moved.data()));  // still below 2 MiB
+    CHECK_FALSE(moved.mapped());  // still below 2 MiB
     moved.reserve(3 * two_mib / sizeof(std::uint32_t));
-    CHECK(starts_mapping(moved.data()));
+    CHECK(moved.mapped());
     REQUIRE(moved.size() == 1000);
     CHECK(moved[999] == 999);
 }
