@@ -37,7 +37,7 @@ namespace detail {
 // Why mappings start well below 2 MiB: malloc's realloc copies a block it
 // cannot extend, and the copy first-touches every page of the new block.
 // At 10M members the slabs of a section's tree are around a megabyte, and
-// the join that outgrew one stalled for 0.3-0.7 ms on a virtual machine.
+// the event that outgrew one stalled for 0.3-0.7 ms on a virtual machine.
 // Why not smaller still: each mapping is an entry in the process's map
 // table (vm.max_map_count, 65530 by default), and a host may run many
 // guilds.
