@@ -13,16 +13,16 @@ thread_local Heap* bound = nullptr;
 // whole 2 MiB pages; advice only, failure is harmless): the guild's
 // per-member arrays are read at random, one TLB miss each on 4 KiB pages.
 // (Slabs do the same with their own mappings, slab.hpp.)
-constexpr std::size_t huge_threshold = std::size_t{4} << 20;
-constexpr std::uintptr_t huge_page = std::uintptr_t{2} << 20;
+constexpr std::size_t huge_threshold = 2 * huge_page_bytes;
 
 void* new_block(std::size_t n) {
     void* p = ::operator new(n);
 #ifdef MADV_HUGEPAGE
     if (n >= huge_threshold) {
         const auto a = reinterpret_cast<std::uintptr_t>(p);
-        const std::uintptr_t from = (a + huge_page - 1) & ~(huge_page - 1);
-        const std::uintptr_t to = (a + n) & ~(huge_page - 1);
+        const std::uintptr_t page = huge_page_bytes;
+        const std::uintptr_t from = (a + page - 1) & ~(page - 1);
+        const std::uintptr_t to = (a + n) & ~(page - 1);
         if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
     }
 #endif

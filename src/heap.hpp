@@ -56,6 +56,10 @@ struct Heap {
 
 namespace heap {
 
+// The size of a transparent huge page: the unit of the huge-page advice
+// given to large blocks (heap.cpp) and large slabs (slab.hpp).
+inline constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
+
 // The heap bound to this thread, or nullptr.
 Heap* current() noexcept;
 

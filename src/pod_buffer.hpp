@@ -23,26 +23,22 @@
 
 namespace roster {
 
-template <class T>
+// MapFrom: the size from which the memory is a mapping (see
+// SlabMemory::grow); a larger one keeps scratch that is reused, not kept,
+// in malloc's memory below it.
+template <class T, std::size_t MapFrom = detail::SlabMemory::map_threshold>
 class PodBuffer {
     static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
 
 public:
     PodBuffer() = default;
-    // A buffer that stays in malloc's memory below map_from bytes (see
-    // SlabMemory::grow): scratch that is reused, not kept.
-    explicit PodBuffer(std::size_t map_from) : map_from_(map_from) {}
     PodBuffer(PodBuffer&& o) noexcept
-        : mem_(std::move(o.mem_)),
-          size_(std::exchange(o.size_, 0)),
-          cap_(std::exchange(o.cap_, 0)),
-          map_from_(o.map_from_) {}
+        : mem_(std::move(o.mem_)), size_(std::exchange(o.size_, 0)), cap_(std::exchange(o.cap_, 0)) {}
     PodBuffer& operator=(PodBuffer&& o) noexcept {
         PodBuffer tmp(std::move(o));
         mem_.swap(tmp.mem_);
         std::swap(size_, tmp.size_);
         std::swap(cap_, tmp.cap_);
-        std::swap(map_from_, tmp.map_from_);
         return *this;
     }
 
@@ -84,7 +80,7 @@ public:
     // geometrically). May throw (contents unchanged).
     void reserve(std::size_t n) {
         if (n <= cap_) return;
-        mem_.grow(n * sizeof(T), map_from_);
+        mem_.grow(n * sizeof(T), MapFrom);
         cap_ = n;
     }
     // n elements; new ones value-initialised. May throw when n exceeds
@@ -105,13 +101,12 @@ private:
     void grow(std::size_t need) {
         std::size_t cap = cap_ ? cap_ : 64;
         while (cap < need) cap *= 2;
-        mem_.grow(cap * sizeof(T), map_from_);
+        mem_.grow(cap * sizeof(T), MapFrom);
         cap_ = cap;
     }
 
     detail::SlabMemory mem_;
     std::size_t size_ = 0, cap_ = 0;
-    std::size_t map_from_ = detail::SlabMemory::map_threshold;
 };
 
 }  // namespace roster

@@ -298,9 +298,7 @@ public:
             // Non-temporal: a flush reads the rows of thousands of chunks
             // once each; kept in L2 and L3 they would evict the inner nodes
             // the next events descend through.
-            const char* q = reinterpret_cast<const char*>(&leaves_[c.leaf]);
-            for (std::size_t off = 0; off < offsetof(Leaf, pfx); off += 64)
-                __builtin_prefetch(q + off, 0, 0);
+            prefetch_leaf(c.leaf, false, true);
             start += n;
             count -= n;
         }
@@ -437,10 +435,12 @@ private:
 
     // Requests every cache line of a leaf at once: the binary search or scan
     // that follows then waits for one memory round trip, not one per probe.
-    void prefetch_leaf(id_t l, bool with_prefixes) const {
+    // `once`: non-temporally, for a leaf read once and not again soon.
+    void prefetch_leaf(id_t l, bool with_prefixes, bool once = false) const {
         const char* p = reinterpret_cast<const char*>(&leaves_[l]);
         const std::size_t bytes = with_prefixes ? sizeof(Leaf) : offsetof(Leaf, pfx);
-        for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+        for (std::size_t off = 0; off < bytes; off += 64)
+            once ? __builtin_prefetch(p + off, 0, 0) : __builtin_prefetch(p + off);
     }
 
     Leaf& leaf(id_t l) { return leaves_[l]; }

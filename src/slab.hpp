@@ -44,7 +44,7 @@ namespace detail {
 class SlabMemory {
 public:
     static constexpr std::size_t map_threshold = std::size_t{256} << 10;  // 256 KiB
-    static constexpr std::size_t huge_threshold = std::size_t{2} << 20;   // 2 MiB
+    static constexpr std::size_t huge_threshold = heap::huge_page_bytes;  // 2 MiB
 
     SlabMemory() = default;
     SlabMemory(const SlabMemory&) = delete;
@@ -161,6 +161,9 @@ private:
         const std::size_t unit = n >= huge_threshold ? huge_threshold : page_bytes;
         return (n + unit - 1) & ~(unit - 1);
     }
+    // The whole mapping, not only its whole 2 MiB pages (as heap.cpp does
+    // inside a malloc block): advice on part of a mapping splits it in
+    // two, and mremap cannot grow a range that spans mappings.
     static void advise_huge([[maybe_unused]] void* p, [[maybe_unused]] std::size_t size) {
 #ifdef MADV_HUGEPAGE
         ::madvise(p, size, MADV_HUGEPAGE);  // advice only: failure is harmless

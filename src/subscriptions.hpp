@@ -166,8 +166,8 @@ private:
     // malloc's blocks, which reuse pages already touched: as mappings, the
     // flushes that grew them first-touched fresh pages (W2 at 1M / 10k:
     // two flushes 0.3 ms slower).
-    PodBuffer<roster_op> ops_arena_{detail::SlabMemory::huge_threshold};
-    PodBuffer<roster_row> items_arena_{detail::SlabMemory::huge_threshold};
+    PodBuffer<roster_op, detail::SlabMemory::huge_threshold> ops_arena_;
+    PodBuffer<roster_row, detail::SlabMemory::huge_threshold> items_arena_;
     Vec<roster_row> items_;      // items of the frame being built
     Vec<roster_op> ops_;         // ops of the frame being built
     // Ops of the frame whose items are in items_ (SYNC runs): op index and

@@ -1,8 +1,9 @@
 // Unit tests of roster::Slab: id allocation, value-initialisation, LIFO
 // reuse of freed ids, the counters, growth (including past the 256 KiB
 // point where the memory switches from malloc to an anonymous mapping, and
-// the 2 MiB point from which it is whole huge pages), reserve and clear. And which memory is advised to use huge pages: large slabs and
-// large heap blocks, never the host's blocks.
+// the 2 MiB point from which it is whole huge pages), reserve and clear.
+// And which memory is advised to use huge pages: large slabs and large
+// heap blocks, never the host's blocks.
 #include <doctest/doctest.h>
 
 #include <sys/mman.h>
@@ -399,7 +400,7 @@ TEST_CASE("a slab of 256 KiB or more is a mapping of whole pages, advised for hu
     }
 }
 
-TEST_CASE("a pod buffer given map_from stays in malloc's memory below it, and keeps it when moved") {
+TEST_CASE("a pod buffer with a larger MapFrom stays in malloc's memory below it, and keeps it when moved") {
     // The flush's arenas: scratch reused by every flush, where malloc's
     // already-touched pages beat a fresh mapping's.
     constexpr std::size_t one_mib = std::size_t{1} << 20;
@@ -407,11 +408,11 @@ TEST_CASE("a pod buffer given map_from stays in malloc's memory below it, and ke
     plain.reserve(one_mib / sizeof(std::uint32_t));
     CHECK(plain.mapped());
 
-    roster::PodBuffer<std::uint32_t> arena(two_mib);
+    roster::PodBuffer<std::uint32_t, two_mib> arena;
     arena.reserve(one_mib / sizeof(std::uint32_t));
     CHECK_FALSE(arena.mapped());
     for (std::uint32_t i = 0; i < 1000; ++i) arena.push_back(i);
-    roster::PodBuffer<std::uint32_t> moved(std::move(arena));
+    roster::PodBuffer<std::uint32_t, two_mib> moved(std::move(arena));
     moved.reserve(3 * one_mib / 2 / sizeof(std::uint32_t));
     CHECK_FALSE(moved.mapped());  // still below 2 MiB
     moved.reserve(3 * two_mib / sizeof(std::uint32_t));
