@@ -106,6 +106,24 @@ defmodule Roster.ClusterTest do
     end
   end
 
+  test "a guild's process on a node that went down is not taken for the guild" do
+    # :pg drops a dead node's members when its own nodedown arrives, which
+    # may be after the watcher's: the watcher must not see the dead
+    # node's process as the guild still running (CI once waited in vain
+    # for the restart in "a node that dies").
+    ghost =
+      :erlang.binary_to_term(
+        <<131, 88, 100, 0, 15, "ghost@127.0.0.1"::binary, 0::32, 0::32, 1::32>>
+      )
+
+    assert node(ghost) == :"ghost@127.0.0.1"
+    assert Cluster.pick([ghost], node(ghost)) == nil
+    assert Cluster.pick([ghost, self()], node(ghost)) == self()
+    assert Cluster.pick([ghost], nil) == ghost
+    assert Cluster.pick([], nil) == nil
+    assert Cluster.pick([ghost, self()], nil) == self()
+  end
+
   test "a hand-off that cannot happen leaves the guild where it was, working" do
     id = {:failed_handoff, 1}
 

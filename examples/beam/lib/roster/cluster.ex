@@ -51,10 +51,16 @@ defmodule Roster.Cluster do
 
   @doc "The guild's process, or nil."
   @spec whereis(term()) :: pid() | nil
-  def whereis(guild_id) do
-    case :pg.get_members(@scope, {:guild, guild_id}) do
+  def whereis(guild_id), do: pick(:pg.get_members(@scope, {:guild, guild_id}), nil)
+
+  @doc false
+  # The process to use among a guild's group members (this node's first),
+  # leaving out any on `dead`: :pg drops a dead node's members only when
+  # its own nodedown arrives, which may come after the watcher's.
+  def pick(pids, dead) do
+    case Enum.reject(pids, &(node(&1) == dead)) do
       [] -> nil
-      pids -> pids |> Enum.sort_by(&(node(&1) != node())) |> hd()
+      live -> live |> Enum.sort_by(&(node(&1) != node())) |> hd()
     end
   end
 
@@ -154,7 +160,7 @@ defmodule Roster.Cluster do
 
     for id <- Roster.Cluster.Store.guilds_on(store, dead),
         place(id, alive) == node(),
-        whereis(id) == nil do
+        pick(:pg.get_members(@scope, {:guild, id}), dead) == nil do
       opts = guild_opts ++ [store: store, restore: true, cluster_id: id]
       {:ok, _} = GenServer.start(Roster.Guild, opts)
     end
