@@ -615,9 +615,13 @@ struct Guild::Impl {
         m.top = top_of(m);
         const std::uint32_t new_group = group_of(m);
         const bool same_place = same_key && old_group == new_group;
-        if (!same_place)  // the new leaves arrive while the old places are erased
+        if (!same_place) {  // the old leaves, then the new: their misses overlap
+            for (auto& lp : lists)
+                if (in_list(*lp, m))
+                    if (const Tree* t = tree(*lp, old_group)) t->prefetch_entry(slot_of(m));
             for (auto& lp : lists)
                 if (const Tree* t = tree(*lp, new_group)) t->prefetch_insert(slot_of(m));
+        }
         for (auto& lp : lists) {
             ListState& l = *lp;
             const bool now = visible(l, m);

@@ -443,6 +443,13 @@ private:
             once ? __builtin_prefetch(p + off, 0, 0) : __builtin_prefetch(p + off);
     }
 
+    // Requests every line of [p, p + bytes).
+    static void prefetch_lines(const void* p, std::size_t bytes) {
+        const auto a = reinterpret_cast<std::uintptr_t>(p);
+        for (std::uintptr_t x = a & ~std::uintptr_t{63}; x < a + bytes; x += 64)
+            __builtin_prefetch(reinterpret_cast<const void*>(x));
+    }
+
     Leaf& leaf(id_t l) { return leaves_[l]; }
     const Leaf& leaf(id_t l) const { return leaves_[l]; }
     Inner& inner(id_t i) { return inners_[i]; }
@@ -464,7 +471,11 @@ private:
 
     // Child to descend into for inserting x: the last child whose first entry
     // does not compare greater than x (child 0 when all do).
+    // Its keys' lines are requested together first: an inner node the
+    // cache has lost (at 10M members a flush evicts the lower levels) then
+    // costs one memory round trip, not one per probe.
     unsigned child_for(const Inner& in, id_t x, std::uint64_t px) const {
+        prefetch_lines(in.min_pfx, in.count * sizeof(std::uint64_t));
         unsigned lo = 1, hi = in.count;  // first child whose min > x
         while (lo < hi) {
             unsigned mid = (lo + hi) / 2;
