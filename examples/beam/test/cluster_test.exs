@@ -190,7 +190,7 @@ defmodule Roster.ClusterTest do
 
   @tag :distributed
   test "hand-offs between three nodes on loopback" do
-    base = 20_000 + :rand.uniform(30_000)
+    base = free_base()
 
     unless Node.alive?() do
       {:ok, _} = :net_kernel.start([:"roster_#{base}@127.0.0.1", :longnames])
@@ -232,7 +232,7 @@ defmodule Roster.ClusterTest do
 
   @tag :distributed
   test "a node that dies: its guild restarts on a survivor from snapshot and log, nothing acknowledged lost" do
-    base = 20_000 + :rand.uniform(30_000)
+    base = free_base()
 
     unless Node.alive?() do
       {:ok, _} = :net_kernel.start([:"roster_#{base}@127.0.0.1", :longnames])
@@ -268,12 +268,19 @@ defmodule Roster.ClusterTest do
           })
 
         :ok = :erpc.call(name, Roster.Cluster, :start, [])
-        {:ok, _} = :erpc.call(name, Roster.Cluster, :watch, [store, [config: config]])
+        {:ok, w} = :erpc.call(name, Roster.Cluster, :watch, [store, [config: config]])
+        assert :erpc.call(name, Process, :whereis, [:roster_cluster_watcher]) == w
         on_exit(fn -> stop_peer(peer) end)
         {peer, name}
       end
 
-    {:ok, _} = Cluster.watch(store, config: config)
+    # watch/2 returns once the watcher is registered and sees nodes go
+    # down (a node lost before then was missed: the guild never came
+    # back); a second watcher on a node is refused
+    {:ok, watcher} = Cluster.watch(store, config: config)
+    assert Process.whereis(:roster_cluster_watcher) == watcher
+    assert {:error, {:already_started, ^watcher}} = Cluster.watch(store, config: config)
+    assert Process.whereis(:roster_cluster_watcher) == watcher
     [{_, doomed}, _] = peers
     nodes = [node() | Enum.map(peers, &elem(&1, 1))]
     id = Enum.find(1..1000, &(Cluster.place({:dies, &1}, nodes) == doomed))
@@ -323,8 +330,11 @@ defmodule Roster.ClusterTest do
       {:ok, _} = Roster.events_apply(reference, batch)
     end
 
-    # kill the node
-    :erpc.cast(doomed, :erlang, :halt, [])
+    # kill the node: at once, without flushing its output first (halt/0
+    # waits for its ports to flush); the two waits fail on different lines,
+    # the node that did not go and the guild that did not come back
+    :erpc.cast(doomed, :erlang, :halt, [0, [flush: false]])
+    eventually(fn -> doomed not in Node.list() end, 1000)
     eventually(fn -> (pid = Cluster.whereis(id)) != nil and node(pid) != doomed end, 1000)
     h = Cluster.whereis(id)
     assert node(h) != doomed
@@ -352,6 +362,16 @@ defmodule Roster.ClusterTest do
     # and the guild goes on
     :ok = Cluster.events_sync(id, [{:status, 1001, :dnd}])
     assert {:ok, %{status: :dnd}} = Guild.call(h, :member_get, [1001])
+  end
+
+  # The first of three consecutive ports that nothing listens on: a node's
+  # name carries its port (Roster.Cluster.Epmd), and a random pick can
+  # land on a port in use, which fails the node's start.
+  defp free_base do
+    base = 20_000 + :rand.uniform(30_000)
+    socks = for p <- base..(base + 2), do: :gen_tcp.listen(p, [])
+    for {:ok, s} <- socks, do: :gen_tcp.close(s)
+    if Enum.all?(socks, &match?({:ok, _}, &1)), do: base, else: free_base()
   end
 
   defp stop_peer(peer) do
@@ -421,7 +441,7 @@ defmodule Roster.ClusterTest do
     sent =
       for s <- senders do
         send(s, {:stop, self()})
-        assert_receive {:sent, ^s, n}
+        assert_receive {:sent, ^s, n}, 10_000
         n
       end
       |> Enum.sum()

@@ -123,17 +123,40 @@ defmodule Roster.Cluster do
   this node are restarted here from the store (last snapshot, then the
   logged batches; their sessions subscribe again and get a fresh SYNC).
   `guild_opts` are the options of `Roster.Guild.start_link/1` (config, ...).
+
+  Returns once the watcher is registered and monitoring nodes: a node lost
+  after that is seen. `{:error, {:already_started, pid}}` when a watcher
+  already runs on this node.
   """
-  @spec watch(Roster.Cluster.Store.store(), keyword()) :: {:ok, pid()}
+  @spec watch(Roster.Cluster.Store.store(), keyword()) :: {:ok, pid()} | {:error, term()}
   def watch(store, guild_opts \\ []) do
-    pid =
-      spawn(fn ->
-        Process.register(self(), @watcher)
+    caller = self()
+    ref = make_ref()
+
+    {pid, mon} =
+      spawn_monitor(fn ->
+        try do
+          Process.register(self(), @watcher)
+        rescue
+          ArgumentError -> exit({:already_started, Process.whereis(@watcher)})
+        end
+
         :ok = :net_kernel.monitor_nodes(true)
+        send(caller, {ref, :watching})
         watch_loop(store, guild_opts)
       end)
 
-    {:ok, pid}
+    # Until the watcher is registered, a :node_lost that another node's
+    # watcher sends here is dropped, and the dead node's guilds that this
+    # node wins would stay down: the caller may rely on it once this returns.
+    receive do
+      {^ref, :watching} ->
+        Process.demonitor(mon, [:flush])
+        {:ok, pid}
+
+      {:DOWN, ^mon, :process, ^pid, reason} ->
+        {:error, reason}
+    end
   end
 
   # A node sees another go down only if it was connected to it, and the
