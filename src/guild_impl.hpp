@@ -597,6 +597,17 @@ struct Guild::Impl {
         }
     }
 
+    // Requests the leaves holding m (filed in group g) in every list it is
+    // in. A move calls this before looking for the new places: that
+    // descent waits on inner nodes, and the old leaves' misses overlap
+    // with it instead of following it.
+    void prefetch_places(const Member& m, std::uint32_t g) const {
+        const std::uint32_t s = slot_of(m);
+        for (const auto& lp : lists)
+            if (in_list(*lp, m))
+                if (const Tree* t = tree(*lp, g)) t->prefetch_entry(s);
+    }
+
     void refresh_key(Member& m) { m.prefix = key_prefix(key_bytes(m), key_folds(m)); }
     void refresh_group(Member& m) { m.top = top_of(m); }
 
@@ -616,9 +627,7 @@ struct Guild::Impl {
         const std::uint32_t new_group = group_of(m);
         const bool same_place = same_key && old_group == new_group;
         if (!same_place) {  // the old leaves, then the new: their misses overlap
-            for (auto& lp : lists)
-                if (in_list(*lp, m))
-                    if (const Tree* t = tree(*lp, old_group)) t->prefetch_entry(slot_of(m));
+            prefetch_places(m, old_group);
             for (auto& lp : lists)
                 if (const Tree* t = tree(*lp, new_group)) t->prefetch_insert(slot_of(m));
         }

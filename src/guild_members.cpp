@@ -180,12 +180,7 @@ Error Guild::set_status(std::uint64_t user_id, Status status) {
                     if (l->log && g.in_list(*l, m)) g.log_update(*l, m);
             return Error::ok;
         }
-        // The old places' leaves are requested before the new places are
-        // looked for: the descent waits on inner nodes, and the old leaf's
-        // miss overlaps with it instead of following it.
-        for (auto& lp : g.lists)
-            if (g.in_list(*lp, m))
-                if (const Tree* t = Impl::tree(*lp, old_group)) t->prefetch_entry(s);
+        g.prefetch_places(m, old_group);
         for (auto& lp : g.lists) {
             ListState& l = *lp;
             if (!g.in_list(l, m)) continue;

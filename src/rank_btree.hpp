@@ -437,17 +437,16 @@ private:
     // that follows then waits for one memory round trip, not one per probe.
     // `once`: non-temporally, for a leaf read once and not again soon.
     void prefetch_leaf(id_t l, bool with_prefixes, bool once = false) const {
-        const char* p = reinterpret_cast<const char*>(&leaves_[l]);
-        const std::size_t bytes = with_prefixes ? sizeof(Leaf) : offsetof(Leaf, pfx);
-        for (std::size_t off = 0; off < bytes; off += 64)
-            once ? __builtin_prefetch(p + off, 0, 0) : __builtin_prefetch(p + off);
+        prefetch_lines(&leaves_[l], with_prefixes ? sizeof(Leaf) : offsetof(Leaf, pfx), once);
     }
 
-    // Requests every line of [p, p + bytes).
-    static void prefetch_lines(const void* p, std::size_t bytes) {
+    // Requests every line of [p, p + bytes) (`once`: non-temporally).
+    static void prefetch_lines(const void* p, std::size_t bytes, bool once = false) {
         const auto a = reinterpret_cast<std::uintptr_t>(p);
-        for (std::uintptr_t x = a & ~std::uintptr_t{63}; x < a + bytes; x += 64)
-            __builtin_prefetch(reinterpret_cast<const void*>(x));
+        for (std::uintptr_t x = a & ~std::uintptr_t{63}; x < a + bytes; x += 64) {
+            const void* line = reinterpret_cast<const void*>(x);
+            once ? __builtin_prefetch(line, 0, 0) : __builtin_prefetch(line);
+        }
     }
 
     Leaf& leaf(id_t l) { return leaves_[l]; }
