@@ -322,11 +322,17 @@ Error Subscriptions::flush() {
         engine_.delivering_ = false;
         if (ListSubs* ls = flushing_) {
             // A pending session that got its frame but was not settled
-            // holds something between `held` and `wanted`: the next frame
-            // re-sends it all (stale). One closed in the sink is settled by
-            // its unsubscribe below (replace_chunks).
+            // holds the chunks it wanted then, their rows maybe out of
+            // date: `held` becomes those chunks (room reserved before the
+            // frame went out), and the next frame drops and re-sends them
+            // all (stale). A subscription changed before that frame (an
+            // unsubscribe, new ranges, its list removed) then drops the
+            // rows the client has, not the ones it had before. One closed
+            // in the sink is settled by its unsubscribe below
+            // (replace_chunks).
             for (auto [s, sl] : ls->pending)
                 if (sl->served && !sl->closed) {
+                    sl->held.assign(sl->wanted.begin(), sl->wanted.end());  // within capacity
                     sl->served = false;
                     sl->stale = true;
                 }
@@ -494,6 +500,9 @@ void Subscriptions::flush_list(ListSubs& ls) {
     for (std::size_t p = 0; p < ls.pending.size(); ++p) {
         auto [s, sl] = ls.pending[p];
         if (s->removed || sl->closed) continue;
+        // Room to record what this frame gives it, should the flush fail
+        // once the frame is out (see flush()).
+        reserve_total(sl->held, sl->wanted.size());
         dropped.clear();
         kept.clear();
         fresh.clear();
@@ -557,13 +566,16 @@ void Subscriptions::settle_pending(ListSubs& ls) {
     ls.pending.resize(keep);
 }
 
+// Strong guarantee: a session it fails to settle is left as it was, still
+// `served` when its frame went out (flush() relies on that).
 void Subscriptions::settle(ListSubs& ls, Session& s, SessionList& sl) {
-    sl.served = false;
     if (s.removed) {  // dropped when delivery ends
+        sl.served = false;
         sl.pending = false;
         return;
     }
     if (sl.wanted.empty()) {
+        sl.served = false;
         sl.pending = false;
         std::erase_if(s.lists, [gone = &sl](const auto& p) { return p.get() == gone; });
         return;
@@ -571,6 +583,7 @@ void Subscriptions::settle(ListSubs& ls, Session& s, SessionList& sl) {
     Vec<std::uint32_t> held(sl.wanted);
     join_audience(ls, s, sl);
     sl.held.swap(held);
+    sl.served = false;
     sl.stale = false;
     sl.pending = false;
 }

@@ -670,4 +670,56 @@ TEST_CASE("after a failed flush, a call that fails delivers nothing; the next fl
     CHECK(found == 1);
 }
 
+TEST_CASE("a session a failed flush served, then changed before the next flush, keeps no old rows") {
+    // Found by fuzz_oom: a subscribe whose flush failed after the session's
+    // own frame had gone out (memory ran out settling it) left the engine
+    // remembering what the session held before that frame. Unsubscribed,
+    // moved or with its list removed before the next flush, the session
+    // was sent INVALIDATE of those chunks, not of the rows the frame had
+    // given it, and its client kept them for good.
+    struct FollowUp {
+        const char* name;
+        std::function<void(World&)> call;
+        std::uint32_t keep_from, keep_to;  // rows it may still hold
+    };
+    const FollowUp follow_ups[] = {
+        {"unsubscribed", [](World& w) { REQUIRE(w.subscribe(100, 8, {}) == ROSTER_OK); }, 1, 0},
+        {"moved", [](World& w) { REQUIRE(w.subscribe(100, 8, {{12, 15}}) == ROSTER_OK); }, 12, 15},
+        {"its list removed",
+         [](World& w) {
+             REQUIRE(roster_list_remove(w.g, 8) == ROSTER_OK);
+             roster_list_rule all = ROSTER_LIST_RULE_INIT;  // for ordinary_calls
+             REQUIRE(roster_list_set(w.g, 8, &all) == ROSTER_OK);
+         },
+         1, 0},
+    };
+    for (const FollowUp& fu : follow_ups) {
+        long served = 0;
+        for (long k = 1; k < 20000; ++k) {
+            World w;
+            populate(w);
+            g_countdown = k;
+            const int rc = w.subscribe(100, 8, {{0, 7}});
+            const bool failed = g_countdown == 0;
+            g_countdown = -1;
+            w.drain();
+            if (!failed) break;
+            const auto it = w.replicas.find({100, 8});
+            if (rc != ROSTER_EFLUSH || it == w.replicas.end() || it->second.frames() == 0) continue;
+            ++served;  // its frame went out, and then the flush failed
+            INFO(std::string(fu.name) << ", allocation " << k);
+            const sim::Replica& rep = it->second;
+            REQUIRE(rep.at(0) != nullptr);  // the frame's rows
+            fu.call(w);
+            w.drain();
+            for (std::uint32_t i = 0; i < rep.size(); ++i)
+                if (i < fu.keep_from || i > fu.keep_to) CHECK_MESSAGE(rep.at(i) == nullptr, "row " << i << " kept");
+            check_replicas(w, "after the change");
+            ordinary_calls(w);
+        }
+        INFO(std::string(fu.name));
+        CHECK(served > 0);
+    }
+}
+
 }  // TEST_SUITE
