@@ -18,6 +18,7 @@
 // replaces the global operator new.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -45,9 +46,10 @@ const std::uint64_t kLists[] = {0, 7, 8};
 bool g_queue = false;
 // Every guild with roster_config.tail_deletes (docs/frames.md §10).
 bool g_tail = false;
-// After a call that returns EFLUSH: every subscription ends, instead of
-// the next flush coming from roster_guild_flush.
-bool g_end_all = false;
+// After a call that returns EFLUSH, instead of the next flush coming from
+// roster_guild_flush: every subscription ends, or moves (change_all).
+enum class AfterEflush { flush, end_all, move_all };
+AfterEflush g_after_eflush = AfterEflush::flush;
 
 // Every guild's config: in hooks mode, with the failing hooks.
 roster_config config() {
@@ -303,36 +305,50 @@ void ordinary_calls(World& w) {
     check_replicas(w, "after ordinary calls");
 }
 
-// Every session unsubscribes from every list, in one batch: whatever a
-// failed flush before left its clients holding (the frames that went out
-// and those that did not), each client then holds no row of the ranges it
-// had. (Rows an INSERT pushed out of its ranges it may keep: a client
-// ignores rows outside its ranges.)
-void end_all(World& w) {
-    std::map<std::pair<std::uint64_t, std::uint64_t>, std::vector<roster_range>> had;
+// Every session changes every subscription, in one batch: unsubscribes
+// (`end`), or moves each range down by one chunk (keeping the chunks the
+// ranges overlap). Whatever a failed flush before left its clients holding
+// (the frames that went out and those that did not), each client then
+// holds no row of its old ranges outside its new ones, and the rows of
+// its new ranges exactly. (Rows an INSERT pushed out of its ranges it may
+// keep: a client ignores rows outside its ranges.)
+void change_all(World& w, bool end) {
+    struct Change {
+        std::vector<roster_range> had, now;
+    };
+    std::map<std::pair<std::uint64_t, std::uint64_t>, Change> changes;
     REQUIRE(roster_batch_begin(w.g) == ROSTER_OK);  // one flush, after all of them
     for (std::uint64_t s : w.sessions)
         for (std::uint64_t list : kLists) {
             roster_range rs[8];
             size_t n = 0;
             if (roster_session_ranges(rs, 8, &n, w.g, s, list) != ROSTER_OK || n == 0) continue;
-            had[{s, list}].assign(rs, rs + std::min<size_t>(n, 8));
+            Change& c = changes[{s, list}];
+            c.had.assign(rs, rs + std::min<size_t>(n, 8));
+            if (!end)
+                for (const roster_range& r : c.had) c.now.push_back({r.start + 4, r.end + 4});
             // A list the failed call removed is gone (ENOTFOUND), and its
             // subscriptions end at the commit's flush.
             std::uint32_t len = 0;
             const bool gone = roster_list_length(&len, w.g, list) == ROSTER_ENOTFOUND;
-            const int rc = roster_session_subscribe(w.g, s, list, nullptr, 0);
+            const int rc = roster_session_subscribe(w.g, s, list, c.now.empty() ? nullptr : c.now.data(),
+                                                    c.now.size());
             CHECK_MESSAGE(rc == (gone ? ROSTER_ENOTFOUND : ROSTER_OK), roster_status_str(rc));
         }
     CHECK(roster_batch_commit(w.g) == ROSTER_OK);
     w.drain();
-    for (const auto& [key, ranges] : had) {
+    for (const auto& [key, c] : changes) {
         const sim::Replica& rep = w.replicas[key];
-        for (const roster_range& r : ranges)
-            for (std::size_t i = r.start; i <= r.end && i < rep.size(); ++i)
-                CHECK_MESSAGE(rep.at(i) == nullptr, "session " << key.first << " list " << key.second
-                                                               << " still holds row " << i);
+        for (const roster_range& r : c.had)
+            for (std::uint32_t i = r.start; i <= r.end && i < rep.size(); ++i) {
+                const bool kept = std::any_of(c.now.begin(), c.now.end(),
+                                              [i](const roster_range& x) { return i >= x.start && i <= x.end; });
+                if (!kept)
+                    CHECK_MESSAGE(rep.at(i) == nullptr, "session " << key.first << " list " << key.second
+                                                                   << " still holds row " << i);
+            }
     }
+    check_replicas(w, end ? "after every subscription ended" : "after every subscription moved");
 }
 
 struct Scenario {
@@ -375,8 +391,8 @@ long sweep(const Scenario& sc) {
                                                           << " | was: "
                                                           << before.substr(at > 40 ? at - 40 : 0, 120));
             CHECK(w.frames == frames_before);
-        } else if (rc == ROSTER_EFLUSH && g_end_all) {
-            end_all(w);
+        } else if (rc == ROSTER_EFLUSH && g_after_eflush != AfterEflush::flush) {
+            change_all(w, g_after_eflush == AfterEflush::end_all);
         } else if (rc == ROSTER_EFLUSH) {
             CHECK(roster_guild_flush(w.g) == ROSTER_OK);
         } else if (!sc.events) {
@@ -536,9 +552,18 @@ TEST_CASE("with tail deletes, every session call survives a failed allocation") 
 // client may keep a row, whether or not its frame of the failed flush
 // went out (fuzz_oom found one that did keep its rows).
 TEST_CASE("after a failed flush, every subscription ended leaves no client a row") {
-    g_end_all = true;
+    g_after_eflush = AfterEflush::end_all;
     const long points = sweep_all(session_scenarios());
-    g_end_all = false;
+    g_after_eflush = AfterEflush::flush;
+    CHECK(points > 200);
+}
+
+// The same, with every subscription moved by a chunk: the chunks a client
+// keeps, gets and drops after a failed flush.
+TEST_CASE("after a failed flush, every subscription moved leaves every client exact") {
+    g_after_eflush = AfterEflush::move_all;
+    const long points = sweep_all(session_scenarios());
+    g_after_eflush = AfterEflush::flush;
     CHECK(points > 200);
 }
 
