@@ -337,7 +337,9 @@ void change_all(World& w, bool end) {
         }
     CHECK(roster_batch_commit(w.g) == ROSTER_OK);
     w.drain();
-    for (const auto& [key, c] : changes) {
+    for (const auto& kv : changes) {  // (clang 14: no structured binding in the checks' lambdas)
+        const std::pair<std::uint64_t, std::uint64_t> key = kv.first;
+        const Change& c = kv.second;
         const sim::Replica& rep = w.replicas[key];
         for (const roster_range& r : c.had)
             for (std::uint32_t i = r.start; i <= r.end && i < rep.size(); ++i) {
