@@ -10,7 +10,10 @@
 //  - ENOMEM: every list, every session's ranges and the session count read
 //    exactly as before, and no frame was delivered;
 //  - EFLUSH: the change stands; roster_guild_flush then succeeds, and from
-//    then on every session's replica holds the true rows;
+//    then on every session's replica holds the true rows (in two more
+//    sweeps, one batch ends or moves every subscription instead, before
+//    any other flush: no client keeps a row of its old ranges, and the new
+//    ones are exact);
 //  - the engine's invariants hold, and ordinary calls (events, a new
 //    subscription, a removal) work and keep every replica exact.
 // Run under ASan, a half-updated bookkeeping shows up as a memory error in
