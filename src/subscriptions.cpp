@@ -500,8 +500,9 @@ void Subscriptions::flush_list(ListSubs& ls) {
     for (std::size_t p = 0; p < ls.pending.size(); ++p) {
         auto [s, sl] = ls.pending[p];
         if (s->removed || sl->closed) continue;
-        // Room to record what this frame gives it, should the flush fail
-        // once the frame is out (see flush()).
+        // Room for `held` to become what this frame gives it, without
+        // allocating: when it settles, and when the flush fails once the
+        // frame is out (see flush()).
         reserve_total(sl->held, sl->wanted.size());
         dropped.clear();
         kept.clear();
@@ -580,9 +581,9 @@ void Subscriptions::settle(ListSubs& ls, Session& s, SessionList& sl) {
         std::erase_if(s.lists, [gone = &sl](const auto& p) { return p.get() == gone; });
         return;
     }
-    Vec<std::uint32_t> held(sl.wanted);
+    reserve_total(sl.held, sl.wanted.size());  // done before its frame, as a rule
     join_audience(ls, s, sl);
-    sl.held.swap(held);
+    sl.held.assign(sl.wanted.begin(), sl.wanted.end());  // within capacity
     sl.served = false;
     sl.stale = false;
     sl.pending = false;
