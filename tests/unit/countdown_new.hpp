@@ -104,3 +104,21 @@ struct Unarmed {
     Unarmed(const Unarmed&) = delete;
     Unarmed& operator=(const Unarmed&) = delete;
 };
+
+// f() with the k-th allocation from now failing; the countdown is disarmed
+// after it, even when f throws. `failed`: whether that allocation came.
+// (Callers copy the fields into names of their own: clang 14 refuses
+// structured bindings inside doctest's INFO and CHECK.)
+struct Failing {
+    int rc;
+    bool failed;
+};
+template <class F>
+Failing failing_at(long k, F&& f) {
+    struct Disarm {
+        ~Disarm() { g_countdown = -1; }
+    } disarm;
+    g_countdown = k;
+    const int rc = f();
+    return {rc, g_countdown == 0};
+}

@@ -378,6 +378,15 @@ std::string prepare(World& w, const Scenario& sc) {
     return state(w);
 }
 
+// sc's call on w with allocation k failing; what it delivered is taken
+// (queue mode) before any check.
+Failing call_failing_at(World& w, const Scenario& sc, long k) {
+    const Failing f = failing_at(k, [&] { return sc.call(w); });
+    w.hook = nullptr;
+    w.drain();
+    return f;
+}
+
 // The call failed its flush at allocation k (EFLUSH). On fresh worlds
 // brought to that point again, the next roster_guild_flush fails at its
 // 1st, 2nd ... allocation until one succeeds. After each second failure
@@ -387,17 +396,12 @@ long fail_flush_again(const Scenario& sc, long k) {
     for (long j = 1; j < 20000; ++j) {
         World w;
         prepare(w, sc);
-        g_countdown = k;
-        const int first = sc.call(w);
-        g_countdown = -1;
-        w.hook = nullptr;
-        w.drain();
+        const int first = call_failing_at(w, sc, k).rc;
         INFO(std::string(sc.name) << ", allocation " << k << ", then the flush's allocation " << j);
         REQUIRE(first == ROSTER_EFLUSH);  // as in the sweep: the same call, the same allocations
-        g_countdown = j;
-        const int rc = roster_guild_flush(w.g);
-        const bool failed = g_countdown == 0;
-        g_countdown = -1;
+        const Failing got = failing_at(j, [&] { return roster_guild_flush(w.g); });
+        const int rc = got.rc;
+        const bool failed = got.failed;
         w.drain();
         if (!failed) {
             CHECK(rc == ROSTER_OK);
@@ -423,12 +427,9 @@ long sweep(const Scenario& sc) {
         World w;
         const std::string before = prepare(w, sc);
         const long frames_before = w.frames;
-        g_countdown = k;
-        const int rc = sc.call(w);
-        const bool failed = g_countdown == 0;
-        g_countdown = -1;
-        w.hook = nullptr;
-        w.drain();  // queue mode: what the call delivered, before any check
+        const Failing got = call_failing_at(w, sc, k);
+        const int rc = got.rc;
+        const bool failed = got.failed;
         INFO(std::string(sc.name) << ", allocation " << k << ": " << std::string(roster_status_str(rc)));
         if (!failed) {
             CHECK(rc == ROSTER_OK);
@@ -445,12 +446,11 @@ long sweep(const Scenario& sc) {
                                                           << " | was: "
                                                           << before.substr(at > 40 ? at - 40 : 0, 120));
             CHECK(w.frames == frames_before);
-        } else if (rc == ROSTER_EFLUSH && g_after_eflush == AfterEflush::fail_again) {
-            again += fail_flush_again(sc, k);
-            CHECK(roster_guild_flush(w.g) == ROSTER_OK);
-        } else if (rc == ROSTER_EFLUSH && g_after_eflush != AfterEflush::flush) {
+        } else if (rc == ROSTER_EFLUSH &&
+                   (g_after_eflush == AfterEflush::end_all || g_after_eflush == AfterEflush::move_all)) {
             change_all(w, g_after_eflush == AfterEflush::end_all);
         } else if (rc == ROSTER_EFLUSH) {
+            if (g_after_eflush == AfterEflush::fail_again) again += fail_flush_again(sc, k);
             CHECK(roster_guild_flush(w.g) == ROSTER_OK);
         } else if (!sc.events) {
             FAIL_CHECK("a failed allocation gave " << roster_status_str(rc));
@@ -669,11 +669,10 @@ int append_bytes(const void* data, size_t len, void* user) {
 // roster_guild_save of w, with its sessions, into bytes while allocation
 // k fails; `failed`: whether one did.
 int save_failing_at(World& w, long k, std::vector<unsigned char>& bytes, bool& failed) {
-    g_countdown = k;
-    const int rc = roster_guild_save(w.g, ROSTER_SAVE_SESSIONS, append_bytes, &bytes);
-    failed = g_countdown == 0;
-    g_countdown = -1;
-    return rc;
+    const Failing f =
+        failing_at(k, [&] { return roster_guild_save(w.g, ROSTER_SAVE_SESSIONS, append_bytes, &bytes); });
+    failed = f.failed;
+    return f.rc;
 }
 
 TEST_CASE("snapshot save and load survive a failed allocation at every point") {
@@ -709,10 +708,10 @@ TEST_CASE("snapshot save and load survive a failed allocation at every point") {
         roster_guild* g = nullptr;
         const roster_config c = config();
         const long live_before = g_hook_live;
-        g_countdown = k;
-        const int rc = roster_guild_load_buffer(&g, &c, saved.data(), saved.size());
-        const bool failed = g_countdown == 0;
-        g_countdown = -1;
+        const Failing got =
+            failing_at(k, [&] { return roster_guild_load_buffer(&g, &c, saved.data(), saved.size()); });
+        const int rc = got.rc;
+        const bool failed = got.failed;
         INFO("load, allocation " << k << ": " << roster_status_str(rc));
         if (failed) {
             CHECK(rc == ROSTER_ENOMEM);
@@ -749,10 +748,9 @@ long with_frames_owed(F f) {
     for (long k = 1; k < 20000; ++k) {
         World w;
         populate(w);
-        g_countdown = k;
-        const int rc = roster_list_remove(w.g, 7);
-        const bool failed = g_countdown == 0;
-        g_countdown = -1;
+        const Failing got = failing_at(k, [&] { return roster_list_remove(w.g, 7); });
+        const int rc = got.rc;
+        const bool failed = got.failed;
         if (!failed) break;
         if (rc != ROSTER_EFLUSH) continue;
         ++worlds;
@@ -855,10 +853,9 @@ TEST_CASE("a session a failed flush served, then changed before the next flush, 
         for (long k = 1; k < 20000; ++k) {
             World w;
             populate(w);
-            g_countdown = k;
-            const int rc = w.subscribe(100, 8, {{0, 7}});
-            const bool failed = g_countdown == 0;
-            g_countdown = -1;
+            const Failing got = failing_at(k, [&] { return w.subscribe(100, 8, {{0, 7}}); });
+            const int rc = got.rc;
+            const bool failed = got.failed;
             w.drain();
             if (!failed) break;
             const auto it = w.replicas.find({100, 8});
