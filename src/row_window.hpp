@@ -10,6 +10,15 @@
 // an edge of the buffer it is copied back to the middle (amortised: at most
 // once per chunk-width of drift).
 //
+// In a large pool the rows a flush writes go past the caches
+// (copy_past_cache below). At 100k sessions a flush writes the edges of
+// ~16k windows, a few rows each, scattered over a pool of ~120 MB: ordinary
+// stores first read each line from memory, then leave it dirty in L2 and
+// L3, where it pushes out what the next events read, and nothing reads
+// those rows again before the next flush. In a pool that fits in the cache
+// (13 MB at 10k sessions) the lines are mostly there already, and ordinary
+// stores are the cheaper.
+//
 // The buffers of all chunks are blocks of one RowPool, a slab (slab.hpp):
 // a flush touches thousands of them, and as separate heap blocks each was
 // its own 4 KiB page, so most touches were TLB misses; in one mapping they
@@ -19,17 +28,55 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <new>
 #include <span>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "guild.hpp"
 #include "ids.hpp"
 #include "slab.hpp"
 
 namespace roster {
+
+namespace detail {
+
+// Copies n rows (dst and src must not overlap) with non-temporal stores,
+// which neither read the destination's lines from memory first nor keep
+// them in the caches. Where SSE2 is missing, a plain copy. The stores are
+// weakly ordered: the writing thread sees them at once, other threads after
+// stream_fence() (or any lock, which a host hands the guild over with).
+inline void copy_past_cache(Row* dst, const Row* src, std::size_t n) {
+#if defined(__x86_64__) && defined(__SSE2__)
+    static_assert(sizeof(Row) % 8 == 0 && alignof(Row) >= 8);
+    auto* d = reinterpret_cast<long long*>(dst);
+    for (std::size_t i = 0; i < n * (sizeof(Row) / 8); ++i) {
+        long long v;
+        std::memcpy(&v, reinterpret_cast<const char*>(src) + 8 * i, 8);
+        _mm_stream_si64(d + i, v);
+    }
+    // The stores above are through long long, the rows' later reads
+    // through Row: the compiler must not move those reads before them.
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+#else
+    std::memcpy(dst, src, n * sizeof(Row));
+#endif
+}
+
+// Orders the non-temporal stores made so far before any later store.
+inline void stream_fence() {
+#if defined(__SSE2__)
+    _mm_sfence();
+#endif
+}
+
+}  // namespace detail
 
 // Rows [at, at + len) of the new window are old rows [old, old + len).
 struct KeptRun {
@@ -44,7 +91,12 @@ struct KeptRun {
 // hold ids, not pointers.
 class RowPool {
 public:
-    explicit RowPool(std::uint32_t chunk) : block_(3 * std::size_t{std::max<std::uint32_t>(chunk, 1)}) {}
+    // A pool of at least this many bytes is written past the cache (see
+    // above; the last-level cache of the machine measured is 32 MiB).
+    static constexpr std::size_t stream_from_default = std::size_t{32} << 20;
+
+    explicit RowPool(std::uint32_t chunk, std::size_t stream_from = stream_from_default)
+        : block_(3 * std::size_t{std::max<std::uint32_t>(chunk, 1)}), stream_from_(stream_from) {}
     RowPool(const RowPool&) = delete;
     RowPool& operator=(const RowPool&) = delete;
 
@@ -72,12 +124,15 @@ public:
         free_ = id;
     }
     std::size_t memory_bytes() const { return mem_.bytes(); }
+    // Whether windows write their rows into this pool past the cache.
+    bool past_cache() const { return mem_.bytes() >= stream_from_; }
 
 private:
     std::size_t capacity() const { return mem_.bytes() / (block_ * sizeof(Row)); }
     std::size_t max_blocks() const { return std::min<std::size_t>(nil_id - 1, SIZE_MAX / (block_ * sizeof(Row))); }
 
     std::size_t block_;
+    std::size_t stream_from_;
     detail::SlabMemory mem_;
     std::uint32_t high_ = 0;
     std::uint32_t free_ = nil_id;
@@ -110,9 +165,10 @@ public:
     }
 
     // Requests the lines rebuild(kept, new_len) will write (the rows around
-    // the anchor) and the old rows no kept run covers (a caller may read
-    // them first): a flush issues this a few chunks ahead, so that each
-    // chunk's misses overlap with the work on the ones before it.
+    // the anchor; not in a pool written past the cache) and the old rows no
+    // kept run covers (a caller may read them first): a flush issues this a
+    // few chunks ahead, so that each chunk's misses overlap with the work on
+    // the ones before it.
     void prefetch_rebuild(std::span<const KeptRun> kept, std::uint32_t new_len) const {
         if (block_ == nil_id || kept.empty()) return;
         std::size_t a = 0;
@@ -127,8 +183,10 @@ public:
             if (from < to) rw ? __builtin_prefetch(b + to * sizeof(Row) - 1, 1)
                               : __builtin_prefetch(b + to * sizeof(Row) - 1, 0);
         };
-        lines(new_off, new_off + kept[a].at, 1);
-        lines(new_off + kept[a].at + kept[a].len, new_off + new_len, 1);
+        if (!pool_->past_cache()) {
+            lines(new_off, new_off + kept[a].at, 1);
+            lines(new_off + kept[a].at + kept[a].len, new_off + new_len, 1);
+        }
         std::uint32_t o = 0;
         for (const KeptRun& k : kept) {
             lines(off_ + o, off_ + k.old, 0);
@@ -137,12 +195,15 @@ public:
         lines(off_ + o, off_ + len_, 0);
     }
 
-    // Replaces the rows (at most a chunk of them). May throw std::bad_alloc
-    // (rows unchanged).
+    // Replaces the rows (at most a chunk of them; not rows of this pool).
+    // May throw std::bad_alloc (rows unchanged).
     void assign(std::span<const Row> rows) {
         if (block_ == nil_id) block_ = pool_->allocate();
         off_ = static_cast<std::uint32_t>((cap() - rows.size()) / 2);
-        if (!rows.empty()) std::memmove(base() + off_, rows.data(), rows.size() * sizeof(Row));
+        if (pool_->past_cache())
+            detail::copy_past_cache(base() + off_, rows.data(), rows.size());
+        else if (!rows.empty())
+            std::memcpy(base() + off_, rows.data(), rows.size() * sizeof(Row));
         len_ = static_cast<std::uint32_t>(rows.size());
     }
 
@@ -190,9 +251,10 @@ public:
         }
         // scratch.runs[0, a) are left of the anchor, the rest right of it.
         const std::span<const KeptRun> others(scratch.runs);
-        write(dst, others, 0, a, 0, kept[a].at, scratch.rows.data(), fill);
+        const bool past = pool_->past_cache();
+        write(dst, others, 0, a, 0, kept[a].at, scratch.rows.data(), fill, past);
         write(dst, others, a, others.size(), kept[a].at + kept[a].len, new_len,
-              scratch.rows.data(), fill);
+              scratch.rows.data(), fill, past);
         off_ = static_cast<std::uint32_t>(new_off);
         len_ = new_len;
     }
@@ -205,7 +267,7 @@ public:
     template <class Fill>
     static void compose(Row* dst, std::span<const KeptRun> kept, std::uint32_t new_len,
                         const Row* src, Fill&& fill) {
-        write(dst, kept, 0, kept.size(), 0, new_len, src, fill);
+        write(dst, kept, 0, kept.size(), 0, new_len, src, fill, false);
     }
 
 private:
@@ -213,17 +275,42 @@ private:
     std::size_t cap() const { return pool_->block_rows(); }
 
     // Writes rows [from, to) of the new window at dst[j]: kept runs
-    // runs[r0..r1) (their `old` indexing src), fill(j) elsewhere.
+    // runs[r0..r1) (their `old` indexing src, not overlapping dst's rows
+    // [from, to)), fill(j) elsewhere; past the cache or not (a large
+    // pool's rows, not a scratch buffer about to be read).
     template <class Fill>
     static void write(Row* dst, std::span<const KeptRun> runs, std::size_t r0, std::size_t r1,
-                      std::uint32_t from, std::uint32_t to, const Row* src, Fill& fill) {
+                      std::uint32_t from, std::uint32_t to, const Row* src, Fill& fill,
+                      bool past_cache) {
         std::uint32_t j = from;
         for (std::size_t r = r0; r < r1; ++r) {
-            for (; j < runs[r].at; ++j) dst[j] = fill(j);
-            std::memmove(dst + j, src + runs[r].old, runs[r].len * sizeof(Row));
+            fill_rows(dst, j, runs[r].at, fill, past_cache);
+            j = runs[r].at;
+            if (past_cache)
+                detail::copy_past_cache(dst + j, src + runs[r].old, runs[r].len);
+            else
+                std::memmove(dst + j, src + runs[r].old, runs[r].len * sizeof(Row));
             j += runs[r].len;
         }
-        for (; j < to; ++j) dst[j] = fill(j);
+        fill_rows(dst, j, to, fill, past_cache);
+    }
+    // dst[j] = fill(j) for j in [from, to), ascending; past the cache a few
+    // dozen rows at a time, through a buffer on the stack.
+    template <class Fill>
+    static void fill_rows(Row* dst, std::uint32_t from, std::uint32_t to, Fill& fill,
+                          bool past_cache) {
+        if (!past_cache) {
+            for (; from < to; ++from) dst[from] = fill(from);
+            return;
+        }
+        constexpr std::uint32_t batch = 64;
+        Row buf[batch];
+        while (from < to) {
+            const std::uint32_t k = std::min(to - from, batch);
+            for (std::uint32_t i = 0; i < k; ++i) buf[i] = fill(from + i);
+            detail::copy_past_cache(dst + from, buf, k);
+            from += k;
+        }
     }
 
     RowPool* pool_;

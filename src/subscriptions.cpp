@@ -393,6 +393,11 @@ void Subscriptions::flush_removed_list(ListSubs& ls) {
 }
 
 void Subscriptions::flush_list(ListSubs& ls) {
+    // Cached rows are written past the cache (row_window.hpp): ordered
+    // before anything after the flush, however it ends.
+    struct Fence {
+        ~Fence() { detail::stream_fence(); }
+    } fence;
     Guild& g = engine_.guild_;
     list_id_ = ls.id;
     g.counts(ls.id, &member_count_, &online_count_);
