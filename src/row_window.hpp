@@ -92,8 +92,13 @@ struct KeptRun {
 class RowPool {
 public:
     // A pool of at least this many bytes is written past the cache (see
-    // above; the last-level cache of the machine measured is 32 MiB).
+    // above; the last-level cache of the machine measured is 32 MiB). A
+    // test build may set it (0: every pool).
+#ifdef ROSTER_ROWS_PAST_CACHE_FROM
+    static constexpr std::size_t stream_from_default = ROSTER_ROWS_PAST_CACHE_FROM;
+#else
     static constexpr std::size_t stream_from_default = std::size_t{32} << 20;
+#endif
 
     explicit RowPool(std::uint32_t chunk, std::size_t stream_from = stream_from_default)
         : block_(3 * std::size_t{std::max<std::uint32_t>(chunk, 1)}), stream_from_(stream_from) {}

@@ -26,6 +26,7 @@
 
 #define COUNTDOWN_NEW_SHARED
 #include "countdown_new.hpp"
+#include "row_window.hpp"
 
 namespace {
 
@@ -188,6 +189,15 @@ void drive(roster_guild* g, const Counting& c, Seen& seen, std::uint64_t members
 }  // namespace
 
 TEST_SUITE("allocator") {
+
+TEST_CASE("this program writes every chunk's cached rows past the cache") {
+    // Its session sweeps then check, replica by replica, the path that
+    // otherwise only pools of 32 MiB and more take (see tests/meson.build).
+    CHECK(roster::RowPool::stream_from_default == 0);
+    roster::RowPool pool(4);
+    (void)pool.allocate();
+    CHECK(pool.past_cache());
+}
 
 TEST_CASE("a guild on counting hooks: every block back, none from elsewhere, stats exact") {
     REQUIRE(g_via_hooks);
