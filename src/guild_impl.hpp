@@ -1309,12 +1309,12 @@ struct Guild::Impl {
         for (std::uint32_t r : old) --holders_of[r].count;
     }
     // Installs staged roles in the member at slot s, keeping the index.
+    // The index learns the change first, from the member's roles and the
+    // staged ones, so that nothing is copied (a copy of more than two
+    // roles would allocate, and this cannot fail).
     void install_roles_indexed(Member& m, Roles& staged) noexcept {
-        const std::span<const std::uint32_t> old = roles_of(m);
-        RoleSlots before(old.begin(), old.end());  // inline room for two
+        note_roles(slot_of(m), roles_of(m), staged.view());
         install_roles(m, staged);
-        note_roles(slot_of(m), std::span<const std::uint32_t>(before.data(), before.size()),
-                   roles_of(m));
     }
     // Rebuilds the whole index from the member records (a loaded guild).
     void rebuild_holders() {

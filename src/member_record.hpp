@@ -191,6 +191,11 @@ struct Roles {
     }
 
     explicit Roles(const RoleSlots& r) : Roles(std::span<const std::uint32_t>(r.data(), r.size())) {}
+    // The staged role slots (ascending, as given).
+    std::span<const std::uint32_t> view() const {
+        return block ? std::span<const std::uint32_t>(block + 1, block[0])
+                     : std::span<const std::uint32_t>(inl, n);
+    }
     explicit Roles(std::span<const std::uint32_t> slots) {
         if (slots.size() <= 2) {
             n = static_cast<std::uint8_t>(slots.size());

@@ -229,6 +229,26 @@ TEST_CASE("every event survives a failed allocation at every point") {
     CHECK(points > 0);
 }
 
+TEST_CASE("changing the roles of a member holding three survives a failed allocation at every point") {
+    // Member 60 holds roles 10, 11 and 12 (a roles block, not inline). The
+    // holder index was told the change from a copy of the old roles made
+    // inside a noexcept step: when that copy could not allocate, the
+    // process ended (found by fuzz_oom).
+    const roster::Vec<std::uint64_t> r11_12 = {11, 12}, r10 = {10};
+    roster::Vec<std::pair<const char*, std::function<Error(Guild&)>>> events = {
+        {"set two of three roles", [&](Guild& g) { return g.set_roles(60, r11_12); }},
+        {"set one of three roles", [&](Guild& g) { return g.set_roles(60, r10); }},
+        {"remove one of three roles", [](Guild& g) { return g.remove_member_role(60, 11); }},
+        {"replace a member holding three roles",
+         [&](Guild& g) { return g.upsert_member(60, "member-0060-renamed-long-name", r10, Status::idle, true); }},
+    };
+    int points = 0;
+    for (std::uint64_t n : {60, 61, 62, 63, 64, 1000})
+        for (auto& [what, event] : events) points += exercise(what, n, event);
+    MESSAGE("allocation failure points exercised: " << points);
+    CHECK(points > 0);
+}
+
 TEST_CASE("a reorder that rebuilds section trees survives a failed allocation at every point") {
     const roster::Vec<std::uint64_t> ids = {10, 11};
     const roster::Vec<std::int32_t> swapped = {3, 5};
