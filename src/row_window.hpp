@@ -205,10 +205,7 @@ public:
     void assign(std::span<const Row> rows) {
         if (block_ == nil_id) block_ = pool_->allocate();
         off_ = static_cast<std::uint32_t>((cap() - rows.size()) / 2);
-        if (pool_->past_cache())
-            detail::copy_past_cache(base() + off_, rows.data(), rows.size());
-        else if (!rows.empty())
-            std::memcpy(base() + off_, rows.data(), rows.size() * sizeof(Row));
+        copy_rows(base() + off_, rows.data(), rows.size(), pool_->past_cache());
         len_ = static_cast<std::uint32_t>(rows.size());
     }
 
@@ -291,13 +288,17 @@ private:
         for (std::size_t r = r0; r < r1; ++r) {
             fill_rows(dst, j, runs[r].at, fill, past_cache);
             j = runs[r].at;
-            if (past_cache)
-                detail::copy_past_cache(dst + j, src + runs[r].old, runs[r].len);
-            else
-                std::memmove(dst + j, src + runs[r].old, runs[r].len * sizeof(Row));
+            copy_rows(dst + j, src + runs[r].old, runs[r].len, past_cache);
             j += runs[r].len;
         }
         fill_rows(dst, j, to, fill, past_cache);
+    }
+    // n rows from src to dst (not overlapping), past the cache or not.
+    static void copy_rows(Row* dst, const Row* src, std::size_t n, bool past_cache) {
+        if (past_cache)
+            detail::copy_past_cache(dst, src, n);
+        else if (n)
+            std::memcpy(dst, src, n * sizeof(Row));
     }
     // dst[j] = fill(j) for j in [from, to), ascending; past the cache a few
     // dozen rows at a time, through a buffer on the stack.
@@ -313,7 +314,7 @@ private:
         while (from < to) {
             const std::uint32_t k = std::min(to - from, batch);
             for (std::uint32_t i = 0; i < k; ++i) buf[i] = fill(from + i);
-            detail::copy_past_cache(dst + from, buf, k);
+            copy_rows(dst + from, buf, k, true);
             from += k;
         }
     }
