@@ -3,6 +3,7 @@
 // plans need, the scripts written into the ops arena, and the cached rows
 // rebuilt; or, without a row map, each chunk read whole and diffed.
 #include <cstring>
+#include <limits>
 
 #include "subscriptions_state.hpp"
 
@@ -48,13 +49,17 @@ void Subscriptions::take_kept(ListSubs& ls, Chunk& c) {
 // when its plans are applied (read for every chunk of a flush at once, at
 // 100k sessions they were megabytes, and the first chunks' had left the
 // cache by their turn). Without a map (a reset or lost flush), each chunk
-// is read whole and diffed.
-void Subscriptions::refresh_kept(ListSubs& ls) {
+// is read whole and diffed. After each block, the audiences whose last
+// chunk it reached get their frames (when d.on), and the ops no one needs
+// any more leave the arenas.
+void Subscriptions::refresh_kept(ListSubs& ls, Delivery& d) {
     // Held chunks came in order; kept chunks of pending sessions that no
     // audience holds come after them.
     if (!std::is_sorted(work_.begin(), work_.end())) std::sort(work_.begin(), work_.end());
     if (slot_.size() < cfg_.chunk) slot_.resize(cfg_.chunk);
-    constexpr std::size_t block = 64;
+    arena_chunks_.reserve(work_.size());
+    std::size_t pointed = 0;  // arena_chunks_ before it point at their items
+    const std::size_t block = std::max<std::uint32_t>(cfg_.refresh_block, 1);
     for (std::size_t b = 0; b < work_.size(); b += block) {
         const std::size_t end = std::min(work_.size(), b + block);
         bool mapped = ls.mapped;
@@ -83,11 +88,14 @@ void Subscriptions::refresh_kept(ListSubs& ls) {
             }
             Chunk* c = work_[i].second;
             c->ops0 = static_cast<std::uint32_t>(ops_arena_.size());
+            c->items0 = static_cast<std::uint32_t>(items_arena_.size());
             if (mapped)
                 apply_plan(*c, planner_[c->plan]);
             else
                 refresh_full(ls, *c, true);
             c->nops = static_cast<std::uint32_t>(ops_arena_.size()) - c->ops0;
+            c->nitems = static_cast<std::uint32_t>(items_arena_.size()) - c->items0;
+            if (c->nops) arena_chunks_.push_back(c);  // reserved
 #ifndef NDEBUG
             // The plan and the row map must agree with the list.
             const auto [s, e] = window(*c);
@@ -100,13 +108,60 @@ void Subscriptions::refresh_kept(ListSubs& ls) {
             if (!same) std::abort();
 #endif
         }
+        // Items were appended in op order: point each new op at its own
+        // (every op, if the items arena moved).
+        if (items_arena_.data() != items_base_) {
+            items_base_ = items_arena_.data();
+            pointed = 0;
+        }
+        for (; pointed < arena_chunks_.size(); ++pointed) point_items(*arena_chunks_[pointed]);
+        if (d.on) deliver_through(ls, d, work_[end - 1].first);
+        if (ops_arena_.size() + items_arena_.size() >= compact_at_) {
+            compact_arenas();
+            pointed = arena_chunks_.size();
+        }
     }
-    // Items were appended in op order: point each op at its own.
-    std::size_t off = 0;
-    for (roster_op& op : ops_arena_) {
-        op.items = op.item_count ? items_arena_.data() + off : nullptr;
-        off += op.item_count;
+    if (d.on) deliver_through(ls, d, std::numeric_limits<std::uint32_t>::max());
+}
+
+// Chunk c's ops point at their items.
+void Subscriptions::point_items(const Chunk& c) {
+    const roster_row* item = items_arena_.data() + c.items0;
+    roster_op* op = ops_arena_.data() + c.ops0;
+    for (std::uint32_t i = 0; i < c.nops; ++i, ++op) {
+        op->items = op->item_count ? item : nullptr;
+        item += op->item_count;
     }
+}
+
+// Drops the ops (and items) of chunks every holder has had its frame of,
+// unless a pending session keeps the chunk; moves the rest to the front.
+// Then the arenas may grow to twice what is left before the next
+// compaction (amortised O(1) an op, however many chunks stay needed).
+void Subscriptions::compact_arenas() {
+    std::size_t n = 0, ops = 0, items = 0;
+    for (Chunk* c : arena_chunks_) {
+        if (c->unsent == 0 && c->kept_pending != flush_no_) {
+            c->ops0 = c->nops = c->items0 = c->nitems = 0;
+            continue;
+        }
+        if (c->ops0 != ops)
+            std::memmove(ops_arena_.data() + ops, ops_arena_.data() + c->ops0,
+                         std::size_t{c->nops} * sizeof(roster_op));
+        if (c->items0 != items)
+            std::memmove(items_arena_.data() + items, items_arena_.data() + c->items0,
+                         std::size_t{c->nitems} * sizeof(roster_row));
+        c->ops0 = static_cast<std::uint32_t>(ops);
+        c->items0 = static_cast<std::uint32_t>(items);
+        ops += c->nops;
+        items += c->nitems;
+        arena_chunks_[n++] = c;
+        point_items(*c);
+    }
+    arena_chunks_.resize(n);  // shrinks: cannot throw
+    ops_arena_.erase_from(ops_arena_.data() + ops);
+    items_arena_.erase_from(items_arena_.data() + items);
+    compact_at_ = std::max<std::size_t>(cfg_.ops_compact_from, 2 * (ops + items));
 }
 
 void Subscriptions::add(std::uint32_t kind, std::uint32_t index, std::uint32_t end,

@@ -30,6 +30,17 @@ struct SessionConfig {
     // Rows that leave the end of the list inside a held chunk get a DELETE,
     // for clients that never resize their rows (docs/frames.md §10).
     bool tail_deletes = false;
+    // Tuning of a flush, not behaviour (tests set them low, so that small
+    // lists take the paths large ones do): kept chunks refreshed a block
+    // at a time, and the ops and items (24 bytes each) a flush holds
+    // before it drops those every holder has had.
+#if defined(ROSTER_REFRESH_BLOCK) && defined(ROSTER_OPS_COMPACT_FROM)
+    std::uint32_t refresh_block = ROSTER_REFRESH_BLOCK;
+    std::uint32_t ops_compact_from = ROSTER_OPS_COMPACT_FROM;
+#else
+    std::uint32_t refresh_block = 64;
+    std::uint32_t ops_compact_from = 8192;
+#endif
 };
 
 struct Range {

@@ -103,6 +103,7 @@ void Subscriptions::join_audience(ListSubs& ls, Session& s, SessionList& sl) {
             ls.hold(c);
             if (c != a->cached.back()) ++c->mid_refs;
         }
+        ListSubs::link_last(a);
     }
     sl.audience = a;
     sl.slot = a->members.size();
@@ -122,6 +123,7 @@ void Subscriptions::leave_audience(ListSubs& ls, SessionList& sl) noexcept {
     if (!a->members.empty()) return;
     // Chunks whose refs drop to 0 stay cached until the flush ends: a
     // pending session may still keep them.
+    ListSubs::unlink_last(a);
     for (Chunk* c : a->cached) {
         if (c != a->cached.back()) --c->mid_refs;
         ls.release(c);
@@ -436,12 +438,15 @@ void Subscriptions::flush_list(ListSubs& ls) {
 
     // Ops of every chunk someone keeps, once per flush. When the list did
     // not change (only subscriptions did), steady audiences get nothing.
-    // (Chunks and audiences are heap objects, thousands of them: the passes
-    // over them request a few ahead.)
+    // (Chunks are heap objects, thousands of them: the pass over them
+    // requests a few ahead.)
     const bool list_changed = edited || counts_changed || ls.lost;
     work_.clear();
     ops_arena_.clear();
     items_arena_.clear();
+    arena_chunks_.clear();
+    items_base_ = nullptr;
+    compact_at_ = cfg_.ops_compact_from;
     if (list_changed)
         for (std::size_t i = 0; i < ls.held.size(); ++i) {
             if (i + 4 < ls.held.size()) __builtin_prefetch(ls.held[i + 4].second);
@@ -455,50 +460,19 @@ void Subscriptions::flush_list(ListSubs& ls) {
                     c->kept_pending = flush_no_;
                     take_kept(ls, *c);
                 }
-    refresh_kept(ls);
+    // The kept chunks' ops; each audience's frame goes as soon as its
+    // last chunk's are done (the sink may unsubscribe or remove sessions:
+    // that waits until delivery ends, so the audiences stay as they are).
+    Delivery d;
+    d.on = list_changed;
+    d.counts_changed = counts_changed;
+    refresh_kept(ls, d);
     // Current rows of chunks someone gets anew (after the kept ones: a chunk
     // both kept and new must be diffed against its old rows first).
     for (auto [s, sl] : ls.pending)
         for (std::uint32_t k : sl->wanted)
             if (sl->stale || !sorted_contains(sl->held, k)) refresh_chunk(ls, k);
 
-    if (list_changed) {
-        const Vec<Audience*> order = ls.live_order();  // the sink may unsubscribe
-        for (std::size_t i = 0; i < order.size(); ++i) {
-            // Audiences, their chunks' records and their session ids are
-            // cold by now (at 100k sessions each was a miss waited for in
-            // turn): each audience is requested 4 ahead (both its lines),
-            // and once it has arrived, 2 ahead, what it points to.
-            if (i + 4 < order.size()) {
-                const char* p = reinterpret_cast<const char*>(order[i + 4]);
-                __builtin_prefetch(p);
-                __builtin_prefetch(p + sizeof(Audience) - 1);
-            }
-            if (i + 2 < order.size()) {
-                for (const Chunk* c : order[i + 2]->cached) __builtin_prefetch(&c->nops);
-                __builtin_prefetch(order[i + 2]->ids.data());
-            }
-            const Audience* a = order[i];
-            items_.clear();
-            ops_.clear();
-            run_items_.clear();
-            // One chunk with news (the usual case): its ops are the frame's.
-            const Chunk* only = nullptr;
-            std::size_t with_ops = 0;
-            for (const Chunk* c : a->cached)
-                if (c->nops) {
-                    only = c;
-                    ++with_ops;
-                }
-            if (with_ops == 1) {
-                send(ls, counts_changed, audience_ids(*a),
-                     std::span<const roster_op>(ops_arena_.data() + only->ops0, only->nops));
-                continue;
-            }
-            emit_held_ops(a->cached);
-            send(ls, counts_changed, audience_ids(*a));
-        }
-    }
     Vec<std::uint32_t> dropped, kept, fresh;
     Vec<const Chunk*> kept_chunks;
     // By index: the sink may unsubscribe, which reserves room in ls.pending.
@@ -592,6 +566,56 @@ void Subscriptions::settle(ListSubs& ls, Session& s, SessionList& sl) {
     sl.served = false;
     sl.stale = false;
     sl.pending = false;
+}
+
+// The frames of the audiences whose last chunk is k or before, chunk by
+// chunk. (Chunks and audiences are heap objects, thousands of them, cold
+// by now at 100k sessions: each chunk is requested 8 ahead, its first
+// audience 4 ahead (both lines), and what that audience points to 2
+// ahead.)
+void Subscriptions::deliver_through(ListSubs& ls, Delivery& d, std::uint32_t k) {
+    const auto& held = ls.held;
+    for (; d.next < held.size() && held[d.next].first <= k; ++d.next) {
+        const std::size_t i = d.next;
+        if (i + 8 < held.size()) __builtin_prefetch(&held[i + 8].second->last_head);
+        if (i + 4 < held.size())
+            if (const Audience* a = held[i + 4].second->last_head) {
+                const char* p = reinterpret_cast<const char*>(a);
+                __builtin_prefetch(p);
+                __builtin_prefetch(p + sizeof(Audience) - 1);
+            }
+        if (i + 2 < held.size())
+            if (const Audience* a = held[i + 2].second->last_head) {
+                for (const Chunk* c : a->cached) __builtin_prefetch(&c->nops);
+                __builtin_prefetch(a->ids.data());
+            }
+        for (const Audience* a = held[i].second->last_head; a; a = a->last_next)
+            send_audience(ls, d.counts_changed, *a);
+    }
+}
+
+// Audience a's frame: the ops of the chunks it holds.
+void Subscriptions::send_audience(ListSubs& ls, bool counts_changed, const Audience& a) {
+    // One chunk with news (the usual case): its ops are the frame's.
+    const Chunk* only = nullptr;
+    std::size_t with_ops = 0;
+    for (Chunk* c : a.cached) {
+        --c->unsent;
+        if (c->nops) {
+            only = c;
+            ++with_ops;
+        }
+    }
+    if (with_ops == 1) {
+        send(ls, counts_changed, audience_ids(a),
+             std::span<const roster_op>(ops_arena_.data() + only->ops0, only->nops));
+        return;
+    }
+    items_.clear();
+    ops_.clear();
+    run_items_.clear();
+    emit_held_ops(a.cached);
+    send(ls, counts_changed, audience_ids(a));
 }
 
 void Subscriptions::emit_chunk_ops(const Chunk& c) {
@@ -794,6 +818,19 @@ bool Subscriptions::check_invariants(std::string* why) const {
         }
         for (const auto& [k, n] : refs)
             if (!ls.chunks.count(k)) return fail("held chunk not cached");
+        // Each audience is listed once, in creation order, under its last
+        // chunk.
+        std::size_t listed = 0;
+        for (const auto& [k, c] : ls.chunks) {
+            const Audience* prev = nullptr;
+            for (const Audience* a = c.last_head; a; prev = a, a = a->last_next) {
+                if (a->cached.empty() || a->cached.back() != &c || a->last_prev != prev ||
+                    (prev && prev->at >= a->at) || ++listed > ls.audiences.size())
+                    return fail("audiences by last chunk");
+            }
+            if (c.last_tail != prev) return fail("audiences by last chunk: tail");
+        }
+        if (listed != ls.audiences.size()) return fail("audiences by last chunk: count");
         if (ls.held.size() != refs.size()) return fail("held chunks: wrong count");
         for (std::size_t j = 0; j < ls.held.size(); ++j) {
             const auto [k, c] = ls.held[j];

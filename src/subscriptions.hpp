@@ -118,7 +118,18 @@ private:
     std::pair<std::uint32_t, std::uint32_t> window(const Chunk& c) const;
     bool affected(const ListSubs& ls, const Chunk& c) const;
     void take_kept(ListSubs& ls, Chunk& c);
-    void refresh_kept(ListSubs& ls);
+    // Delivery to the audiences while refresh_kept goes: each gets its
+    // frame as soon as its last chunk's ops are done.
+    struct Delivery {
+        bool on = false;             // the list changed: audiences get frames
+        bool counts_changed = false;
+        std::size_t next = 0;        // next held chunk whose audiences wait
+    };
+    void refresh_kept(ListSubs& ls, Delivery& d);
+    void deliver_through(ListSubs& ls, Delivery& d, std::uint32_t k);
+    void send_audience(ListSubs& ls, bool counts_changed, const Audience& a);
+    void point_items(const Chunk& c);
+    void compact_arenas();
     void refresh_full(ListSubs& ls, Chunk& c, bool kept);
     void apply_plan(Chunk& c, const WindowPlan& p);
     template <class RowOf>
@@ -160,14 +171,22 @@ private:
     Vec<Row> fetched_;      // the rows planner_ asked for
     Vec<std::uint32_t> slot_;  // per row of a window: its index in the plan's rows
     RowWindow::Scratch window_scratch_;
-    // Every chunk's ops of the list being flushed (and their items, in op
-    // order): written in one stream, so no chunk's own buffers go cold
-    // between computing its ops and sending them. Below 2 MiB they are
-    // malloc's blocks, which reuse pages already touched: as mappings, the
-    // flushes that grew them first-touched fresh pages (W2 at 1M / 10k:
-    // two flushes 0.3 ms slower).
+    // The ops of the list's chunks (and their items, in op order), written
+    // in one stream, so no chunk's own buffers go cold between computing
+    // its ops and sending them. A chunk's ops stay while an audience that
+    // holds it (or a pending session that keeps it) has not had its
+    // frame; the arenas are compacted once they pass compact_at_, so they
+    // stay a few hundred KiB however many chunks a flush changes (at 100k
+    // sessions all of them were ~9 MB a flush, dirty in the cache, pushing
+    // out what the next events read). Below 2 MiB they are malloc's
+    // blocks, which reuse pages already touched: as mappings, the flushes
+    // that grew them first-touched fresh pages (W2 at 1M / 10k: two
+    // flushes 0.3 ms slower).
     PodBuffer<roster_op, detail::SlabMemory::huge_threshold> ops_arena_;
     PodBuffer<roster_row, detail::SlabMemory::huge_threshold> items_arena_;
+    Vec<Chunk*> arena_chunks_;  // the chunks with ops in the arenas, in arena order
+    const roster_row* items_base_ = nullptr;  // items_arena_'s data() the ops point into
+    std::size_t compact_at_ = 0;  // from cfg_.ops_compact_from up
     Vec<roster_row> items_;      // items of the frame being built
     Vec<roster_op> ops_;         // ops of the frame being built
     // Ops of the frame whose items are in items_ (SYNC runs): op index and

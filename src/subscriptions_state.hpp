@@ -55,6 +55,12 @@ struct Subscriptions::Chunk {
     // This flush's ops for holders that keep it: ops_arena_[ops0, ops0 +
     // nops), ready to copy into a frame (or to be one).
     std::uint32_t ops0 = 0, nops = 0;
+    // Their items: items_arena_[items0, items0 + nitems), in op order.
+    std::uint32_t items0 = 0, nitems = 0;
+    // Audiences holding it that have not had this flush's frame yet: once
+    // none has (and no pending session keeps it), its ops are dropped
+    // from the arenas (see Subscriptions::compact_arenas).
+    std::uint32_t unsent = 0;
     std::uint32_t plan = 0;    // this flush's plan (WindowPlanner index)
     // With tail deletes: this flush's ops are the DELETEs of every row the
     // chunk held, now past the end of the list. A frame sends them before
@@ -64,12 +70,18 @@ struct Subscriptions::Chunk {
     // Next in its list's `unheld` chain (see ListSubs::unheld).
     Chunk* next_unheld = nullptr;
     bool listed_unheld = false;
+    // The audiences whose last chunk it is, in the order they were formed
+    // (Audience::last_prev / last_next): a flush delivers their frames as
+    // soon as this chunk's ops are done.
+    Audience* last_head = nullptr;
+    Audience* last_tail = nullptr;
 
     explicit Chunk(RowPool& pool) : rows(pool) {}
 
     void start(std::uint64_t flush) {
         stamp = flush;
-        ops0 = nops = 0;
+        ops0 = nops = items0 = nitems = 0;
+        unsent = refs;
         tail = false;
     }
 };
@@ -108,6 +120,10 @@ struct Subscriptions::Audience {
     Vec<std::pair<Session*, SessionList*>> members;
     Vec<std::uint64_t> ids;  // members' session ids, same order
     std::size_t at = 0;      // its index in ListSubs::order
+    // Neighbours among the audiences with the same last chunk (see
+    // Chunk::last_head).
+    Audience* last_prev = nullptr;
+    Audience* last_next = nullptr;
 };
 
 // Bookkeeping that a failing call must not leave half-done is changed only
@@ -196,6 +212,20 @@ struct Subscriptions::ListSubs {
     void each_audience(F&& f) const {
         for (const Audience* a : order)
             if (a) f(*a);
+    }
+    // Lists audience a under its last chunk, or takes it off. Cannot fail.
+    static void link_last(Audience* a) noexcept {
+        Chunk* c = a->cached.back();
+        a->last_prev = c->last_tail;
+        a->last_next = nullptr;
+        (c->last_tail ? c->last_tail->last_next : c->last_head) = a;
+        c->last_tail = a;
+    }
+    static void unlink_last(Audience* a) noexcept {
+        Chunk* c = a->cached.back();
+        (a->last_prev ? a->last_prev->last_next : c->last_head) = a->last_next;
+        (a->last_next ? a->last_next->last_prev : c->last_tail) = a->last_prev;
+        a->last_prev = a->last_next = nullptr;
     }
     // The hole at `at`, left by an audience already erased from `audiences`.
     void unlist(std::size_t at) noexcept {

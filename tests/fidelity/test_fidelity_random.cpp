@@ -147,6 +147,11 @@ private:
         s.max_ranges = 3;
         s.max_lists = 5;
         s.max_sessions = static_cast<std::uint32_t>(p.sessions);
+        // Small blocks, so that audiences get their frames between blocks
+        // of a flush, and arenas compacted after every block (or soon),
+        // as at 100k sessions.
+        s.refresh_block = 1 + static_cast<std::uint32_t>(p.seed % 4);
+        s.ops_compact_from = static_cast<std::uint32_t>(p.seed % 3 * 8);
         return s;
     }
 

@@ -664,11 +664,12 @@ TEST_CASE("inside the sink: unsubscribing is allowed; its INVALIDATE comes in th
     CLEAN(h);
 }
 
-// An audience that empties leaves a hole in the list's audience order,
-// closed once holes are half of it: frames still go out in the order the
-// audiences were made, before and after the holes are closed, and the
-// audiences made afterwards come last.
-TEST_CASE("sessions leaving many audiences: frames keep the audiences' order") {
+// Audiences get their frames by their last chunk (each as soon as that
+// chunk's ops are done), those with the same last chunk in the order they
+// were made. An audience that empties leaves a hole in the list's audience
+// order, closed once holes are half of it: the order stays, before and
+// after the holes are closed, and so does a snapshot's.
+TEST_CASE("sessions leaving many audiences: frames go by last chunk, then the audiences' order") {
     Harness h({}, chunked(1));
     fill(h, 1, 14);
     // session s alone on row s: ten audiences, made in order 1..10
@@ -697,12 +698,23 @@ TEST_CASE("sessions leaving many audiences: frames keep the audiences' order") {
     // a sixth: the holes are closed
     REQUIRE(h.remove_session(6) == Error::ok);
     CHECK(delivered() == Got{{1}, {3}, {8}, {10}});
-    // a new audience comes last; a session on a row held already joins
-    // that row's audience, in its place
+    // a new audience goes by its last chunk; a session on a row held
+    // already joins that row's audience, in its place
     REQUIRE(h.subscribe(11, 0, {{2, 2}}) == Error::ok);
     REQUIRE(h.subscribe(12, 0, {{8, 8}}) == Error::ok);
     h.take();
-    CHECK(delivered() == Got{{1}, {3}, {8, 12}, {10}, {11}});
+    CHECK(delivered() == Got{{1}, {11}, {3}, {8, 12}, {10}});
+    // audiences ending on the same chunk: in the order they were made
+    REQUIRE(h.subscribe(13, 0, {{0, 0}, {8, 8}}) == Error::ok);
+    REQUIRE(h.subscribe(14, 0, {{5, 5}, {8, 8}}) == Error::ok);
+    REQUIRE(h.subscribe(15, 0, {{1, 1}, {8, 8}}) == Error::ok);
+    h.take();
+    CHECK(delivered() == Got{{1}, {11}, {3}, {8, 12}, {13}, {14}, {15}, {10}});
+    // the one made first leaves: the others keep their places
+    REQUIRE(h.remove_session(8) == Error::ok);
+    REQUIRE(h.remove_session(12) == Error::ok);
+    REQUIRE(h.remove_session(14) == Error::ok);
+    CHECK(delivered() == Got{{1}, {11}, {3}, {13}, {15}, {10}});
     h.hook = {};
     CHECK(h.engine().session_count() == 6);
     CLEAN(h);
