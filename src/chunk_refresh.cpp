@@ -49,9 +49,10 @@ void Subscriptions::take_kept(ListSubs& ls, Chunk& c) {
 // when its plans are applied (read for every chunk of a flush at once, at
 // 100k sessions they were megabytes, and the first chunks' had left the
 // cache by their turn). Without a map (a reset or lost flush), each chunk
-// is read whole and diffed. After each block, the audiences whose last
-// chunk it reached get their frames (when d.on), and the ops no one needs
-// any more leave the arenas.
+// is read whole and diffed. Then the audiences get their frames (when
+// d.on); or, if the arenas fill up first, those whose last chunk a block
+// reached get theirs after it, and the ops no one needs any more leave
+// the arenas.
 void Subscriptions::refresh_kept(ListSubs& ls, Delivery& d) {
     // Held chunks came in order; kept chunks of pending sessions that no
     // audience holds come after them.
@@ -115,13 +116,21 @@ void Subscriptions::refresh_kept(ListSubs& ls, Delivery& d) {
             pointed = 0;
         }
         for (; pointed < arena_chunks_.size(); ++pointed) point_items(*arena_chunks_[pointed]);
-        if (d.on) deliver_through(ls, d, work_[end - 1].first);
+        // Once the arenas are full, the audiences the chunks so far complete
+        // get their frames (from now on by last chunk), and what they leave
+        // is dropped.
         if (ops_arena_.size() + items_arena_.size() >= compact_at_) {
+            d.by_last = true;
+            if (d.on) deliver_through(ls, d, work_[end - 1].first);
             compact_arenas();
             pointed = arena_chunks_.size();
         }
     }
-    if (d.on) deliver_through(ls, d, std::numeric_limits<std::uint32_t>::max());
+    if (!d.on) return;
+    if (d.by_last)
+        deliver_through(ls, d, std::numeric_limits<std::uint32_t>::max());
+    else
+        deliver_in_order(ls, d);
 }
 
 // Chunk c's ops point at their items.

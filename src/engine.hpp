@@ -39,7 +39,7 @@ struct SessionConfig {
     std::uint32_t ops_compact_from = ROSTER_OPS_COMPACT_FROM;
 #else
     std::uint32_t refresh_block = 64;
-    std::uint32_t ops_compact_from = 8192;
+    std::uint32_t ops_compact_from = 32768;
 #endif
 };
 

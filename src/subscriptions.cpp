@@ -460,12 +460,13 @@ void Subscriptions::flush_list(ListSubs& ls) {
                     c->kept_pending = flush_no_;
                     take_kept(ls, *c);
                 }
-    // The kept chunks' ops; each audience's frame goes as soon as its
-    // last chunk's are done (the sink may unsubscribe or remove sessions:
-    // that waits until delivery ends, so the audiences stay as they are).
+    // The kept chunks' ops and the audiences' frames (the sink may
+    // unsubscribe or remove sessions: that waits until delivery ends, so
+    // the audiences stay as they are).
     Delivery d;
     d.on = list_changed;
     d.counts_changed = counts_changed;
+    d.by_last = cfg_.ops_compact_from == 0;  // arenas of no room: full from the start
     refresh_kept(ls, d);
     // Current rows of chunks someone gets anew (after the kept ones: a chunk
     // both kept and new must be diffed against its old rows first).
@@ -568,24 +569,43 @@ void Subscriptions::settle(ListSubs& ls, Session& s, SessionList& sl) {
     sl.pending = false;
 }
 
+// Every audience's frame, in the order the audiences were made. (They are
+// heap objects, thousands of them, cold by now at 100k sessions: each is
+// requested 4 ahead (both its lines), and once it has arrived, 2 ahead,
+// what it points to.)
+void Subscriptions::deliver_in_order(ListSubs& ls, const Delivery& d) {
+    const Vec<Audience*> order = ls.live_order();  // the sink may unsubscribe
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        if (i + 4 < order.size()) {
+            const char* p = reinterpret_cast<const char*>(order[i + 4]);
+            __builtin_prefetch(p);
+            __builtin_prefetch(p + sizeof(Audience) - 1);
+        }
+        if (i + 2 < order.size()) {
+            for (const Chunk* c : order[i + 2]->cached) __builtin_prefetch(&c->nops);
+            __builtin_prefetch(order[i + 2]->ids.data());
+        }
+        send_audience(ls, d.counts_changed, *order[i]);
+    }
+}
+
 // The frames of the audiences whose last chunk is k or before, chunk by
-// chunk. (Chunks and audiences are heap objects, thousands of them, cold
-// by now at 100k sessions: each chunk is requested 8 ahead, its first
-// audience 4 ahead (both lines), and what that audience points to 2
+// chunk. (Chunks and audiences are requested ahead, as above: each chunk
+// 16 ahead, its first audience 8 ahead, what that audience points to 4
 // ahead.)
 void Subscriptions::deliver_through(ListSubs& ls, Delivery& d, std::uint32_t k) {
     const auto& held = ls.held;
     for (; d.next < held.size() && held[d.next].first <= k; ++d.next) {
         const std::size_t i = d.next;
-        if (i + 8 < held.size()) __builtin_prefetch(&held[i + 8].second->last_head);
-        if (i + 4 < held.size())
-            if (const Audience* a = held[i + 4].second->last_head) {
+        if (i + 16 < held.size()) __builtin_prefetch(&held[i + 16].second->last_head);
+        if (i + 8 < held.size())
+            if (const Audience* a = held[i + 8].second->last_head) {
                 const char* p = reinterpret_cast<const char*>(a);
                 __builtin_prefetch(p);
                 __builtin_prefetch(p + sizeof(Audience) - 1);
             }
-        if (i + 2 < held.size())
-            if (const Audience* a = held[i + 2].second->last_head) {
+        if (i + 4 < held.size())
+            if (const Audience* a = held[i + 4].second->last_head) {
                 for (const Chunk* c : a->cached) __builtin_prefetch(&c->nops);
                 __builtin_prefetch(a->ids.data());
             }

@@ -118,15 +118,21 @@ private:
     std::pair<std::uint32_t, std::uint32_t> window(const Chunk& c) const;
     bool affected(const ListSubs& ls, const Chunk& c) const;
     void take_kept(ListSubs& ls, Chunk& c);
-    // Delivery to the audiences while refresh_kept goes: each gets its
-    // frame as soon as its last chunk's ops are done.
+    // Delivery to the audiences. When every chunk's ops fit in the arenas
+    // (below cfg_.ops_compact_from), once they are all done, in the order
+    // the audiences were made: that order is their order in memory, which
+    // a pass over thousands of cold audiences gains from. When they do not
+    // fit, by last chunk, each audience as soon as its last chunk's ops
+    // are done, so that the ops no one waits for can go.
     struct Delivery {
         bool on = false;             // the list changed: audiences get frames
         bool counts_changed = false;
-        std::size_t next = 0;        // next held chunk whose audiences wait
+        bool by_last = false;        // the arenas filled up: by last chunk
+        std::size_t next = 0;        // by last chunk: next held chunk whose audiences wait
     };
     void refresh_kept(ListSubs& ls, Delivery& d);
     void deliver_through(ListSubs& ls, Delivery& d, std::uint32_t k);
+    void deliver_in_order(ListSubs& ls, const Delivery& d);
     void send_audience(ListSubs& ls, bool counts_changed, const Audience& a);
     void point_items(const Chunk& c);
     void compact_arenas();
@@ -173,12 +179,13 @@ private:
     RowWindow::Scratch window_scratch_;
     // The ops of the list's chunks (and their items, in op order), written
     // in one stream, so no chunk's own buffers go cold between computing
-    // its ops and sending them. A chunk's ops stay while an audience that
-    // holds it (or a pending session that keeps it) has not had its
-    // frame; the arenas are compacted once they pass compact_at_, so they
-    // stay a few hundred KiB however many chunks a flush changes (at 100k
-    // sessions all of them were ~9 MB a flush, dirty in the cache, pushing
-    // out what the next events read). Below 2 MiB they are malloc's
+    // its ops and sending them. Once they pass compact_at_, the audiences
+    // get their frames by last chunk (see Delivery), and a chunk's ops
+    // stay only while an audience that holds it (or a pending session that
+    // keeps it) has not had its frame: the arenas stay a few hundred KiB
+    // however many chunks a flush changes (at 100k sessions all of them
+    // were ~9 MB a flush, dirty in the cache, pushing out what the next
+    // events read). Below 2 MiB they are malloc's
     // blocks, which reuse pages already touched: as mappings, the flushes
     // that grew them first-touched fresh pages (W2 at 1M / 10k: two
     // flushes 0.3 ms slower).

@@ -664,60 +664,70 @@ TEST_CASE("inside the sink: unsubscribing is allowed; its INVALIDATE comes in th
     CLEAN(h);
 }
 
-// Audiences get their frames by their last chunk (each as soon as that
-// chunk's ops are done), those with the same last chunk in the order they
-// were made. An audience that empties leaves a hole in the list's audience
-// order, closed once holes are half of it: the order stays, before and
-// after the holes are closed, and so does a snapshot's.
-TEST_CASE("sessions leaving many audiences: frames go by last chunk, then the audiences' order") {
-    Harness h({}, chunked(1));
-    fill(h, 1, 14);
-    // session s alone on row s: ten audiences, made in order 1..10
-    for (std::uint64_t s = 1; s <= 10; ++s) {
-        const std::uint32_t row = static_cast<std::uint32_t>(s);
-        REQUIRE(h.subscribe(s, 0, {{row, row}}) == Error::ok);
-    }
-    h.take();
-    std::vector<std::vector<std::uint64_t>> order;
-    h.hook = [&](const roster_frame&, std::span<const std::uint64_t> ids) {
-        order.emplace_back(ids.begin(), ids.end());
-    };
-    using Got = std::vector<std::vector<std::uint64_t>>;
-    // Removing member 14 (the last row) changes the counts of every
-    // session's frame: one frame per audience, in the audiences' order.
-    int next = 14;
-    auto delivered = [&] {
-        order.clear();
-        REQUIRE(h.remove(static_cast<std::uint64_t>(next--)) == Error::ok);
+// A flush whose ops fit in its arenas sends the audiences' frames once
+// all its ops are done, in the order the audiences were made; one whose
+// ops do not fit (here: arenas of no room at all) sends each audience's
+// frame as soon as its last chunk's ops are done: by last chunk, those
+// with the same last chunk in the order they were made. An audience that
+// empties leaves a hole in the list's audience order, closed once holes
+// are half of it: the orders stay, before and after the holes are closed.
+TEST_CASE("sessions leaving many audiences: frames keep the audiences' order, or go by last chunk") {
+    for (const bool by_last : {false, true}) {
+        CAPTURE(by_last);
+        SessionConfig sc = chunked(1);
+        if (by_last) sc.ops_compact_from = 0;
+        Harness h({}, sc);
+        fill(h, 1, 14);
+        // session s alone on row s: ten audiences, made in order 1..10
+        for (std::uint64_t s = 1; s <= 10; ++s) {
+            const std::uint32_t row = static_cast<std::uint32_t>(s);
+            REQUIRE(h.subscribe(s, 0, {{row, row}}) == Error::ok);
+        }
         h.take();
-        return order;
-    };
-    // five of ten leave: holes, not yet closed
-    for (std::uint64_t s : {2, 4, 5, 7, 9}) REQUIRE(h.remove_session(s) == Error::ok);
-    CHECK(delivered() == Got{{1}, {3}, {6}, {8}, {10}});
-    // a sixth: the holes are closed
-    REQUIRE(h.remove_session(6) == Error::ok);
-    CHECK(delivered() == Got{{1}, {3}, {8}, {10}});
-    // a new audience goes by its last chunk; a session on a row held
-    // already joins that row's audience, in its place
-    REQUIRE(h.subscribe(11, 0, {{2, 2}}) == Error::ok);
-    REQUIRE(h.subscribe(12, 0, {{8, 8}}) == Error::ok);
-    h.take();
-    CHECK(delivered() == Got{{1}, {11}, {3}, {8, 12}, {10}});
-    // audiences ending on the same chunk: in the order they were made
-    REQUIRE(h.subscribe(13, 0, {{0, 0}, {8, 8}}) == Error::ok);
-    REQUIRE(h.subscribe(14, 0, {{5, 5}, {8, 8}}) == Error::ok);
-    REQUIRE(h.subscribe(15, 0, {{1, 1}, {8, 8}}) == Error::ok);
-    h.take();
-    CHECK(delivered() == Got{{1}, {11}, {3}, {8, 12}, {13}, {14}, {15}, {10}});
-    // the one made first leaves: the others keep their places
-    REQUIRE(h.remove_session(8) == Error::ok);
-    REQUIRE(h.remove_session(12) == Error::ok);
-    REQUIRE(h.remove_session(14) == Error::ok);
-    CHECK(delivered() == Got{{1}, {11}, {3}, {13}, {15}, {10}});
-    h.hook = {};
-    CHECK(h.engine().session_count() == 6);
-    CLEAN(h);
+        std::vector<std::vector<std::uint64_t>> order;
+        h.hook = [&](const roster_frame&, std::span<const std::uint64_t> ids) {
+            order.emplace_back(ids.begin(), ids.end());
+        };
+        using Got = std::vector<std::vector<std::uint64_t>>;
+        // Removing member 14 (the last row) changes the counts of every
+        // session's frame: one frame per audience.
+        int next = 14;
+        auto delivered = [&] {
+            order.clear();
+            REQUIRE(h.remove(static_cast<std::uint64_t>(next--)) == Error::ok);
+            h.take();
+            return order;
+        };
+        // five of ten leave: holes, not yet closed
+        for (std::uint64_t s : {2, 4, 5, 7, 9}) REQUIRE(h.remove_session(s) == Error::ok);
+        CHECK(delivered() == Got{{1}, {3}, {6}, {8}, {10}});
+        // a sixth: the holes are closed
+        REQUIRE(h.remove_session(6) == Error::ok);
+        CHECK(delivered() == Got{{1}, {3}, {8}, {10}});
+        // a new audience; a session on a row held already joins that
+        // row's audience, in its place
+        REQUIRE(h.subscribe(11, 0, {{2, 2}}) == Error::ok);
+        REQUIRE(h.subscribe(12, 0, {{8, 8}}) == Error::ok);
+        h.take();
+        CHECK(delivered() == (by_last ? Got{{1}, {11}, {3}, {8, 12}, {10}}
+                                      : Got{{1}, {3}, {8, 12}, {10}, {11}}));
+        // audiences ending on the same chunk
+        REQUIRE(h.subscribe(13, 0, {{0, 0}, {8, 8}}) == Error::ok);
+        REQUIRE(h.subscribe(14, 0, {{5, 5}, {8, 8}}) == Error::ok);
+        REQUIRE(h.subscribe(15, 0, {{1, 1}, {8, 8}}) == Error::ok);
+        h.take();
+        CHECK(delivered() == (by_last ? Got{{1}, {11}, {3}, {8, 12}, {13}, {14}, {15}, {10}}
+                                      : Got{{1}, {3}, {8, 12}, {10}, {11}, {13}, {14}, {15}}));
+        // the one made first and another leave: the others keep their places
+        REQUIRE(h.remove_session(8) == Error::ok);
+        REQUIRE(h.remove_session(12) == Error::ok);
+        REQUIRE(h.remove_session(14) == Error::ok);
+        CHECK(delivered() == (by_last ? Got{{1}, {11}, {3}, {13}, {15}, {10}}
+                                      : Got{{1}, {3}, {10}, {11}, {13}, {15}}));
+        h.hook = {};
+        CHECK(h.engine().session_count() == 6);
+        CLEAN(h);
+    }
 }
 
 TEST_CASE("subscribe and remove_session: limits and bad input change nothing") {
