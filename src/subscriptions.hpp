@@ -182,13 +182,13 @@ private:
     // its ops and sending them. Once they pass compact_at_, the audiences
     // get their frames by last chunk (see Delivery), and a chunk's ops
     // stay only while an audience that holds it (or a pending session that
-    // keeps it) has not had its frame: the arenas stay a few hundred KiB
+    // keeps it) has not had its frame: the arenas stay near that size
     // however many chunks a flush changes (at 100k sessions all of them
     // were ~9 MB a flush, dirty in the cache, pushing out what the next
-    // events read). Below 2 MiB they are malloc's
-    // blocks, which reuse pages already touched: as mappings, the flushes
-    // that grew them first-touched fresh pages (W2 at 1M / 10k: two
-    // flushes 0.3 ms slower).
+    // events read). Below 2 MiB they are malloc's blocks, which reuse
+    // pages already touched: as mappings, the flushes that grew them
+    // first-touched fresh pages (W2 at 1M / 10k: two flushes 0.3 ms
+    // slower).
     PodBuffer<roster_op, detail::SlabMemory::huge_threshold> ops_arena_;
     PodBuffer<roster_row, detail::SlabMemory::huge_threshold> items_arena_;
     Vec<Chunk*> arena_chunks_;  // the chunks with ops in the arenas, in arena order

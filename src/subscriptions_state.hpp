@@ -71,8 +71,8 @@ struct Subscriptions::Chunk {
     Chunk* next_unheld = nullptr;
     bool listed_unheld = false;
     // The audiences whose last chunk it is, in the order they were formed
-    // (Audience::last_prev / last_next): a flush delivers their frames as
-    // soon as this chunk's ops are done.
+    // (Audience::last_prev / last_next): a flush with more ops than its
+    // arenas keep delivers their frames as soon as this chunk's are done.
     Audience* last_head = nullptr;
     Audience* last_tail = nullptr;
 
