@@ -60,6 +60,12 @@ void Subscriptions::refresh_kept(ListSubs& ls, Delivery& d) {
     if (slot_.size() < cfg_.chunk) slot_.resize(cfg_.chunk);
     arena_chunks_.reserve(work_.size());
     std::size_t pointed = 0;  // arena_chunks_ before it point at their items
+    const roster_row* items_base = nullptr;  // items_arena_'s data() they point into
+    // The arenas are full when they hold compact_at ops and items (at the
+    // start, if they have no room at all): from then on, by last chunk.
+    std::size_t compact_at = cfg_.ops_compact_from;
+    auto full = [&] { return ops_arena_.size() + items_arena_.size() >= compact_at; };
+    bool by_last = full();
     const std::size_t block = std::max<std::uint32_t>(cfg_.refresh_block, 1);
     for (std::size_t b = 0; b < work_.size(); b += block) {
         const std::size_t end = std::min(work_.size(), b + block);
@@ -111,23 +117,25 @@ void Subscriptions::refresh_kept(ListSubs& ls, Delivery& d) {
         }
         // Items were appended in op order: point each new op at its own
         // (every op, if the items arena moved).
-        if (items_arena_.data() != items_base_) {
-            items_base_ = items_arena_.data();
+        if (items_arena_.data() != items_base) {
+            items_base = items_arena_.data();
             pointed = 0;
         }
         for (; pointed < arena_chunks_.size(); ++pointed) point_items(*arena_chunks_[pointed]);
         // Once the arenas are full, the audiences the chunks so far complete
         // get their frames (from now on by last chunk), and what they leave
         // is dropped.
-        if (ops_arena_.size() + items_arena_.size() >= compact_at_) {
-            d.by_last = true;
+        if (full()) {
+            by_last = true;
             if (d.on) deliver_through(ls, d, work_[end - 1].first);
-            compact_arenas();
+            // The next compaction when twice what stays is there (amortised
+            // O(1) an op, however many chunks stay needed).
+            compact_at = std::max<std::size_t>(cfg_.ops_compact_from, 2 * compact_arenas());
             pointed = arena_chunks_.size();
         }
     }
     if (!d.on) return;
-    if (d.by_last)
+    if (by_last)
         deliver_through(ls, d, std::numeric_limits<std::uint32_t>::max());
     else
         deliver_in_order(ls, d);
@@ -145,9 +153,8 @@ void Subscriptions::point_items(const Chunk& c) {
 
 // Drops the ops (and items) of chunks every holder has had its frame of,
 // unless a pending session keeps the chunk; moves the rest to the front.
-// Then the arenas may grow to twice what is left before the next
-// compaction (amortised O(1) an op, however many chunks stay needed).
-void Subscriptions::compact_arenas() {
+// Returns the ops and items left.
+std::size_t Subscriptions::compact_arenas() {
     std::size_t n = 0, ops = 0, items = 0;
     for (Chunk* c : arena_chunks_) {
         if (c->unsent == 0 && c->kept_pending != flush_no_) {
@@ -170,7 +177,7 @@ void Subscriptions::compact_arenas() {
     arena_chunks_.resize(n);  // shrinks: cannot throw
     ops_arena_.erase_from(ops_arena_.data() + ops);
     items_arena_.erase_from(items_arena_.data() + items);
-    compact_at_ = std::max<std::size_t>(cfg_.ops_compact_from, 2 * (ops + items));
+    return ops + items;
 }
 
 void Subscriptions::add(std::uint32_t kind, std::uint32_t index, std::uint32_t end,

@@ -445,8 +445,6 @@ void Subscriptions::flush_list(ListSubs& ls) {
     ops_arena_.clear();
     items_arena_.clear();
     arena_chunks_.clear();
-    items_base_ = nullptr;
-    compact_at_ = cfg_.ops_compact_from;
     if (list_changed)
         for (std::size_t i = 0; i < ls.held.size(); ++i) {
             if (i + 4 < ls.held.size()) __builtin_prefetch(ls.held[i + 4].second);
@@ -466,7 +464,6 @@ void Subscriptions::flush_list(ListSubs& ls) {
     Delivery d;
     d.on = list_changed;
     d.counts_changed = counts_changed;
-    d.by_last = cfg_.ops_compact_from == 0;  // arenas of no room: full from the start
     refresh_kept(ls, d);
     // Current rows of chunks someone gets anew (after the kept ones: a chunk
     // both kept and new must be diffed against its old rows first).

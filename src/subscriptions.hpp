@@ -127,7 +127,6 @@ private:
     struct Delivery {
         bool on = false;             // the list changed: audiences get frames
         bool counts_changed = false;
-        bool by_last = false;        // the arenas filled up: by last chunk
         std::size_t next = 0;        // by last chunk: next held chunk whose audiences wait
     };
     void refresh_kept(ListSubs& ls, Delivery& d);
@@ -135,7 +134,7 @@ private:
     void deliver_in_order(ListSubs& ls, const Delivery& d);
     void send_audience(ListSubs& ls, bool counts_changed, const Audience& a);
     void point_items(const Chunk& c);
-    void compact_arenas();
+    std::size_t compact_arenas();
     void refresh_full(ListSubs& ls, Chunk& c, bool kept);
     void apply_plan(Chunk& c, const WindowPlan& p);
     template <class RowOf>
@@ -179,8 +178,8 @@ private:
     RowWindow::Scratch window_scratch_;
     // The ops of the list's chunks (and their items, in op order), written
     // in one stream, so no chunk's own buffers go cold between computing
-    // its ops and sending them. Once they pass compact_at_, the audiences
-    // get their frames by last chunk (see Delivery), and a chunk's ops
+    // its ops and sending them. Once they pass cfg_.ops_compact_from, the
+    // audiences get their frames by last chunk (see Delivery), and a chunk's ops
     // stay only while an audience that holds it (or a pending session that
     // keeps it) has not had its frame: the arenas stay near that size
     // however many chunks a flush changes (at 100k sessions all of them
@@ -192,8 +191,6 @@ private:
     PodBuffer<roster_op, detail::SlabMemory::huge_threshold> ops_arena_;
     PodBuffer<roster_row, detail::SlabMemory::huge_threshold> items_arena_;
     Vec<Chunk*> arena_chunks_;  // the chunks with ops in the arenas, in arena order
-    const roster_row* items_base_ = nullptr;  // items_arena_'s data() the ops point into
-    std::size_t compact_at_ = 0;  // from cfg_.ops_compact_from up
     Vec<roster_row> items_;      // items of the frame being built
     Vec<roster_op> ops_;         // ops of the frame being built
     // Ops of the frame whose items are in items_ (SYNC runs): op index and
