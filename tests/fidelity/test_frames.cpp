@@ -379,6 +379,38 @@ TEST_CASE("unsubscribe") {
     CLEAN(h);
 }
 
+// Unsubscribing invalidates the chunks the session held. A row pushed past
+// its last chunk (no DELETE, docs/frames.md section 7) is outside every
+// range and stays in the client; with tail deletes there is no such row,
+// and the client is left holding nothing. (A range set and dropped inside
+// one batch was never sent, so it does not widen the INVALIDATE.)
+TEST_CASE("unsubscribing after a row was pushed past the last chunk") {
+    for (const bool tail : {false, true}) {
+        CAPTURE(tail);
+        Harness h({}, tail ? tail_deletes(4) : chunked(4));
+        fill(h, 1, 7);  // rows 0-7: chunks 0 and 1, the whole list
+        REQUIRE(h.subscribe(1, 0, {{0, 6}}) == Error::ok);
+        FRAMES(h, "s1 L0 7/7 {on:7} SYNC 0-7 [on:7]" + members(1, 7));
+        REQUIRE(h.add(30, "a") == Error::ok);  // at row 1: member 7 leaves chunk 1 at its bottom
+        FRAMES(h, tail ? "s1 L0 8/8 {on:8} DELETE 3; INSERT 1 30@on; UPDATE 0 [on:8]; DELETE 7; INSERT 4 3@on"
+                       : "s1 L0 8/8 {on:8} DELETE 3; INSERT 1 30@on; UPDATE 0 [on:8]; INSERT 4 3@on");
+        const sim::Replica* rep = h.replica(1, 0);
+        REQUIRE(rep != nullptr);
+        REQUIRE(rep->size() == 9);
+        CHECK((rep->at(8) != nullptr) == !tail);  // member 7, pushed to row 8
+        REQUIRE(h.begin() == Error::ok);
+        REQUIRE(h.subscribe(1, 0, {{0, 15}}) == Error::ok);
+        REQUIRE(h.subscribe(1, 0, {}) == Error::ok);
+        REQUIRE(h.commit() == Error::ok);
+        FRAMES(h, "s1 L0 8/8 {on:8} INVALIDATE 0-7");
+        rep = h.replica(1, 0);
+        REQUIRE(rep != nullptr);
+        for (std::size_t i = 0; i < 8; ++i) CHECK(rep->at(i) == nullptr);
+        CHECK((rep->at(8) != nullptr) == !tail);
+        CLEAN(h);
+    }
+}
+
 TEST_CASE("a subscription made and dropped within one batch sends nothing") {
     Harness h({}, chunked(5));
     fill(h, 1, 3);

@@ -421,8 +421,12 @@ private:
     std::set<Key> blind_;
     std::set<Key> seen_;  // pairs that got a frame in this flush
     // Subscriptions ended since the last check (unsubscribed, list removed),
-    // with the ranges they had: the client must hold none of those rows.
+    // with the ranges their client was last given: it must hold none of
+    // those rows.
     std::map<Key, std::vector<roster_range>> dropped_;
+    // Each pair's ranges as of its last frame: what its client holds. A
+    // subscription made and dropped between two frames gave it nothing.
+    std::map<Key, std::vector<roster_range>> delivered_;
     std::map<std::uint64_t, std::uint64_t> latest_;  // user -> stamp of last change
     std::uint64_t stamp_ = 0;
     bool callback_set_ = true;
@@ -917,6 +921,7 @@ void Driver::frame(const roster_frame* f, const std::uint64_t* sessions, std::si
         static const std::vector<roster_range> none;
         auto lit = sit->second.find(f->list_id);
         const std::vector<roster_range>& chunks = lit == sit->second.end() ? none : lit->second;
+        delivered_[key] = chunks;
         for (std::size_t k = 0; k < f->op_count; ++k) {
             const roster_op& o = f->ops[k];
             if (o.kind != ROSTER_OP_SYNC) continue;
@@ -998,6 +1003,7 @@ void Driver::reenter(const roster_frame& f, const std::uint64_t* sessions, std::
             for (auto it = replicas_.begin(); it != replicas_.end();)
                 it = it->first.first == s ? replicas_.erase(it) : std::next(it);
             std::erase_if(blind_, [&](const Key& k) { return k.first == s; });
+            std::erase_if(delivered_, [&](const auto& e) { return e.first.first == s; });
         }
         break;
     }
@@ -1112,6 +1118,14 @@ void Driver::verify() {
                     fail(op + ": session " + std::to_string(key.first) + " list " + std::to_string(key.second) +
                          ": unsubscribed from [" + std::to_string(r.start) + "," + std::to_string(r.end) +
                          "], but row " + std::to_string(i) + " was never invalidated");
+        // Without tail deletes a row pushed past the last chunk may stay
+        // (outside every range); with them the client knew only rows of its
+        // chunks, and now knows none.
+        if (cfg_.tail_deletes)
+            for (std::uint64_t i = 0; i < rit->second.size(); ++i)
+                if (rit->second.at(i))
+                    fail(op + ": session " + std::to_string(key.first) + " list " + std::to_string(key.second) +
+                         ": unsubscribed with tail deletes on, but still holds row " + std::to_string(i));
     }
     dropped_.clear();
     // A pair without a subscription over a flush starts afresh.
@@ -1120,6 +1134,7 @@ void Driver::verify() {
         const bool held = sit != subs_.end() && sit->second.count(it->first.second);
         if (!held) {
             blind_.erase(it->first);
+            delivered_.erase(it->first);
             it = replicas_.erase(it);
         } else {
             ++it;
@@ -1195,8 +1210,11 @@ void Driver::drop(std::uint64_t s, std::uint64_t l) {
     if (it == subs_.end()) return;
     auto lit = it->second.find(l);
     if (lit == it->second.end()) return;
+    // The rows its client was given are those of the ranges of its last
+    // frame, not of ranges set since (they were never sent).
     auto& d = dropped_[{s, l}];
-    d.insert(d.end(), lit->second.begin(), lit->second.end());
+    if (auto dit = delivered_.find({s, l}); dit != delivered_.end())
+        d.insert(d.end(), dit->second.begin(), dit->second.end());
     it->second.erase(lit);
 }
 
@@ -1678,6 +1696,7 @@ void Driver::do_session_remove() {
         for (auto it = replicas_.begin(); it != replicas_.end();)
             it = it->first.first == s ? replicas_.erase(it) : std::next(it);
         std::erase_if(blind_, [&](const Key& k) { return k.first == s; });
+        std::erase_if(delivered_, [&](const auto& e) { return e.first.first == s; });
     }
     after(rc, true, false, before);
 }

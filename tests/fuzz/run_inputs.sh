@@ -25,4 +25,6 @@ if [ ${#inputs[@]} -eq 0 ]; then
   exit 0
 fi
 echo "running ${#inputs[@]} inputs through $(basename "$target")"
-exec "$target" -timeout=60 -rss_limit_mb=2048 "${inputs[@]}"
+# libFuzzer's own exit codes for a failed input (77) and a timeout (70)
+# would read as "skipped" to meson: any failure exits 1.
+exec "$target" -timeout=60 -rss_limit_mb=2048 -error_exitcode=1 -timeout_exitcode=1 "${inputs[@]}"
