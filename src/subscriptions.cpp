@@ -566,6 +566,24 @@ void Subscriptions::settle(ListSubs& ls, Session& s, SessionList& sl) {
     sl.pending = false;
 }
 
+namespace {
+
+// An audience's two lines (it may straddle them).
+void prefetch_audience(const Subscriptions::Audience& a) {
+    const char* p = reinterpret_cast<const char*>(&a);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + sizeof(Subscriptions::Audience) - 1);
+}
+
+// What sending an audience's frame reads next: its chunks' op counts and
+// its ids (once the audience itself has arrived).
+void prefetch_audience_refs(const Subscriptions::Audience& a) {
+    for (const Subscriptions::Chunk* c : a.cached) __builtin_prefetch(&c->nops);
+    __builtin_prefetch(a.ids.data());
+}
+
+}  // namespace
+
 // Every audience's frame, in the order the audiences were made. (They are
 // heap objects, thousands of them, cold by now at 100k sessions: each is
 // requested 4 ahead (both its lines), and once it has arrived, 2 ahead,
@@ -573,15 +591,8 @@ void Subscriptions::settle(ListSubs& ls, Session& s, SessionList& sl) {
 void Subscriptions::deliver_in_order(ListSubs& ls, const Delivery& d) {
     const Vec<Audience*> order = ls.live_order();  // the sink may unsubscribe
     for (std::size_t i = 0; i < order.size(); ++i) {
-        if (i + 4 < order.size()) {
-            const char* p = reinterpret_cast<const char*>(order[i + 4]);
-            __builtin_prefetch(p);
-            __builtin_prefetch(p + sizeof(Audience) - 1);
-        }
-        if (i + 2 < order.size()) {
-            for (const Chunk* c : order[i + 2]->cached) __builtin_prefetch(&c->nops);
-            __builtin_prefetch(order[i + 2]->ids.data());
-        }
+        if (i + 4 < order.size()) prefetch_audience(*order[i + 4]);
+        if (i + 2 < order.size()) prefetch_audience_refs(*order[i + 2]);
         send_audience(ls, d.counts_changed, *order[i]);
     }
 }
@@ -596,16 +607,9 @@ void Subscriptions::deliver_through(ListSubs& ls, Delivery& d, std::uint32_t k) 
         const std::size_t i = d.next;
         if (i + 16 < held.size()) __builtin_prefetch(&held[i + 16].second->last_head);
         if (i + 8 < held.size())
-            if (const Audience* a = held[i + 8].second->last_head) {
-                const char* p = reinterpret_cast<const char*>(a);
-                __builtin_prefetch(p);
-                __builtin_prefetch(p + sizeof(Audience) - 1);
-            }
+            if (const Audience* a = held[i + 8].second->last_head) prefetch_audience(*a);
         if (i + 4 < held.size())
-            if (const Audience* a = held[i + 4].second->last_head) {
-                for (const Chunk* c : a->cached) __builtin_prefetch(&c->nops);
-                __builtin_prefetch(a->ids.data());
-            }
+            if (const Audience* a = held[i + 4].second->last_head) prefetch_audience_refs(*a);
         for (const Audience* a = held[i].second->last_head; a; a = a->last_next)
             send_audience(ls, d.counts_changed, *a);
     }

@@ -541,6 +541,7 @@ private:
         return s;
     }
     void drop(std::uint64_t s, std::uint64_t l);
+    void forget_session(std::uint64_t s);
     bool ok_or_flushed(int rc) const;
 };
 
@@ -998,13 +999,7 @@ void Driver::reenter(const roster_frame& f, const std::uint64_t* sessions, std::
         if (rc != want)
             fail("inside the callback: session_remove " + std::to_string(s) + " returned " +
                  roster_status_str(rc) + ", expected " + roster_status_str(want));
-        if (rc == ROSTER_OK) {
-            subs_.erase(s);
-            for (auto it = replicas_.begin(); it != replicas_.end();)
-                it = it->first.first == s ? replicas_.erase(it) : std::next(it);
-            std::erase_if(blind_, [&](const Key& k) { return k.first == s; });
-            std::erase_if(delivered_, [&](const auto& e) { return e.first.first == s; });
-        }
+        if (rc == ROSTER_OK) forget_session(s);
         break;
     }
     case 9: {  // unsubscribe: allowed, its INVALIDATE comes before the flush ends
@@ -1203,6 +1198,16 @@ void Driver::verify() {
             }
         }
     }
+}
+
+// A removed session: the model and its clients forget it (an id used
+// again is a new session).
+void Driver::forget_session(std::uint64_t s) {
+    subs_.erase(s);
+    for (auto it = replicas_.begin(); it != replicas_.end();)
+        it = it->first.first == s ? replicas_.erase(it) : std::next(it);
+    std::erase_if(blind_, [&](const Key& k) { return k.first == s; });
+    std::erase_if(delivered_, [&](const auto& e) { return e.first.first == s; });
 }
 
 void Driver::drop(std::uint64_t s, std::uint64_t l) {
@@ -1691,13 +1696,7 @@ void Driver::do_session_remove() {
     if (rc != want && rc != ROSTER_ENOMEM)
         fail("session_remove " + std::to_string(s) + " returned " + roster_status_str(rc) + ", expected " +
              roster_status_str(want));
-    if (rc == ROSTER_OK) {
-        subs_.erase(s);
-        for (auto it = replicas_.begin(); it != replicas_.end();)
-            it = it->first.first == s ? replicas_.erase(it) : std::next(it);
-        std::erase_if(blind_, [&](const Key& k) { return k.first == s; });
-        std::erase_if(delivered_, [&](const auto& e) { return e.first.first == s; });
-    }
+    if (rc == ROSTER_OK) forget_session(s);
     after(rc, true, false, before);
 }
 
