@@ -18,7 +18,8 @@
 //    counts once per session it reaches); ns_per_op = flush time / ops
 //    delivered, ns_per_event_ex_ops = (all time - flush time) / events;
 //  - the same number of events again through roster_events_apply, one
-//    call per batch: bulk events/s;
+//    call per batch: bulk events/s, and the same split of its time
+//    (bulk_ns_per_op, bulk_ns_per_event_ex_ops);
 //  - with --latency K: K more events, each flushed on its own (no batch):
 //    event-to-last-frame latency p50 / p99 / p99.9 (the call returns after
 //    its last frame is delivered).
@@ -220,7 +221,7 @@ int run_cell(const ScaleCfg& cfg) {
     const double ns_per_event_ex_ops = static_cast<double>(total_ns - all_flush_ns) / e;
 
     // The same number of events in bulk.
-    std::uint64_t bulk_ns = 0;
+    std::uint64_t bulk_ns = 0, bulk_flush_ns = 0;
     for (std::uint64_t done = 0; done < cfg.events;) {
         const std::uint64_t k = std::min(cfg.flush_every, cfg.events - done);
         batch.draw(w2, k, true);
@@ -228,11 +229,18 @@ int run_cell(const ScaleCfg& cfg) {
         check_rc(roster_batch_begin(g), "roster_batch_begin");
         check_rc(roster_events_apply(g, batch.bulk.data(), batch.bulk.size(), sizeof(roster_event), nullptr),
                  "roster_events_apply");
+        const std::uint64_t t1 = now_ns();
         check_rc(roster_batch_commit(g), "roster_batch_commit");
-        bulk_ns += now_ns() - t0;
+        const std::uint64_t t2 = now_ns();
+        bulk_ns += t2 - t0;
+        bulk_flush_ns += t2 - t1;
         done += k;
     }
     const double bulk_events_per_s = e * 1e9 / static_cast<double>(bulk_ns);
+    const std::uint64_t bulk_ops = counts.ops - churn.ops;
+    const double bulk_ns_per_op =
+        bulk_ops ? static_cast<double>(bulk_flush_ns) / static_cast<double>(bulk_ops) : 0;
+    const double bulk_ns_per_event_ex_ops = static_cast<double>(bulk_ns - bulk_flush_ns) / e;
 
     // Per-event flushing: each event its own flush, its frames delivered
     // before the call returns.
@@ -291,10 +299,11 @@ int run_cell(const ScaleCfg& cfg) {
     std::printf("SCALE_MORE flush_max_us=%.1f ops_per_event=%.3f rows_per_event=%.3f chunks_held=%" PRIu64
                 " subscriptions=%" PRIu64 " guild_bytes_per_member=%.1f guild_bytes_per_session=%.1f "
                 "subscribe_p99_ns=%.0f bytes_per_extra_session=%.1f subscribe_all_ms=%.1f load_user_ms=%.1f "
-                "load_sys_ms=%.1f remove_all_ms=%.1f\n",
+                "load_sys_ms=%.1f remove_all_ms=%.1f bulk_ns_per_op=%.1f bulk_ns_per_event_ex_ops=%.0f\n",
                 pct(flush_ns, 1.0) / 1e3, static_cast<double>(churn.ops) / e, static_cast<double>(churn.rows) / e,
                 held, subscriptions, own_per_member, own_per_session, pct(sub_ns, 0.99), own_per_extra_session,
-                subscribe_all_ms, load_cpu.user, load_cpu.sys, remove_all_ms);
+                subscribe_all_ms, load_cpu.user, load_cpu.sys, remove_all_ms, bulk_ns_per_op,
+                bulk_ns_per_event_ex_ops);
     return 0;
 }
 
