@@ -27,4 +27,8 @@ int run_snapshot(int argc, char** argv);
 // W4: the W2 guild and churn over a grid of member and session counts.
 int run_scale(int argc, char** argv);
 
+// The machine alone: the cost of a random read of a large region, and how
+// much of it a prefetch hides.
+int run_pages(int argc, char** argv);
+
 }  // namespace bench
