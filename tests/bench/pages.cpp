@@ -132,7 +132,9 @@ int run_pages(int argc, char** argv) {
         const std::size_t bytes = static_cast<std::size_t>(mib) << 20;
         void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) die("mmap of " + std::to_string(mib) + " MiB failed");
+#ifdef MADV_HUGEPAGE
         ::madvise(p, bytes, MADV_HUGEPAGE);  // advice; what was granted is printed
+#endif
         char* base = static_cast<char*>(p);
         for (std::size_t off = 0; off < bytes; off += 4096) base[off] = static_cast<char>(off >> 12);
         const std::uint64_t lines = bytes / 64;
