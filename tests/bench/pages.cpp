@@ -8,8 +8,9 @@
 // ahead hides the line's fetch. Where the hypervisor maps the guest in 4 KiB
 // pages, a random page in a large region needs a page walk that misses the
 // caches, and on some machines a software prefetch waits for that walk.
-// This workload measures both, with no roster code involved, so that a host
-// can tell which kind of machine it runs on before sizing a large guild.
+// This workload measures both, with no roster structure involved, so that a
+// host can tell which kind of machine it runs on before sizing a large
+// guild.
 //
 // For each region size (16 MiB, 128 MiB, 1 GiB, clipped by --max-mib): an
 // anonymous mapping advised as roster advises its slabs (MADV_HUGEPAGE),
@@ -39,6 +40,7 @@
 
 #include "bench_util.hpp"
 #include "cli.hpp"
+#include "id_table.hpp"
 #include "workloads.hpp"
 
 namespace bench {
@@ -61,15 +63,9 @@ int parse(int argc, char** argv, PagesCfg& cfg) {
     return -1;
 }
 
-// A 64-bit mix (the finaliser of a well-known hash): step i's line.
-std::uint64_t mix(std::uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
+// Step i's line: i mixed as the id table mixes ids (the timing of the
+// loop is all this workload measures of roster).
+std::uint64_t mix(std::uint64_t i) { return roster::IdTable::mix(i); }
 
 // The region's AnonHugePages in KiB, from /proc/self/smaps (0 if unknown).
 std::uint64_t huge_kib(const void* start) {
