@@ -63,10 +63,6 @@ int parse(int argc, char** argv, PagesCfg& cfg) {
     return -1;
 }
 
-// Step i's line: i mixed as the id table mixes ids (the timing of the
-// loop is all this workload measures of roster).
-std::uint64_t mix(std::uint64_t i) { return roster::IdTable::mix(i); }
-
 // The region's AnonHugePages in KiB, from /proc/self/smaps (0 if unknown).
 std::uint64_t huge_kib(const void* start) {
     std::FILE* f = std::fopen("/proc/self/smaps", "r");
@@ -92,15 +88,17 @@ std::uint64_t huge_kib(const void* start) {
 
 // One variant: ns per step. lines: lines of the region to read (1 = the
 // work alone, on one line that stays cached).
+// Step i reads line IdTable::mix(i) % lines (the id table's mix; the
+// timing of the loop is all this workload measures).
 double run(const char* base, std::uint64_t lines, std::uint64_t steps, std::uint64_t ahead, bool prefetch,
            std::uint64_t mul, std::uint64_t& sink) {
     std::uint64_t acc = sink | 1;
     const std::uint64_t t0 = now_ns();
     for (std::uint64_t i = 0; i < steps; ++i) {
-        if (prefetch) __builtin_prefetch(base + (mix(i + ahead) % lines) * 64);
+        if (prefetch) __builtin_prefetch(base + (roster::IdTable::mix(i + ahead) % lines) * 64);
         // The read's address depends on acc: no two steps' reads overlap
         // unless a prefetch made them.
-        acc += static_cast<unsigned char>(base[(mix(i) % lines) * 64 + (acc & 1)]);
+        acc += static_cast<unsigned char>(base[(roster::IdTable::mix(i) % lines) * 64 + (acc & 1)]);
         for (unsigned k = 0; k < 100; ++k) acc = acc * mul + k;
     }
     const std::uint64_t t1 = now_ns();
