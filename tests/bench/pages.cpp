@@ -29,6 +29,31 @@
 // size:
 //   PAGES mib=<n> huge_kib=<n> work_ns=<x> read_ns=<x> prefetch_ns=<x> miss_ns=<x> exposed_ns=<x>
 // (huge_kib: the region's AnonHugePages, what the kernel granted).
+//
+// Then the floor of an event's cost at a guild's size (skipped with
+// --chain-members 0). An event of a guild reads a chain of dependent
+// lines: the id table's line names the record, the record names its leaf.
+// For --chain-members N and 10 N (default 1M and 10M), three regions are
+// sized as the guild's are (id table 8 bytes x its capacity, records 64
+// bytes, leaves 16 bytes per member). Each event reads one random line of
+// the table, then --width lines of the records, then --width lines of the
+// leaves, each level's addresses computed from the byte read at the level
+// before, then runs --work multiply-adds. The chain is pipelined as well as
+// a host could wish, with every event independent of the others: while
+// event i reads its last level, event i + A (A = --ahead) reads the level
+// before and requests its next lines, and so on up to the table line of
+// event i + levels A. --ahead 0 requests nothing ahead (one call per event:
+// each level waits for the one before). With --levels 2 the
+// id table is left out (a record found with no lookup). Per size:
+//   CHAIN members=<n> levels=<l> work_ns=<x> ns_per_event=<x> exposed_ns=<x>
+// and, for the pair, what the lines add from N to 10 N (delta_ns) and the
+// growth of an event that costs --base-ns at N (default 555, a status
+// move's at 1M on the project's machine) once that is added:
+//   CHAIN_GROWTH levels=<l> base_ns=<x> delta_ns=<x> growth=<x>
+// No structure of roster is involved. It is a floor, not a model of the
+// engine: an engine whose events read these chains, with events that
+// depend on each other and more work between the reads, pays at least
+// about this much more at 10 N on the machine.
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -51,14 +76,25 @@ struct PagesCfg {
     std::uint64_t steps = 1000000;
     std::uint64_t ahead = 16;
     std::uint64_t rounds = 3;
+    std::uint64_t chain_members = 1000000;
+    std::uint64_t levels = 3;
+    std::uint64_t work = 100;
+    std::uint64_t width = 1;
+    std::uint64_t base_ns = 555;
 };
 
 int parse(int argc, char** argv, PagesCfg& cfg) {
     cli::Parser p("roster-bench pages");
     p.number("--max-mib", &cfg.max_mib, 1, 65536, "largest region (MiB): sizes 16, 128, 1024, clipped");
     p.number("--steps", &cfg.steps, 1000, 1000000000, "random reads per variant and round");
-    p.number("--ahead", &cfg.ahead, 1, 4096, "steps between a prefetch and its read");
+    p.number("--ahead", &cfg.ahead, 0, 4096, "steps between a prefetch and its read (0: none ahead)");
     p.number("--rounds", &cfg.rounds, 1, 100, "rounds, median reported");
+    p.number("--chain-members", &cfg.chain_members, 0, 10000000,
+             "the chain's smaller guild (the larger is 10x); 0: no chain");
+    p.number("--levels", &cfg.levels, 2, 3, "the chain's dependent lines per event (3: id table, record, leaf)");
+    p.number("--width", &cfg.width, 1, 8, "the chain's lines per level after the first");
+    p.number("--work", &cfg.work, 0, 100000, "the chain's multiply-adds per event");
+    p.number("--base-ns", &cfg.base_ns, 0, 1000000, "an event's cost at the smaller guild, for the growth line");
     if (const int rc = parse_options(p, argc, argv); rc >= 0) return rc;
     return -1;
 }
@@ -106,6 +142,100 @@ double run(const char* base, std::uint64_t lines, std::uint64_t steps, std::uint
     return static_cast<double>(t1 - t0) / static_cast<double>(steps);
 }
 
+// A mapping of `bytes` advised for huge pages, every page written (byte =
+// page number).
+struct Region {
+    char* base = nullptr;
+    std::size_t bytes = 0;
+    explicit Region(std::size_t n) : bytes(n) {
+        void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) die("mmap of " + std::to_string(bytes >> 20) + " MiB failed");
+#ifdef MADV_HUGEPAGE
+        ::madvise(p, bytes, MADV_HUGEPAGE);  // advice; what was granted is printed
+#endif
+        base = static_cast<char*>(p);
+        for (std::size_t off = 0; off < bytes; off += 4096) base[off] = static_cast<char>(off >> 12);
+    }
+    ~Region() { ::munmap(base, bytes); }
+    Region(const Region&) = delete;
+    Region& operator=(const Region&) = delete;
+    std::uint64_t lines() const { return bytes / 64; }
+};
+
+// The chain (levels 2 or 3): ns per event. Event e's line w at level l is
+// line(l, e, w, p) where p is the byte read at the level before (0 at the
+// first), so its address is known only once that byte has arrived. The
+// first level reads one line, later levels `width` lines each.
+// ring[l][e % R] carries event e's byte p for level l from the step that
+// read the level before to the step that reads level l.
+double run_chain(const Region* const* levels, unsigned nlevels, unsigned width, std::uint64_t steps,
+                 std::uint64_t ahead, std::uint64_t work, std::uint64_t mul, std::uint64_t& sink) {
+    std::uint64_t R = 1;  // more than the events in flight
+    while (R <= (nlevels + 1) * ahead) R *= 2;
+    std::vector<unsigned char> ring(nlevels * R);
+    auto at = [&](unsigned l, std::uint64_t e, unsigned w, unsigned char p) -> const char* {
+        const std::uint64_t x = (e << 3 | w) * 0x9E3779B97F4A7C15ULL + p * 0x100000001ULL + l;
+        return levels[l]->base + roster::IdTable::mix(x) % levels[l]->lines() * 64;
+    };
+    auto lines_at = [&](unsigned l) { return l == 0 ? 1u : width; };
+    const std::uint64_t total = steps + nlevels * ahead;
+    std::uint64_t acc = sink | 1;
+    const std::uint64_t t0 = now_ns();
+    // Step t reads level l of event t - l * ahead, and requests the lines of
+    // its next level (for the first level: of event t + ahead).
+    for (std::uint64_t t = 0; t < total; ++t) {
+        __builtin_prefetch(at(0, t + ahead, 0, 0));
+        for (unsigned l = 0; l < nlevels; ++l) {
+            const std::uint64_t back = static_cast<std::uint64_t>(l) * ahead;
+            if (t < back) break;
+            const std::uint64_t e = t - back;
+            const unsigned char p = l == 0 ? 0 : ring[l * R + e % R];
+            unsigned char b = 0;
+            for (unsigned w = 0; w < lines_at(l); ++w)
+                b ^= static_cast<unsigned char>(at(l, e, w, p)[l + 1 == nlevels ? (acc & 1) : 0]);
+            if (l + 1 == nlevels) {
+                acc += b;
+                for (std::uint64_t k = 0; k < work; ++k) acc = acc * mul + k;
+                break;
+            }
+            ring[(l + 1) * R + e % R] = b;
+            for (unsigned w = 0; w < lines_at(l + 1); ++w) __builtin_prefetch(at(l + 1, e, w, b));
+        }
+    }
+    const std::uint64_t t1 = now_ns();
+    sink += acc;
+    return static_cast<double>(t1 - t0) / static_cast<double>(total);
+}
+
+// The chain at `members`: CHAIN line; returns ns per event.
+double chain_at(const PagesCfg& cfg, std::uint64_t members, std::uint64_t mul, std::uint64_t& sink) {
+    // The id table's capacity: a power of two with the load <= 3/4.
+    std::uint64_t cap = 16;
+    while (cap * 3 < members * 4) cap *= 2;
+    auto round = [](std::uint64_t b) { return std::max<std::uint64_t>((b + 4095) & ~std::uint64_t{4095}, 4096); };
+    Region table(round(cap * 8)), records(round(members * 64)), leaves(round(members * 16));
+    Region one(4096);  // the work alone reads one cached line
+    const Region* chain3[] = {&table, &records, &leaves};
+    const Region* const* chain = cfg.levels == 3 ? chain3 : chain3 + 1;
+    const Region* alone[] = {&one, &one, &one};
+    const auto n = static_cast<unsigned>(cfg.levels);
+    const auto w_ = static_cast<unsigned>(cfg.width);
+    std::vector<double> w, c;
+    for (std::uint64_t r = 0; r < cfg.rounds; ++r) {
+        w.push_back(run_chain(alone, n, w_, cfg.steps, cfg.ahead, cfg.work, mul, sink));
+        c.push_back(run_chain(chain, n, w_, cfg.steps, cfg.ahead, cfg.work, mul, sink));
+    }
+    const double wm = median(w), cm = median(c);
+    std::printf("%9" PRIu64 " members: %" PRIu64 " random lines per event in %" PRIu64
+                " dependent levels (%" PRIu64 " MiB in all), %.1f ns per event, %.1f ns of it the work alone, "
+                "%.1f ns the lines\n",
+                members, 1 + (cfg.levels - 1) * cfg.width, cfg.levels,
+                (table.bytes * (cfg.levels == 3) + records.bytes + leaves.bytes) >> 20, cm, wm, cm - wm);
+    std::printf("CHAIN members=%" PRIu64 " levels=%" PRIu64 " work_ns=%.1f ns_per_event=%.1f exposed_ns=%.1f\n",
+                members, cfg.levels, wm, cm, cm - wm);
+    return cm - wm;
+}
+
 }  // namespace
 
 int run_pages(int argc, char** argv) {
@@ -147,6 +277,17 @@ int run_pages(int argc, char** argv) {
                     "miss_ns=%.1f exposed_ns=%.1f\n",
                     mib, huge_kib(base), w, rd, pf, rd - w, pf - w);
         ::munmap(p, bytes);
+    }
+    if (cfg.chain_members) {
+        const double small = chain_at(cfg, cfg.chain_members, mul, sink);
+        const double large = chain_at(cfg, cfg.chain_members * 10, mul, sink);
+        const double base = static_cast<double>(cfg.base_ns);
+        const double growth = base > 0 ? (base + large - small) / base : 0;
+        std::printf("the lines cost %.1f ns more per event at %" PRIu64 " members: an event of %.0f ns at %" PRIu64
+                    " costs at least %.2fx that\n",
+                    large - small, cfg.chain_members * 10, base, cfg.chain_members, growth);
+        std::printf("CHAIN_GROWTH levels=%" PRIu64 " base_ns=%.0f delta_ns=%.1f growth=%.2f\n", cfg.levels, base,
+                    large - small, growth);
     }
     // Keeps the reads and the arithmetic from being optimised away.
     if (sink == 42) std::printf("#\n");
