@@ -91,7 +91,7 @@ int parse(int argc, char** argv, PagesCfg& cfg) {
     p.number("--rounds", &cfg.rounds, 1, 100, "rounds, median reported");
     p.number("--chain-members", &cfg.chain_members, 0, 10000000,
              "the chain's smaller guild (the larger is 10x); 0: no chain");
-    p.number("--levels", &cfg.levels, 2, 3, "the chain's dependent lines per event (3: id table, record, leaf)");
+    p.number("--levels", &cfg.levels, 2, 3, "the chain's dependent levels per event (3: id table, records, leaves)");
     p.number("--width", &cfg.width, 1, 8, "the chain's lines per level after the first");
     p.number("--work", &cfg.work, 0, 100000, "the chain's multiply-adds per event");
     p.number("--base-ns", &cfg.base_ns, 0, 1000000, "an event's cost at the smaller guild, for the growth line");
@@ -163,7 +163,7 @@ struct Region {
 };
 
 // The chain (levels 2 or 3): ns per event. Event e's line w at level l is
-// line(l, e, w, p) where p is the byte read at the level before (0 at the
+// at(l, e, w, p), where p is the byte read at the level before (0 at the
 // first), so its address is known only once that byte has arrived. The
 // first level reads one line, later levels `width` lines each.
 // ring[l][e % R] carries event e's byte p for level l from the step that
@@ -214,7 +214,7 @@ double chain_at(const PagesCfg& cfg, std::uint64_t members, std::uint64_t mul, s
     while (cap * 3 < members * 4) cap *= 2;
     auto round = [](std::uint64_t b) { return std::max<std::uint64_t>((b + 4095) & ~std::uint64_t{4095}, 4096); };
     Region table(round(cap * 8)), records(round(members * 64)), leaves(round(members * 16));
-    Region one(4096);  // the work alone reads one cached line
+    Region one(4096);  // the work alone reads lines of one cached page
     const Region* chain3[] = {&table, &records, &leaves};
     const Region* const* chain = cfg.levels == 3 ? chain3 : chain3 + 1;
     const Region* alone[] = {&one, &one, &one};
