@@ -122,26 +122,6 @@ std::uint64_t huge_kib(const void* start) {
     return kib;
 }
 
-// One variant: ns per step. lines: lines of the region to read (1 = the
-// work alone, on one line that stays cached).
-// Step i reads line IdTable::mix(i) % lines (the id table's mix; the
-// timing of the loop is all this workload measures).
-double run(const char* base, std::uint64_t lines, std::uint64_t steps, std::uint64_t ahead, bool prefetch,
-           std::uint64_t mul, std::uint64_t& sink) {
-    std::uint64_t acc = sink | 1;
-    const std::uint64_t t0 = now_ns();
-    for (std::uint64_t i = 0; i < steps; ++i) {
-        if (prefetch) __builtin_prefetch(base + (roster::IdTable::mix(i + ahead) % lines) * 64);
-        // The read's address depends on acc: no two steps' reads overlap
-        // unless a prefetch made them.
-        acc += static_cast<unsigned char>(base[(roster::IdTable::mix(i) % lines) * 64 + (acc & 1)]);
-        for (unsigned k = 0; k < 100; ++k) acc = acc * mul + k;
-    }
-    const std::uint64_t t1 = now_ns();
-    sink += acc;
-    return static_cast<double>(t1 - t0) / static_cast<double>(steps);
-}
-
 // A mapping of `bytes` advised for huge pages, every page written (byte =
 // page number).
 struct Region {
@@ -161,6 +141,26 @@ struct Region {
     Region& operator=(const Region&) = delete;
     std::uint64_t lines() const { return bytes / 64; }
 };
+
+// One variant: ns per step. lines: lines of the region to read (1 = the
+// work alone, on one line that stays cached).
+// Step i reads line IdTable::mix(i) % lines (the id table's mix; the
+// timing of the loop is all this workload measures).
+double run(const char* base, std::uint64_t lines, std::uint64_t steps, std::uint64_t ahead, bool prefetch,
+           std::uint64_t mul, std::uint64_t& sink) {
+    std::uint64_t acc = sink | 1;
+    const std::uint64_t t0 = now_ns();
+    for (std::uint64_t i = 0; i < steps; ++i) {
+        if (prefetch) __builtin_prefetch(base + (roster::IdTable::mix(i + ahead) % lines) * 64);
+        // The read's address depends on acc: no two steps' reads overlap
+        // unless a prefetch made them.
+        acc += static_cast<unsigned char>(base[(roster::IdTable::mix(i) % lines) * 64 + (acc & 1)]);
+        for (unsigned k = 0; k < 100; ++k) acc = acc * mul + k;
+    }
+    const std::uint64_t t1 = now_ns();
+    sink += acc;
+    return static_cast<double>(t1 - t0) / static_cast<double>(steps);
+}
 
 // The chain (levels 2 or 3): ns per event. Event e's line w at level l is
 // at(l, e, w, p), where p is the byte read at the level before (0 at the
@@ -253,15 +253,9 @@ int run_pages(int argc, char** argv) {
     std::printf("== pages  steps=%" PRIu64 " ahead=%" PRIu64 " rounds=%" PRIu64 "\n", cfg.steps, cfg.ahead,
                 cfg.rounds);
     for (const std::uint64_t mib : sizes) {
-        const std::size_t bytes = static_cast<std::size_t>(mib) << 20;
-        void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) die("mmap of " + std::to_string(mib) + " MiB failed");
-#ifdef MADV_HUGEPAGE
-        ::madvise(p, bytes, MADV_HUGEPAGE);  // advice; what was granted is printed
-#endif
-        char* base = static_cast<char*>(p);
-        for (std::size_t off = 0; off < bytes; off += 4096) base[off] = static_cast<char>(off >> 12);
-        const std::uint64_t lines = bytes / 64;
+        const Region region(static_cast<std::size_t>(mib) << 20);
+        const char* base = region.base;
+        const std::uint64_t lines = region.lines();
         std::vector<double> work, read, pre;
         for (std::uint64_t r = 0; r < cfg.rounds; ++r) {
             work.push_back(run(base, 1, cfg.steps, cfg.ahead, false, mul, sink));
@@ -276,7 +270,6 @@ int run_pages(int argc, char** argv) {
         std::printf("PAGES mib=%" PRIu64 " huge_kib=%" PRIu64 " work_ns=%.1f read_ns=%.1f prefetch_ns=%.1f "
                     "miss_ns=%.1f exposed_ns=%.1f\n",
                     mib, huge_kib(base), w, rd, pf, rd - w, pf - w);
-        ::munmap(p, bytes);
     }
     if (cfg.chain_members) {
         const double small = chain_at(cfg, cfg.chain_members, mul, sink);
