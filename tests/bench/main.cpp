@@ -21,7 +21,7 @@ constexpr Workload workloads[] = {
     {"create", bench::run_create, "creating 10k-40k roles and 10k-20k lists, per creation"},
     {"snapshot", bench::run_snapshot, "save and load of a guild with its sessions; a hand-off"},
     {"scale", bench::run_scale, "how every cost grows: 10k-10M members x 100-100k sessions"},
-    {"pages", bench::run_pages, "this machine's cost of a random read of a large region, and a prefetch's"},
+    {"pages", bench::run_pages, "this machine's cost of a random read, a prefetch's, and an event's floor at 1M and 10M"},
 };
 
 void usage(std::FILE* out) {

@@ -28,7 +28,8 @@ int run_snapshot(int argc, char** argv);
 int run_scale(int argc, char** argv);
 
 // The machine alone: the cost of a random read of a large region, and how
-// much of it a prefetch hides.
+// much of it a prefetch hides; the floor of a guild's event at N and 10 N
+// members.
 int run_pages(int argc, char** argv);
 
 }  // namespace bench
